@@ -1,0 +1,81 @@
+using System.Collections.Concurrent;
+using Phoenix.Engine.Workflow;
+using Xunit;
+
+namespace Phoenix.Engine.Tests.Workflow;
+
+public class DependencySchedulerTests
+{
+    private static IReadOnlyDictionary<int, IReadOnlyCollection<int>> Graph(params (int key, int[] deps)[] items) =>
+        items.ToDictionary(i => i.key, i => (IReadOnlyCollection<int>)i.deps);
+
+    [Fact]
+    public async Task Runs_dependencies_before_dependents_and_ignores_outside_ids()
+    {
+        // The real config: 1001 depends on CT 102 (outside the file), 1002 on 1001; both clone 9000.
+        var graph = Graph((9000, new int[0]), (1001, new[] { 102, 9000 }), (1002, new[] { 1001, 9000 }));
+        var order = new ConcurrentQueue<int>();
+        var result = await DependencyScheduler.RunAsync(graph, 4, async (k, ct) => { order.Enqueue(k); await Task.Delay(10, ct); return true; });
+        Assert.Equal(new[] { 9000, 1001, 1002 }, order.ToArray());
+        Assert.All(result.Values, o => Assert.Equal(ScheduledOutcome.Succeeded, o));
+    }
+
+    [Fact]
+    public async Task Runs_independent_items_in_parallel_up_to_the_limit()
+    {
+        var graph = Graph(Enumerable.Range(100, 10).Select(i => (i, new int[0])).ToArray());
+        int now = 0, peak = 0;
+        await DependencyScheduler.RunAsync(graph, 3, async (k, ct) =>
+        {
+            var n = Interlocked.Increment(ref now);
+            lock (graph) peak = Math.Max(peak, n);
+            await Task.Delay(30, ct);
+            Interlocked.Decrement(ref now);
+            return true;
+        });
+        Assert.Equal(3, peak);
+    }
+
+    [Fact]
+    public async Task Skips_the_dependents_of_a_failure_and_runs_the_rest()
+    {
+        var graph = Graph((101, new int[0]), (102, new[] { 101 }), (103, new[] { 102 }), (104, new int[0]));
+        var skipped = new List<int>();
+        var result = await DependencyScheduler.RunAsync(graph, 2,
+            (k, ct) => k == 101 ? throw new InvalidOperationException("clone failed") : Task.FromResult(true),
+            k => skipped.Add(k));
+        Assert.Equal(ScheduledOutcome.Failed, result[101]);
+        Assert.Equal(ScheduledOutcome.SkippedDependencyFailed, result[102]);
+        Assert.Equal(ScheduledOutcome.SkippedDependencyFailed, result[103]);
+        Assert.Equal(ScheduledOutcome.Succeeded, result[104]);
+        Assert.Equal(new[] { 102, 103 }, skipped);
+    }
+
+    [Fact]
+    public async Task A_cycle_is_named_and_nothing_runs()
+    {
+        var graph = Graph((101, new[] { 103 }), (102, new[] { 101 }), (103, new[] { 102 }), (104, new int[0]));
+        Assert.Equal(new[] { 101, 103, 102, 101 }, DependencyScheduler.FindCycle(graph));
+        var ran = 0;
+        var e = await Assert.ThrowsAsync<InvalidOperationException>(() =>
+            DependencyScheduler.RunAsync(graph, 2, (k, ct) => { ran++; return Task.FromResult(true); }));
+        Assert.Contains("101 -> 103 -> 102 -> 101", e.Message);
+        Assert.Equal(0, ran);
+    }
+
+    [Fact]
+    public async Task Cancellation_stops_the_run()
+    {
+        var graph = Graph((101, new int[0]), (102, new[] { 101 }));
+        using var cts = new CancellationTokenSource();
+        var started = new List<int>();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => DependencyScheduler.RunAsync(graph, 1, async (k, ct) =>
+        {
+            started.Add(k);
+            cts.Cancel();
+            await Task.Delay(5000, ct);
+            return true;
+        }, cancellationToken: cts.Token));
+        Assert.Equal(new[] { 101 }, started);
+    }
+}
