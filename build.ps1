@@ -1,0 +1,225 @@
+#!/usr/bin/env pwsh
+<#
+.SYNOPSIS
+    Builds, tests, demonstrates and packages the Phoenix module.
+.DESCRIPTION
+    Run through the repo's dotnet tool manifest so that no global PowerShell is needed:
+        dotnet tool restore
+        dotnet pwsh -NoProfile ./build.ps1 -Task Test
+    Tasks:
+        Build       compile the solution and lay out the module in out/Phoenix
+        Test        Build, install what the tests need, run xunit and Pester, print `N passed, N failed`
+        Demo        Build, then deploy examples/ on the in-process simulator
+        Package     Build, then zip out/Phoenix into out/Phoenix-<version>.zip
+        FakeHost    Build, then start a fake Proxmox host behind sshd on 127.0.0.1; prints one JSON line
+        ImportTime  Build, then measure Import-Module against a bare pwsh start (figures printed)
+        Bench       Build, then run the benchmarks in tools/bench (figures printed)
+#>
+[CmdletBinding()]
+param(
+    [ValidateSet('Build', 'Test', 'Demo', 'Package', 'FakeHost', 'ImportTime', 'Bench', 'Clean')]
+    [string[]] $Task = 'Build',
+
+    [ValidateSet('Debug', 'Release')]
+    [string] $Configuration = 'Release',
+
+    # Pester tag filter for quicker local runs (the full suite runs without it).
+    [string[]] $PesterTag,
+
+    # Skip the xunit projects (local runs only).
+    [switch] $SkipXunit,
+
+    # Skip Pester (local runs only).
+    [switch] $SkipPester
+)
+
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version 3.0
+$env:DOTNET_CLI_TELEMETRY_OPTOUT = '1'
+$env:DOTNET_NOLOGO = '1'
+$env:NO_COLOR = '1'
+
+$Root = $PSScriptRoot
+$Out = Join-Path $Root 'out'
+$ModuleDir = Join-Path $Out 'Phoenix'
+$PackagesDir = Join-Path $Root '.packages'
+$PesterVersion = '6.2.0'
+
+function Get-PhoenixVersion {
+    $props = [xml](Get-Content -Raw (Join-Path $Root 'Directory.Build.props'))
+    $v = @($props.Project.PropertyGroup | ForEach-Object { $_.Version } | Where-Object { $_ })[0]
+    if (-not $v) { throw 'No <Version> in Directory.Build.props.' }
+    return $v
+}
+
+function Invoke-Native {
+    param([string] $File, [string[]] $Arguments)
+    & $File @Arguments
+    if ($LASTEXITCODE -ne 0) { throw "$File $($Arguments -join ' ') failed with exit code $LASTEXITCODE." }
+}
+
+function Invoke-Build {
+    $version = Get-PhoenixVersion
+    Invoke-Native dotnet @('build', (Join-Path $Root 'Phoenix.PowerShell.sln'), '-c', $Configuration, '-nologo', '-v', 'q', '-clp:ErrorsOnly')
+
+    if (Test-Path $ModuleDir) { Remove-Item -Recurse -Force $ModuleDir }
+    $null = New-Item -ItemType Directory -Force $ModuleDir
+    $bin = Join-Path $Root "src/Phoenix.PowerShell/bin/$Configuration/netstandard2.0"
+    Get-ChildItem $bin -Filter *.dll | Where-Object Name -notin @('System.Management.Automation.dll') |
+        Copy-Item -Destination $ModuleDir
+    Copy-Item (Join-Path $Root 'Formats') -Destination $ModuleDir -Recurse
+    foreach ($folder in 'features', 'templates', 'schema') {
+        $src = Join-Path $Root $folder
+        if (Test-Path $src) { Copy-Item $src -Destination $ModuleDir -Recurse }
+    }
+    $help = Join-Path $ModuleDir 'en-US'
+    $null = New-Item -ItemType Directory -Force $help
+    Copy-Item (Join-Path $Root 'about_help/en-US/*') -Destination $help
+
+    # The manifest's version is stamped from Directory.Build.props: one number, one place.
+    $manifest = Get-Content -Raw (Join-Path $Root 'Phoenix.psd1')
+    $manifest = $manifest -replace "ModuleVersion\s*=\s*'[^']*'", "ModuleVersion = '$version'"
+    Set-Content -Path (Join-Path $ModuleDir 'Phoenix.psd1') -Value $manifest -NoNewline
+
+    # The fake host's qm/pvesm/pvesh come from the simulator CLI; it is a test tool, not part of the module.
+    $cli = Join-Path $Root "src/Phoenix.Simulator.Cli/bin/$Configuration/net10.0"
+    $cliOut = Join-Path $Out 'fakehost/bin'
+    if (Test-Path $cliOut) { Remove-Item -Recurse -Force $cliOut }
+    $null = New-Item -ItemType Directory -Force $cliOut
+    Copy-Item (Join-Path $cli '*') -Destination $cliOut -Recurse
+
+    # Cmdlet help (MAML) is generated from help/*.psd1 against the built cmdlets, in a child pwsh
+    # so that this build process never loads the module it is building.
+    $pwsh = (Get-Process -Id $PID).Path
+    & $pwsh -NoProfile -NonInteractive -File (Join-Path $Root 'tools/New-PhoenixHelp.ps1') -ModuleDir $ModuleDir -HelpSource (Join-Path $Root 'help')
+    if ($LASTEXITCODE -ne 0) { throw 'Help generation failed.' }
+    Write-Host "Built Phoenix $version into $ModuleDir"
+}
+
+function Install-TestPrerequisites {
+    # Debian packages the tests use: sshd for real SSH, cloud-init's validators, shellcheck for scripts.
+    $need = @()
+    if (-not (Test-Path '/usr/sbin/sshd')) { $need += 'openssh-server' }
+    if (-not (Get-Command cloud-init -ErrorAction Ignore)) { $need += 'cloud-init' }
+    if (-not (Get-Command shellcheck -ErrorAction Ignore)) { $need += 'shellcheck' }
+    if (-not (Get-Command unshare -ErrorAction Ignore)) { $need += 'util-linux' }
+    if ($need) {
+        $isRoot = (& id -u) -eq '0'
+        if (-not $isRoot -or -not (Get-Command apt-get -ErrorAction Ignore)) {
+            throw "The tests need these Debian packages: $($need -join ', '). Install them (as root: apt-get install -y $($need -join ' '))."
+        }
+        Write-Host "Installing $($need -join ', ') ..."
+        $env:DEBIAN_FRONTEND = 'noninteractive'
+        Invoke-Native apt-get @('update', '-qq')
+        Invoke-Native apt-get -Arguments (@('install', '-y', '-qq', '--no-install-recommends') + $need)
+    }
+
+    # Pester comes from NuGet into .packages (it is a Chocolatey-style package: the module is in tools/).
+    $pesterPsd1 = Join-Path $PackagesDir "pester/$PesterVersion/tools/Pester.psd1"
+    if (-not (Test-Path $pesterPsd1)) {
+        Invoke-Native dotnet @('restore', (Join-Path $Root 'tools/pester/PesterDownload.csproj'), '--packages', $PackagesDir, '-v', 'q')
+    }
+    return $pesterPsd1
+}
+
+function Get-TrxCounts {
+    param([string] $Directory)
+    $passed = 0; $failed = 0
+    foreach ($trx in Get-ChildItem $Directory -Filter *.trx -ErrorAction Ignore) {
+        $x = [xml](Get-Content -Raw $trx.FullName)
+        $c = $x.TestRun.ResultSummary.Counters
+        $passed += [int]$c.passed
+        $failed += [int]$c.failed + [int]$c.error + [int]$c.timeout + [int]$c.aborted
+    }
+    [pscustomobject]@{ Passed = $passed; Failed = $failed }
+}
+
+function Invoke-Test {
+    Invoke-Build
+    $pesterPsd1 = Install-TestPrerequisites
+    $results = Join-Path $Out 'test-results'
+    if (Test-Path $results) { Remove-Item -Recurse -Force $results }
+    $null = New-Item -ItemType Directory -Force $results
+
+    $xunit = [pscustomobject]@{ Passed = 0; Failed = 0 }
+    $xunitExit = 0
+    if (-not $SkipXunit) {
+        & dotnet test (Join-Path $Root 'Phoenix.PowerShell.sln') -c $Configuration --no-build --nologo `
+            --logger 'trx' --logger 'console;verbosity=minimal' --results-directory $results
+        $xunitExit = $LASTEXITCODE
+        $xunit = Get-TrxCounts $results
+        if ($xunitExit -ne 0 -and $xunit.Failed -eq 0) { $xunit.Failed = 1 } # a crashed test host counts as a failure
+    }
+
+    $pester = [pscustomobject]@{ Passed = 0; Failed = 0 }
+    if (-not $SkipPester) {
+        $summary = Join-Path $results 'pester-summary.json'
+        $pwsh = (Get-Process -Id $PID).Path
+        $pesterArgs = @('-NoProfile', '-NonInteractive', '-File', (Join-Path $Root 'tests/Invoke-PhoenixPester.ps1'),
+            '-PesterPath', $pesterPsd1, '-ModuleDir', $ModuleDir, '-SummaryPath', $summary, '-ResultsDir', $results)
+        if ($PesterTag) { $pesterArgs += @('-Tag', ($PesterTag -join ',')) }
+        & $pwsh @pesterArgs
+        if (Test-Path $summary) {
+            $pester = Get-Content -Raw $summary | ConvertFrom-Json
+        } else {
+            $pester.Failed = 1
+        }
+    }
+
+    $passed = $xunit.Passed + $pester.Passed
+    $failed = $xunit.Failed + $pester.Failed
+    Write-Host "xunit: $($xunit.Passed) passed, $($xunit.Failed) failed; Pester: $($pester.Passed) passed, $($pester.Failed) failed"
+    Write-Host "$passed passed, $failed failed"
+    if ($failed -gt 0 -or $passed -eq 0) { exit 1 }
+}
+
+function Invoke-Demo {
+    Invoke-Build
+    $pwsh = (Get-Process -Id $PID).Path
+    & $pwsh -NoProfile -NonInteractive -File (Join-Path $Root 'examples/demo.ps1') -ModuleDir $ModuleDir
+    if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }
+}
+
+function Invoke-Package {
+    Invoke-Build
+    $zip = Join-Path $Out "Phoenix-$(Get-PhoenixVersion).zip"
+    if (Test-Path $zip) { Remove-Item $zip }
+    Compress-Archive -Path $ModuleDir -DestinationPath $zip
+    Write-Host "Packaged $zip"
+}
+
+function Invoke-FakeHost {
+    Invoke-Build
+    $null = Install-TestPrerequisites
+    # Prints one JSON line; killing its pid stops everything it started.
+    & bash (Join-Path $Root 'tests/FakeHost/start-fakehost.sh') --bin (Join-Path $Out 'fakehost/bin')
+    if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }
+}
+
+function Invoke-ImportTime {
+    Invoke-Build
+    $pwsh = (Get-Process -Id $PID).Path
+    & $pwsh -NoProfile -NonInteractive -File (Join-Path $Root 'tools/bench/Measure-ImportTime.ps1') -ModuleDir $ModuleDir
+}
+
+function Invoke-Bench {
+    Invoke-Build
+    $pwsh = (Get-Process -Id $PID).Path
+    foreach ($b in Get-ChildItem (Join-Path $Root 'tools/bench') -Filter '*.ps1') {
+        Write-Host "== $($b.Name)"
+        & $pwsh -NoProfile -NonInteractive -File $b.FullName -ModuleDir $ModuleDir
+    }
+}
+
+foreach ($t in $Task) {
+    switch ($t) {
+        'Clean' { if (Test-Path $Out) { Remove-Item -Recurse -Force $Out } }
+        'Build' { Invoke-Build }
+        'Test' { Invoke-Test }
+        'Demo' { Invoke-Demo }
+        'Package' { Invoke-Package }
+        'FakeHost' { Invoke-FakeHost }
+        'ImportTime' { Invoke-ImportTime }
+        'Bench' { Invoke-Bench }
+    }
+}

@@ -1,0 +1,50 @@
+@{
+    Synopsis    = 'Connects to a Proxmox VE host over SSH, or to the built-in simulator, and makes it the default session.'
+    Description = @'
+Connect-PhoenixHost opens one SSH connection to a Proxmox VE node. Every Phoenix cmdlet then runs its qm, pvesm and pvesh commands and its file transfers through that one connection; it is reused for everything and by every VM of a parallel deploy.
+
+The host key is always verified and the check fails closed: either the key matches the fingerprint given with -HostKeyFingerprint, or it is found in a known_hosts file (~/.ssh/known_hosts unless -KnownHostsPath says otherwise). An unknown key is refused with an error that prints its fingerprint and how to pin it; -AcceptNewHostKey adds an unknown key to known_hosts, as OpenSSH's StrictHostKeyChecking=accept-new does. A key that differs from a known one is always refused.
+
+You log in by key (-KeyFile, an OpenSSH private key, with -KeyPassphrase when it is encrypted; by default the first of ~/.ssh/id_ed25519, id_ecdsa and id_rsa) or by password (-Credential). The node name is read from the host (its short host name) unless -Node gives it.
+
+With -Simulator no host is needed at all: Phoenix connects to an in-process Proxmox VE simulator that answers like a real node, with a base template VM 9000. Guest commands are never run on your machine there; they are recorded. This is the way to try Phoenix, and what the README's demo uses.
+
+Each command is written to the Verbose stream before it runs, with secrets replaced by <redacted>.
+'@
+    Parameters  = @{
+        HostName          = 'The host name or IP address of the Proxmox VE node.'
+        Port              = 'The SSH port. Default: 22.'
+        UserName          = 'The user to log in as with a key. Default: root. With -Credential, the credential''s user name is used.'
+        KeyFile           = 'The OpenSSH private key file to log in with. Default: the first of ~/.ssh/id_ed25519, ~/.ssh/id_ecdsa, ~/.ssh/id_rsa that exists.'
+        KeyPassphrase     = 'The passphrase of an encrypted key file.'
+        Credential        = 'A user name and password to log in with, instead of a key.'
+        HostKeyFingerprint = 'The host key fingerprint to accept, as `ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub` prints it on the host (SHA256:...). When given, known_hosts is not consulted.'
+        KnownHostsPath    = 'The known_hosts file to check the host key against (and to add it to with -AcceptNewHostKey). Default: ~/.ssh/known_hosts.'
+        AcceptNewHostKey  = 'Accept the key of a host that is not yet in known_hosts and add it there. A changed key is still refused.'
+        ConnectTimeoutSec = 'How long to wait for the TCP connection and the SSH handshake, in seconds. Default: 15.'
+        Simulator         = 'Connect to the in-process Proxmox VE simulator instead of a host.'
+        StatePath         = 'With -Simulator: a folder that keeps the simulated node''s state between sessions. Default: in memory.'
+        EmptyNode         = 'With -Simulator: start with a node that has no VMs (no base template 9000).'
+        Node              = 'The Proxmox node name. Default: read from the host (`hostname`), or pve for the simulator.'
+        NoDefault         = 'Do not make this session the default one.'
+    }
+    Inputs      = @('None')
+    Examples    = @(
+        @{
+            Title   = 'Connect with a key and a pinned host key'
+            Code    = "Connect-PhoenixHost -HostName pve1.example.com -KeyFile ~/.ssh/id_ed25519 -HostKeyFingerprint 'SHA256:Qm1mQ0gBrXq8gQ8s1Lq8d2xG0r6kYw2o1vE2cN7h3xQ'"
+            Remarks = 'Logs in as root with the key and accepts only the host key with that fingerprint. The session becomes the default for the cmdlets that follow.'
+        }
+        @{
+            Title   = 'Try Phoenix without a host'
+            Code    = "Connect-PhoenixHost -Simulator`nGet-PhoenixHost"
+            Remarks = 'Connects to the in-process simulator, a node called pve with the base template VM 9000.'
+        }
+        @{
+            Title   = 'First contact with a new host'
+            Code    = 'Connect-PhoenixHost -HostName 192.0.2.10 -Credential (Get-Credential root) -AcceptNewHostKey'
+            Remarks = 'Logs in with a password and records the host key in ~/.ssh/known_hosts. Later connections check against it.'
+        }
+    )
+    Links       = @('Get-PhoenixHost', 'Disconnect-PhoenixHost')
+}

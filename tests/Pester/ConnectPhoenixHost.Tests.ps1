@@ -1,0 +1,90 @@
+BeforeAll {
+    Import-Module (Join-Path $env:PHOENIX_MODULE_DIR 'Phoenix.psd1') -Force
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    $script:sshd = Start-TestSshd
+    $script:knownHosts = Join-Path $sshd.dir 'known_hosts_test'
+}
+
+AfterAll {
+    Get-PhoenixHost | Disconnect-PhoenixHost
+    if ($sshd) { Stop-TestServer $sshd }
+}
+
+Describe 'Connect-PhoenixHost over real SSH' {
+    It 'connects by key with a pinned fingerprint and returns the session' {
+        $s = Connect-PhoenixHost -HostName $sshd.host -Port $sshd.port -UserName $sshd.user -KeyFile $sshd.keyFile -HostKeyFingerprint $sshd.hostKeyFingerprint
+        $s | Should -BeOfType ([Phoenix.PowerShell.PhoenixSession])
+        $s.HostName | Should -Be '127.0.0.1'
+        $s.Port | Should -Be $sshd.port
+        $s.UserName | Should -Be $sshd.user
+        $s.HostKeyFingerprint | Should -Be $sshd.hostKeyFingerprint
+        $s.IsConnected | Should -BeTrue
+        $s.Node | Should -Be ((hostname) -split '\.')[0]
+        (Get-PhoenixHost -Default).Id | Should -Be $s.Id
+        (Get-PhoenixHost | Where-Object Id -EQ $s.Id) | Should -Not -BeNullOrEmpty
+    }
+
+    It 'refuses a wrong pinned fingerprint and names the real one' {
+        $wrong = 'SHA256:' + [Convert]::ToBase64String([byte[]](1..32)).TrimEnd('=')
+        $err = $null
+        Connect-PhoenixHost -HostName $sshd.host -Port $sshd.port -UserName $sshd.user -KeyFile $sshd.keyFile -HostKeyFingerprint $wrong -ErrorVariable err -ErrorAction SilentlyContinue
+        $err | Should -HaveCount 1
+        $err[0].FullyQualifiedErrorId | Should -Be 'HostKeyMismatch,Phoenix.PowerShell.Commands.ConnectPhoenixHostCommand'
+        $err[0].CategoryInfo.Category | Should -Be 'SecurityError'
+        $err[0].Exception.Message | Should -BeLike "*$($sshd.hostKeyFingerprint)*"
+        $err[0].TargetObject | Should -Be $sshd.host
+    }
+
+    It 'refuses an unknown host key and says how to pin it' {
+        Set-Content -Path $knownHosts -Value '' -NoNewline
+        $err = $null
+        Connect-PhoenixHost -HostName $sshd.host -Port $sshd.port -UserName $sshd.user -KeyFile $sshd.keyFile -KnownHostsPath $knownHosts -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -Be 'HostKeyUnknown,Phoenix.PowerShell.Commands.ConnectPhoenixHostCommand'
+        $err[0].Exception.Message | Should -BeLike "*$($sshd.hostKeyFingerprint)*"
+        $err[0].Exception.Message | Should -BeLike '*-HostKeyFingerprint*'
+        (Get-Content -Raw $knownHosts) | Should -BeNullOrEmpty
+    }
+
+    It 'accepts a new host key with -AcceptNewHostKey, then trusts known_hosts' {
+        Set-Content -Path $knownHosts -Value '' -NoNewline
+        $s1 = Connect-PhoenixHost -HostName $sshd.host -Port $sshd.port -UserName $sshd.user -KeyFile $sshd.keyFile -KnownHostsPath $knownHosts -AcceptNewHostKey
+        $s1.IsConnected | Should -BeTrue
+        (Get-Content -Raw $knownHosts) | Should -Match "^\[127\.0\.0\.1\]:$($sshd.port) ssh-ed25519 "
+        $s2 = Connect-PhoenixHost -HostName $sshd.host -Port $sshd.port -UserName $sshd.user -KeyFile $sshd.keyFile -KnownHostsPath $knownHosts
+        $s2.HostKeyFingerprint | Should -Be $sshd.hostKeyFingerprint
+        $s1, $s2 | Disconnect-PhoenixHost
+        $s1.IsConnected | Should -BeFalse
+        (Get-PhoenixHost | Where-Object Id -In $s1.Id, $s2.Id) | Should -BeNullOrEmpty
+    }
+
+    It 'refuses a changed host key even with -AcceptNewHostKey' {
+        $other = (& ssh-keygen -q -t ed25519 -N '' -f (Join-Path $sshd.dir 'otherkey') 2>&1; Get-Content (Join-Path $sshd.dir 'otherkey.pub'))
+        $parts = ($other | Select-Object -Last 1) -split ' '
+        Set-Content -Path $knownHosts -Value "[127.0.0.1]:$($sshd.port) $($parts[0]) $($parts[1])"
+        $err = $null
+        Connect-PhoenixHost -HostName $sshd.host -Port $sshd.port -UserName $sshd.user -KeyFile $sshd.keyFile -KnownHostsPath $knownHosts -AcceptNewHostKey -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -Be 'HostKeyChanged,Phoenix.PowerShell.Commands.ConnectPhoenixHostCommand'
+        $err[0].Exception.Message | Should -BeLike "*$($sshd.hostKeyFingerprint)*"
+    }
+
+    It 'gives a clear error for a closed port' {
+        $port = Get-FreeTcpPort
+        $err = $null
+        Connect-PhoenixHost -HostName 127.0.0.1 -Port $port -KeyFile $sshd.keyFile -HostKeyFingerprint $sshd.hostKeyFingerprint -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -Be 'ConnectionRefused,Phoenix.PowerShell.Commands.ConnectPhoenixHostCommand'
+        $err[0].CategoryInfo.Category | Should -Be 'ConnectionError'
+        $err[0].Exception.Message | Should -BeLike "*127.0.0.1:$port*"
+    }
+
+    It 'refuses a key the server does not know' {
+        $null = & ssh-keygen -q -t ed25519 -N '' -f (Join-Path $sshd.dir 'strangerkey')
+        $err = $null
+        Connect-PhoenixHost -HostName $sshd.host -Port $sshd.port -UserName $sshd.user -KeyFile (Join-Path $sshd.dir 'strangerkey') -HostKeyFingerprint $sshd.hostKeyFingerprint -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -Be 'AuthenticationFailed,Phoenix.PowerShell.Commands.ConnectPhoenixHostCommand'
+    }
+
+    It 'tells the user to connect when there is no session' {
+        Get-PhoenixHost | Disconnect-PhoenixHost
+        Get-PhoenixHost | Should -BeNullOrEmpty
+    }
+}

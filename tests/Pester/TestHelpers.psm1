@@ -1,0 +1,31 @@
+# Shared helpers for the Pester suite: servers the tests start on 127.0.0.1 and stop by PID.
+
+function Start-TestSshd {
+    <# Starts a throwaway OpenSSH server on 127.0.0.1 (own config, host key, client key, port). #>
+    param([string[]] $PathPrepend, [string[]] $SetEnv)
+    $dir = Join-Path ([System.IO.Path]::GetTempPath()) ("phoenix-sshd-" + [guid]::NewGuid().ToString('n').Substring(0, 8))
+    $null = New-Item -ItemType Directory $dir
+    $sshdArgs = @('start', $dir)
+    foreach ($p in $PathPrepend) { $sshdArgs += @('--path-prepend', $p) }
+    foreach ($e in $SetEnv) { $sshdArgs += @('--setenv', $e) }
+    $line = & bash (Join-Path $env:PHOENIX_REPO_ROOT 'tools/test-sshd.sh') @sshdArgs
+    if ($LASTEXITCODE -ne 0) { throw "test-sshd.sh failed: $line" }
+    return ($line | Select-Object -Last 1 | ConvertFrom-Json)
+}
+
+function Stop-TestServer {
+    <# Stops a server started by these helpers, by its PID. #>
+    param([Parameter(Mandatory)] $Server)
+    if ($Server.pid) {
+        Stop-Process -Id $Server.pid -Force -ErrorAction Ignore
+        Wait-Process -Id $Server.pid -Timeout 10 -ErrorAction Ignore
+    }
+}
+
+function Get-FreeTcpPort {
+    $l = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+    $l.Start(); $port = $l.LocalEndpoint.Port; $l.Stop()
+    return $port
+}
+
+Export-ModuleMember -Function Start-TestSshd, Stop-TestServer, Get-FreeTcpPort
