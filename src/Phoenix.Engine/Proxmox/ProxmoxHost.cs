@@ -386,7 +386,7 @@ namespace Phoenix.Engine.Proxmox
                 var failed = !result.Succeeded || (stdErrMeansFailure && HasErrorText(result.StdErr));
                 if (!failed) return result;
 
-                var error = ProxmoxError.Classify(result.Succeeded ? new CommandResult(255, result.StdOut, result.StdErr) : result, command, vmId);
+                var error = ProxmoxError.Classify(result, command, vmId);
                 if (!error.IsTransient || policy.TotalLimit <= TimeSpan.Zero) throw error;
 
                 // Real waits advance the stopwatch; counting the waits too keeps the limit honest
