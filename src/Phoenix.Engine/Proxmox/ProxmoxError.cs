@@ -91,6 +91,12 @@ namespace Phoenix.Engine.Proxmox
             {
                 var vm = id.HasValue ? "VM " + id.Value.ToString(CultureInfo.InvariantCulture) : "The VM";
                 var idText = id.HasValue ? id.Value.ToString(CultureInfo.InvariantCulture) : "<vmid>";
+                if (!id.HasValue && summary.StartsWith("{vm}: ", StringComparison.Ordinal))
+                {
+                    // Not about a VM (pvesm, pvesh): no "The VM:" prefix.
+                    summary = summary.Substring("{vm}: ".Length);
+                    summary = char.ToUpperInvariant(summary[0]) + summary.Substring(1);
+                }
                 summary = summary.Replace("{vm}", vm).Replace("{id}", idText);
                 advice = advice.Replace("{vm}", vm).Replace("{id}", idText);
                 var message = raw.Length > 0 ? $"{summary} {advice} Proxmox said: {raw}" : $"{summary} {advice}";

@@ -308,4 +308,13 @@ public class ProxmoxErrorTests
         Assert.StartsWith("VM 1001 is still locked (clone) after Phoenix waited 2 min:", e.Message);
         Assert.Contains("only then run `qm unlock 1001` on the host", e.Message);
     }
+
+    [Fact]
+    public void Errors_without_a_vm_do_not_pretend_to_name_one()
+    {
+        var e = ProxmoxError.Classify(new CommandResult(255, "", "storage 'fast' does not exist\n"), QmCommand.PvesmStatus("fast"));
+        Assert.Null(e.Target);
+        Assert.Equal("fast", e.StorageId);
+        Assert.StartsWith("Storage 'fast' does not exist. `pvesm status` on the host lists", e.Message);
+    }
 }

@@ -81,6 +81,22 @@ public class ProxmoxHostTests
     }
 
     [Fact]
+    public async Task A_config_file_lock_that_outlasts_the_limit_is_a_lock_timeout_error()
+    {
+        var fake = new ScriptedHostConnection().On("qm set 1001 --cores 2", Fail(LockTimeoutText));
+        var waits = new List<TimeSpan>();
+        var host = new ProxmoxHost(fake, FakePolicy(waits, limitSeconds: 2));
+
+        var e = await Assert.ThrowsAsync<ProxmoxException>(() => host.SetAsync(1001, new[] { new KeyValuePair<string, string>("cores", "2") }));
+
+        Assert.Equal(ProxmoxErrorReason.LockTimeout, e.ProxmoxReason);
+        Assert.Equal(PhoenixErrorKind.OperationTimeout, e.Kind);
+        Assert.False(e.IsTransient);
+        Assert.StartsWith("VM 1001: its configuration file stayed locked by another command for 2 s.", e.Message);
+        Assert.Equal(new[] { 0.5, 1, 0.5 }, waits.Select(w => w.TotalSeconds));
+    }
+
+    [Fact]
     public async Task Without_retries_the_first_lock_error_is_reported()
     {
         var fake = new ScriptedHostConnection().On("qm start 1001", Fail("VM is locked (backup)\n"));
