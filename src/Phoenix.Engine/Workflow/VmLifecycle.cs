@@ -1,0 +1,141 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using Phoenix.Engine.Errors;
+using Phoenix.Engine.Proxmox;
+
+namespace Phoenix.Engine.Workflow
+{
+    /// <summary>A VM as Phoenix reports it: config, status and snapshots read together.</summary>
+    public sealed class VmState
+    {
+        public VmState(int vmId, VmConfig config, string status, IReadOnlyList<SnapshotInfo> snapshots)
+        {
+            VmId = vmId;
+            Config = config;
+            Status = status;
+            Snapshots = snapshots;
+        }
+
+        public int VmId { get; }
+        public VmConfig Config { get; }
+        public string Status { get; }
+        public IReadOnlyList<SnapshotInfo> Snapshots { get; }
+        public bool IsRunning => Status == "running";
+        public string Name => Config.Name ?? "VM " + VmId;
+    }
+
+    /// <summary>How a wait for the guest agent ends well: the guest's addresses.</summary>
+    public sealed class AgentReady
+    {
+        public AgentReady(IReadOnlyList<GuestIpAddress> addresses, TimeSpan waited)
+        {
+            Addresses = addresses;
+            Waited = waited;
+        }
+
+        public IReadOnlyList<GuestIpAddress> Addresses { get; }
+        public TimeSpan Waited { get; }
+    }
+
+    /// <summary>
+    /// Idempotent VM operations over a <see cref="ProxmoxHost"/>: each says whether it changed
+    /// anything, so re-runs converge and report "unchanged".
+    /// </summary>
+    public static class VmLifecycle
+    {
+        public static async Task<VmState> GetAsync(ProxmoxHost host, int vmId, bool includeSnapshots, CancellationToken ct)
+        {
+            var configTask = host.GetVmConfigAsync(vmId, cancellationToken: ct);
+            var statusTask = host.GetStatusAsync(vmId, ct);
+            var snapsTask = includeSnapshots ? host.ListSnapshotsAsync(vmId, ct) : Task.FromResult<IReadOnlyList<SnapshotInfo>>(Array.Empty<SnapshotInfo>());
+            await Task.WhenAll(configTask, statusTask, snapsTask).ConfigureAwait(false);
+            return new VmState(vmId, configTask.Result, statusTask.Result, snapsTask.Result);
+        }
+
+        /// <summary>Starts the VM unless it runs. Returns true when it was started.</summary>
+        public static async Task<bool> EnsureStartedAsync(ProxmoxHost host, int vmId, CancellationToken ct)
+        {
+            var status = await host.GetStatusAsync(vmId, ct).ConfigureAwait(false);
+            if (status == "running") return false;
+            await host.StartAsync(vmId, ct).ConfigureAwait(false);
+            return true;
+        }
+
+        /// <summary>
+        /// Shuts the VM down through ACPI/the agent, waiting <paramref name="timeoutSeconds"/>; with
+        /// <paramref name="force"/> a VM that does not stop in time is stopped hard. Returns true when
+        /// it was running.
+        /// </summary>
+        public static async Task<bool> EnsureStoppedAsync(ProxmoxHost host, int vmId, int timeoutSeconds, bool force, CancellationToken ct)
+        {
+            var status = await host.GetStatusAsync(vmId, ct).ConfigureAwait(false);
+            if (status == "stopped") return false;
+            await host.ShutdownAsync(vmId, timeoutSeconds, forceStop: force, cancellationToken: ct).ConfigureAwait(false);
+            return true;
+        }
+
+        /// <summary>Takes the snapshot unless one of that name exists. Returns true when it was taken.</summary>
+        public static async Task<bool> EnsureSnapshotAsync(ProxmoxHost host, int vmId, string name, string? description, CancellationToken ct)
+        {
+            var reason = ProxmoxNames.ValidateSnapshotName(name);
+            if (reason != null)
+                throw new PhoenixException(PhoenixErrorKind.InvalidArgument, "InvalidSnapshotName", $"VM {vmId}: {reason}.", vmId);
+            var snapshots = await host.ListSnapshotsAsync(vmId, ct).ConfigureAwait(false);
+            if (snapshots.Any(s => !s.IsCurrent && s.Name == name)) return false;
+            await host.SnapshotAsync(vmId, name, description, cancellationToken: ct).ConfigureAwait(false);
+            return true;
+        }
+
+        /// <summary>
+        /// Waits until <c>qm agent ping</c> answers, then reads the guest's addresses. On timeout the
+        /// error says whether the VM runs, whether `agent` is set, and what to check in the guest.
+        /// </summary>
+        public static async Task<AgentReady> WaitForAgentAsync(ProxmoxHost host, int vmId, TimeSpan timeout, TimeSpan pollInterval,
+            Action<TimeSpan>? onWaiting, CancellationToken ct)
+        {
+            var watch = Stopwatch.StartNew();
+            var config = await host.GetVmConfigAsync(vmId, cancellationToken: ct).ConfigureAwait(false);
+            if (!config.HasAgentKey || !config.IsAgentEnabled)
+            {
+                throw new PhoenixException(PhoenixErrorKind.InvalidOperation, "AgentNotConfigured",
+                    $"VM {vmId} ({config.Name}) has no QEMU guest agent configured (`agent: 1` is missing), so Phoenix cannot wait for it.",
+                    vmId)
+                { RecommendedAction = $"Run `qm set {vmId} --agent 1` (New-PhoenixVm sets it), install qemu-guest-agent in the guest, and restart the VM." };
+            }
+            while (true)
+            {
+                ct.ThrowIfCancellationRequested();
+                var status = await host.GetStatusAsync(vmId, ct).ConfigureAwait(false);
+                if (status == "running" && await host.AgentPingAsync(vmId, ct).ConfigureAwait(false))
+                {
+                    IReadOnlyList<GuestIpAddress> addresses;
+                    try
+                    {
+                        addresses = await host.GetGuestAddressesAsync(vmId, ct).ConfigureAwait(false);
+                    }
+                    catch (ProxmoxException)
+                    {
+                        addresses = Array.Empty<GuestIpAddress>();
+                    }
+                    return new AgentReady(addresses, watch.Elapsed);
+                }
+                if (watch.Elapsed >= timeout)
+                {
+                    var why = status == "running"
+                        ? $"VM {vmId} ({config.Name}) is running and `agent` is set, but the QEMU guest agent did not answer within {timeout.TotalSeconds:0} s."
+                        : $"VM {vmId} ({config.Name}) is {status}, so its guest agent cannot answer (waited {timeout.TotalSeconds:0} s).";
+                    var what = status == "running"
+                        ? "Check in the guest (console: qm terminal " + vmId + ") that qemu-guest-agent is installed and running (systemctl status qemu-guest-agent); the default Phoenix cloud-init installs it at first boot, which can take minutes. Or wait longer with -Timeout."
+                        : $"Start it with Start-PhoenixVm -VmId {vmId}.";
+                    throw new PhoenixException(PhoenixErrorKind.OperationTimeout, "AgentTimeout", why + " " + what, vmId) { RecommendedAction = what };
+                }
+                onWaiting?.Invoke(watch.Elapsed);
+                await Task.Delay(pollInterval, ct).ConfigureAwait(false);
+            }
+        }
+    }
+}

@@ -1,0 +1,41 @@
+using System.Linq;
+using System.Management.Automation;
+using Phoenix.PowerShell.Infrastructure;
+
+namespace Phoenix.PowerShell.Commands
+{
+    /// <summary>Lists the snapshots of VMs (from qm listsnapshot), with parent and time.</summary>
+    [Cmdlet(VerbsCommon.Get, "PhoenixSnapshot")]
+    [OutputType(typeof(PhoenixSnapshot))]
+    public sealed class GetPhoenixSnapshotCommand : PhoenixHostCmdlet
+    {
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+        [ValidateRange(100, 999999999)]
+        public int VmId { get; set; }
+
+        [Parameter(Position = 1)]
+        [SupportsWildcards]
+        [ValidateNotNullOrEmpty]
+        public string[]? Name { get; set; }
+
+        [Parameter]
+        public SwitchParameter IncludeCurrent { get; set; }
+
+        protected override void ProcessRecord()
+        {
+            var session = ResolveSession();
+            ForItem(VmId, () =>
+            {
+                var host = OpenHost(session);
+                var list = RunAsync(ct => host.ListSnapshotsAsync(VmId, ct));
+                var patterns = (Name ?? new[] { "*" }).Select(n => WildcardPattern.Get(n, WildcardOptions.IgnoreCase)).ToList();
+                foreach (var s in list)
+                {
+                    if (s.IsCurrent && !IncludeCurrent.IsPresent) continue;
+                    if (!s.IsCurrent && !patterns.Any(p => p.IsMatch(s.Name))) continue;
+                    WriteObject(VmObjects.ToSnapshot(VmId, s, session));
+                }
+            });
+        }
+    }
+}
