@@ -14,29 +14,31 @@ PG_ROOT="${PG_ROOT%/}"
 PG_STATE="$PG_ROOT/var/lib/phoenix-guest"
 PG_LOGDIR="$PG_ROOT/var/log/phoenix-guest"
 PG_CALLS="$PG_LOGDIR/calls.log"
-PG_SELF_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+PG_SELF_DIR="${BASH_SOURCE[0]%/*}"
+[[ "$PG_SELF_DIR" == /* ]] || PG_SELF_DIR="$PWD/$PG_SELF_DIR"
 
 # Quotes one argument the way Phoenix's ShellQuote does: plain words bare, the rest in single
-# quotes, so that a log line can be pasted back into a shell.
+# quotes, so that a log line can be pasted back into a shell. Sets PG_QUOTED (no subshell: the
+# stand-ins are called often and should stay cheap).
 pg_quote() {
     local a="$1"
     if [[ -n "$a" && "$a" != *[!A-Za-z0-9_./:,+@%-]* ]]; then
-        printf '%s' "$a"
+        PG_QUOTED="$a"
     else
-        printf "'%s'" "${a//\'/\'\\\'\'}"
+        PG_QUOTED="'${a//\'/\'\\\'\'}'"
     fi
 }
 
 # Appends "<tool> <args...>" to the call log, one call per line.
 pg_record() {
-    local tool="$1" line a
+    local line="$1" a
     shift
-    line="$tool"
     for a in "$@"; do
-        line+=" $(pg_quote "$a")"
+        pg_quote "$a"
+        line+=" $PG_QUOTED"
     done
     line="${line//$'\n'/\\n}"
-    mkdir -p "$PG_LOGDIR" "$PG_STATE"
+    [[ -d "$PG_LOGDIR" ]] || mkdir -p "$PG_LOGDIR"
     printf '%s\n' "$line" >>"$PG_CALLS"
 }
 
