@@ -151,8 +151,12 @@ apt_get() {
     apt-get -q -o "DPkg::Lock::Timeout=$LOCK_TIMEOUT" -o Dpkg::Use-Pty=0 "$@"
 }
 
+# dpkg -s also succeeds for a removed package whose config files remain, so read the Status.
+# (Not `dpkg -s | grep -q`: under pipefail, grep leaving early makes dpkg fail with SIGPIPE.)
 package_installed() {
-    dpkg -s "$1" 2>/dev/null | grep -qx 'Status: install ok installed'
+    local status
+    status="$(dpkg -s "$1" 2>/dev/null)" || return 1
+    [[ $'\n'"$status"$'\n' == *$'\nStatus: install ok installed\n'* ]]
 }
 
 # ---- time zone ----

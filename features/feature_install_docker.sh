@@ -202,9 +202,12 @@ apt_get() {
     apt-get -q -o "DPkg::Lock::Timeout=$LOCK_TIMEOUT" -o Dpkg::Use-Pty=0 "$@"
 }
 
-# True when dpkg has the package fully installed (not just its config files left).
+# dpkg -s also succeeds for a removed package whose config files remain, so read the Status.
+# (Not `dpkg -s | grep -q`: under pipefail, grep leaving early makes dpkg fail with SIGPIPE.)
 package_installed() {
-    dpkg -s "$1" 2>/dev/null | grep -qx 'Status: install ok installed'
+    local status
+    status="$(dpkg -s "$1" 2>/dev/null)" || return 1
+    [[ $'\n'"$status"$'\n' == *$'\nStatus: install ok installed\n'* ]]
 }
 
 docker_installed() {
@@ -220,13 +223,17 @@ user_in_group() {
 }
 
 install_docker() {
-    local arch line tmp
+    local arch line tmp had_prerequisites=0
 
     log "step 1/7: updating the package lists"
     apt_get update || die 3 "apt-get update failed"
 
     log "step 2/7: installing prerequisites (ca-certificates, curl)"
+    if package_installed ca-certificates && package_installed curl; then
+        had_prerequisites=1
+    fi
     apt_get install -y ca-certificates curl || die 3 "installing ca-certificates and curl failed"
+    [[ "$had_prerequisites" -eq 1 ]] || CHANGED=1
 
     log "step 3/7: adding Docker's key to $KEYRING"
     install -d -m 0755 "$R/etc/apt/keyrings"
@@ -244,6 +251,7 @@ install_docker() {
         fi
         mv -f "$tmp" "$R$KEYRING"
         chmod a+r "$R$KEYRING"
+        CHANGED=1
     fi
 
     log "step 4/7: adding Docker's repository to $SOURCES_LIST"
@@ -255,6 +263,7 @@ install_docker() {
         install -d -m 0755 "$R/etc/apt/sources.list.d"
         printf '%s\n' "$line" >"$R$SOURCES_LIST.phoenix-tmp"
         mv -f "$R$SOURCES_LIST.phoenix-tmp" "$R$SOURCES_LIST"
+        CHANGED=1
         log "wrote: $line"
     fi
 
