@@ -14,7 +14,8 @@
 #
 # Idempotent: when Docker is installed (dpkg reports docker-ce installed, or `docker --version`
 # works) it installs nothing; it only enables/starts the service and adds the user to the group
-# when they are not already so. A run that finds everything in place says "no change".
+# when they are not already so (systemctl is-enabled / is-active, id -nG). A run that finds
+# everything in place says "no change".
 #
 # Contract (about_Phoenix_Features):
 #   PHOENIX_USERNAME       user to add to the docker group; else user_config.username from the context file
@@ -299,13 +300,17 @@ main() {
 
     if docker_installed; then
         log "steps 1-5: Docker is already installed ($(docker --version 2>/dev/null || echo 'docker-ce package present')); installing nothing"
+        log "step 6/7: checking the docker service"
+        ensure_service
     else
         detect_os
         install_docker
+        # As the design note has it. docker-ce's own postinst may have done both already;
+        # both commands are harmless then.
+        log "step 6/7: enabling and starting the docker service"
+        systemctl enable docker || die 7 "systemctl enable docker failed"
+        systemctl start docker || die 7 "systemctl start docker failed"
     fi
-
-    log "step 6/7: enabling and starting the docker service"
-    ensure_service
 
     log "step 7/7: adding '$user' to the docker group"
     if ! id -u "$user" >/dev/null 2>&1; then

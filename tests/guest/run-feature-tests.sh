@@ -283,6 +283,18 @@ test_docker_stopped_service() {
     expect_eq "docker installed but stopped: only started" "systemctl start docker" "$(changing_calls)"
 }
 
+test_docker_group_missing() {
+    # Docker present (Ubuntu's docker.io) but no docker group: usermod fails, the feature says so.
+    new_guest docker-nogroup
+    guest_state packages 'docker.io'
+    guest_state services 'docker enabled active'
+    run_feature docker
+    expect_eq "docker when usermod fails: exit code 8" 8 "$RC"
+    expect_contains "docker when usermod fails: usermod's own message and the feature's" \
+        "usermod: group 'docker' does not exist
+[docker] ERROR: usermod -aG docker phoenix_user failed" "$OUT"
+}
+
 test_docker_key_download_fails() {
     new_guest docker-nokey
     guest_state curl-fail 'https://download.docker.com/'
@@ -486,6 +498,7 @@ TESTS=(
     test_docker_user_absent
     test_docker_installed_user_missing_from_group
     test_docker_stopped_service
+    test_docker_group_missing
     test_docker_key_download_fails
     test_docker_apt_fails
     test_docker_lock_timeout

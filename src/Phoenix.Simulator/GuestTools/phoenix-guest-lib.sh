@@ -241,7 +241,8 @@ pg_unit_package() {
 pg_unit_exists() {
     local unit="${1%.service}" pkg
     if pkg="$(pg_unit_package "$unit")"; then
-        [[ "$pkg" == "-" ]] || pg_is_installed "$pkg"
+        # Ubuntu's own docker.io brings the same docker unit as Docker's docker-ce.
+        [[ "$pkg" == "-" ]] || pg_is_installed "$pkg" || { [[ "$pkg" == docker-ce ]] && pg_is_installed docker.io; }
         return
     fi
     pg_listed units "$unit"
