@@ -187,7 +187,7 @@ usermod -aG docker phoenix_user" "$(changing_calls)"
     expect_eq "docker first run: key in /etc/apt/keyrings/docker.asc, readable by all" \
         "-----BEGIN PGP PUBLIC KEY BLOCK----- 644" \
         "$(head -n 1 "$GUEST/etc/apt/keyrings/docker.asc" 2>&1) $(stat -c %a "$GUEST/etc/apt/keyrings/docker.asc" 2>&1)"
-    expect_eq "docker first run: user in the guest's docker group" "docker:x:989:phoenix_user" \
+    expect_eq "docker first run: user in the guest's docker group" "docker:x:999:phoenix_user" \
         "$(grep '^docker:' "$GUEST/etc/group" 2>&1)"
     expect_eq "docker first run: service state recorded" "docker enabled active" \
         "$(cat "$GUEST/var/lib/phoenix-guest/services" 2>&1)"
@@ -428,7 +428,7 @@ test_standins() {
     run_tool id -nG phoenix_user
     expect_eq "id -nG sees the membership usermod made" "phoenix_user docker" "$OUT"
     run_tool getent group docker
-    expect_eq "getent group docker sees it too" "docker:x:989:phoenix_user" "$OUT"
+    expect_eq "getent group docker sees it too" "docker:x:999:phoenix_user" "$OUT"
     run_tool lsb_release -cs
     expect_eq "lsb_release -cs" "noble" "$OUT"
     run_tool gpg --dearmor -o "$GUEST/tmp/k.gpg" "$GUEST/etc/apt/keyrings/docker.asc"

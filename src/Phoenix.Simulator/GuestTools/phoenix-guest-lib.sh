@@ -193,7 +193,8 @@ pg_create_group() {
     f="$(pg_state_file groups)"
     printf '%s:\n' "$g" >>"$f"
     if pg_guest_etc_writable && [[ -w "$PG_ROOT/etc/group" ]]; then
-        gid="$(awk -F: 'BEGIN { m = 988 } $3 >= 100 && $3 < 1000 && $3 > m { m = $3 } END { print m + 1 }' "$PG_ROOT/etc/group")"
+        # As groupadd -r: the highest system gid (below 1000) still free.
+        gid="$(awk -F: '{ used[$3] = 1 } END { for (g = 999; g >= 100; g--) if (!(g in used)) { print g; exit } }' "$PG_ROOT/etc/group")"
         printf '%s:x:%s:\n' "$g" "$gid" >>"$PG_ROOT/etc/group"
     fi
 }
