@@ -25,11 +25,15 @@ if [[ ! -e $guest/.ready ]]; then
             [[ -f $t ]] || continue
             case $t in
                 */os-release) cp "$t" "$guest/upper/etc/os-release" ;;
-                *.sh) install -m 755 "$t" "$guest/upper/usr/local/bin/$(basename "$t" .sh)" ;;
+                *.md) ;;
                 *) install -m 755 "$t" "$guest/upper/usr/local/bin/" ;;
             esac
         done
     fi
+    # The users cloud-init would have made at first boot (the fake guest has no cloud-init).
+    for u in ${PHOENIX_GUEST_USERS:-}; do
+        printf '%s\n' "$u" >>"$guest/users"
+    done
     touch "$guest/.ready"
 fi
 
@@ -43,6 +47,13 @@ for d in etc var opt usr/local root home; do
     [ -d "/$d" ] || continue
     mount -t overlay overlay -o "lowerdir=/$d,upperdir=$g/upper/$d,workdir=$g/work/$d" "/$d"
 done
+# Before /tmp is covered: the guest folder may itself live under /tmp.
+if [ -f "$g/users" ]; then
+    while read -r u; do
+        /usr/bin/getent passwd "$u" >/dev/null || /usr/sbin/useradd -m -s /bin/bash "$u"
+    done <"$g/users"
+    rm -f "$g/users"
+fi
 mount --bind "$g/tmp" /tmp
 unset PHOENIX_GUEST_DIR
 cd /root 2>/dev/null || cd /
