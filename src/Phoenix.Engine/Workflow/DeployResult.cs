@@ -1,0 +1,93 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+
+namespace Phoenix.Engine.Workflow
+{
+    /// <summary>How a VM's deployment ended.</summary>
+    public enum DeployStatus
+    {
+        Succeeded,
+        Failed,
+        /// <summary>Not attempted, because a VM it depends on failed.</summary>
+        Skipped,
+        /// <summary>-WhatIf: nothing ran; <see cref="DeployResult.Plan"/> lists the commands.</summary>
+        Planned,
+    }
+
+    /// <summary>One step of a VM's deployment.</summary>
+    public sealed class DeployStepResult
+    {
+        public DeployStepResult(string step, TimeSpan duration, StepOutcome? outcome, bool skipped, string? detail = null)
+        {
+            Step = step;
+            Duration = duration;
+            Changes = outcome?.Changes ?? Array.Empty<string>();
+            Skipped = skipped;
+            Detail = detail;
+        }
+
+        public string Step { get; }
+        public TimeSpan Duration { get; }
+        public IReadOnlyList<string> Changes { get; }
+        public bool Changed => Changes.Count > 0;
+        public bool Skipped { get; }
+        public string? Detail { get; }
+
+        public override string ToString() =>
+            $"{Step}: {(Skipped ? "skipped" : Changed ? string.Join("; ", Changes) : "unchanged")} ({Duration.TotalSeconds:0.0} s)";
+    }
+
+    /// <summary>One VM's deployment, as Deploy-PhoenixVm returns it.</summary>
+    public sealed class DeployResult
+    {
+        public DeployResult(int vmId, string? name)
+        {
+            VmId = vmId;
+            Name = name ?? "";
+        }
+
+        public int VmId { get; }
+        public string Name { get; }
+        public DeployStatus Status { get; set; }
+        public List<DeployStepResult> Steps { get; } = new List<DeployStepResult>();
+        public List<string> Errors { get; } = new List<string>();
+        public List<string> Warnings { get; } = new List<string>();
+        /// <summary>-WhatIf: the commands the deployment would run, in order.</summary>
+        public List<string> Plan { get; } = new List<string>();
+        public TimeSpan Duration { get; set; }
+
+        /// <summary>Everything this run changed, step by step.</summary>
+        public IReadOnlyList<string> Changes => Steps.SelectMany(s => s.Changes).ToList();
+        public bool Changed => Steps.Any(s => s.Changed);
+
+        /// <summary>How long each step took, by step name.</summary>
+        public IReadOnlyDictionary<string, TimeSpan> StepDurations => Steps.GroupBy(s => s.Step).ToDictionary(g => g.Key, g => TimeSpan.FromTicks(g.Sum(s => s.Duration.Ticks)));
+
+        /// <summary>The exception of a failed deployment (for the error record).</summary>
+        public Exception? Exception { get; set; }
+
+        public override string ToString() => $"{VmId} ({Name}): {Status}{(Changed ? ", changed" : ", unchanged")}";
+    }
+
+    /// <summary>Where a deployment is, for progress bars.</summary>
+    public sealed class DeployProgress
+    {
+        public DeployProgress(int vmId, string name, string step, int stepIndex, int stepCount, bool completed)
+        {
+            VmId = vmId;
+            Name = name;
+            Step = step;
+            StepIndex = stepIndex;
+            StepCount = stepCount;
+            Completed = completed;
+        }
+
+        public int VmId { get; }
+        public string Name { get; }
+        public string Step { get; }
+        public int StepIndex { get; }
+        public int StepCount { get; }
+        public bool Completed { get; }
+    }
+}

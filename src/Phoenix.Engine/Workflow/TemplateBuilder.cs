@@ -1,0 +1,127 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using Phoenix.Engine.Errors;
+using Phoenix.Engine.Proxmox;
+
+namespace Phoenix.Engine.Workflow
+{
+    /// <summary>What a base template is made of.</summary>
+    public sealed class TemplateRequest
+    {
+        public int VmId { get; set; }
+        public string Name { get; set; } = "";
+        /// <summary>The cloud image: an absolute path on the host, or a file name in <see cref="ImageStorage"/>'s iso folder.</summary>
+        public string Image { get; set; } = "";
+        /// <summary>The storage whose iso folder holds images given by name (Proxmox: template/iso). Default: local.</summary>
+        public string ImageStorage { get; set; } = "local";
+        /// <summary>The storage for the template's disk and cloud-init drive. Default: local-lvm.</summary>
+        public string Storage { get; set; } = "local-lvm";
+        public int Cores { get; set; } = 2;
+        public int MemoryMb { get; set; } = 2048;
+        public string Bridge { get; set; } = "vmbr0";
+        public int? DiskSizeGb { get; set; }
+    }
+
+    /// <summary>
+    /// Builds a base template from a cloud image on the host: create, import the disk, attach it,
+    /// cloud-init drive, serial console, agent on, resize, convert. Each piece is checked first, so a
+    /// run that stopped halfway is finished by the next one, and a finished template is left alone.
+    /// </summary>
+    public static class TemplateBuilder
+    {
+        public static async Task<StepOutcome> EnsureTemplateAsync(ProxmoxHost host, TemplateRequest request, CancellationToken ct)
+        {
+            var changes = new List<string>();
+            var inv = CultureInfo.InvariantCulture;
+            var config = await VmProvisioner.TryGetConfigAsync(host, request.VmId, ct).ConfigureAwait(false);
+            if (config != null && config.IsTemplate)
+                return StepOutcome.Unchanged($"VM {request.VmId} ({config.Name}) is already a template.");
+
+            if (config == null)
+            {
+                if (string.IsNullOrEmpty(request.Image))
+                {
+                    throw new PhoenixException(PhoenixErrorKind.NotFound, "TemplateMissing",
+                        $"Template VM {request.VmId} ({request.Name}) does not exist and no cloud image is given to build it from.", request.VmId)
+                    { RecommendedAction = "Set template_image in the config (a file in the host's iso folder, e.g. /var/lib/vz/template/iso), or run New-PhoenixTemplate -Image <path on the host>." };
+                }
+                await host.CreateAsync(request.VmId, new[]
+                {
+                    Kv("name", request.Name),
+                    Kv("cores", request.Cores.ToString(inv)),
+                    Kv("memory", request.MemoryMb.ToString(inv)),
+                    Kv("net0", "virtio,bridge=" + request.Bridge),
+                    Kv("scsihw", "virtio-scsi-pci"),
+                    Kv("ostype", "l26"),
+                    Kv("agent", "1"),
+                    Kv("serial0", "socket"),
+                    Kv("vga", "serial0"),
+                }, ct).ConfigureAwait(false);
+                changes.Add("created");
+                config = host.IsDryRun ? new VmConfig(Array.Empty<KeyValuePair<string, string>>())
+                    : await host.GetVmConfigAsync(request.VmId, cancellationToken: ct).ConfigureAwait(false);
+            }
+
+            var set = new List<KeyValuePair<string, string>>();
+            if (config["scsi0"] == null)
+            {
+                var unused = config.Disks.FirstOrDefault(d => d.IsUnused);
+                string? volume = unused?.Volume;
+                if (volume == null)
+                {
+                    var path = await ImagePathAsync(host, request, ct).ConfigureAwait(false);
+                    volume = await host.ImportDiskAsync(request.VmId, path, request.Storage, cancellationToken: ct).ConfigureAwait(false);
+                    changes.Add($"imported {path}");
+                    if (volume == null && !host.IsDryRun)
+                    {
+                        var after = await host.GetVmConfigAsync(request.VmId, cancellationToken: ct).ConfigureAwait(false);
+                        volume = after.Disks.FirstOrDefault(d => d.IsUnused)?.Volume;
+                    }
+                    volume ??= $"{request.Storage}:vm-{request.VmId}-disk-0";
+                }
+                set.Add(Kv("scsi0", volume));
+            }
+            if (config.CloudInitDrive == null && config["ide2"] == null) set.Add(Kv("ide2", request.Storage + ":cloudinit"));
+            if (config["boot"] == null || !config["boot"]!.Contains("scsi0")) set.Add(Kv("boot", "order=scsi0"));
+            if (config["serial0"] == null) set.Add(Kv("serial0", "socket"));
+            if (!config.IsAgentEnabled) set.Add(Kv("agent", "1"));
+            if (set.Count > 0)
+            {
+                await host.SetAsync(request.VmId, set, ct).ConfigureAwait(false);
+                changes.AddRange(set.Select(kv => $"set {kv.Key} {kv.Value}"));
+            }
+
+            if (request.DiskSizeGb is int gb)
+            {
+                var current = host.IsDryRun ? null : await host.GetVmConfigAsync(request.VmId, cancellationToken: ct).ConfigureAwait(false);
+                var bytes = current?.GetDisk("scsi0")?.SizeBytes ?? 0;
+                if ((long)gb * 1024 * 1024 * 1024 > bytes)
+                {
+                    await host.ResizeAsync(request.VmId, "scsi0", gb.ToString(inv) + "G", ct).ConfigureAwait(false);
+                    changes.Add($"resized scsi0 to {gb}G");
+                }
+            }
+
+            await host.TemplateAsync(request.VmId, ct).ConfigureAwait(false);
+            changes.Add("converted to template");
+            return new StepOutcome(changes, Array.Empty<string>());
+        }
+
+        private static async Task<string> ImagePathAsync(ProxmoxHost host, TemplateRequest request, CancellationToken ct)
+        {
+            if (request.Image.StartsWith("/", StringComparison.Ordinal)) return request.Image;
+            if (request.Image.IndexOf('/') >= 0 || request.Image.IndexOf(':') >= 0)
+            {
+                throw new PhoenixException(PhoenixErrorKind.InvalidArgument, "InvalidImage",
+                    $"Template VM {request.VmId}: the image '{request.Image}' must be an absolute path on the host or a file name in storage '{request.ImageStorage}' (its iso folder).", request.VmId);
+            }
+            return await host.StoragePathAsync($"{request.ImageStorage}:iso/{request.Image}", ct).ConfigureAwait(false);
+        }
+
+        private static KeyValuePair<string, string> Kv(string k, string v) => new KeyValuePair<string, string>(k, v);
+    }
+}
