@@ -116,9 +116,11 @@ namespace Phoenix.Engine.Transport
         }
 
         /// <summary>Reads a known_hosts file; a file that does not exist reads as empty.</summary>
+        /// <exception cref="IOException">The path is a directory, or the file cannot be read.</exception>
         public static KnownHostsFile Load(string path)
         {
             if (string.IsNullOrEmpty(path)) throw new ArgumentException("A known_hosts path is needed.", nameof(path));
+            if (Directory.Exists(path)) throw new IOException($"{path} is a directory");
             if (!File.Exists(path)) return new KnownHostsFile(path, Array.Empty<KnownHostsEntry>());
             return Parse(File.ReadAllText(path, Encoding.UTF8), path);
         }

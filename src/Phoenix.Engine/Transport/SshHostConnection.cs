@@ -28,13 +28,16 @@ namespace Phoenix.Engine.Transport
         private static readonly UTF8Encoding Utf8 = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false);
         private static readonly TimeSpan KeepAliveInterval = TimeSpan.FromSeconds(30);
 
+        // Per SFTP request, not per transfer: only a host that stopped answering gets near it.
+        private static readonly TimeSpan SftpOperationTimeout = TimeSpan.FromSeconds(60);
+
         private readonly SshConnectionOptions _options;
         private readonly HostKeyVerifier _verifier;
         private readonly IReadOnlyList<PrivateKeyFile> _keys;
         private readonly string _authDescription;
         private readonly SemaphoreSlim _commandGate = new SemaphoreSlim(MaxParallelCommands, MaxParallelCommands);
-        private readonly ClientSlot<SshClient> _ssh = new ClientSlot<SshClient>();
-        private readonly ClientSlot<SftpClient> _sftp = new ClientSlot<SftpClient>();
+        private readonly ClientSlot<SshClient> _ssh = new ClientSlot<SshClient>("ssh");
+        private readonly ClientSlot<SftpClient> _sftp = new ClientSlot<SftpClient>("sftp");
         private volatile string? _fingerprint;
         private volatile string? _keyType;
         private volatile bool _disposed;
@@ -101,6 +104,11 @@ namespace Phoenix.Engine.Transport
         }
 
         /// <inheritdoc />
+        /// <remarks>
+        /// The timeout counts from the call, so it includes waiting for a free channel (at most eight
+        /// commands run at once per connection) and a reconnect. On timeout or cancellation the command's
+        /// process group on the host is sent SIGTERM before the exception is thrown.
+        /// </remarks>
         public async Task<CommandResult> RunAsync(RemoteCommand command, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
         {
             if (command == null) throw new ArgumentNullException(nameof(command));
@@ -465,7 +473,7 @@ namespace Phoenix.Engine.Transport
             GetClientAsync(_ssh, info => new SshClient(info) { KeepAliveInterval = KeepAliveInterval }, token);
 
         private Task<SftpClient> GetSftpClientAsync(CancellationToken token) =>
-            GetClientAsync(_sftp, info => new SftpClient(info) { KeepAliveInterval = KeepAliveInterval }, token);
+            GetClientAsync(_sftp, info => new SftpClient(info) { KeepAliveInterval = KeepAliveInterval, OperationTimeout = SftpOperationTimeout }, token);
 
         private async Task<T> GetClientAsync<T>(ClientSlot<T> slot, Func<ConnectionInfo, T> create, CancellationToken token) where T : BaseClient
         {
@@ -482,7 +490,7 @@ namespace Phoenix.Engine.Transport
                     slot.Client = null;
                     DisposeQuietly(current);
                 }
-                if (_fingerprint != null) Log?.Invoke($"ssh: connecting again to {UserName}@{Endpoint} ({typeof(T).Name})");
+                if (slot.EverConnected) Log?.Invoke($"{slot.Name}: reconnecting to {UserName}@{Endpoint}");
                 var client = await ConnectClientAsync(create, token).ConfigureAwait(false);
                 if (_disposed)
                 {
@@ -490,6 +498,7 @@ namespace Phoenix.Engine.Transport
                     ThrowIfDisposed();
                 }
                 slot.Client = client;
+                slot.EverConnected = true;
                 return client;
             }
             finally
@@ -715,8 +724,12 @@ namespace Phoenix.Engine.Transport
 
         private sealed class ClientSlot<T> where T : BaseClient
         {
+            public ClientSlot(string name) => Name = name;
+
+            public readonly string Name;
             public readonly SemaphoreSlim Gate = new SemaphoreSlim(1, 1);
             public T? Client;
+            public bool EverConnected;
         }
     }
 }

@@ -16,26 +16,10 @@ public sealed class KnownHostsFileTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    /// <summary>A well-formed ssh-ed25519 public key blob with deterministic bytes.</summary>
-    public static byte[] MakeEd25519Key(int seed) => MakeKey("ssh-ed25519", seed, 32);
-
-    private static byte[] MakeKey(string type, int seed, int length)
-    {
-        var key = new byte[length];
-        new Random(seed).NextBytes(key);
-        var typeBytes = Encoding.ASCII.GetBytes(type);
-        var blob = new byte[4 + typeBytes.Length + 4 + length];
-        BinaryPrimitives.WriteInt32BigEndian(blob, typeBytes.Length);
-        typeBytes.CopyTo(blob, 4);
-        BinaryPrimitives.WriteInt32BigEndian(blob.AsSpan(4 + typeBytes.Length), length);
-        key.CopyTo(blob, 8 + typeBytes.Length);
-        return blob;
-    }
-
     private static string B64(byte[] k) => Convert.ToBase64String(k);
 
-    private static readonly byte[] K1 = MakeEd25519Key(1);
-    private static readonly byte[] K2 = MakeEd25519Key(2);
+    private static readonly byte[] K1 = TestKeys.MakeEd25519Key(1);
+    private static readonly byte[] K2 = TestKeys.MakeEd25519Key(2);
 
     [Fact]
     public void A_plain_entry_matches_its_host_on_port_22_case_insensitively()
@@ -116,7 +100,7 @@ public sealed class KnownHostsFileTests : IDisposable
     [Fact]
     public void A_host_known_only_with_another_key_type_counts_as_Changed()
     {
-        var rsa = MakeKey("ssh-rsa", 5, 64);
+        var rsa = TestKeys.MakeKey("ssh-rsa", 5, 64);
         var f = KnownHostsFile.Parse($"pve1 ssh-rsa {B64(rsa)}\n");
         Assert.Equal(KnownHostStatus.Changed, f.Check("pve1", 22, K1).Status);
         Assert.Equal(new[] { "ssh-rsa" }, f.EntriesFor("pve1", 22).Select(e => e.KeyType));
@@ -210,5 +194,25 @@ public sealed class KnownHostsFileTests : IDisposable
         var f = KnownHostsFile.Load(Path.Combine(_dir, "nothing-here"));
         Assert.Empty(f.Entries);
         Assert.Equal(KnownHostStatus.Unknown, f.Check("pve1", 22, K1).Status);
+    }
+}
+
+/// <summary>Synthetic public key blobs for tests that need keys but no real key pair.</summary>
+public static class TestKeys
+{
+    /// <summary>A well-formed ssh-ed25519 public key blob with deterministic bytes.</summary>
+    public static byte[] MakeEd25519Key(int seed) => MakeKey("ssh-ed25519", seed, 32);
+
+    public static byte[] MakeKey(string type, int seed, int length)
+    {
+        var key = new byte[length];
+        new Random(seed).NextBytes(key);
+        var typeBytes = Encoding.ASCII.GetBytes(type);
+        var blob = new byte[4 + typeBytes.Length + 4 + length];
+        BinaryPrimitives.WriteInt32BigEndian(blob, typeBytes.Length);
+        typeBytes.CopyTo(blob, 4);
+        BinaryPrimitives.WriteInt32BigEndian(blob.AsSpan(4 + typeBytes.Length), length);
+        key.CopyTo(blob, 8 + typeBytes.Length);
+        return blob;
     }
 }

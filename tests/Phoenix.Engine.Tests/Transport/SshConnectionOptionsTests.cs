@@ -206,3 +206,49 @@ public sealed class RemotePathsTests
         Assert.Equal(new[] { "ssh-ed25519", "ssh-rsa" }, all.Keys);
     }
 }
+
+public sealed class LoginShellAndVerifierTests
+{
+    [Fact]
+    public void The_login_shell_line_names_the_run_and_keeps_the_shell_alive()
+    {
+        Assert.Equal(": phoenix-run-0a1b2c3d4e5f; qm start 101 </dev/null; exit $?",
+            SshHostConnection.WrapForLoginShell("qm start 101", "0a1b2c3d4e5f", hasInput: false));
+        Assert.Equal(": phoenix-run-0a1b2c3d4e5f; cat; exit $?",
+            SshHostConnection.WrapForLoginShell("cat", "0a1b2c3d4e5f", hasInput: true));
+    }
+
+    [Fact]
+    public void A_reconnect_that_meets_another_key_than_the_session_is_HostKeyChanged()
+    {
+        var key = TestKeys.MakeEd25519Key(3);
+        var earlier = KnownHostsFile.Fingerprint(TestKeys.MakeEd25519Key(4));
+        var verifier = new HostKeyVerifier("pve1", 22, KnownHostsFile.Fingerprint(key), "/nonexistent/known_hosts", acceptNew: false);
+        Assert.Null(verifier.Verify(key, null));
+        var e = verifier.Verify(key, earlier)!;
+        Assert.Equal("HostKeyChanged", e.Reason);
+        Assert.Equal(
+            $"The host key of pve1:22 has CHANGED: the host presented ssh-ed25519 {KnownHostsFile.Fingerprint(key)}, but this session connected with {earlier}. " +
+            "Someone may be intercepting the connection (man-in-the-middle), or the host was reinstalled. Phoenix refuses a changed host key, even with -AcceptNewHostKey.",
+            e.Message);
+    }
+
+    [Fact]
+    public void An_unreadable_known_hosts_file_refuses_instead_of_trusting()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "phoenix-kh-dir-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(dir); // a directory where the file should be
+        try
+        {
+            var key = TestKeys.MakeEd25519Key(3);
+            var e = new HostKeyVerifier("pve1", 22, null, dir, acceptNew: true).Verify(key, null)!;
+            Assert.Equal("KnownHostsUnreadable", e.Reason);
+            Assert.Equal(PhoenixErrorKind.SecurityError, e.Kind);
+            Assert.Equal($"The host key of pve1:22 cannot be checked: the known_hosts file {dir} cannot be read ({dir} is a directory).", e.Message);
+        }
+        finally
+        {
+            Directory.Delete(dir);
+        }
+    }
+}
