@@ -265,15 +265,13 @@ namespace Phoenix.Engine.Transport
             if (_disposed || !client.IsConnected) return;
             Log?.Invoke($"ssh: stopping {display}");
             var stop = new RemoteCommand("sh", "-c", StopScript, runId);
-            try
-            {
-                using (var limit = new CancellationTokenSource(StopTimeout))
-                    await ExecuteAsync(client, stop.ToShellString() + " </dev/null", null, stop.ToDisplayString(), null, limit.Token).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is PhoenixException || e is OperationCanceledException || e is SshException || e is ObjectDisposedException)
-            {
-                // Best effort: the caller is told that the command was cancelled either way.
-            }
+            var limit = new CancellationTokenSource(StopTimeout);
+            var stopping = ExecuteAsync(client, stop.ToShellString() + " </dev/null", null, stop.ToDisplayString(), null, limit.Token);
+            _ = stopping.ContinueWith(_ => limit.Dispose(), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+            // Opening the channel is not cancellable; never hold the caller longer than the limit.
+            await Task.WhenAny(stopping, Task.Delay(StopTimeout)).ConfigureAwait(false);
+            // Best effort: the caller is told that the command was cancelled either way.
+            Observe(stopping);
         }
 
         private async Task<CommandResult> ExecuteAsync(SshClient client, string text, byte[]? standardInput, string display, string? runId, CancellationToken token)
@@ -357,7 +355,8 @@ namespace Phoenix.Engine.Transport
 
         private static void Observe(Task task)
         {
-            // A command may exit without reading all of its input; the failed write is not an error then.
+            // Failures nobody waits for: a command that exits without reading all of its input, a stop
+            // request that could not be delivered. Observed so they do not surface as unobserved exceptions.
             _ = task.ContinueWith(t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
         }
 
