@@ -51,11 +51,8 @@ namespace Phoenix.Engine.Transport
                     $"The host key of {Endpoint} does not match the pinned fingerprint: the host presented {keyType} {fingerprint}, " +
                     $"but {_pinned} was expected. Someone may be intercepting the connection (man-in-the-middle), or the host was reinstalled. " +
                     "Phoenix did not log in.", _host)
-                {
-                    RecommendedAction =
-                        $"Check the fingerprint on the host itself (ssh-keygen -lf /etc/ssh/ssh_host_{ShortType(keyType)}_key.pub). " +
-                        $"Only if the host key really changed, pin the new one with -HostKeyFingerprint '{fingerprint}'.",
-                };
+                    .WithAdvice($"Check the fingerprint on the host itself (ssh-keygen -lf /etc/ssh/ssh_host_{ShortType(keyType)}_key.pub). " +
+                        $"Only if the host key really changed, pin the new one with -HostKeyFingerprint '{fingerprint}'.");
             }
 
             KnownHostsFile file;
@@ -67,9 +64,7 @@ namespace Phoenix.Engine.Transport
             {
                 return new PhoenixException(PhoenixErrorKind.SecurityError, "KnownHostsUnreadable",
                     $"The host key of {Endpoint} cannot be checked: the known_hosts file {_knownHostsPath} cannot be read ({SshFailures.Cause(e)}).", _host, e)
-                {
-                    RecommendedAction = $"Fix the permissions of {_knownHostsPath}, or pin the key with -HostKeyFingerprint '{fingerprint}'.",
-                };
+                    .WithAdvice($"Fix the permissions of {_knownHostsPath}, or pin the key with -HostKeyFingerprint '{fingerprint}'.");
             }
 
             var match = file.Check(_host, _port, hostKey);
@@ -81,9 +76,7 @@ namespace Phoenix.Engine.Transport
                     return new PhoenixException(PhoenixErrorKind.SecurityError, "HostKeyRevoked",
                         $"The host key of {Endpoint} ({keyType} {fingerprint}) is marked @revoked in {_knownHostsPath} line {match.Entries[0].LineNumber}. " +
                         "Phoenix refuses revoked keys.", _host)
-                    {
-                        RecommendedAction = "Give the host a new host key, or ask whoever revoked this key why.",
-                    };
+                        .WithAdvice("Give the host a new host key, or ask whoever revoked this key why.");
                 case KnownHostStatus.Changed:
                     var known = string.Join(", ", match.Entries.Select(e => $"{e.KeyType} {e.Fingerprint} (line {e.LineNumber})"));
                     return Changed(keyType, fingerprint, $"{_knownHostsPath} lists {known}", knownHostsAdvice: true);
@@ -125,10 +118,8 @@ namespace Phoenix.Engine.Transport
                 catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
                 {
                     return new PhoenixException(PhoenixErrorKind.SecurityError, "KnownHostsNotWritable",
-                        $"The new host key of {Endpoint} ({keyType} {fingerprint}) cannot be added to {_knownHostsPath}: {e.Message}", _host, e)
-                    {
-                        RecommendedAction = $"Fix the permissions of {_knownHostsPath}, or pin the key with -HostKeyFingerprint '{fingerprint}'.",
-                    };
+                        $"The new host key of {Endpoint} ({keyType} {fingerprint}) cannot be added to {_knownHostsPath} ({SshFailures.Cause(e)}).", _host, e)
+                        .WithAdvice($"Fix the permissions of {_knownHostsPath}, or pin the key with -HostKeyFingerprint '{fingerprint}'.");
                 }
             }
         }
@@ -137,11 +128,8 @@ namespace Phoenix.Engine.Transport
             new PhoenixException(PhoenixErrorKind.SecurityError, "HostKeyUnknown",
                 $"The host key of {Endpoint} is not known: the host presented {keyType} {fingerprint}, and {_knownHostsPath} does not list {KnownHostsFile.HostPattern(_host, _port)}. " +
                 "Phoenix does not trust a host it has not seen before.", _host)
-            {
-                RecommendedAction =
-                    $"Check the fingerprint on the host itself (ssh-keygen -lf /etc/ssh/ssh_host_{ShortType(keyType)}_key.pub), then connect again with " +
-                    $"-HostKeyFingerprint '{fingerprint}' to pin it, or with -AcceptNewHostKey to add it to {_knownHostsPath}.",
-            };
+                .WithAdvice($"Check the fingerprint on the host itself (ssh-keygen -lf /etc/ssh/ssh_host_{ShortType(keyType)}_key.pub), then connect again with " +
+                    $"-HostKeyFingerprint '{fingerprint}' to pin it, or with -AcceptNewHostKey to add it to {_knownHostsPath}.");
 
         private PhoenixException Changed(string keyType, string fingerprint, string whatWasKnown, bool knownHostsAdvice)
         {
@@ -150,12 +138,10 @@ namespace Phoenix.Engine.Transport
                 $"The host key of {Endpoint} has CHANGED: the host presented {keyType} {fingerprint}, but {whatWasKnown}. " +
                 "Someone may be intercepting the connection (man-in-the-middle), or the host was reinstalled. " +
                 "Phoenix refuses a changed host key, even with -AcceptNewHostKey.", _host)
-            {
-                RecommendedAction = knownHostsAdvice
+                .WithAdvice(knownHostsAdvice
                     ? $"Check the fingerprint on the host itself. Only if the change is expected, remove the old key with `{removal}` " +
                       $"and connect again with -HostKeyFingerprint '{fingerprint}' or -AcceptNewHostKey."
-                    : $"Check the fingerprint on the host itself, then connect again with -HostKeyFingerprint '{fingerprint}' if the change is expected.",
-            };
+                    : $"Check the fingerprint on the host itself, then connect again with -HostKeyFingerprint '{fingerprint}' if the change is expected.");
         }
 
         // "ssh-ed25519" -> "ed25519", "ecdsa-sha2-nistp256" -> "ecdsa", "ssh-rsa" -> "rsa": the file names sshd uses.

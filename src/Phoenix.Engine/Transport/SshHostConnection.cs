@@ -303,7 +303,8 @@ namespace Phoenix.Engine.Transport
                 catch (SshException e)
                 {
                     throw new PhoenixException(PhoenixErrorKind.RemoteCommandFailed, "ChannelFailed",
-                        $"{Endpoint} did not let Phoenix start {display}: {e.Message}", HostName, e);
+                        $"{Endpoint} did not let Phoenix start {display} ({SshFailures.Cause(e)}).", HostName, e)
+                        .WithAdvice("Run it again; if this keeps happening, look at the host's sshd log (MaxSessions limits the commands per connection).");
                 }
 
                 // SSH.NET's cancel blocks while it waits for the host: never on the thread that cancels the token.
@@ -417,7 +418,8 @@ namespace Phoenix.Engine.Transport
                 var result = await RunAsync(new RemoteCommand("mv", "-f", "--", temp, target), TimeSpan.FromSeconds(60), token).ConfigureAwait(false);
                 if (result.ExitCode != 0)
                     throw new PhoenixException(PhoenixErrorKind.RemoteCommandFailed, "UploadFailed",
-                        $"Cannot move the uploaded file into place at {target} on {Endpoint}: {result.StdErr.Trim()}", HostName);
+                        $"Cannot move the uploaded file into place at {target} on {Endpoint} ({result.StdErr.Trim()}).", HostName)
+                        .WithAdvice("Check the path and its permissions on the host.");
             }
         }
 
@@ -430,18 +432,15 @@ namespace Phoenix.Engine.Transport
                 case SftpPathNotFoundException _:
                     return new PhoenixException(PhoenixErrorKind.NotFound, "RemoteDirectoryNotFound",
                         $"Failed: {what} on {Endpoint}: the directory '{RemotePaths.DirectoryPrefix(remotePath)}' does not exist.", HostName, e)
-                    {
-                        RecommendedAction = "Check the path, or create the directory on the host first.",
-                    };
+                        .WithAdvice("Check the path, or create the directory on the host first.");
                 case SftpPermissionDeniedException _:
                     return new PhoenixException(PhoenixErrorKind.SecurityError, "PermissionDenied",
                         $"Failed: {what} on {Endpoint}: permission denied for '{UserName}'.", HostName, e)
-                    {
-                        RecommendedAction = $"Check the permissions of the directory on the host, or connect as a user who may write there.",
-                    };
+                        .WithAdvice($"Check the permissions of the directory on the host, or connect as a user who may write there.");
                 default:
                     return new PhoenixException(PhoenixErrorKind.RemoteCommandFailed, "TransferFailed",
-                        $"Failed: {what} on {Endpoint}: {e.Message}", HostName, e);
+                        $"Failed: {what} on {Endpoint}: {SshFailures.Cause(e)}.", HostName, e)
+                        .WithAdvice("Check the path, its permissions and the free space on the host.");
             }
         }
 
@@ -519,7 +518,8 @@ namespace Phoenix.Engine.Transport
                 catch (Exception error)
                 {
                     refusal = new PhoenixException(PhoenixErrorKind.SecurityError, "HostKeyCheckFailed",
-                        $"The host key of {Endpoint} could not be checked: {error.Message}", HostName, error);
+                        $"The host key of {Endpoint} could not be checked ({SshFailures.Cause(error)}); Phoenix did not log in.", HostName, error)
+                        .WithAdvice("Pin the host key with -HostKeyFingerprint, or check the known_hosts file.");
                 }
                 e.CanTrust = refusal == null;
                 if (refusal == null && _fingerprint == null)
@@ -647,9 +647,7 @@ namespace Phoenix.Engine.Transport
                 throw new PhoenixException(PhoenixErrorKind.InvalidArgument, "NoCredential",
                     $"No way to log in to {endpoint} as '{o.UserName}': no key file and no password were given, and none of {string.Join(", ", candidates)} could be used.",
                     o.HostName)
-                {
-                    RecommendedAction = "Give a private key with -KeyFile (and -KeyPassphrase if it has one), or a password with -Credential.",
-                };
+                    .WithAdvice("Give a private key with -KeyFile (and -KeyPassphrase if it has one), or a password with -Credential.");
             description = "the default keys " + string.Join(", ", used);
             return keys;
         }
@@ -659,9 +657,7 @@ namespace Phoenix.Engine.Transport
             PhoenixException Invalid(string why, string action, Exception? inner) =>
                 new PhoenixException(PhoenixErrorKind.InvalidArgument, "KeyFileInvalid",
                     $"The private key file {path} cannot be used to connect to {endpoint}: {why}", host, inner)
-                {
-                    RecommendedAction = action,
-                };
+                    .WithAdvice(action);
 
             if (!File.Exists(path))
                 throw Invalid("it does not exist.", "Check the path given with -KeyFile.", null);

@@ -101,8 +101,8 @@ public sealed class SshFailuresTests
         Assert.Equal("HostNotFound", e.Reason);
         Assert.Equal(PhoenixErrorKind.ConnectionError, e.Kind);
         Assert.Equal("pve1.lab", e.Target);
-        Assert.Equal($"Cannot connect to pve1.lab:22: the host name 'pve1.lab' could not be resolved ({socket.Message}).", e.Message);
-        Assert.Equal("Check the spelling of 'pve1.lab' and the DNS settings of this machine, or give the host's IP address.", e.RecommendedAction);
+        Expect.Failure(e, $"Cannot connect to pve1.lab:22: the host name 'pve1.lab' could not be resolved ({socket.Message.TrimEnd('.')}).",
+            "Check the spelling of 'pve1.lab' and the DNS settings of this machine, or give the host's IP address.");
         Assert.Same(socket, e.InnerException);
     }
 
@@ -134,7 +134,9 @@ public sealed class SshFailuresTests
         var e = Map(new SshAuthenticationException("Permission denied (publickey)."));
         Assert.Equal("AuthenticationFailed", e.Reason);
         Assert.Equal(PhoenixErrorKind.SecurityError, e.Kind);
-        Assert.Equal("Authentication to pve1.lab:22 as 'root' failed: the server did not accept the key /k (Permission denied (publickey)).", e.Message);
+        Expect.Failure(e, "Authentication to pve1.lab:22 as 'root' failed: the server did not accept the key /k (Permission denied (publickey)).",
+            "Check the user name (-UserName), and that the public key is in ~root/.ssh/authorized_keys on pve1.lab (ssh-copy-id does that), " +
+            "or give the right key with -KeyFile or a password with -Credential.");
     }
 
     [Fact]
@@ -142,7 +144,8 @@ public sealed class SshFailuresTests
     {
         var e = Map(new SshConnectionException("Server response does not contain SSH identification string."));
         Assert.Equal("ConnectionFailed", e.Reason);
-        Assert.Equal("Cannot connect to pve1.lab:22: Server response does not contain SSH identification string.", e.Message);
+        Expect.Failure(e, "Cannot connect to pve1.lab:22: Server response does not contain SSH identification string.",
+            "Check that pve1.lab:22 is an SSH server and that 'ssh -p 22 root@pve1.lab' works from this machine.");
     }
 
     [Theory]
@@ -227,10 +230,10 @@ public sealed class LoginShellAndVerifierTests
         Assert.Null(verifier.Verify(key, null));
         var e = verifier.Verify(key, earlier)!;
         Assert.Equal("HostKeyChanged", e.Reason);
-        Assert.Equal(
+        Expect.Failure(e,
             $"The host key of pve1:22 has CHANGED: the host presented ssh-ed25519 {KnownHostsFile.Fingerprint(key)}, but this session connected with {earlier}. " +
             "Someone may be intercepting the connection (man-in-the-middle), or the host was reinstalled. Phoenix refuses a changed host key, even with -AcceptNewHostKey.",
-            e.Message);
+            $"Check the fingerprint on the host itself, then connect again with -HostKeyFingerprint '{KnownHostsFile.Fingerprint(key)}' if the change is expected.");
     }
 
     [Fact]
@@ -244,11 +247,22 @@ public sealed class LoginShellAndVerifierTests
             var e = new HostKeyVerifier("pve1", 22, null, dir, acceptNew: true).Verify(key, null)!;
             Assert.Equal("KnownHostsUnreadable", e.Reason);
             Assert.Equal(PhoenixErrorKind.SecurityError, e.Kind);
-            Assert.Equal($"The host key of pve1:22 cannot be checked: the known_hosts file {dir} cannot be read ({dir} is a directory).", e.Message);
+            Expect.Failure(e, $"The host key of pve1:22 cannot be checked: the known_hosts file {dir} cannot be read ({dir} is a directory).",
+                $"Fix the permissions of {dir}, or pin the key with -HostKeyFingerprint '{KnownHostsFile.Fingerprint(key)}'.");
         }
         finally
         {
             Directory.Delete(dir);
         }
+    }
+}
+
+/// <summary>Engine errors end their message with the advice that is also their RecommendedAction.</summary>
+internal static class Expect
+{
+    public static void Failure(Phoenix.Engine.Errors.PhoenixException e, string failure, string advice)
+    {
+        Assert.Equal(advice, e.RecommendedAction);
+        Assert.Equal(failure + " " + advice, e.Message);
     }
 }
