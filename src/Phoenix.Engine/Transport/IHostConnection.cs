@@ -36,6 +36,8 @@ namespace Phoenix.Engine.Transport
         /// <summary>
         /// Writes <paramref name="content"/> to <paramref name="remotePath"/> atomically: a temporary
         /// name in the same directory, the mode applied, then a rename over the target.
+        /// <paramref name="mode"/> holds POSIX permission bits as a number, 0 to 0777 octal
+        /// (C# has no octal literals: write <c>Convert.ToInt32("640", 8)</c> or <c>0x1A0</c>, not <c>640</c>).
         /// </summary>
         Task UploadAsync(string remotePath, byte[] content, int mode, CancellationToken cancellationToken = default);
 

@@ -19,7 +19,7 @@ namespace Phoenix.Engine.Transport
         {
             if (string.IsNullOrEmpty(program)) throw new ArgumentException("A command needs a program.", nameof(program));
             _args.Add(program);
-            _args.AddRange(args);
+            Add(args);
         }
 
         /// <summary>Program and arguments, unquoted.</summary>
@@ -31,8 +31,12 @@ namespace Phoenix.Engine.Transport
         /// <summary>True when the standard input holds a secret (it is never shown anyway, only its length).</summary>
         public bool StandardInputIsSecret { get; set; }
 
+        /// <summary>Adds plain arguments (shown as they are in logs).</summary>
         public RemoteCommand Add(params string[] args)
         {
+            if (args == null) throw new ArgumentNullException(nameof(args));
+            // Checked here rather than at quoting time so the error points at the code that added it.
+            if (args.Any(a => a == null)) throw new ArgumentNullException(nameof(args), "A command argument cannot be null.");
             _args.AddRange(args);
             return this;
         }
@@ -40,6 +44,7 @@ namespace Phoenix.Engine.Transport
         /// <summary>Adds an argument whose value must never be shown.</summary>
         public RemoteCommand AddSecret(string value)
         {
+            if (value == null) throw new ArgumentNullException(nameof(value));
             _secretIndexes.Add(_args.Count);
             _args.Add(value);
             return this;
