@@ -77,8 +77,10 @@ namespace Phoenix.Engine.Config
             return Sort(findings);
         }
 
+        // A bad value in vm_defaults is inherited by every VM; it is one mistake at one place, so it is reported once.
         private static IReadOnlyList<ConfigFinding> Sort(List<ConfigFinding> findings)
-            => findings.Select((f, i) => (f, i))
+            => findings.GroupBy(f => (f.Rule, f.File, f.Line, f.Column, f.JsonPath, f.Message)).Select(g => g.First())
+                .Select((f, i) => (f, i))
                 .OrderBy(x => x.f.File ?? string.Empty, StringComparer.Ordinal)
                 .ThenBy(x => x.f.Line).ThenBy(x => x.f.Column).ThenBy(x => x.i)
                 .Select(x => x.f).ToList();

@@ -110,7 +110,8 @@ namespace Phoenix.Engine.Config
             catch (JsonReaderException e)
             {
                 var reason = "The file is not valid JSON: " + StripPosition(e.Message) + ".";
-                var pos = positions.At(e.LineNumber, e.LinePosition, e.Path ?? "");
+                // Newtonsoft's position is the last character it consumed; the offending one is the next.
+                var pos = positions.At(e.LineNumber, e.LinePosition + 1, e.Path ?? "");
                 var f = FindingText.Make(ConfigSeverity.Error, ConfigRules.JsonSyntax, pos, reason, "Fix the JSON syntax at that position (a missing comma, quote or brace is the usual cause).");
                 return Failed(sourceFile, f);
             }
