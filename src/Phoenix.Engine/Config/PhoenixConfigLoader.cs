@@ -325,7 +325,7 @@ namespace Phoenix.Engine.Config
                     {
                         return Convert.ToInt32(v, CultureInfo.InvariantCulture);
                     }
-                    catch (OverflowException)
+                    catch (Exception e) when (e is OverflowException || e is InvalidCastException) // BigInteger is not IConvertible
                     {
                         Bad(field, t, "a whole number between " + int.MinValue + " and " + int.MaxValue);
                         return null;

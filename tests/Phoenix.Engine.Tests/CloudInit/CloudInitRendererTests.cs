@@ -259,3 +259,14 @@ public class CloudInitRendererTests
         }
     }
 }
+
+public class CloudInitTemplateTextTests
+{
+    [Fact]
+    public void Non_bmp_characters_and_crlf_in_a_template_keep_placeholders_in_place()
+    {
+        var tpl = new CloudInitTemplate(CloudInitTemplateKind.UserData, "\uFEFF#cloud-config\r\n# 😀 emoji 🚀 before\r\nhostname: __HOSTNAME__ # 😀\r\nusers: [{name: __USERNAME__, note: \"😀\"}]\r\n", "emoji.yml");
+        var doc = new CloudInitRenderer(new CloudInitTemplateSet(tpl, CloudInitTemplateSet.Default.NetworkConfig)).Render(CloudInitCases.Static());
+        Assert.Equal("#cloud-config\n# 😀 emoji 🚀 before\nhostname: \"web-01\" # 😀\nusers: [{name: \"phoenix\", note: \"😀\"}]\n", doc.UserData);
+    }
+}

@@ -160,3 +160,24 @@ public class ConfigLoaderTests
         Assert.Equal("""{"db":{"db_password":"********","host":"h"},"api_token":"********"}""", masked.ToString(Newtonsoft.Json.Formatting.None));
     }
 }
+
+public class ConfigLoaderEdgeTests
+{
+    [Theory]
+    [InlineData("99999999999999999999999")]
+    [InlineData("3000000000")]
+    public void Huge_numbers_are_type_errors_not_crashes(string number)
+    {
+        var cfg = PhoenixConfigLoader.Parse(ConfigSamples.Base.Replace("\"vmid\": 101", "\"vmid\": " + number), "t.json");
+        var f = Assert.Single(new ConfigValidator().Validate(cfg));
+        Assert.Equal(ConfigRules.TypeMismatch, f.Rule);
+        Assert.Equal("vms[1].vmid", f.JsonPath);
+    }
+
+    [Fact]
+    public void Decimal_where_a_whole_number_is_needed()
+    {
+        var f = Assert.Single(new ConfigValidator().Validate(PhoenixConfigLoader.Parse(ConfigSamples.Base.Replace("\"cores\": 2", "\"cores\": 2.5"))));
+        Assert.EndsWith("vm_defaults.cores (line 3): must be a whole number, found a decimal number.", f.Message);
+    }
+}
