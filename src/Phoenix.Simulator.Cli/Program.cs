@@ -1,11 +1,131 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Text;
+using System.Threading;
+using Phoenix.Engine.Errors;
+using Phoenix.Simulator;
+using Phoenix.Simulator.Faults;
+
 namespace Phoenix.Simulator.Cli
 {
+    /// <summary>
+    /// phoenix-sim: the fake host's qm, pvesm and pvesh. `phoenix-sim qm list` runs `qm list` on the node
+    /// kept in the folder named by PHOENIX_SIM_STATE; `phoenix-sim init [...]` seeds a new node there.
+    /// </summary>
     internal static class Program
     {
+        private static readonly UTF8Encoding Utf8 = new UTF8Encoding(false);
+
         private static int Main(string[] args)
         {
-            System.Console.Error.WriteLine("phoenix-sim: not wired yet");
-            return 2;
+            var state = Environment.GetEnvironmentVariable("PHOENIX_SIM_STATE");
+            if (args.Length == 0 || args[0] == "--help" || args[0] == "-h")
+            {
+                Console.Error.Write("usage: phoenix-sim qm|pvesm|pvesh <args...>\n       phoenix-sim init [--node NAME] [--empty] [--timezone TZ] [--agent-delay SECONDS]\n                        [--lock-timeout SECONDS] [--clone-lock-timeout SECONDS] [--container ID:NAME[:stopped]]\n(the node lives in the folder named by PHOENIX_SIM_STATE)\n");
+                return 2;
+            }
+            if (string.IsNullOrEmpty(state))
+            {
+                Console.Error.Write("phoenix-sim: PHOENIX_SIM_STATE is not set (it names the simulated node's state folder)\n");
+                return 2;
+            }
+            if (args[0] == "init") return Init(state!, args.Skip(1).ToList());
+
+            var sim = new ProxmoxSimulator(new SimulatorOptions { StateDirectory = state });
+            var stdout = Console.OpenStandardOutput();
+            var stderr = Console.OpenStandardError();
+            try
+            {
+                var result = sim.Execute(args, ReadStdin, CancellationToken.None);
+                Write(stdout, result.StdOut);
+                Write(stderr, result.StdErr);
+                return result.ExitCode;
+            }
+            catch (PhoenixException e) when (e.Reason == "ConnectionLost")
+            {
+                // The fault plan asked for a dropped connection. Killing the sshd session that runs us
+                // drops it for real; without that permission the closest we can do is die abruptly.
+                if (Environment.GetEnvironmentVariable("PHOENIX_SIM_DROP_KILLS_PARENT") == "1" && KillParent()) return 255;
+                Write(stderr, "phoenix-sim: connection dropped (injected fault)\n");
+                return 255;
+            }
+        }
+
+        private static byte[]? ReadStdin()
+        {
+            using var ms = new MemoryStream();
+            Console.OpenStandardInput().CopyTo(ms);
+            return ms.ToArray();
+        }
+
+        private static void Write(Stream stream, string text)
+        {
+            if (text.Length == 0) return;
+            var bytes = Utf8.GetBytes(text);
+            stream.Write(bytes, 0, bytes.Length);
+            stream.Flush();
+        }
+
+        private static bool KillParent()
+        {
+            try
+            {
+                var stat = File.ReadAllText("/proc/self/stat");
+                var fields = stat.Substring(stat.LastIndexOf(')') + 2).Split(' ');
+                var ppid = int.Parse(fields[1], CultureInfo.InvariantCulture);
+                if (ppid <= 1) return false;
+                Process.GetProcessById(ppid).Kill();
+                return true;
+            }
+            catch (Exception e) when (e is IOException || e is InvalidOperationException || e is ArgumentException || e is System.ComponentModel.Win32Exception || e is UnauthorizedAccessException)
+            {
+                return false;
+            }
+        }
+
+        private static int Init(string state, List<string> args)
+        {
+            var options = new SimulatorOptions { StateDirectory = state };
+            for (var i = 0; i < args.Count; i++)
+            {
+                string Next() => i + 1 < args.Count ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+                try
+                {
+                    switch (args[i])
+                    {
+                        case "--node": options.NodeName = Next(); break;
+                        case "--empty": options.Empty = true; break;
+                        case "--timezone": options.TimeZone = Next(); break;
+                        case "--agent-delay": options.AgentStartupDelay = TimeSpan.FromSeconds(double.Parse(Next(), CultureInfo.InvariantCulture)); break;
+                        case "--lock-timeout": options.ConfigLockTimeout = TimeSpan.FromSeconds(double.Parse(Next(), CultureInfo.InvariantCulture)); break;
+                        case "--clone-lock-timeout": options.CloneLockTimeout = TimeSpan.FromSeconds(double.Parse(Next(), CultureInfo.InvariantCulture)); break;
+                        case "--container":
+                            var parts = Next().Split(':');
+                            options.Containers.Add(new SimulatedContainer
+                            {
+                                VmId = int.Parse(parts[0], CultureInfo.InvariantCulture),
+                                Name = parts.Length > 1 ? parts[1] : "CT" + parts[0],
+                                Running = !(parts.Length > 2 && parts[2] == "stopped"),
+                            });
+                            break;
+                        default:
+                            Console.Error.Write($"phoenix-sim init: unknown option '{args[i]}'\n");
+                            return 2;
+                    }
+                }
+                catch (Exception e) when (e is ArgumentException || e is FormatException)
+                {
+                    Console.Error.Write($"phoenix-sim init: {e.Message}\n");
+                    return 2;
+                }
+            }
+            var sim = new ProxmoxSimulator(options);
+            Console.Out.Write($"{{\"node\":\"{sim.Node.Name}\",\"stateDir\":\"{sim.Store.StateDirectory}\"}}\n");
+            return 0;
         }
     }
 }

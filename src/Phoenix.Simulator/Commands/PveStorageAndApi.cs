@@ -1,0 +1,369 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Text;
+using System.Text.RegularExpressions;
+using Phoenix.Simulator.Cli;
+using Phoenix.Simulator.Internal;
+using Phoenix.Simulator.Model;
+
+namespace Phoenix.Simulator.Commands
+{
+    internal sealed partial class CommandEngine
+    {
+        /// <summary>The size the simulated filesystem under a dir storage reports, in bytes.</summary>
+        private const long DirTotal = 98497780L * 1024;
+        private const long DirBaseUsed = 4475408L * 1024;
+        private const long ThinTotal = 365760512L * 1024;
+
+        internal sealed class StorageStatus
+        {
+            public string Storage = "";
+            public string Type = "";
+            public bool Enabled;
+            public bool Active;
+            public long Total;
+            public long Used;
+            public long Avail;
+            public string Content = "";
+            public bool Shared;
+        }
+
+        internal List<StorageStatus> StorageStatuses()
+        {
+            var res = new List<StorageStatus>();
+            foreach (var st in Node.LoadStorage().Storages)
+            {
+                var s = new StorageStatus
+                {
+                    Storage = st.Id,
+                    Type = st.Type,
+                    Enabled = !st.Disabled,
+                    Active = !st.Disabled,
+                    Content = string.Join(",", st.Content.OrderBy(x => x, StringComparer.Ordinal)),
+                    Shared = st.Shared,
+                };
+                var vols = Node.LoadVolumes(st.Id);
+                if (st.IsFileBased)
+                {
+                    var files = Node.Store.ListFiles(st.Path).Sum(f => Node.Store.GetSize(f) ?? 0);
+                    s.Total = DirTotal;
+                    s.Used = Math.Min(DirTotal, DirBaseUsed + files + vols.Values.Sum(v => v.Size / 8));
+                }
+                else
+                {
+                    s.Total = ThinTotal;
+                    s.Used = Math.Min(ThinTotal, vols.Values.Sum(v => v.Size / 16));
+                }
+                s.Avail = s.Total - s.Used;
+                if (!s.Enabled)
+                {
+                    s.Total = s.Used = s.Avail = 0;
+                }
+                res.Add(s);
+            }
+            return res;
+        }
+
+        /// <summary>pvesm status (pvesm.pm print_status, with the 2025 "(KiB)" headers).</summary>
+        public int PvesmStatus(CommandContext c)
+        {
+            Delay(c);
+            var list = StorageStatuses();
+            if (c.Get("storage") is string only)
+            {
+                Node.LoadStorage().Require(only);
+                list = list.Where(s => s.Storage == only).ToList();
+            }
+            if (c.Get("content") is string content)
+            {
+                var wanted = SchemaCheck.SplitList(content).ToList();
+                list = list.Where(s => s.Content.Split(',').Any(wanted.Contains)).ToList();
+            }
+            if (c.Flag("enabled")) list = list.Where(s => s.Enabled).ToList();
+            var maxlen = list.Count == 0 ? 0 : list.Max(s => s.Storage.Length);
+            maxlen += 1;
+            c.Out.Append(Pad("Name", maxlen)).Append(' ').Append(PadLeft("Type", 10)).Append(' ').Append(PadLeft("Status", 10)).Append(' ')
+             .Append(PadLeft("Total (KiB)", 15)).Append(' ').Append(PadLeft("Used (KiB)", 15)).Append(' ').Append(PadLeft("Available (KiB)", 15)).Append(' ')
+             .Append(PadLeft("%", 8)).Append('\n');
+            foreach (var s in list.OrderBy(s => s.Storage, StringComparer.Ordinal))
+            {
+                var status = s.Active ? "active" : "inactive";
+                string pct;
+                if (!s.Enabled)
+                {
+                    status = "disabled";
+                    pct = PadLeft("N/A", 8);
+                }
+                else
+                {
+                    var per = s.Total > 0 ? s.Used * 100d / s.Total : 0;
+                    // "% 7.2f%%": a space for the sign, then width 7.
+                    var num = PveText.F(per, 2);
+                    if (per >= 0) num = " " + num;
+                    pct = PadLeft(num, 7) + "%";
+                }
+                c.Out.Append(Pad(s.Storage, maxlen)).Append(' ').Append(PadLeft(s.Type, 10)).Append(' ').Append(PadLeft(status, 10)).Append(' ')
+                 .Append(PadLeft((s.Total / 1024).ToString(CultureInfo.InvariantCulture), 15)).Append(' ')
+                 .Append(PadLeft((s.Used / 1024).ToString(CultureInfo.InvariantCulture), 15)).Append(' ')
+                 .Append(PadLeft((s.Avail / 1024).ToString(CultureInfo.InvariantCulture), 15)).Append(' ')
+                 .Append(pct).Append('\n');
+            }
+            return 0;
+        }
+
+        /// <summary>pvesm path: the volume's path, without checking that it exists.</summary>
+        public int PvesmPath(CommandContext c)
+        {
+            Delay(c);
+            c.Out.Append(Node.LoadStorage().VolumePath(c.Get("volume")!)).Append('\n');
+            return 0;
+        }
+
+        /// <summary>pvesh get for the API paths Phoenix reads.</summary>
+        public int PveshGet(CommandContext c)
+        {
+            Delay(c);
+            var path = "/" + c.Get("api_path")!.Trim('/');
+            object? data;
+            var m = Regex.Match(path, @"^/nodes/([^/]+)(/.*)?$");
+            if (path == "/cluster/nextid") data = NextId(c);
+            else if (path == "/cluster/resources") data = Resources(c.Get("type"));
+            else if (path == "/version")
+            {
+                var o = PerlJson.Obj();
+                o["release"] = "9.0";
+                o["repoid"] = "c3d0b6c2d3a2a6a9";
+                o["version"] = "9.0.3";
+                data = o;
+            }
+            else if (path == "/nodes")
+            {
+                var o = PerlJson.Obj();
+                o["node"] = Node.Name;
+                o["status"] = "online";
+                o["type"] = "node";
+                o["id"] = "node/" + Node.Name;
+                data = new List<object?> { o };
+            }
+            else if (m.Success && m.Groups[1].Value == Node.Name && m.Groups[2].Value == "/qemu")
+            {
+                data = Node.VmIds.Select(id => (object?)VmStatus(id, Node.LoadConfig(id), Node.GetRuntime(id))).ToList();
+            }
+            else if (m.Success && m.Groups[1].Value == Node.Name && Regex.Match(m.Groups[2].Value, @"^/qemu/(\d+)/(config|status/current)$") is Match q && q.Success)
+            {
+                var vmid = int.Parse(q.Groups[1].Value, CultureInfo.InvariantCulture);
+                var conf = Node.LoadConfig(vmid);
+                if (q.Groups[2].Value == "config")
+                {
+                    var o = PerlJson.Obj();
+                    foreach (var kv in WithPending(conf).Values) o[kv.Key] = kv.Value;
+                    if (conf.Main.Description != null) o["description"] = conf.Main.Description;
+                    if (o.ContainsKey("cipassword")) o["cipassword"] = Secret;
+                    o["digest"] = Sha1Hex(conf.Write());
+                    data = o;
+                }
+                else data = VmStatus(vmid, conf, Node.GetRuntime(vmid));
+            }
+            else if (m.Success && m.Groups[1].Value == Node.Name && m.Groups[2].Value == "/storage")
+            {
+                data = StorageStatuses().Select(s =>
+                {
+                    var o = PerlJson.Obj();
+                    o["active"] = s.Active ? 1 : 0;
+                    o["avail"] = s.Avail;
+                    o["content"] = s.Content;
+                    o["enabled"] = s.Enabled ? 1 : 0;
+                    o["shared"] = s.Shared ? 1 : 0;
+                    o["storage"] = s.Storage;
+                    o["total"] = s.Total;
+                    o["type"] = s.Type;
+                    o["used"] = s.Used;
+                    o["used_fraction"] = s.Total > 0 ? (double)s.Used / s.Total : 0d;
+                    return (object?)o;
+                }).ToList();
+            }
+            else if (m.Success && m.Groups[1].Value != Node.Name)
+            {
+                throw new PveDie($"hostname lookup '{m.Groups[1].Value}' failed - failed to get address info for: {m.Groups[1].Value}: Name or service not known");
+            }
+            else
+            {
+                throw new PveDie($"No 'get' handler defined for '{path}'");
+            }
+            PrintApiResult(c, data);
+            return 0;
+        }
+
+        private string NextId(CommandContext c)
+        {
+            var used = new HashSet<int>(Node.VmIds.Concat(Node.ListGuests("lxc")).Concat(Faults?.Containers.Select(x => x.VmId) ?? Enumerable.Empty<int>()));
+            if (c.Get("vmid") is string want)
+            {
+                var id = int.Parse(want, CultureInfo.InvariantCulture);
+                if (used.Contains(id)) throw new ParamException("vmid", $"VM {id} already exists");
+                return want;
+            }
+            for (var id = 100; id < 1000000; id++)
+            {
+                if (!used.Contains(id)) return id.ToString(CultureInfo.InvariantCulture);
+            }
+            throw new PveDie("unable to get any free VMID in range [100, 1000000]");
+        }
+
+        private List<object?> Resources(string? type)
+        {
+            var list = new List<object?>();
+            if (type == null || type == "vm")
+            {
+                foreach (var vmid in Node.VmIds)
+                {
+                    var conf = Node.TryLoadConfig(vmid);
+                    if (conf == null) continue;
+                    var rt = Node.GetRuntime(vmid);
+                    var o = PerlJson.Obj();
+                    o["cpu"] = 0;
+                    o["disk"] = 0;
+                    o["diskread"] = 0;
+                    o["diskwrite"] = 0;
+                    o["id"] = "qemu/" + vmid.ToString(CultureInfo.InvariantCulture);
+                    o["maxcpu"] = (int.TryParse(conf["cores"], out var co) ? co : 1) * (int.TryParse(conf["sockets"], out var so) ? so : 1);
+                    o["maxdisk"] = BootDiskSize(conf.Main);
+                    o["maxmem"] = MemoryMiB(conf.Main) * 1024 * 1024;
+                    o["mem"] = rt == null ? 0 : MemoryMiB(conf.Main) * 1024 * 1024 / 3;
+                    o["name"] = conf["name"] ?? "VM " + vmid.ToString(CultureInfo.InvariantCulture);
+                    o["netin"] = 0;
+                    o["netout"] = 0;
+                    o["node"] = Node.Name;
+                    o["status"] = rt == null ? "stopped" : "running";
+                    if (conf["tags"] is string tags) o["tags"] = tags;
+                    o["template"] = IsTemplate(conf) ? 1 : 0;
+                    o["type"] = "qemu";
+                    o["uptime"] = rt == null ? 0 : Math.Max(0L, (Clock.UtcNow.ToUnixTimeMilliseconds() - rt.StartedUnixMs) / 1000);
+                    o["vmid"] = vmid;
+                    list.Add(o);
+                }
+                var cts = new SortedDictionary<int, (string Name, bool Running)>();
+                foreach (var ct in Node.ListGuests("lxc"))
+                {
+                    var raw = Node.Store.ReadFile(Node.LxcConfigPath(ct));
+                    var text = raw == null ? "" : Encoding.UTF8.GetString(raw);
+                    var name = Regex.Match(text, @"^hostname:\s*(\S+)", RegexOptions.Multiline) is Match hm && hm.Success ? hm.Groups[1].Value : "CT" + ct;
+                    cts[ct] = (name, Node.Store.FileExists($"/var/run/lxc/{ct}.running"));
+                }
+                foreach (var ct in Faults?.Containers ?? new List<Faults.SimulatedContainer>()) cts[ct.VmId] = (ct.Name, ct.Running);
+                foreach (var kv in cts)
+                {
+                    var o = PerlJson.Obj();
+                    o["cpu"] = 0;
+                    o["disk"] = 0;
+                    o["diskread"] = 0;
+                    o["diskwrite"] = 0;
+                    o["id"] = "lxc/" + kv.Key.ToString(CultureInfo.InvariantCulture);
+                    o["maxcpu"] = 1;
+                    o["maxdisk"] = 8L * 1024 * 1024 * 1024;
+                    o["maxmem"] = 512L * 1024 * 1024;
+                    o["mem"] = kv.Value.Running ? 64L * 1024 * 1024 : 0;
+                    o["name"] = kv.Value.Name;
+                    o["netin"] = 0;
+                    o["netout"] = 0;
+                    o["node"] = Node.Name;
+                    o["status"] = kv.Value.Running ? "running" : "stopped";
+                    o["template"] = 0;
+                    o["type"] = "lxc";
+                    o["uptime"] = kv.Value.Running ? 3600 : 0;
+                    o["vmid"] = kv.Key;
+                    list.Add(o);
+                }
+            }
+            if (type == null || type == "storage")
+            {
+                foreach (var s in StorageStatuses())
+                {
+                    var o = PerlJson.Obj();
+                    o["content"] = s.Content;
+                    o["disk"] = s.Used;
+                    o["id"] = $"storage/{Node.Name}/{s.Storage}";
+                    o["maxdisk"] = s.Total;
+                    o["node"] = Node.Name;
+                    o["plugintype"] = s.Type;
+                    o["shared"] = s.Shared ? 1 : 0;
+                    o["status"] = s.Enabled ? "available" : "unknown";
+                    o["storage"] = s.Storage;
+                    o["type"] = "storage";
+                    list.Add(o);
+                }
+            }
+            if (type == null || type == "node")
+            {
+                var o = PerlJson.Obj();
+                o["cpu"] = 0.01;
+                o["disk"] = DirBaseUsed;
+                o["id"] = "node/" + Node.Name;
+                o["level"] = "";
+                o["maxcpu"] = 8;
+                o["maxdisk"] = DirTotal;
+                o["maxmem"] = 33554432L * 1024;
+                o["mem"] = 4194304L * 1024;
+                o["node"] = Node.Name;
+                o["status"] = "online";
+                o["type"] = "node";
+                o["uptime"] = 86400;
+                list.Add(o);
+            }
+            return list;
+        }
+
+        /// <summary>
+        /// PVE::CLIFormatter for pvesh: json is compact and canonical, json-pretty like qm's JSON; text prints
+        /// scalars as a line and lists as a plain table (the box drawing of a terminal is not reproduced).
+        /// </summary>
+        private static void PrintApiResult(CommandContext c, object? data)
+        {
+            var format = c.Get("output-format") ?? "text";
+            switch (format)
+            {
+                case "json":
+                    c.Out.Append(PerlJson.Compact(data)).Append('\n');
+                    return;
+                case "json-pretty":
+                    c.Out.Append(PerlJson.Pretty(data));
+                    return;
+                case "yaml":
+                    c.Out.Append("---\n").Append(PerlJson.Pretty(data));
+                    return;
+            }
+            switch (data)
+            {
+                case null:
+                    return;
+                case string s:
+                    c.Out.Append(s).Append('\n');
+                    return;
+                case IDictionary<string, object?> o:
+                    foreach (var kv in o) c.Out.Append(kv.Key).Append(": ").Append(Scalar(kv.Value)).Append('\n');
+                    return;
+                case List<object?> list:
+                    var rows = list.OfType<IDictionary<string, object?>>().ToList();
+                    var cols = rows.SelectMany(r => r.Keys).Distinct().OrderBy(k => k, StringComparer.Ordinal).ToList();
+                    var widths = cols.Select(col => Math.Max(col.Length, rows.Max(r => r.TryGetValue(col, out var v) ? Scalar(v).Length : 0))).ToList();
+                    if (c.Get("noheader") != "1") c.Out.Append(string.Join(" ", cols.Select((col, i) => Pad(col, widths[i]))).TrimEnd()).Append('\n');
+                    foreach (var r in rows)
+                        c.Out.Append(string.Join(" ", cols.Select((col, i) => Pad(r.TryGetValue(col, out var v) ? Scalar(v) : "", widths[i]))).TrimEnd()).Append('\n');
+                    return;
+                default:
+                    c.Out.Append(Scalar(data)).Append('\n');
+                    return;
+            }
+        }
+
+        private static string Scalar(object? v) => v switch
+        {
+            null => "",
+            string s => s,
+            double d => d.ToString("G15", CultureInfo.InvariantCulture),
+            _ => Convert.ToString(v, CultureInfo.InvariantCulture) ?? "",
+        };
+    }
+}

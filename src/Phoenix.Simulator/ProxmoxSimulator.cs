@@ -1,0 +1,448 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Security.Cryptography;
+using System.Text;
+using System.Threading;
+using Newtonsoft.Json.Linq;
+using Phoenix.Engine.Errors;
+using Phoenix.Engine.Transport;
+using Phoenix.Simulator.Cli;
+using Phoenix.Simulator.Commands;
+using Phoenix.Simulator.Faults;
+using Phoenix.Simulator.Guest;
+using Phoenix.Simulator.Model;
+using Phoenix.Simulator.State;
+
+namespace Phoenix.Simulator
+{
+    /// <summary>
+    /// A simulated Proxmox VE node that answers <c>qm</c>, <c>pvesm</c> and <c>pvesh</c> with the outputs,
+    /// error strings and exit codes of proxmox-behaviour.md. Thread-safe; with a state folder, several
+    /// processes can share one node.
+    /// </summary>
+    public sealed class ProxmoxSimulator
+    {
+        private static readonly UTF8Encoding Utf8 = new UTF8Encoding(false);
+        private readonly object _faultGate = new object();
+        private FaultPlan? _faults;
+        private int _faultRevision;
+
+        /// <summary>Opens (and seeds, when new) a node as the options say.</summary>
+        public ProxmoxSimulator(SimulatorOptions? options = null)
+        {
+            Options = options ?? new SimulatorOptions();
+            Store = Options.StateDirectory != null ? new FolderStateStore(Options.StateDirectory) : new MemoryStateStore();
+            var settings = Seed(Store, Options);
+            Node = new SimNode(settings.NodeName, Store, Options.Clock, settings, Options.RandomSeed);
+            GuestRunner = Options.GuestRunner ?? new RecordingGuestRunner();
+            _faults = Options.Faults;
+        }
+
+        /// <summary>The options the node was opened with.</summary>
+        public SimulatorOptions Options { get; }
+
+        /// <summary>The node.</summary>
+        public SimNode Node { get; }
+
+        /// <summary>The node's files.</summary>
+        public IStateStore Store { get; }
+
+        /// <summary>What runs guest commands.</summary>
+        public IGuestRunner GuestRunner { get; }
+
+        /// <summary>
+        /// The in-process fault plan. Setting it (again) re-arms its counters. A state folder's
+        /// faults.json, when present, wins over this.
+        /// </summary>
+        public FaultPlan? Faults
+        {
+            get
+            {
+                lock (_faultGate) return _faults;
+            }
+            set
+            {
+                lock (_faultGate)
+                {
+                    _faults = value;
+                    _faultRevision++;
+                }
+            }
+        }
+
+        /// <summary>The path of the fault plan file in a state folder (null in memory).</summary>
+        public string? FaultsFile => Store.StateDirectory == null ? null : Path.Combine(Store.StateDirectory, "faults.json");
+
+        /// <summary>The commands a VM's recording guest was asked to run.</summary>
+        public IReadOnlyList<RecordedGuestCommand> GuestLog(int vmid) => RecordingGuestRunner.ReadLog(Node.Guest(vmid));
+
+        /// <summary>
+        /// Runs one command line given as arguments (no shell): argv[0] is qm, pvesm or pvesh. Anything else
+        /// answers like a shell that does not know it (exit 127). An injected dropped connection throws
+        /// <see cref="PhoenixException"/> with kind ConnectionError and reason ConnectionLost.
+        /// </summary>
+        public CommandResult Execute(IReadOnlyList<string> argv, byte[]? stdin, CancellationToken cancellationToken)
+            => Execute(argv, () => stdin, cancellationToken);
+
+        /// <summary>As <see cref="Execute(IReadOnlyList{string}, byte[], CancellationToken)"/>, reading stdin only when a command needs it.</summary>
+        public CommandResult Execute(IReadOnlyList<string> argv, Func<byte[]?> stdin, CancellationToken cancellationToken)
+        {
+            if (argv == null || argv.Count == 0) throw new ArgumentException("A command needs a program.", nameof(argv));
+            var program = argv[0].Substring(argv[0].LastIndexOf('/') + 1);
+            if (!CommandTable.Programs.TryGetValue(program, out var tree))
+                return new CommandResult(127, "", $"sh: 1: {argv[0]}: not found\n");
+
+            var inv = new Invocation(stdin, cancellationToken);
+            var plan = EffectivePlan(out var generation);
+            ApplyLockHolds(plan, generation);
+            var exit = 255;
+            DropFault? dropAfter = null;
+            try
+            {
+                var args = argv.Skip(1).ToList();
+                var resolved = Resolve(program, tree, args, inv);
+                if (resolved == null) return new CommandResult(255, inv.Out.ToString(), inv.Err.ToString());
+                var (def, rest) = resolved.Value;
+                inv.Current = def;
+                var (param, extra) = ArgParser.Parse(def, rest, inv.Err);
+                foreach (var fp in def.FileParams)
+                {
+                    if (!param.TryGetValue(fp, out var file)) continue;
+                    var data = Store.ReadFile(file.StartsWith("/", StringComparison.Ordinal) ? file : "/root/" + file);
+                    if (data == null) throw new PveDie($"can't open '{file}' - No such file or directory", 2);
+                    param[fp] = Internal.PveText.UriEscape(data);
+                }
+                var vmid = param.TryGetValue("vmid", out var v) && int.TryParse(v, out var vi) ? vi : (int?)null;
+                if (plan != null)
+                {
+                    var failure = TakeFailure(plan, generation, def.Kind, vmid);
+                    if (failure != null)
+                    {
+                        var err = failure.Stderr.Length == 0 || failure.Stderr.EndsWith("\n", StringComparison.Ordinal) ? failure.Stderr : failure.Stderr + "\n";
+                        return new CommandResult(failure.ExitCode, failure.Stdout, err);
+                    }
+                    var drop = TakeDrop(plan, generation, def.Kind, vmid);
+                    if (drop != null && drop.Phase == DropPhase.Before) throw Dropped(argv);
+                    dropAfter = drop;
+                }
+                ArgParser.Validate(def, param);
+                var engine = new CommandEngine(Node, GuestRunner, plan, def.Kind);
+                exit = def.Run(engine, new CommandContext(def, param, extra, inv));
+            }
+            catch (ParamException e)
+            {
+                inv.Err.Append(e.Render());
+                if (inv.Current != null) inv.Err.Append(inv.Current.Usage());
+                exit = 255;
+            }
+            catch (HttpException e)
+            {
+                inv.Err.Append(e.Render());
+                if (e.Code == 400 && inv.Current != null) inv.Err.Append(inv.Current.Usage());
+                exit = 255;
+            }
+            catch (PveDie e)
+            {
+                inv.Err.Append(e.Message);
+                exit = e.ExitCode;
+            }
+            if (dropAfter != null) throw Dropped(argv);
+            return new CommandResult(exit, inv.Out.ToString(), inv.Err.ToString());
+        }
+
+        private static PhoenixException Dropped(IReadOnlyList<string> argv) =>
+            new PhoenixException(PhoenixErrorKind.ConnectionError, "ConnectionLost",
+                $"The connection to the simulated host was lost during '{string.Join(" ", argv.Take(3))}' (injected fault).", "simulator");
+
+        /// <summary>CLIHandler resolve_cmd: unique prefixes, one level of aliases, usage errors.</summary>
+        private static (CommandDef, List<string>)? Resolve(string program, CommandTree tree, List<string> args, Invocation inv)
+        {
+            var def = tree;
+            var cmdstr = program;
+            var aliased = false;
+            for (var i = 0; i < args.Count; i++)
+            {
+                var cmd = Expand(def, args[i]) ?? args[i];
+                cmdstr += " " + cmd;
+                if (!def.Entries.TryGetValue(cmd, out var entry))
+                {
+                    Abort(inv, program, tree, $"unknown command '{cmdstr}'");
+                    return null;
+                }
+                switch (entry)
+                {
+                    case CommandDef d:
+                        return (d, args.Skip(i + 1).ToList());
+                    case CommandAlias a when !aliased:
+                        aliased = true;
+                        args = args.Take(i).Concat(a.Target.Split(' ')).Concat(args.Skip(i + 1)).ToList();
+                        def = tree;
+                        cmdstr = program;
+                        i = -1;
+                        continue;
+                    case CommandTree sub:
+                        def = sub;
+                        continue;
+                }
+            }
+            if (args.Count == 0)
+            {
+                Abort(inv, program, tree, "no command specified");
+                return null;
+            }
+            inv.Err.Append("ERROR: incomplete command '").Append(cmdstr).Append("'\n");
+            inv.Err.Append("USAGE: ").Append(program).Append(" <COMMAND> [ARGS] [OPTIONS]\n\n");
+            inv.Err.Append(CommandTable.UsageListing(def, cmdstr, "       ", ""));
+            return null;
+        }
+
+        private static string? Expand(CommandTree def, string cmd)
+        {
+            if (def.Entries.ContainsKey(cmd)) return cmd;
+            var hits = def.Entries.Where(e => !(e.Value is CommandAlias) && e.Key.StartsWith(cmd, StringComparison.Ordinal)).Select(e => e.Key).ToList();
+            return hits.Count == 1 ? hits[0] : null;
+        }
+
+        private static void Abort(Invocation inv, string program, CommandTree tree, string message)
+        {
+            inv.Err.Append("ERROR: ").Append(message).Append('\n');
+            inv.Err.Append("USAGE: ").Append(program).Append(" <COMMAND> [ARGS] [OPTIONS]\n\n");
+            inv.Err.Append(CommandTable.UsageListing(tree, program, "       ", "\n"));
+        }
+
+        // ---- seeding ----
+
+        private const string SettingsPath = "/var/lib/phoenix-sim/node.json";
+
+        /// <summary>
+        /// Storage choice for the seeded node: `local` gets the installer's iso,vztmpl,backup plus
+        /// snippets, because Phoenix's cicustom snippets live there and a Proxmox admin who uses them
+        /// enables it (the installer default lacks it). No `images` on `local`: with local-lvm present the
+        /// installer does not put VM disks on the directory storage.
+        /// </summary>
+        private const string SeedStorageCfg =
+            "dir: local\n\tpath /var/lib/vz\n\tcontent backup,iso,snippets,vztmpl\n\n" +
+            "lvmthin: local-lvm\n\tthinpool data\n\tvgname pve\n\tcontent rootdir,images\n";
+
+        private static NodeSettings Seed(IStateStore store, SimulatorOptions options)
+        {
+            var existing = ReadSettings(store);
+            if (existing != null) return existing;
+            using (SeedLock(store))
+            {
+                existing = ReadSettings(store);
+                if (existing != null) return existing;
+                var s = new NodeSettings
+                {
+                    NodeName = options.NodeName,
+                    TimeZone = options.TimeZone,
+                    AgentStartupDelay = options.AgentStartupDelay,
+                    ConfigLockTimeout = options.ConfigLockTimeout,
+                    CloneLockTimeout = options.CloneLockTimeout,
+                    GuestExecPollInterval = options.GuestExecPollInterval,
+                    Nameservers = options.HostNameservers.ToList(),
+                    SearchDomain = options.HostSearchDomain,
+                };
+                store.WriteFile("/etc/hostname", Utf8.GetBytes(s.NodeName + "\n"));
+                store.WriteFile("/etc/timezone", Utf8.GetBytes(s.TimeZone + "\n"));
+                store.WriteFile("/etc/resolv.conf", Utf8.GetBytes($"search {s.SearchDomain}\n" + string.Concat(s.Nameservers.Select(n => $"nameserver {n}\n"))));
+                store.WriteFile("/etc/pve/storage.cfg", Utf8.GetBytes(SeedStorageCfg), 0x1A0);
+                if (store.HostPath("/var/lib/vz/snippets") is string snippets)
+                {
+                    Directory.CreateDirectory(snippets);
+                    Directory.CreateDirectory(store.HostPath("/var/lib/vz/template/iso")!);
+                    Directory.CreateDirectory(store.HostPath($"/etc/pve/nodes/{s.NodeName}/qemu-server")!);
+                }
+                if (!options.Empty) SeedGuests(store, options, s);
+                store.WriteFile(SettingsPath, Utf8.GetBytes(s.ToJson().ToString(Newtonsoft.Json.Formatting.Indented) + "\n"));
+                return s;
+            }
+        }
+
+        private static void SeedGuests(IStateStore store, SimulatorOptions options, NodeSettings s)
+        {
+            var ctime = options.Clock.UtcNow.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+            var template =
+                "agent: 1\n" +
+                "boot: order=scsi0\n" +
+                "cores: 2\n" +
+                "ide2: local-lvm:vm-9000-cloudinit,media=cdrom\n" +
+                "memory: 2048\n" +
+                $"meta: creation-qemu=9.2.0,ctime={ctime}\n" +
+                "name: ubuntu-2404-cloud-template\n" +
+                "net0: virtio=BC:24:11:5E:7A:01,bridge=vmbr0\n" +
+                "ostype: l26\n" +
+                "scsi0: local-lvm:base-9000-disk-0,size=32G\n" +
+                "scsihw: virtio-scsi-pci\n" +
+                "serial0: socket\n" +
+                "smbios1: uuid=6f1d3c52-8a4e-4b7f-9c21-5e0a7d3b9f14\n" +
+                "template: 1\n" +
+                "vga: serial0\n" +
+                "vmgenid: 2b9e4f70-1c3d-4a8b-b6e5-0f7a9d2c4e81\n";
+            store.WriteFile($"/etc/pve/nodes/{s.NodeName}/qemu-server/9000.conf", Utf8.GetBytes(template), 0x1A0);
+            var volumes = new JObject
+            {
+                ["base-9000-disk-0"] = new JObject { ["size"] = 32L * 1024 * 1024 * 1024, ["format"] = "raw" },
+                ["vm-9000-cloudinit"] = new JObject { ["size"] = 4L * 1024 * 1024, ["format"] = "raw" },
+            };
+            store.WriteFile("/var/lib/phoenix-sim/volumes/local-lvm.json", Utf8.GetBytes(volumes.ToString(Newtonsoft.Json.Formatting.Indented) + "\n"));
+            foreach (var ct in options.Containers)
+            {
+                var conf = $"arch: amd64\ncores: 1\nhostname: {ct.Name}\nmemory: 512\nnet0: name=eth0,bridge=vmbr0,hwaddr=BC:24:11:00:{ct.VmId % 256:X2}:02,ip=dhcp,type=veth\nostype: debian\nrootfs: local-lvm:vm-{ct.VmId}-disk-0,size=8G\nswap: 512\nunprivileged: 1\n";
+                store.WriteFile($"/etc/pve/nodes/{s.NodeName}/lxc/{ct.VmId}.conf", Utf8.GetBytes(conf), 0x1A0);
+                if (ct.Running) store.WriteFile($"/var/run/lxc/{ct.VmId}.running", Utf8.GetBytes("1\n"));
+            }
+        }
+
+        private static NodeSettings? ReadSettings(IStateStore store)
+        {
+            var raw = store.ReadFile(SettingsPath);
+            return raw == null ? null : NodeSettings.FromJson(JObject.Parse(Utf8.GetString(raw)));
+        }
+
+        private static IDisposable SeedLock(IStateStore store)
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while (true)
+            {
+                var h = store.TryLock("/var/lock/phoenix-sim/seed.lock", shared: false);
+                if (h != null) return h;
+                if (DateTime.UtcNow > deadline) throw new IOException("The simulator's state folder stays locked (seed.lock).");
+                Thread.Sleep(5);
+            }
+        }
+
+        // ---- faults ----
+
+        private FaultPlan? EffectivePlan(out string generation)
+        {
+            if (FaultsFile != null && File.Exists(FaultsFile))
+            {
+                try
+                {
+                    var text = File.ReadAllText(FaultsFile);
+                    generation = "file:" + Sha1(text) + ":" + File.GetLastWriteTimeUtc(FaultsFile).Ticks.ToString(CultureInfo.InvariantCulture);
+                    return text.Trim().Length == 0 ? null : FaultPlan.Parse(text);
+                }
+                catch (IOException)
+                {
+                }
+            }
+            lock (_faultGate)
+            {
+                generation = _faults == null ? "none" : "mem:" + _faultRevision.ToString(CultureInfo.InvariantCulture) + ":" + Sha1(_faults.ToJson());
+                return _faults;
+            }
+        }
+
+        private static string Sha1(string text)
+        {
+            using (var sha = SHA1.Create()) return string.Concat(sha.ComputeHash(Utf8.GetBytes(text)).Select(b => b.ToString("x2", CultureInfo.InvariantCulture)));
+        }
+
+        private const string FaultStatePath = "/var/lib/phoenix-sim/faults-state.json";
+
+        private T WithFaultState<T>(string generation, Func<JObject, T> change)
+        {
+            using (Node.InternalLock("faults"))
+            {
+                var raw = Store.ReadFile(FaultStatePath);
+                var state = raw == null ? new JObject() : JObject.Parse(Utf8.GetString(raw));
+                if (state.Value<string>("generation") != generation) state = new JObject { ["generation"] = generation };
+                var res = change(state);
+                Store.WriteFile(FaultStatePath, Utf8.GetBytes(state.ToString(Newtonsoft.Json.Formatting.None)));
+                return res;
+            }
+        }
+
+        private static bool Matches(string ruleKind, int? ruleVmid, string kind, int? vmid) =>
+            (ruleKind == "*" || ruleKind == kind) && (!ruleVmid.HasValue || ruleVmid == vmid);
+
+        private FailureFault? TakeFailure(FaultPlan plan, string generation, string kind, int? vmid)
+        {
+            if (plan.Failures.Count == 0) return null;
+            return WithFaultState(generation, state =>
+            {
+                var used = state["failures"] as JObject ?? new JObject();
+                state["failures"] = used;
+                for (var i = 0; i < plan.Failures.Count; i++)
+                {
+                    var f = plan.Failures[i];
+                    if (!Matches(f.Kind, f.VmId, kind, vmid)) continue;
+                    var key = "f" + i.ToString(CultureInfo.InvariantCulture);
+                    var n = used.Value<int?>(key) ?? 0;
+                    if (n >= f.Count) continue;
+                    used[key] = n + 1;
+                    return f;
+                }
+                return null;
+            });
+        }
+
+        private DropFault? TakeDrop(FaultPlan plan, string generation, string kind, int? vmid)
+        {
+            if (plan.Drops.Count == 0) return null;
+            return WithFaultState(generation, state =>
+            {
+                var used = state["drops"] as JObject ?? new JObject();
+                state["drops"] = used;
+                for (var i = 0; i < plan.Drops.Count; i++)
+                {
+                    var d = plan.Drops[i];
+                    if (!Matches(d.Kind, d.VmId, kind, vmid)) continue;
+                    var key = "d" + i.ToString(CultureInfo.InvariantCulture);
+                    var n = used.Value<int?>(key) ?? 0;
+                    if (n >= d.Count) continue;
+                    used[key] = n + 1;
+                    return d;
+                }
+                return null;
+            });
+        }
+
+        /// <summary>Puts `lock: x` into a held VM's config when a hold starts and takes it out when it ends.</summary>
+        private void ApplyLockHolds(FaultPlan? plan, string generation)
+        {
+            if (plan == null || plan.LockHolds.Count == 0) return;
+            var now = Node.Clock.UtcNow.ToUnixTimeMilliseconds();
+            WithFaultState(generation, state =>
+            {
+                var holds = state["holds"] as JObject ?? new JObject();
+                state["holds"] = holds;
+                for (var i = 0; i < plan.LockHolds.Count; i++)
+                {
+                    var h = plan.LockHolds[i];
+                    var key = "h" + i.ToString(CultureInfo.InvariantCulture);
+                    var rec = holds[key] as JObject;
+                    if (rec != null && rec.Value<bool>("released")) continue;
+                    if (rec != null && now < rec.Value<long>("until")) continue;
+                    using (var vmLock = Store.TryLock(SimNode.LockPath(h.VmId), shared: false))
+                    {
+                        if (vmLock == null) continue;
+                        var conf = Node.TryLoadConfig(h.VmId);
+                        if (conf == null) continue;
+                        if (rec == null)
+                        {
+                            conf["lock"] = h.Lock;
+                            Node.WriteConfig(h.VmId, conf);
+                            holds[key] = new JObject { ["until"] = now + (long)(h.Seconds * 1000), ["released"] = false };
+                        }
+                        else
+                        {
+                            if (conf["lock"] == h.Lock)
+                            {
+                                conf["lock"] = null;
+                                Node.WriteConfig(h.VmId, conf);
+                            }
+                            rec["released"] = true;
+                        }
+                    }
+                }
+                return 0;
+            });
+        }
+    }
+}

@@ -1,0 +1,63 @@
+using System;
+using System.Collections.Generic;
+using Phoenix.Simulator.Faults;
+using Phoenix.Simulator.Guest;
+
+namespace Phoenix.Simulator
+{
+    /// <summary>How to build a simulated Proxmox VE node.</summary>
+    public sealed class SimulatorOptions
+    {
+        /// <summary>
+        /// A folder to keep the node in (shared by every process that opens it, like the fake host's
+        /// commands), or null to keep it in memory. A folder that already holds a node keeps its own
+        /// node name, time zone and timeouts; the values here only seed a new one.
+        /// </summary>
+        public string? StateDirectory { get; set; }
+
+        /// <summary>The node's name.</summary>
+        public string NodeName { get; set; } = "pve";
+
+        /// <summary>
+        /// Seed no guests (no template VM 9000, no containers). The storages <c>local</c> and
+        /// <c>local-lvm</c> are always there: they are part of a Proxmox installation, not of its guests.
+        /// </summary>
+        public bool Empty { get; set; }
+
+        /// <summary>How long after <c>qm start</c> the guest agent starts to answer (fault plans may override).</summary>
+        public TimeSpan AgentStartupDelay { get; set; } = TimeSpan.FromSeconds(2);
+
+        /// <summary>The time source (snapshot times, agent delay, latency, guest command durations).</summary>
+        public ISimulatorClock Clock { get; set; } = SystemSimulatorClock.Instance;
+
+        /// <summary>What runs guest commands; null means a new <see cref="RecordingGuestRunner"/>.</summary>
+        public IGuestRunner? GuestRunner { get; set; }
+
+        /// <summary>The per-VM config lock timeout Proxmox uses for most commands (10 s); shorten it in tests.</summary>
+        public TimeSpan ConfigLockTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+        /// <summary>The lock timeout of <c>qm clone</c> for source and target (Proxmox: 1 s).</summary>
+        public TimeSpan CloneLockTimeout { get; set; } = TimeSpan.FromSeconds(1);
+
+        /// <summary>How often <c>qm guest exec</c> polls the agent (Proxmox: 1 s; shorter keeps tests fast).</summary>
+        public TimeSpan GuestExecPollInterval { get; set; } = TimeSpan.FromMilliseconds(50);
+
+        /// <summary>The node's time zone (IANA id), used where Proxmox prints local time (listsnapshot).</summary>
+        public string TimeZone { get; set; } = "UTC";
+
+        /// <summary>The node's /etc/resolv.conf nameservers, used by cloud-init when a VM sets none.</summary>
+        public IList<string> HostNameservers { get; } = new List<string> { "10.0.0.1" };
+
+        /// <summary>The node's /etc/resolv.conf search domain.</summary>
+        public string HostSearchDomain { get; set; } = "localdomain";
+
+        /// <summary>LXC containers to seed (their configs are written; the simulator does not run them).</summary>
+        public IList<SimulatedContainer> Containers { get; } = new List<SimulatedContainer>();
+
+        /// <summary>The in-process fault plan (a state folder's faults.json takes precedence when present).</summary>
+        public FaultPlan? Faults { get; set; }
+
+        /// <summary>Seed for MAC addresses, UUIDs and pids, for reproducible runs; null for random.</summary>
+        public int? RandomSeed { get; set; }
+    }
+}
