@@ -14,6 +14,15 @@
         'Connect-PhoenixHost'
         'Disconnect-PhoenixHost'
         'Get-PhoenixHost'
+        'Get-PhoenixVm'
+        'Start-PhoenixVm'
+        'Stop-PhoenixVm'
+        'Remove-PhoenixVm'
+        'Wait-PhoenixGuestAgent'
+        'New-PhoenixSnapshot'
+        'Get-PhoenixSnapshot'
+        'Restore-PhoenixSnapshot'
+        'Remove-PhoenixSnapshot'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

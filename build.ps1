@@ -52,6 +52,17 @@ function Get-PhoenixVersion {
     return $v
 }
 
+# A fresh pwsh like this one. Run as a dotnet tool, this process is `dotnet pwsh.dll`, so the
+# child is started the same way; a native pwsh starts itself.
+function Invoke-FreshPwsh {
+    $exe = (Get-Process -Id $PID).Path
+    if ([System.IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') {
+        & $exe (Join-Path $PSHOME 'pwsh.dll') @args
+    } else {
+        & $exe @args
+    }
+}
+
 function Invoke-Native {
     param([string] $File, [string[]] $Arguments)
     & $File @Arguments
@@ -90,8 +101,7 @@ function Invoke-Build {
 
     # Cmdlet help (MAML) is generated from help/*.psd1 against the built cmdlets, in a child pwsh
     # so that this build process never loads the module it is building.
-    $pwsh = (Get-Process -Id $PID).Path
-    & $pwsh -NoProfile -NonInteractive -File (Join-Path $Root 'tools/New-PhoenixHelp.ps1') -ModuleDir $ModuleDir -HelpSource (Join-Path $Root 'help')
+    Invoke-FreshPwsh -NoProfile -NonInteractive -File (Join-Path $Root 'tools/New-PhoenixHelp.ps1') -ModuleDir $ModuleDir -HelpSource (Join-Path $Root 'help')
     if ($LASTEXITCODE -ne 0) { throw 'Help generation failed.' }
     Write-Host "Built Phoenix $version into $ModuleDir"
 }
@@ -154,11 +164,10 @@ function Invoke-Test {
     $pester = [pscustomobject]@{ Passed = 0; Failed = 0 }
     if (-not $SkipPester) {
         $summary = Join-Path $results 'pester-summary.json'
-        $pwsh = (Get-Process -Id $PID).Path
         $pesterArgs = @('-NoProfile', '-NonInteractive', '-File', (Join-Path $Root 'tests/Invoke-PhoenixPester.ps1'),
             '-PesterPath', $pesterPsd1, '-ModuleDir', $ModuleDir, '-SummaryPath', $summary, '-ResultsDir', $results)
         if ($PesterTag) { $pesterArgs += @('-Tag', ($PesterTag -join ',')) }
-        & $pwsh @pesterArgs
+        Invoke-FreshPwsh @pesterArgs
         if (Test-Path $summary) {
             $pester = Get-Content -Raw $summary | ConvertFrom-Json
         } else {
@@ -175,8 +184,7 @@ function Invoke-Test {
 
 function Invoke-Demo {
     Invoke-Build
-    $pwsh = (Get-Process -Id $PID).Path
-    & $pwsh -NoProfile -NonInteractive -File (Join-Path $Root 'examples/demo.ps1') -ModuleDir $ModuleDir
+    Invoke-FreshPwsh -NoProfile -NonInteractive -File (Join-Path $Root 'examples/demo.ps1') -ModuleDir $ModuleDir
     if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }
 }
 
@@ -198,16 +206,14 @@ function Invoke-FakeHost {
 
 function Invoke-ImportTime {
     Invoke-Build
-    $pwsh = (Get-Process -Id $PID).Path
-    & $pwsh -NoProfile -NonInteractive -File (Join-Path $Root 'tools/bench/Measure-ImportTime.ps1') -ModuleDir $ModuleDir
+    Invoke-FreshPwsh -NoProfile -NonInteractive -File (Join-Path $Root 'tools/bench/Measure-ImportTime.ps1') -ModuleDir $ModuleDir
 }
 
 function Invoke-Bench {
     Invoke-Build
-    $pwsh = (Get-Process -Id $PID).Path
     foreach ($b in Get-ChildItem (Join-Path $Root 'tools/bench') -Filter '*.ps1') {
         Write-Host "== $($b.Name)"
-        & $pwsh -NoProfile -NonInteractive -File $b.FullName -ModuleDir $ModuleDir
+        Invoke-FreshPwsh -NoProfile -NonInteractive -File $b.FullName -ModuleDir $ModuleDir
     }
 }
 

@@ -58,8 +58,8 @@ Describe 'Connect-PhoenixHost over real SSH' {
     }
 
     It 'refuses a changed host key even with -AcceptNewHostKey' {
-        $other = (& ssh-keygen -q -t ed25519 -N '' -f (Join-Path $sshd.dir 'otherkey') 2>&1; Get-Content (Join-Path $sshd.dir 'otherkey.pub'))
-        $parts = ($other | Select-Object -Last 1) -split ' '
+        $null = & ssh-keygen -q -t ed25519 -N '' -f (Join-Path $sshd.dir 'otherkey')
+        $parts = (Get-Content (Join-Path $sshd.dir 'otherkey.pub')) -split ' '
         Set-Content -Path $knownHosts -Value "[127.0.0.1]:$($sshd.port) $($parts[0]) $($parts[1])"
         $err = $null
         Connect-PhoenixHost -HostName $sshd.host -Port $sshd.port -UserName $sshd.user -KeyFile $sshd.keyFile -KnownHostsPath $knownHosts -AcceptNewHostKey -ErrorVariable err -ErrorAction SilentlyContinue
@@ -83,8 +83,9 @@ Describe 'Connect-PhoenixHost over real SSH' {
         $err[0].FullyQualifiedErrorId | Should -Be 'AuthenticationFailed,Phoenix.PowerShell.Commands.ConnectPhoenixHostCommand'
     }
 
-    It 'tells the user to connect when there is no session' {
+    It 'closes every session and then tells the user to connect' {
         Get-PhoenixHost | Disconnect-PhoenixHost
         Get-PhoenixHost | Should -BeNullOrEmpty
+        { Get-PhoenixVm } | Should -Throw -ErrorId 'NoSession,Phoenix.PowerShell.Commands.GetPhoenixVmCommand' -ExpectedMessage '*Connect-PhoenixHost -Simulator*'
     }
 }

@@ -10,16 +10,16 @@ param(
     [Parameter(Mandatory)] [string] $ModuleDir,
     [int] $Runs = 7
 )
-$pwsh = (Get-Process -Id $PID).Path
+$pwsh = (Get-Process -Id $PID).Path; if ([IO.Path]::GetFileNameWithoutExtension($pwsh) -eq "dotnet") { $pwshArgs0 = @((Join-Path $PSHOME "pwsh.dll")) } else { $pwshArgs0 = @() }
 $manifest = Join-Path $ModuleDir 'Phoenix.psd1'
 $bare = [System.Collections.Generic.List[double]]::new()
 $withModule = [System.Collections.Generic.List[double]]::new()
 # One warm-up of each, so disk caches do not favour whichever runs second.
-& $pwsh -NoProfile -NonInteractive -c 1 | Out-Null
-& $pwsh -NoProfile -NonInteractive -c "Import-Module '$manifest'" | Out-Null
+& $pwsh @pwshArgs0 -NoProfile -NonInteractive -c 1 | Out-Null
+& $pwsh @pwshArgs0 -NoProfile -NonInteractive -c "Import-Module '$manifest'" | Out-Null
 for ($i = 0; $i -lt $Runs; $i++) {
-    $bare.Add((Measure-Command { & $pwsh -NoProfile -NonInteractive -c 1 | Out-Null }).TotalMilliseconds)
-    $withModule.Add((Measure-Command { & $pwsh -NoProfile -NonInteractive -c "Import-Module '$manifest'" | Out-Null }).TotalMilliseconds)
+    $bare.Add((Measure-Command { & $pwsh @pwshArgs0 -NoProfile -NonInteractive -c 1 | Out-Null }).TotalMilliseconds)
+    $withModule.Add((Measure-Command { & $pwsh @pwshArgs0 -NoProfile -NonInteractive -c "Import-Module '$manifest'" | Out-Null }).TotalMilliseconds)
 }
 function Get-Median($values) { $s = $values | Sort-Object; $s[[int][math]::Floor($s.Count / 2)] }
 $b = Get-Median $bare

@@ -100,7 +100,8 @@ namespace Phoenix.PowerShell.Commands
                 }
                 catch (PhoenixException e)
                 {
-                    Terminate(e, HostName);
+                    // Non-terminating, like any failed item: a script connecting to several hosts goes on.
+                    WriteError(ErrorMapper.ToErrorRecord(e, HostName));
                     return;
                 }
             }
