@@ -1,0 +1,180 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Linq;
+using System.Management.Automation;
+using Phoenix.Engine.Config;
+using Phoenix.Engine.Errors;
+using Phoenix.Engine.Proxmox;
+using Phoenix.Engine.Workflow;
+using Phoenix.PowerShell.Infrastructure;
+
+namespace Phoenix.PowerShell.Commands
+{
+    /// <summary>
+    /// The whole workflow for every VM piped in: clone if missing, configure, cloud-init, start, wait
+    /// for the agent, snapshots and features; templates are built. Dependency order, independent VMs
+    /// in parallel, one connection. A re-run changes only what differs.
+    /// </summary>
+    [Cmdlet("Deploy", "PhoenixVm", SupportsShouldProcess = true)]
+    [OutputType(typeof(DeployResult))]
+    public sealed class DeployPhoenixVmCommand : PhoenixHostCmdlet
+    {
+        private readonly List<VmSpec> _specs = new List<VmSpec>();
+
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+        public VmSpec[] Spec { get; set; } = new VmSpec[0];
+
+        [Parameter]
+        [ValidateRange(1, 64)]
+        public int ThrottleLimit { get; set; } = 4;
+
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string[]? FeaturePath { get; set; }
+
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? TemplatePath { get; set; }
+
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string SnippetStorage { get; set; } = "local";
+
+        [Parameter]
+        [ValidateRange(1, 86400)]
+        public int AgentTimeoutSec { get; set; } = 600;
+
+        [Parameter]
+        [ValidateRange(1, 86400)]
+        public int FeatureTimeoutSec { get; set; } = 1800;
+
+        [Parameter]
+        [ValidateRange(1, 86400)]
+        public int LockWaitSec { get; set; } = 120;
+
+        [Parameter]
+        public SwitchParameter RequireDependency { get; set; }
+
+        [Parameter]
+        public bool? FullClone { get; set; }
+
+        [Parameter]
+        [ValidateRange(100, 999999999)]
+        public int DefaultTemplateVmId { get; set; } = 9000;
+
+        protected override void ProcessRecord()
+        {
+            foreach (var s in Spec)
+            {
+                if (_specs.Any(x => x.VmId == s.VmId))
+                {
+                    WriteError(ErrorMapper.ToErrorRecord(new PhoenixException(PhoenixErrorKind.InvalidArgument, "DuplicateVmId",
+                        $"VM {s.VmId} came down the pipeline twice; it is deployed once.", s.VmId)));
+                    continue;
+                }
+                _specs.Add(s);
+            }
+        }
+
+        protected override void EndProcessing()
+        {
+            if (_specs.Count == 0) return;
+            var session = ResolveSession();
+            foreach (var s in _specs.Where(s => s.Node != null && s.Node != session.Node))
+                WriteWarning($"VM {s.VmId} ({s.Name}) names node '{s.Node}', but the session is on node '{session.Node}'; it is deployed there.");
+
+            var specs = _specs.ToList();
+            if (WillShowPlan())
+            {
+                var plan = RunDeploy(session, specs, dryRun: true);
+                var approved = new HashSet<int>();
+                foreach (var r in plan)
+                {
+                    var text = r.Plan.Count == 0 ? "nothing to change" : "running:" + string.Concat(r.Plan.Select(c => Environment.NewLine + "    " + c));
+                    if (r.Status == DeployStatus.Failed) text += Environment.NewLine + "    (planning stopped: " + string.Join("; ", r.Errors) + ")";
+                    if (ShouldProcess($"VM {r.VmId} ({r.Name})", "Deploy, " + text)) approved.Add(r.VmId);
+                }
+                specs = specs.Where(s => approved.Contains(s.VmId)).ToList();
+                if (specs.Count == 0) return;
+            }
+
+            var results = RunDeploy(session, specs, dryRun: false);
+            foreach (var r in results)
+            {
+                if (r.Status == DeployStatus.Failed)
+                {
+                    var e = r.Exception as PhoenixException ?? new PhoenixException(PhoenixErrorKind.RemoteCommandFailed, "DeployFailed",
+                        $"VM {r.VmId} ({r.Name}) failed to deploy: {string.Join("; ", r.Errors)}", r.VmId, r.Exception);
+                    WriteError(ErrorMapper.ToErrorRecord(e, r.VmId));
+                }
+                else if (r.Status == DeployStatus.Skipped)
+                {
+                    WriteError(ErrorMapper.ToErrorRecord(new PhoenixException(PhoenixErrorKind.InvalidOperation, "DependencyFailed",
+                        string.Join(" ", r.Errors), r.VmId)));
+                }
+                else
+                {
+                    WriteVerbose(r.Changed ? $"VM {r.VmId} ({r.Name}): {string.Join("; ", r.Changes)}" : $"VM {r.VmId} ({r.Name}) is already as the config says; nothing changed.");
+                }
+                WriteObject(r);
+            }
+        }
+
+        private IReadOnlyList<DeployResult> RunDeploy(PhoenixSession session, IReadOnlyList<VmSpec> specs, bool dryRun)
+        {
+            PlanRecorder? recorder = dryRun ? new PlanRecorder(ConnectionFor(session)) : null;
+            var host = recorder != null ? new ProxmoxHost(recorder, RetryPolicy.NoRetry) : OpenHost(session);
+            if (!dryRun) host.RetryPolicy = new RetryPolicy { TotalLimit = TimeSpan.FromSeconds(LockWaitSec) };
+            var options = new DeployOptions
+            {
+                ThrottleLimit = ThrottleLimit,
+                Provision = new ProvisionOptions { DefaultTemplateVmId = DefaultTemplateVmId, FullClone = FullClone },
+                AgentTimeout = TimeSpan.FromSeconds(AgentTimeoutSec),
+                RequireExternalDependencies = RequireDependency.IsPresent,
+            };
+            DeployHooks.Configure(options, this, SnippetStorage, TemplatePath == null ? null : GetUnresolvedProviderPathFromPSPath(TemplatePath),
+                FeaturePath?.Select(GetUnresolvedProviderPathFromPSPath).ToArray(), TimeSpan.FromSeconds(FeatureTimeoutSec));
+
+            var deployer = new Deployer(host, options);
+            var bars = new ConcurrentDictionary<int, int>();
+            var done = 0;
+            var total = specs.Count;
+            var activity = dryRun ? "Planning the deployment" : $"Deploying {total} VM{(total == 1 ? "" : "s")}";
+            deployer.Log += (_, line) => Verbose(line);
+            deployer.Warning += (_, line) => Warning(line);
+            deployer.Progress += p =>
+            {
+                var id = bars.GetOrAdd(p.VmId, _ => 2 + bars.Count);
+                if (p.Completed)
+                {
+                    var n = System.Threading.Interlocked.Increment(ref done);
+                    Progress(new ProgressRecord(id, $"VM {p.VmId} ({p.Name})", "done") { ParentActivityId = 1, RecordType = ProgressRecordType.Completed });
+                    Progress(new ProgressRecord(1, activity, $"{n} of {total} VMs done") { PercentComplete = 100 * n / total });
+                    return;
+                }
+                Progress(new ProgressRecord(id, $"VM {p.VmId} ({p.Name})", p.Step)
+                {
+                    ParentActivityId = 1,
+                    PercentComplete = 100 * p.StepIndex / Math.Max(1, p.StepCount),
+                });
+            };
+            Progress(new ProgressRecord(1, activity, $"0 of {total} VMs done") { PercentComplete = 0 });
+            try
+            {
+                return RunAsync(ct => deployer.DeployAsync(specs, ct));
+            }
+            catch (InvalidOperationException e)
+            {
+                // A cycle among the VMs: nothing was started.
+                Terminate(new PhoenixException(PhoenixErrorKind.InvalidData, "DependencyCycle", e.Message) { RecommendedAction = "Break the cycle in dependencies / clone_from_vmid (Test-PhoenixConfig names it)." });
+                return Array.Empty<DeployResult>();
+            }
+            finally
+            {
+                WriteProgress(new ProgressRecord(1, activity, "done") { RecordType = ProgressRecordType.Completed });
+                recorder?.Dispose();
+            }
+        }
+    }
+}

@@ -1,0 +1,113 @@
+using System.Management.Automation;
+using Phoenix.Engine.Config;
+using Phoenix.Engine.Errors;
+using Phoenix.Engine.Workflow;
+using Phoenix.PowerShell.Infrastructure;
+
+namespace Phoenix.PowerShell.Commands
+{
+    /// <summary>
+    /// Makes a base template from a cloud image that is on the host: qm create, importdisk, disk and
+    /// cloud-init drive, serial console, agent on, resize, qm template. Idempotent: a finished template
+    /// is left alone and a half-built one is finished.
+    /// </summary>
+    [Cmdlet(VerbsCommon.New, "PhoenixTemplate", SupportsShouldProcess = true, DefaultParameterSetName = ParameterSet)]
+    [OutputType(typeof(PhoenixVm))]
+    public sealed class NewPhoenixTemplateCommand : PhoenixHostCmdlet
+    {
+        private const string SpecSet = "Spec";
+        private const string ParameterSet = "Parameters";
+
+        [Parameter(Mandatory = true, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = SpecSet)]
+        public VmSpec? Spec { get; set; }
+
+        [Parameter(Mandatory = true, Position = 0, ParameterSetName = ParameterSet)]
+        [ValidateRange(100, 999999999)]
+        public int VmId { get; set; }
+
+        [Parameter(Mandatory = true, Position = 1, ParameterSetName = ParameterSet)]
+        [ValidateNotNullOrEmpty]
+        public string Name { get; set; } = "";
+
+        [Parameter(Mandatory = true, Position = 2, ParameterSetName = ParameterSet)]
+        [ValidateNotNullOrEmpty]
+        public string Image { get; set; } = "";
+
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string ImageStorage { get; set; } = "local";
+
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string Storage { get; set; } = "local-lvm";
+
+        [Parameter(ParameterSetName = ParameterSet)]
+        [ValidateRange(1, 512)]
+        public int Cores { get; set; } = 2;
+
+        [Parameter(ParameterSetName = ParameterSet)]
+        [ValidateRange(16, 16777216)]
+        public int MemoryMb { get; set; } = 2048;
+
+        [Parameter(ParameterSetName = ParameterSet)]
+        [ValidateRange(1, 131072)]
+        public int DiskSizeGb { get; set; }
+
+        [Parameter(ParameterSetName = ParameterSet)]
+        [ValidateNotNullOrEmpty]
+        public string NetworkBridge { get; set; } = "vmbr0";
+
+        protected override void ProcessRecord()
+        {
+            var request = ParameterSetName == SpecSet ? FromSpec(Spec!) : new TemplateRequest
+            {
+                VmId = VmId,
+                Name = Name,
+                Image = Image,
+                ImageStorage = ImageStorage,
+                Storage = Storage,
+                Cores = Cores,
+                MemoryMb = MemoryMb,
+                Bridge = NetworkBridge,
+                DiskSizeGb = MyInvocation.BoundParameters.ContainsKey(nameof(DiskSizeGb)) ? DiskSizeGb : (int?)null,
+            };
+            if (ParameterSetName == SpecSet && !Spec!.IsTemplate)
+            {
+                WriteError(ErrorMapper.ToErrorRecord(new PhoenixException(PhoenixErrorKind.InvalidArgument, "NotATemplate",
+                    $"VM {Spec.VmId} ({Spec.Name}) is not marked is_template in the config; New-PhoenixVm makes ordinary VMs.", Spec.VmId)));
+                return;
+            }
+            if (ParameterSetName == SpecSet && !string.IsNullOrEmpty(Spec!.TemplateSnapshotName))
+                WriteWarning($"VM {Spec.VmId} ({Spec.Name}) is a template, and Proxmox templates hold no snapshots: template_snapshot_name '{Spec.TemplateSnapshotName}' is ignored.");
+
+            var session = ResolveSession();
+            ForItem(request.VmId, () =>
+            {
+                var host = OpenHost(session);
+                if (!ShouldProcessPlan(session, $"VM {request.VmId} ({request.Name})", "Build template", (h, ct) => TemplateBuilder.EnsureTemplateAsync(h, request, ct))) return;
+                var result = RunAsync(async ct =>
+                {
+                    var outcome = await TemplateBuilder.EnsureTemplateAsync(host, request, ct).ConfigureAwait(false);
+                    return (outcome, state: await VmLifecycle.GetAsync(host, request.VmId, includeSnapshots: false, ct).ConfigureAwait(false));
+                });
+                foreach (var n in result.outcome.Notes) WriteVerbose(n);
+                var vm = VmObjects.ToVm(result.state, session, Spec);
+                vm.Changes = result.outcome.Changes;
+                WriteObject(vm);
+            });
+        }
+
+        private TemplateRequest FromSpec(VmSpec spec) => new TemplateRequest
+        {
+            VmId = spec.VmId,
+            Name = spec.Name ?? "template-" + spec.VmId,
+            Image = spec.TemplateImage ?? "",
+            ImageStorage = ImageStorage,
+            Storage = Storage,
+            Cores = spec.Cores ?? 2,
+            MemoryMb = spec.MemoryMb ?? 2048,
+            Bridge = spec.NetworkBridge ?? "vmbr0",
+            DiskSizeGb = spec.DiskSizeGb,
+        };
+    }
+}

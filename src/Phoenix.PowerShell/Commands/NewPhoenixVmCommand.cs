@@ -1,0 +1,128 @@
+using System.Collections.Generic;
+using System.Linq;
+using System.Management.Automation;
+using Phoenix.Engine.Config;
+using Phoenix.Engine.Workflow;
+using Phoenix.PowerShell.Infrastructure;
+
+namespace Phoenix.PowerShell.Commands
+{
+    /// <summary>
+    /// Makes a VM as its spec says: a clone of its source (clone_from_vmid, from that VM's
+    /// template_snapshot_name snapshot; else template_vmid; else the base template), then cores,
+    /// memory, disk, bridge, boot settings, agent and qm_options. An existing VM of that name is
+    /// brought in line and reported; one with another name is an error.
+    /// </summary>
+    [Cmdlet(VerbsCommon.New, "PhoenixVm", SupportsShouldProcess = true, DefaultParameterSetName = SpecSet)]
+    [OutputType(typeof(PhoenixVm))]
+    public sealed class NewPhoenixVmCommand : PhoenixHostCmdlet
+    {
+        private const string SpecSet = "Spec";
+        private const string ParameterSet = "Parameters";
+
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = SpecSet)]
+        public VmSpec? Spec { get; set; }
+
+        [Parameter(Mandatory = true, Position = 0, ParameterSetName = ParameterSet)]
+        [ValidateRange(100, 999999999)]
+        public int VmId { get; set; }
+
+        [Parameter(Mandatory = true, Position = 1, ParameterSetName = ParameterSet)]
+        [ValidateNotNullOrEmpty]
+        public string Name { get; set; } = "";
+
+        [Parameter(ParameterSetName = ParameterSet)]
+        [ValidateRange(100, 999999999)]
+        public int CloneFromVmId { get; set; }
+
+        [Parameter(ParameterSetName = ParameterSet)]
+        [ValidateNotNullOrEmpty]
+        public string? SnapshotName { get; set; }
+
+        [Parameter(ParameterSetName = ParameterSet)]
+        [ValidateRange(1, 512)]
+        public int Cores { get; set; }
+
+        [Parameter(ParameterSetName = ParameterSet)]
+        [ValidateRange(16, 16777216)]
+        public int MemoryMb { get; set; }
+
+        [Parameter(ParameterSetName = ParameterSet)]
+        [ValidateRange(1, 131072)]
+        public int DiskSizeGb { get; set; }
+
+        [Parameter(ParameterSetName = ParameterSet)]
+        [ValidateNotNullOrEmpty]
+        public string? NetworkBridge { get; set; }
+
+        [Parameter(ParameterSetName = ParameterSet)]
+        [ValidateNotNullOrEmpty]
+        public string? StoragePool { get; set; }
+
+        /// <summary>Full ($true) or linked ($false) clones; by default Proxmox's choice: linked from a template, full otherwise.</summary>
+        [Parameter]
+        public bool? FullClone { get; set; }
+
+        [Parameter]
+        [ValidateRange(100, 999999999)]
+        public int DefaultTemplateVmId { get; set; } = 9000;
+
+        // Specs seen in this pipeline, so a VM cloned from another VM's snapshot finds that VM's snapshot name.
+        private readonly Dictionary<int, VmSpec> _seen = new Dictionary<int, VmSpec>();
+        private readonly HashSet<int> _planned = new HashSet<int>();
+
+        protected override void ProcessRecord()
+        {
+            var spec = ParameterSetName == SpecSet ? Spec! : FromParameters();
+            _seen[spec.VmId] = spec;
+            if (ParameterSetName == ParameterSet && SnapshotName != null && spec.CloneFromVmId is int source && !_seen.ContainsKey(source))
+            {
+                // -SnapshotName names the source's snapshot the way template_snapshot_name does in a config.
+                _seen[source] = new VmSpec { VmId = source, TemplateSnapshotName = SnapshotName };
+            }
+            var session = ResolveSession();
+            var options = new ProvisionOptions { DefaultTemplateVmId = DefaultTemplateVmId, FullClone = FullClone };
+            ForItem(spec.VmId, () =>
+            {
+                if (spec.IsTemplate)
+                {
+                    WriteWarning($"VM {spec.VmId} ({spec.Name}) is a template in the config; New-PhoenixTemplate makes templates. Skipped.");
+                    return;
+                }
+                var host = OpenHost(session);
+                if (!ShouldProcessPlan(session, $"VM {spec.VmId} ({spec.Name})", "Create or update", async (h, ct) =>
+                {
+                    var planned = new HashSet<int>(_planned);
+                    var o = await VmProvisioner.EnsureCloneAsync(h, spec, _seen, options, planned, ct).ConfigureAwait(false);
+                    if (!o.Changed) await VmProvisioner.ConfigureAsync(h, spec, ct).ConfigureAwait(false);
+                })) return;
+
+                var result = RunAsync(async ct =>
+                {
+                    var clone = await VmProvisioner.EnsureCloneAsync(host, spec, _seen, options, _planned, ct).ConfigureAwait(false);
+                    var configure = await VmProvisioner.ConfigureAsync(host, spec, ct).ConfigureAwait(false);
+                    var state = await VmLifecycle.GetAsync(host, spec.VmId, includeSnapshots: true, ct).ConfigureAwait(false);
+                    return (clone, configure, state);
+                });
+                foreach (var w in result.configure.Warnings) WriteWarning(w);
+                var vm = VmObjects.ToVm(result.state, session, spec);
+                vm.Changes = result.clone.Changes.Concat(result.configure.Changes).ToList();
+                WriteVerbose(vm.Changed ? $"VM {spec.VmId}: {string.Join("; ", vm.Changes)}" : $"VM {spec.VmId} ({spec.Name}) is already as the config says; unchanged.");
+                WriteObject(vm);
+            });
+        }
+
+        private VmSpec FromParameters() => new VmSpec
+        {
+            VmId = VmId,
+            Name = Name,
+            CloneFromVmId = MyInvocation.BoundParameters.ContainsKey(nameof(CloneFromVmId)) ? CloneFromVmId : (int?)null,
+            TemplateSnapshotName = null,
+            Cores = MyInvocation.BoundParameters.ContainsKey(nameof(Cores)) ? Cores : (int?)null,
+            MemoryMb = MyInvocation.BoundParameters.ContainsKey(nameof(MemoryMb)) ? MemoryMb : (int?)null,
+            DiskSizeGb = MyInvocation.BoundParameters.ContainsKey(nameof(DiskSizeGb)) ? DiskSizeGb : (int?)null,
+            NetworkBridge = NetworkBridge,
+            StoragePool = StoragePool,
+        };
+    }
+}
