@@ -28,4 +28,18 @@ function Get-FreeTcpPort {
     return $port
 }
 
-Export-ModuleMember -Function Start-TestSshd, Stop-TestServer, Get-FreeTcpPort
+function Invoke-ChildPwsh {
+    <#
+    Runs a script in a fresh pwsh with the built module imported and returns everything it wrote
+    (host output included: -WhatIf messages go to the host, which a test cannot capture in-process).
+    #>
+    param([Parameter(Mandatory)] [string] $Script)
+    $exe = (Get-Process -Id $PID).Path
+    $prefix = if ([System.IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') { @((Join-Path $PSHOME 'pwsh.dll')) } else { @() }
+    $full = "`$ErrorActionPreference = 'Stop'; `$PSStyle.OutputRendering = 'PlainText'; Import-Module (Join-Path `$env:PHOENIX_MODULE_DIR 'Phoenix.psd1'); $Script"
+    $encoded = [Convert]::ToBase64String([System.Text.Encoding]::Unicode.GetBytes($full))
+    $out = & $exe @prefix -NoProfile -NonInteractive -EncodedCommand $encoded 2>&1
+    [pscustomobject]@{ ExitCode = $LASTEXITCODE; Output = ($out | Out-String) }
+}
+
+Export-ModuleMember -Function Start-TestSshd, Stop-TestServer, Get-FreeTcpPort, Invoke-ChildPwsh
