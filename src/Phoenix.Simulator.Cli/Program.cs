@@ -40,7 +40,7 @@ namespace Phoenix.Simulator.Cli
             var stderr = Console.OpenStandardError();
             try
             {
-                var result = sim.Execute(args, ReadStdin, CancellationToken.None);
+                var result = sim.ExecuteWithStdinReader(args, ReadStdin, CancellationToken.None);
                 Write(stdout, result.StdOut);
                 Write(stderr, result.StdErr);
                 return result.ExitCode;

@@ -85,10 +85,10 @@ namespace Phoenix.Simulator
         /// <see cref="PhoenixException"/> with kind ConnectionError and reason ConnectionLost.
         /// </summary>
         public CommandResult Execute(IReadOnlyList<string> argv, byte[]? stdin, CancellationToken cancellationToken)
-            => Execute(argv, () => stdin, cancellationToken);
+            => ExecuteWithStdinReader(argv, () => stdin, cancellationToken);
 
         /// <summary>As <see cref="Execute(IReadOnlyList{string}, byte[], CancellationToken)"/>, reading stdin only when a command needs it.</summary>
-        public CommandResult Execute(IReadOnlyList<string> argv, Func<byte[]?> stdin, CancellationToken cancellationToken)
+        public CommandResult ExecuteWithStdinReader(IReadOnlyList<string> argv, Func<byte[]?> stdin, CancellationToken cancellationToken)
         {
             if (argv == null || argv.Count == 0) throw new ArgumentException("A command needs a program.", nameof(argv));
             var program = argv[0].Substring(argv[0].LastIndexOf('/') + 1);
@@ -366,8 +366,11 @@ namespace Phoenix.Simulator
             if (plan.Failures.Count == 0) return null;
             return WithFaultState(generation, state =>
             {
-                var used = state["failures"] as JObject ?? new JObject();
-                state["failures"] = used;
+                if (!(state["failures"] is JObject used))
+                {
+                    used = new JObject();
+                    state["failures"] = used;
+                }
                 for (var i = 0; i < plan.Failures.Count; i++)
                 {
                     var f = plan.Failures[i];
@@ -387,8 +390,11 @@ namespace Phoenix.Simulator
             if (plan.Drops.Count == 0) return null;
             return WithFaultState(generation, state =>
             {
-                var used = state["drops"] as JObject ?? new JObject();
-                state["drops"] = used;
+                if (!(state["drops"] is JObject used))
+                {
+                    used = new JObject();
+                    state["drops"] = used;
+                }
                 for (var i = 0; i < plan.Drops.Count; i++)
                 {
                     var d = plan.Drops[i];
@@ -410,8 +416,11 @@ namespace Phoenix.Simulator
             var now = Node.Clock.UtcNow.ToUnixTimeMilliseconds();
             WithFaultState(generation, state =>
             {
-                var holds = state["holds"] as JObject ?? new JObject();
-                state["holds"] = holds;
+                if (!(state["holds"] is JObject holds))
+                {
+                    holds = new JObject();
+                    state["holds"] = holds;
+                }
                 for (var i = 0; i < plan.LockHolds.Count; i++)
                 {
                     var h = plan.LockHolds[i];
