@@ -160,4 +160,13 @@ public class CloudInitTests
         sim.Ok("qm set 101 --lock snapshot");
         Assert.Equal("VM is locked (snapshot)\n", sim.Run("qm cloudinit update 101").StdErr);
     }
+
+    [Fact]
+    public void CloudInitPendingShowsOnlyCloudInitOptions()
+    {
+        using var sim = NoteExample();
+        Assert.Equal(
+            "cur ipconfig0: ip=10.0.0.101/24,gw=10.0.0.1\ncur nameserver: 1.1.1.1 8.8.8.8\ncur searchdomain: example.com\n",
+            sim.Run("qm cloudinit pending 101").StdOut);
+    }
 }

@@ -151,4 +151,21 @@ public class SnapshotCommandTests
             "issuing guest-agent 'fs-thaw' command\n",
             r.StdOut);
     }
+
+    [Fact]
+    public void VmstateSnapshotOfARunningVmSavesRamAndRollbackStartsIt()
+    {
+        using var sim = WithVm();
+        sim.Ok("qm start 101");
+        var r = sim.Run("qm snapshot 101 live --vmstate 1");
+        Assert.Equal(0, r.ExitCode);
+        Assert.StartsWith("saving VM state and RAM using storage 'local-lvm'\n", r.StdOut);
+        Assert.Matches(@"(?m)^vmstate: local-lvm:vm-101-state-live,size=4G$", sim.Config(101));
+        sim.Ok("qm stop 101");
+        sim.Ok("qm rollback 101 live");
+        Assert.True(sim.Node.IsRunning(101));
+        var del = sim.Run("qm delsnapshot 101 live");
+        Assert.Equal(0, del.ExitCode);
+        Assert.StartsWith("  Logical volume \"vm-101-state-live\" successfully removed.\n", del.StdOut);
+    }
 }
