@@ -103,6 +103,7 @@ namespace Phoenix.Simulator
             try
             {
                 var args = argv.Skip(1).ToList();
+                if (args.Count > 0 && args[0] == "help") return Help(program, tree, args.Skip(1).ToList());
                 var resolved = Resolve(program, tree, args, inv);
                 if (resolved == null) return new CommandResult(255, inv.Out.ToString(), inv.Err.ToString());
                 var (def, rest) = resolved.Value;
@@ -197,6 +198,24 @@ namespace Phoenix.Simulator
             inv.Err.Append("USAGE: ").Append(program).Append(" <COMMAND> [ARGS] [OPTIONS]\n\n");
             inv.Err.Append(CommandTable.UsageListing(def, cmdstr, "       ", ""));
             return null;
+        }
+
+        /// <summary>CLIHandler's help command (short form): the listing, or one command's usage line.</summary>
+        private static CommandResult Help(string program, CommandTree tree, List<string> args)
+        {
+            if (args.Count == 0)
+                return new CommandResult(0, $"USAGE: {program} <COMMAND> [ARGS] [OPTIONS]\n\n" + CommandTable.UsageListing(tree, program, "       ", "\n"), "");
+            object entry = tree;
+            foreach (var a in args)
+            {
+                if (!(entry is CommandTree t)) break;
+                var name = Expand(t, a);
+                if (name == null || !t.Entries.TryGetValue(name, out entry!))
+                    return new CommandResult(255, "", $"ERROR: unknown command '{program} {string.Join(" ", args)}'\n");
+                if (entry is CommandAlias alias) entry = alias.Target.Split(' ').Aggregate((object)tree, (o, w) => ((CommandTree)o).Entries[w]);
+            }
+            if (entry is CommandDef def) return new CommandResult(0, "USAGE: " + def.Usage(), "");
+            return new CommandResult(0, "USAGE: " + CommandTable.UsageListing((CommandTree)entry, program, "       ", "").TrimStart(' '), "");
         }
 
         private static string? Expand(CommandTree def, string cmd)

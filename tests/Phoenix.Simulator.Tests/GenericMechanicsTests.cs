@@ -158,4 +158,13 @@ public class GenericMechanicsTests
         using var sim = TestSim.Create();
         Assert.Equal("status: stopped\n", sim.Argv("/usr/sbin/qm", "status", "9000").StdOut);
     }
+
+    [Fact]
+    public void HelpPrintsUsage()
+    {
+        using var sim = TestSim.Create();
+        Assert.Equal("USAGE: qm clone <vmid> <newid> [OPTIONS]\n", sim.Run("qm help clone").StdOut);
+        Assert.Equal("USAGE: qm disk import <vmid> <source> <storage> [OPTIONS]\n", sim.Run("qm help importdisk").StdOut);
+        Assert.StartsWith("USAGE: qm <COMMAND> [ARGS] [OPTIONS]\n\n       qm cloudinit dump <vmid> <type>\n", sim.Run("qm help").StdOut);
+    }
 }
