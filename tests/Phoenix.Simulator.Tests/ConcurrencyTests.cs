@@ -4,7 +4,7 @@ using Phoenix.Engine.Transport;
 
 namespace Phoenix.Simulator.Tests;
 
-/// <summary>Two clones racing for one target VMID, like Terraform/Ansible runs do to a real node.</summary>
+/// <summary>Two clones racing for one target VMID, as parallel deployments do on a real node.</summary>
 public class ConcurrencyTests : IDisposable
 {
     private static readonly string[] ProxmoxErrors =
