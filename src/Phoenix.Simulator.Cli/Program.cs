@@ -35,12 +35,25 @@ namespace Phoenix.Simulator.Cli
             }
             if (args[0] == "init") return Init(state!, args.Skip(1).ToList());
 
-            var sim = new ProxmoxSimulator(new SimulatorOptions { StateDirectory = state });
+            var options = new SimulatorOptions { StateDirectory = state };
+            var runnerType = Environment.GetEnvironmentVariable("PHOENIX_SIM_GUEST_RUNNER");
+            if (!string.IsNullOrEmpty(runnerType))
+            {
+                // The fake host plugs its isolating guest runner in here without changing this program.
+                var type = Type.GetType(runnerType!, throwOnError: false);
+                if (type == null || !typeof(Phoenix.Simulator.Guest.IGuestRunner).IsAssignableFrom(type))
+                {
+                    Console.Error.Write($"phoenix-sim: PHOENIX_SIM_GUEST_RUNNER names no guest runner type: {runnerType}\n");
+                    return 2;
+                }
+                options.GuestRunner = (Phoenix.Simulator.Guest.IGuestRunner)Activator.CreateInstance(type)!;
+            }
+            var sim = new ProxmoxSimulator(options);
             var stdout = Console.OpenStandardOutput();
             var stderr = Console.OpenStandardError();
             try
             {
-                var result = sim.Execute(args, ReadStdin, CancellationToken.None);
+                var result = sim.ExecuteWithStdinReader(args, ReadStdin, CancellationToken.None);
                 Write(stdout, result.StdOut);
                 Write(stderr, result.StdErr);
                 return result.ExitCode;
@@ -51,6 +64,12 @@ namespace Phoenix.Simulator.Cli
                 // drops it for real; without that permission the closest we can do is die abruptly.
                 if (Environment.GetEnvironmentVariable("PHOENIX_SIM_DROP_KILLS_PARENT") == "1" && KillParent()) return 255;
                 Write(stderr, "phoenix-sim: connection dropped (injected fault)\n");
+                return 255;
+            }
+            catch (Exception e) when (!(e is OutOfMemoryException))
+            {
+                // A simulator bug must still look like a failed remote command, not hang or dump a trace into stdout.
+                Write(stderr, $"phoenix-sim: internal error: {e.GetType().Name}: {e.Message}\n");
                 return 255;
             }
         }

@@ -85,10 +85,10 @@ namespace Phoenix.Simulator
         /// <see cref="PhoenixException"/> with kind ConnectionError and reason ConnectionLost.
         /// </summary>
         public CommandResult Execute(IReadOnlyList<string> argv, byte[]? stdin, CancellationToken cancellationToken)
-            => Execute(argv, () => stdin, cancellationToken);
+            => ExecuteWithStdinReader(argv, () => stdin, cancellationToken);
 
         /// <summary>As <see cref="Execute(IReadOnlyList{string}, byte[], CancellationToken)"/>, reading stdin only when a command needs it.</summary>
-        public CommandResult Execute(IReadOnlyList<string> argv, Func<byte[]?> stdin, CancellationToken cancellationToken)
+        public CommandResult ExecuteWithStdinReader(IReadOnlyList<string> argv, Func<byte[]?> stdin, CancellationToken cancellationToken)
         {
             if (argv == null || argv.Count == 0) throw new ArgumentException("A command needs a program.", nameof(argv));
             var program = argv[0].Substring(argv[0].LastIndexOf('/') + 1);
@@ -103,6 +103,7 @@ namespace Phoenix.Simulator
             try
             {
                 var args = argv.Skip(1).ToList();
+                if (args.Count > 0 && args[0] == "help") return Help(program, tree, args.Skip(1).ToList());
                 var resolved = Resolve(program, tree, args, inv);
                 if (resolved == null) return new CommandResult(255, inv.Out.ToString(), inv.Err.ToString());
                 var (def, rest) = resolved.Value;
@@ -197,6 +198,24 @@ namespace Phoenix.Simulator
             inv.Err.Append("USAGE: ").Append(program).Append(" <COMMAND> [ARGS] [OPTIONS]\n\n");
             inv.Err.Append(CommandTable.UsageListing(def, cmdstr, "       ", ""));
             return null;
+        }
+
+        /// <summary>CLIHandler's help command (short form): the listing, or one command's usage line.</summary>
+        private static CommandResult Help(string program, CommandTree tree, List<string> args)
+        {
+            if (args.Count == 0)
+                return new CommandResult(0, $"USAGE: {program} <COMMAND> [ARGS] [OPTIONS]\n\n" + CommandTable.UsageListing(tree, program, "       ", "\n"), "");
+            object entry = tree;
+            foreach (var a in args)
+            {
+                if (!(entry is CommandTree t)) break;
+                var name = Expand(t, a);
+                if (name == null || !t.Entries.TryGetValue(name, out entry!))
+                    return new CommandResult(255, "", $"ERROR: unknown command '{program} {string.Join(" ", args)}'\n");
+                if (entry is CommandAlias alias) entry = alias.Target.Split(' ').Aggregate((object)tree, (o, w) => ((CommandTree)o).Entries[w]);
+            }
+            if (entry is CommandDef def) return new CommandResult(0, "USAGE: " + def.Usage(), "");
+            return new CommandResult(0, "USAGE: " + CommandTable.UsageListing((CommandTree)entry, program, "       ", "").TrimStart(' '), "");
         }
 
         private static string? Expand(CommandTree def, string cmd)
@@ -366,8 +385,11 @@ namespace Phoenix.Simulator
             if (plan.Failures.Count == 0) return null;
             return WithFaultState(generation, state =>
             {
-                var used = state["failures"] as JObject ?? new JObject();
-                state["failures"] = used;
+                if (!(state["failures"] is JObject used))
+                {
+                    used = new JObject();
+                    state["failures"] = used;
+                }
                 for (var i = 0; i < plan.Failures.Count; i++)
                 {
                     var f = plan.Failures[i];
@@ -387,8 +409,11 @@ namespace Phoenix.Simulator
             if (plan.Drops.Count == 0) return null;
             return WithFaultState(generation, state =>
             {
-                var used = state["drops"] as JObject ?? new JObject();
-                state["drops"] = used;
+                if (!(state["drops"] is JObject used))
+                {
+                    used = new JObject();
+                    state["drops"] = used;
+                }
                 for (var i = 0; i < plan.Drops.Count; i++)
                 {
                     var d = plan.Drops[i];
@@ -410,8 +435,11 @@ namespace Phoenix.Simulator
             var now = Node.Clock.UtcNow.ToUnixTimeMilliseconds();
             WithFaultState(generation, state =>
             {
-                var holds = state["holds"] as JObject ?? new JObject();
-                state["holds"] = holds;
+                if (!(state["holds"] is JObject holds))
+                {
+                    holds = new JObject();
+                    state["holds"] = holds;
+                }
                 for (var i = 0; i < plan.LockHolds.Count; i++)
                 {
                     var h = plan.LockHolds[i];

@@ -140,7 +140,6 @@ namespace Phoenix.Simulator.Commands
         {
             var name = conf["name"] ?? "VM" + vmid.ToString(CultureInfo.InvariantCulture);
             var host = name.Contains('.') ? name.Substring(0, name.IndexOf('.')) : name;
-            var rt = Node.GetRuntime(vmid)!;
             switch (command)
             {
                 case "ping":
@@ -217,7 +216,6 @@ namespace Phoenix.Simulator.Commands
                     return o;
                 }
                 default:
-                    _ = rt;
                     return new List<object?>();
             }
         }

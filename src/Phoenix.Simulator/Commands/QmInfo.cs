@@ -123,6 +123,8 @@ namespace Phoenix.Simulator.Commands
                 if (conf.Pending.Description != null) keys.Add("description");
             }
             foreach (var d in deletes.Keys) keys.Add(d);
+            if (Kind == "cloudinit-pending")
+                keys.RemoveWhere(k => !System.Text.RegularExpressions.Regex.IsMatch(k, @"^(ciuser|cipassword|citype|ciupgrade|sshkeys|nameserver|searchdomain|cicustom|ipconfig\d+)$"));
             foreach (var k in keys)
             {
                 string? v = k == "description" ? conf.Main.Description : conf.Main[k];

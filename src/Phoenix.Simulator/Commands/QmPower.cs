@@ -84,7 +84,7 @@ namespace Phoenix.Simulator.Commands
                     if (Node.GetRuntime(vmid) == null) return;
                     var timeout = c.IntOpt("timeout") ?? 60;
                     var needed = LatencySeconds("shutdown");
-                    _delayedShutdown(c, Math.Min(needed, timeout));
+                    SleepFor(c, Math.Min(needed, timeout));
                     if (needed > timeout)
                     {
                         if (!c.Flag("forceStop")) throw new PveDie("VM quit/powerdown failed - got timeout");
@@ -95,7 +95,7 @@ namespace Phoenix.Simulator.Commands
             });
         }
 
-        private void _delayedShutdown(CommandContext c, double seconds)
+        private void SleepFor(CommandContext c, double seconds)
         {
             if (seconds > 0) Node.Clock.Sleep(TimeSpan.FromSeconds(seconds), c.Inv.Ct);
         }

@@ -130,7 +130,7 @@ namespace Phoenix.Simulator.Commands
         {
             var vmid = Vmid(c);
             var snapname = c.Get("snapname")!;
-            var force = c.Flag("force");
+            // --force only skips the replication check and tolerates storage errors; the simulator has neither.
             return Task(c, upidExit: true, () =>
             {
                 var conf = Node.LoadConfig(vmid);
@@ -175,7 +175,6 @@ namespace Phoenix.Simulator.Commands
                     Node.WriteConfig(vmid, conf);
                 }
                 Runner.OnDeleteSnapshot(Node.Guest(vmid), snapname);
-                _ = force;
             });
         }
 

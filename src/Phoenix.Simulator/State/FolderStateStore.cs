@@ -18,6 +18,8 @@ namespace Phoenix.Simulator.State
         private static readonly Action<string, int>? SetUnixMode = FindSetUnixMode();
         private static readonly Func<string, int>? GetUnixMode = FindGetUnixMode();
 
+        private static readonly System.Text.RegularExpressions.Regex TempName = new System.Text.RegularExpressions.Regex(@"\.tmp\.[0-9a-f]{32}$");
+
         private readonly string _nodeRoot;
 
         /// <summary>Opens (and creates when missing) a state folder.</summary>
@@ -118,7 +120,7 @@ namespace Phoenix.Simulator.State
             if (!Directory.Exists(host)) return Array.Empty<string>();
             var prefix = normalized == "/" ? "" : normalized;
             return Directory.EnumerateFiles(host, "*", SearchOption.AllDirectories)
-                .Where(f => f.IndexOf(".tmp.", StringComparison.Ordinal) < 0)
+                .Where(f => !TempName.IsMatch(Path.GetFileName(f)))
                 .Select(f => prefix + "/" + f.Substring(host.Length).TrimStart(Path.DirectorySeparatorChar).Replace(Path.DirectorySeparatorChar, '/'))
                 .OrderBy(f => f, StringComparer.Ordinal)
                 .ToList();
