@@ -242,8 +242,8 @@ namespace Phoenix.Simulator
         /// enables it (the installer default lacks it). No `images` on `local`: with local-lvm present the
         /// installer does not put VM disks on the directory storage.
         /// </summary>
-        private const string SeedStorageCfg =
-            "dir: local\n\tpath /var/lib/vz\n\tcontent backup,iso,snippets,vztmpl\n\n" +
+        private static string SeedStorageCfg(string localPath) =>
+            "dir: local\n\tpath " + localPath + "\n\tcontent backup,iso,snippets,vztmpl\n\n" +
             "lvmthin: local-lvm\n\tthinpool data\n\tvgname pve\n\tcontent rootdir,images\n";
 
         private static NodeSettings Seed(IStateStore store, SimulatorOptions options)
@@ -268,11 +268,11 @@ namespace Phoenix.Simulator
                 store.WriteFile("/etc/hostname", Utf8.GetBytes(s.NodeName + "\n"));
                 store.WriteFile("/etc/timezone", Utf8.GetBytes(s.TimeZone + "\n"));
                 store.WriteFile("/etc/resolv.conf", Utf8.GetBytes($"search {s.SearchDomain}\n" + string.Concat(s.Nameservers.Select(n => $"nameserver {n}\n"))));
-                store.WriteFile("/etc/pve/storage.cfg", Utf8.GetBytes(SeedStorageCfg), 0x1A0);
-                if (store.HostPath("/var/lib/vz/snippets") is string snippets)
+                store.WriteFile("/etc/pve/storage.cfg", Utf8.GetBytes(SeedStorageCfg(options.LocalStoragePath)), 0x1A0);
+                if (store.HostPath(options.LocalStoragePath + "/snippets") is string snippets)
                 {
                     Directory.CreateDirectory(snippets);
-                    Directory.CreateDirectory(store.HostPath("/var/lib/vz/template/iso")!);
+                    Directory.CreateDirectory(store.HostPath(options.LocalStoragePath + "/template/iso")!);
                     Directory.CreateDirectory(store.HostPath($"/etc/pve/nodes/{s.NodeName}/qemu-server")!);
                 }
                 if (!options.Empty) SeedGuests(store, options, s);

@@ -19,6 +19,13 @@ namespace Phoenix.Simulator
         public string NodeName { get; set; } = "pve";
 
         /// <summary>
+        /// The path of the `local` directory storage (Proxmox's /var/lib/vz). The fake host sets it to a real
+        /// folder inside the state folder, so that files its sshd receives over SFTP at the paths `pvesm path`
+        /// prints are the files the simulator reads.
+        /// </summary>
+        public string LocalStoragePath { get; set; } = "/var/lib/vz";
+
+        /// <summary>
         /// Seed no guests (no template VM 9000, no containers). The storages <c>local</c> and
         /// <c>local-lvm</c> are always there: they are part of a Proxmox installation, not of its guests.
         /// </summary>

@@ -26,6 +26,10 @@ bin=$(cd "$bin" && pwd)
 dotnet_bin=$(command -v dotnet) || { echo "start-fakehost: dotnet not found" >&2; exit 1; }
 dotnet_bin=$(readlink -f "$dotnet_bin")
 
+# Guests really run their commands, each in its own mount namespace, where that is possible (root on
+# Linux); elsewhere phoenix-sim's recording guest answers and says so.
+runner='Phoenix.Simulator.Cli.IsolatedGuestRunner, phoenix-sim'
+
 root=$(mktemp -d "${TMPDIR:-/tmp}/phoenix-fakehost.XXXXXX")
 [[ -n $state ]] || state="$root/state"
 mkdir -p "$state" "$root/path" "$root/sshd"
@@ -35,7 +39,7 @@ state=$(cd "$state" && pwd)
 for cmd in qm pvesm pvesh; do
     cat >"$root/path/$cmd" <<WRAP
 #!/bin/sh
-PHOENIX_SIM_STATE='$state' DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 exec '$dotnet_bin' '$bin/phoenix-sim.dll' $cmd "\$@"
+PHOENIX_SIM_STATE='$state' PHOENIX_SIM_GUEST_RUNNER='$runner' PHOENIX_SIM_DROP_KILLS_PARENT=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 exec '$dotnet_bin' '$bin/phoenix-sim.dll' $cmd "\$@"
 WRAP
     chmod 755 "$root/path/$cmd"
 done
@@ -43,7 +47,9 @@ done
 printf '#!/bin/sh\necho %s\n' "$node" >"$root/path/hostname"
 chmod 755 "$root/path/hostname"
 
-init_args=(init --node "$node")
+# `local` lives inside the state folder, so files that sshd receives over SFTP at the paths
+# `pvesm path` prints are the files the simulator reads.
+init_args=(init --node "$node" --local-path "$state/node/var/lib/vz")
 [[ $empty -eq 1 ]] && init_args+=(--empty)
 PHOENIX_SIM_STATE="$state" "$dotnet_bin" "$bin/phoenix-sim.dll" "${init_args[@]}" >/dev/null
 

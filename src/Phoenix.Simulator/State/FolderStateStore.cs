@@ -41,6 +41,9 @@ namespace Phoenix.Simulator.State
         {
             var normalized = NodePath.Normalize(path);
             if (normalized == "/") return _nodeRoot;
+            // A real path inside the node folder (a storage whose path points there, as on the fake host)
+            // is already where it lives.
+            if (Path.DirectorySeparatorChar == '/' && normalized.StartsWith(_nodeRoot + "/", StringComparison.Ordinal)) return normalized;
             return Path.Combine(_nodeRoot, normalized.Substring(1).Replace('/', Path.DirectorySeparatorChar));
         }
 
