@@ -58,6 +58,7 @@ sshd_pid=$(sed -n 's/.*"pid":\([0-9]*\).*/\1/p' <<<"$sshd_json")
 
 # The supervisor: when it is told to stop, it stops sshd, its sessions and whatever they run.
 (
+    set +e # the trap must run to its end even when there is nothing left to kill
     trap 'pkill -TERM -P "$sshd_pid" 2>/dev/null; kill -TERM "$sshd_pid" 2>/dev/null; exit 0' TERM INT HUP
     while kill -0 "$sshd_pid" 2>/dev/null; do
         sleep 1 &
