@@ -5,6 +5,7 @@
         FeaturePath  = 'Folders that hold feature scripts (feature_install_<name>.sh) besides the ones bundled with the module. A feature found in a folder given here takes precedence over a bundled one of the same name.'
         TemplatePath = 'A folder with your own user-data.template.yml and network-config.template.yml, used instead of the templates bundled with the module.'
         VmId         = 'The Proxmox VM ID (100 to 999999999). Binds by property name from VmSpec, PhoenixVm and the other Phoenix objects.'
+        Spec         = 'The config entry (VmSpec) the VM comes from; binds by property name so that it travels down a pipeline to Invoke-PhoenixFeature and Deploy steps.'
         Name         = 'The name.'
         Path         = 'The path of the configuration file. Wildcards are allowed; paths bind from the pipeline.'
         LiteralPath  = 'The path of the configuration file, taken literally (no wildcards).'
