@@ -16,6 +16,7 @@ While it deletes the snapshot, Proxmox locks the VM (lock snapshot-delete). When
 Each VM's failure is a non-terminating error that names the VM; the other VMs of the pipeline go on.
 '@
     Parameters  = @{
+        InputObject = 'A snapshot from Get-PhoenixSnapshot; piped snapshots carry their VM, name and session. A piped VM (from Get-PhoenixVm) binds only its VmId, so give the snapshot with -Name.'
         VmId  = 'The ID of the VM whose snapshot to delete (100 to 999999999). Not positional: the first positional parameter is -Name. Binds by property name from PhoenixSnapshot, PhoenixVm and the other Phoenix objects.'
         Name  = 'The snapshot to delete. Position 0. Binds by property name, which suits PhoenixSnapshot objects; when you pipe PhoenixVm or VmSpec objects, give -Name, or their own Name (the VM''s name) is taken.'
         Force = 'Pass `--force 1` to qm delsnapshot: remove the snapshot from the VM''s configuration even when deleting it from a disk fails (the disk snapshot may then remain on the storage), and do not take the migration lock. It does not skip the confirmation: use -Confirm:$false for that.'

@@ -16,6 +16,7 @@ While it rolls back, Proxmox locks the VM (lock rollback). When Proxmox answers 
 Each VM's failure is a non-terminating error that names the VM; the other VMs of the pipeline go on.
 '@
     Parameters  = @{
+        InputObject = 'A snapshot from Get-PhoenixSnapshot; piped snapshots carry their VM, name and session. A piped VM (from Get-PhoenixVm) binds only its VmId, so give the snapshot with -Name.'
         VmId  = 'The ID of the VM to roll back (100 to 999999999). Not positional: the first positional parameter is -Name. Binds by property name from PhoenixSnapshot, PhoenixVm and the other Phoenix objects.'
         Name  = 'The snapshot to roll back to. Position 0. Binds by property name, which suits PhoenixSnapshot objects; when you pipe PhoenixVm or VmSpec objects, give -Name, or their own Name (the VM''s name) is taken.'
         Start = 'Start the VM when the rollback is done (`qm rollback --start 1`). Without it, the VM is stopped afterwards.'

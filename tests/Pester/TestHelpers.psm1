@@ -35,7 +35,7 @@ function Invoke-ChildPwsh {
     #>
     param([Parameter(Mandatory)] [string] $Script)
     $exe = (Get-Process -Id $PID).Path
-    $prefix = if ([System.IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') { @((Join-Path $PSHOME 'pwsh.dll')) } else { @() }
+    $prefix = @(if ([System.IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') { Join-Path $PSHOME 'pwsh.dll' })
     $full = "`$ErrorActionPreference = 'Stop'; `$PSStyle.OutputRendering = 'PlainText'; Import-Module (Join-Path `$env:PHOENIX_MODULE_DIR 'Phoenix.psd1'); $Script"
     $encoded = [Convert]::ToBase64String([System.Text.Encoding]::Unicode.GetBytes($full))
     $out = & $exe @prefix -NoProfile -NonInteractive -EncodedCommand $encoded 2>&1

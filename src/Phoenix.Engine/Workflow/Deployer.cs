@@ -173,9 +173,7 @@ namespace Phoenix.Engine.Workflow
                         isNew = o.Changed;
                         return o;
                     }).ConfigureAwait(false);
-                    await Step(StepConfigure, () => isNew && _host.IsDryRun
-                        ? PlanConfigureOfNewVmAsync(spec, ct)
-                        : VmProvisioner.ConfigureAsync(_host, spec, ct)).ConfigureAwait(false);
+                    await Step(StepConfigure, () => VmProvisioner.ConfigureAsync(_host, spec, ct, byId, _options.Provision)).ConfigureAwait(false);
 
                     if (_options.CloudInit != null)
                         await Step(StepCloudInit, () => _options.CloudInit(_host, spec, ct)).ConfigureAwait(false);
@@ -259,15 +257,6 @@ namespace Phoenix.Engine.Workflow
             return await VmLifecycle.EnsureSnapshotAsync(_host, spec.VmId, name, description, ct).ConfigureAwait(false)
                 ? StepOutcome.Of($"snapshot '{name}'")
                 : StepOutcome.Unchanged($"snapshot '{name}' exists");
-        }
-
-        // -WhatIf for a VM that does not exist yet: nothing can be read back, so every option of the spec is planned.
-        private async Task<StepOutcome> PlanConfigureOfNewVmAsync(VmSpec spec, CancellationToken ct)
-        {
-            var set = VmProvisioner.DesiredChanges(spec, new VmConfig(Array.Empty<KeyValuePair<string, string>>()));
-            if (set.Count > 0) await _host.SetAsync(spec.VmId, set, ct).ConfigureAwait(false);
-            if (spec.DiskSizeGb is int gb) await _host.ResizeAsync(spec.VmId, "scsi0", gb + "G", ct).ConfigureAwait(false);
-            return new StepOutcome(set.Select(kv => $"set {kv.Key} {kv.Value}").ToList(), Array.Empty<string>());
         }
 
         private static async Task<StepOutcome> PlannedAsync(Func<Task> action, string change)

@@ -129,7 +129,7 @@ namespace Phoenix.Engine.Workflow
                         ? $"VM {vmId} ({config.Name}) is running and `agent` is set, but the QEMU guest agent did not answer within {timeout.TotalSeconds:0} s."
                         : $"VM {vmId} ({config.Name}) is {status}, so its guest agent cannot answer (waited {timeout.TotalSeconds:0} s).";
                     var what = status == "running"
-                        ? "Check in the guest (console: qm terminal " + vmId + ") that qemu-guest-agent is installed and running (systemctl status qemu-guest-agent); the default Phoenix cloud-init installs it at first boot, which can take minutes. Or wait longer with -Timeout."
+                        ? "Check in the guest (console: qm terminal " + vmId + ") that qemu-guest-agent is installed and running (systemctl status qemu-guest-agent); the default Phoenix cloud-init installs it at first boot, which can take minutes. Or wait longer with -TimeoutSec."
                         : $"Start it with Start-PhoenixVm -VmId {vmId}.";
                     throw new PhoenixException(PhoenixErrorKind.OperationTimeout, "AgentTimeout", why + " " + what, vmId) { RecommendedAction = what };
                 }

@@ -103,10 +103,15 @@ namespace Phoenix.Engine.Workflow
         /// bridge of net0 (keeping its MAC), qm_options, and grows the boot disk. A clone that lost its
         /// cloud-init drive gets one again.
         /// </summary>
-        public static async Task<StepOutcome> ConfigureAsync(ProxmoxHost host, VmSpec spec, CancellationToken ct)
+        public static async Task<StepOutcome> ConfigureAsync(ProxmoxHost host, VmSpec spec, CancellationToken ct,
+            IReadOnlyDictionary<int, VmSpec>? fileVms = null, ProvisionOptions? options = null)
         {
+            // Under -WhatIf a VM that is only planned cannot be read back: plan against the config its
+            // clone would copy (the source's), so the plan shows what the real run would set.
             var current = host.IsDryRun
-                ? await TryGetConfigAsync(host, spec.VmId, ct).ConfigureAwait(false) ?? new VmConfig(Array.Empty<KeyValuePair<string, string>>())
+                ? await TryGetConfigAsync(host, spec.VmId, ct).ConfigureAwait(false)
+                    ?? await TryGetConfigAsync(host, ResolveSource(spec, fileVms ?? new Dictionary<int, VmSpec>(), options ?? new ProvisionOptions()).VmId, ct).ConfigureAwait(false)
+                    ?? new VmConfig(Array.Empty<KeyValuePair<string, string>>())
                 : await host.GetVmConfigAsync(spec.VmId, cancellationToken: ct).ConfigureAwait(false);
             var warnings = new List<string>();
             var changes = new List<string>();

@@ -93,8 +93,8 @@ namespace Phoenix.PowerShell.Commands
                 if (!ShouldProcessPlan(session, $"VM {spec.VmId} ({spec.Name})", "Create or update", async (h, ct) =>
                 {
                     var planned = new HashSet<int>(_planned);
-                    var o = await VmProvisioner.EnsureCloneAsync(h, spec, _seen, options, planned, ct).ConfigureAwait(false);
-                    if (!o.Changed) await VmProvisioner.ConfigureAsync(h, spec, ct).ConfigureAwait(false);
+                    await VmProvisioner.EnsureCloneAsync(h, spec, _seen, options, planned, ct).ConfigureAwait(false);
+                    await VmProvisioner.ConfigureAsync(h, spec, ct, _seen, options).ConfigureAwait(false);
                 })) return;
 
                 var result = RunAsync(async ct =>

@@ -5,23 +5,34 @@ using Phoenix.PowerShell.Infrastructure;
 namespace Phoenix.PowerShell.Commands
 {
     /// <summary>Rolls VMs back to a snapshot (qm rollback). A running VM is stopped by Proxmox first.</summary>
-    [Cmdlet(VerbsData.Restore, "PhoenixSnapshot", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+    [Cmdlet(VerbsData.Restore, "PhoenixSnapshot", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = "ByName")]
     [OutputType(typeof(PhoenixVm))]
     public sealed class RestorePhoenixSnapshotCommand : PhoenixHostCmdlet
     {
-        [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
+        [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = "ByName")]
         [ValidateRange(100, 999999999)]
         public int VmId { get; set; }
 
-        [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+        // Not bound by property name: a piped VM's Name is the VM's, not a snapshot's.
+        [Parameter(Mandatory = true, Position = 0, ParameterSetName = "ByName")]
         [ValidateNotNullOrEmpty]
         public string Name { get; set; } = "";
+
+        /// <summary>A snapshot from Get-PhoenixSnapshot.</summary>
+        [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = "Snapshot")]
+        public PhoenixSnapshot? InputObject { get; set; }
 
         [Parameter]
         public SwitchParameter Start { get; set; }
 
         protected override void ProcessRecord()
         {
+            if (InputObject != null)
+            {
+                VmId = InputObject.VmId;
+                Name = InputObject.Name;
+                if (InputObject.Session != null && Session == null) Session = InputObject.Session;
+            }
             var bad = SnapshotNames.Check(VmId, Name);
             if (bad != null) { WriteError(ErrorMapper.ToErrorRecord(bad)); return; }
             var session = ResolveSession();

@@ -1,0 +1,42 @@
+# Starts and stops the fake Proxmox host for Pester tests: the same script `build.ps1 -Task FakeHost` runs.
+
+function Start-FakeHost {
+    param([switch] $Empty, [string] $Node = 'pve')
+    $bin = Join-Path $env:PHOENIX_REPO_ROOT 'out/fakehost/bin'
+    $hostArgs = @('--bin', $bin, '--node', $Node)
+    if ($Empty) { $hostArgs += '--empty' }
+    $line = & bash (Join-Path $PSScriptRoot 'start-fakehost.sh') @hostArgs
+    if ($LASTEXITCODE -ne 0) { throw "start-fakehost.sh failed: $line" }
+    return ($line | Select-Object -Last 1 | ConvertFrom-Json)
+}
+
+function Stop-FakeHost {
+    param([Parameter(Mandatory)] $FakeHost)
+    Stop-Process -Id $FakeHost.pid -ErrorAction Ignore
+    # The supervisor stops sshd; wait until the port is closed so the next test starts clean.
+    for ($i = 0; $i -lt 50; $i++) {
+        try { $c = [System.Net.Sockets.TcpClient]::new('127.0.0.1', $FakeHost.port); $c.Dispose(); Start-Sleep -Milliseconds 100 } catch { break }
+    }
+}
+
+function Connect-FakeHost {
+    param([Parameter(Mandatory)] $FakeHost)
+    Connect-PhoenixHost -HostName $FakeHost.host -Port $FakeHost.port -UserName $FakeHost.user -KeyFile $FakeHost.keyFile -HostKeyFingerprint $FakeHost.hostKeyFingerprint
+}
+
+function New-FakeHostConnection {
+    <# Phoenix's own SSH transport to the fake host, for tests that check raw qm output. #>
+    param([Parameter(Mandatory)] $FakeHost)
+    $o = [Phoenix.Engine.Transport.SshConnectionOptions]::new()
+    $o.HostName = $FakeHost.host; $o.Port = $FakeHost.port; $o.UserName = $FakeHost.user
+    $o.KeyFile = $FakeHost.keyFile; $o.HostKeyFingerprint = $FakeHost.hostKeyFingerprint
+    [Phoenix.Engine.Transport.SshHostConnection]::ConnectAsync($o).GetAwaiter().GetResult()
+}
+
+function Invoke-Remote {
+    param([Parameter(Mandatory)] $Connection, [Parameter(Mandatory)] [string[]] $Command)
+    $cmd = [Phoenix.Engine.Transport.RemoteCommand]::new($Command[0], [string[]]@($Command | Select-Object -Skip 1))
+    $Connection.RunAsync($cmd, [TimeSpan]::FromSeconds(60)).GetAwaiter().GetResult()
+}
+
+Export-ModuleMember -Function Start-FakeHost, Stop-FakeHost, Connect-FakeHost, New-FakeHostConnection, Invoke-Remote

@@ -1,0 +1,98 @@
+# The fake Proxmox host behind real SSH: started as `build.ps1 -Task FakeHost` starts it, driven
+# through Phoenix's own transport, with outputs checked to the character.
+BeforeAll {
+    Import-Module (Join-Path $env:PHOENIX_MODULE_DIR 'Phoenix.psd1') -Force
+    Import-Module (Join-Path $env:PHOENIX_REPO_ROOT 'tests/FakeHost/FakeHost.psm1') -Force
+    $script:fake = Start-FakeHost
+    $script:session = Connect-FakeHost $fake
+    $script:ssh = New-FakeHostConnection $fake
+}
+
+AfterAll {
+    if ($ssh) { $ssh.Dispose() }
+    if ($session) { $session | Disconnect-PhoenixHost }
+    if ($fake) { Stop-FakeHost $fake }
+}
+
+Describe 'The fake host over SSH' {
+    It 'is a session on node pve with the verified host key' {
+        $session.Node | Should -Be 'pve'
+        $session.HostKeyFingerprint | Should -Be $fake.hostKeyFingerprint
+        (Get-PhoenixVm).VmId | Should -Be @(9000)
+    }
+
+    It 'clones with Proxmox''s output' {
+        $r = Invoke-Remote $ssh 'qm', 'clone', '9000', '101', '--name', 'web-01'
+        $r.ExitCode | Should -Be 0
+        $r.StdOut | Should -BeExactly (@(
+                'creating a clone of VM 9000 with ID 101'
+                'create full clone of drive ide2 (local-lvm:vm-9000-cloudinit)'
+                '  Logical volume "vm-101-cloudinit" created.'
+                "allocated target volume 'local-lvm:vm-101-cloudinit'"
+                'create linked clone of drive scsi0 (local-lvm:base-9000-disk-0)'
+                '  Logical volume "vm-101-disk-0" created.'
+                '') -join "`n")
+    }
+
+    It 'snapshots and lists the snapshot tree as qm listsnapshot prints it' {
+        $r = Invoke-Remote $ssh 'qm', 'snapshot', '101', 'first', '--description', 'one'
+        $r.ExitCode | Should -Be 0
+        $r.StdOut | Should -Match ([regex]::Escape("snapshotting 'drive-scsi0' (local-lvm:vm-101-disk-0)"))
+        $l = Invoke-Remote $ssh 'qm', 'listsnapshot', '101'
+        $lines = $l.StdOut -split "`n"
+        $lines[0] | Should -Match '^`-> first                       \d{4}-\d\d-\d\d \d\d:\d\d:\d\d     one$'
+        $lines[1] | Should -BeExactly ' `-> current                                            You are here!'
+    }
+
+    It 'runs a guest command and answers in qm''s JSON' {
+        $null = Start-PhoenixVm -VmId 101 | Wait-PhoenixGuestAgent -TimeoutSec 30
+        $r = Invoke-Remote $ssh 'qm', 'guest', 'exec', '101', '--', 'echo', 'hello'
+        $r.ExitCode | Should -Be 0
+        $r.StdOut | Should -BeExactly "{`n   `"exitcode`" : 0,`n   `"exited`" : 1,`n   `"out-data`" : `"hello\n`"`n}`n"
+    }
+
+    It 'refuses a snapshot name with Proxmox''s parameter error' {
+        $r = Invoke-Remote $ssh 'qm', 'snapshot', '101', 'x'
+        $r.ExitCode | Should -Be 255
+        $r.StdErr | Should -BeLike "400 Parameter verification failed.`nsnapname: invalid format - invalid configuration ID 'x'`n*"
+    }
+}
+
+Describe 'Two clones racing for one VMID' {
+    It 'lets one win, gives the other Proxmox''s error and leaves a clean config' {
+        $a = New-FakeHostConnection $fake
+        $b = New-FakeHostConnection $fake
+        try {
+            $ta = $a.RunAsync([Phoenix.Engine.Transport.RemoteCommand]::new('qm', [string[]]@('clone', '9000', '150', '--name', 'race-a')), [TimeSpan]::FromSeconds(60))
+            $tb = $b.RunAsync([Phoenix.Engine.Transport.RemoteCommand]::new('qm', [string[]]@('clone', '9000', '150', '--name', 'race-b')), [TimeSpan]::FromSeconds(60))
+            $results = @($ta.GetAwaiter().GetResult(), $tb.GetAwaiter().GetResult())
+        } finally { $a.Dispose(); $b.Dispose() }
+        @($results | Where-Object ExitCode -EQ 0).Count | Should -Be 1
+        $loser = $results | Where-Object ExitCode -NE 0
+        $loser.ExitCode | Should -Be 255
+        $loser.StdErr | Should -Match "unable to create VM 150: config file already exists|can't lock file '/var/lock/qemu-server/lock-150.conf' - got timeout"
+        $winner = $results | Where-Object ExitCode -EQ 0
+        $name = if ($winner.StdOut) { (Get-PhoenixVm -VmId 150).Name } else { $null }
+        $name | Should -BeIn @('race-a', 'race-b')
+        $config = (Invoke-Remote $ssh 'qm', 'config', '150').StdOut
+        $config | Should -Not -Match 'lock:'
+        $config | Should -Match "(?m)^name: $name$"
+        $config | Should -Match '(?m)^scsi0: local-lvm:base-9000-disk-0/vm-150-disk-0|(?m)^scsi0: local-lvm:vm-150-disk-0'
+    }
+}
+
+Describe 'Guest isolation' {
+    It 'keeps a file written in one guest out of another guest and off this machine' {
+        $null = Invoke-Remote $ssh 'qm', 'clone', '9000', '102', '--name', 'web-02'
+        $null = Start-PhoenixVm -VmId 102 | Wait-PhoenixGuestAgent -TimeoutSec 30
+        $marker = '/etc/phoenix-isolation-' + [guid]::NewGuid().ToString('n')
+        $w = Invoke-Remote $ssh 'qm', 'guest', 'exec', '101', '--', '/bin/sh', '-c', "echo 101 > $marker && cat $marker"
+        $w.StdOut | Should -Match '"out-data" : "101\\n"'
+        $again = Invoke-Remote $ssh 'qm', 'guest', 'exec', '101', '--', 'cat', $marker
+        $again.StdOut | Should -Match '"exitcode" : 0'
+        $other = Invoke-Remote $ssh 'qm', 'guest', 'exec', '102', '--', 'cat', $marker
+        $other.StdOut | Should -Match '"exitcode" : 1'
+        $other.StdOut | Should -Match 'No such file or directory'
+        Test-Path $marker | Should -BeFalse
+    }
+}
