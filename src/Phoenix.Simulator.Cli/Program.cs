@@ -49,6 +49,7 @@ namespace Phoenix.Simulator.Cli
                 options.GuestRunner = (Phoenix.Simulator.Guest.IGuestRunner)Activator.CreateInstance(type)!;
             }
             var sim = new ProxmoxSimulator(options);
+            AppendAudit(state!, args);
             var stdout = Console.OpenStandardOutput();
             var stderr = Console.OpenStandardError();
             try
@@ -72,6 +73,18 @@ namespace Phoenix.Simulator.Cli
                 Write(stderr, $"phoenix-sim: internal error: {e.GetType().Name}: {e.Message}\n");
                 return 255;
             }
+        }
+
+        /// <summary>
+        /// One line per command in &lt;state&gt;/commands.log, quoted as Phoenix quotes for a shell, so tests
+        /// can count what a run asked of the host (for example: a converged re-run changes nothing).
+        /// </summary>
+        private static void AppendAudit(string state, string[] args)
+        {
+            var line = Phoenix.Engine.Transport.ShellQuote.Join(args.Select(a => a.Replace("\0", ""))) + "\n";
+            using var f = new FileStream(Path.Combine(state, "commands.log"), FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
+            var bytes = Utf8.GetBytes(line);
+            f.Write(bytes, 0, bytes.Length);
         }
 
         private static byte[]? ReadStdin()

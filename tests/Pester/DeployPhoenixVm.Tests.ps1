@@ -1,0 +1,176 @@
+# Deploy-PhoenixVm: the real-world config on the fake host over SSH (template found or built, clones,
+# cloud-init, dependency order, features, a converged re-run that changes nothing, an interrupted run
+# finished by the next), and the rest of the seed's diagram on a config of our own.
+BeforeAll {
+    Import-Module (Join-Path $env:PHOENIX_MODULE_DIR 'Phoenix.psd1') -Force
+    Import-Module (Join-Path $env:PHOENIX_REPO_ROOT 'tests/FakeHost/FakeHost.psm1') -Force
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    $script:realWorld = Join-Path $env:PHOENIX_REPO_ROOT '../shared/realworld/phoenix_vm_configs.json'
+
+    # The real config names features of its own besides the bundled ones; an admin would bring them
+    # in a folder of their own, as these stand-ins are.
+    $script:featureDir = Join-Path ([System.IO.Path]::GetTempPath()) ("phoenix-features-" + [guid]::NewGuid().ToString('n').Substring(0, 8))
+    $null = New-Item -ItemType Directory $featureDir
+    foreach ($name in 'trusted_ca', 'step_cli') {
+        Set-Content -Path (Join-Path $featureDir "feature_install_$name.sh") -Value @"
+#!/bin/bash
+# Description: test stand-in for the real-world $name feature
+set -euo pipefail
+marker=/var/lib/phoenix-test/$name
+if [ -f "`$marker" ]; then echo "$name already there"; echo PHOENIX_CHANGED=0; exit 0; fi
+mkdir -p /var/lib/phoenix-test
+echo "`$PHOENIX_VMID `$PHOENIX_USERNAME" > "`$marker"
+echo "$name installed for `$PHOENIX_USERNAME"
+echo PHOENIX_CHANGED=1
+"@
+    }
+
+    # Changing commands, as the fake host's audit log (commands.log) records them.
+    $script:changing = '^(qm (clone|set|start|stop|shutdown|snapshot|resize|create|template|destroy|rollback|delsnapshot|importdisk|unlock|disk)|qm cloudinit update|qm guest exec \d+ --pass-stdin)'
+
+    function Get-Audit($fake) { @(Get-Content (Join-Path $fake.stateDir 'commands.log')) }
+
+    function Get-Config($fake, [int] $vmId) {
+        $c = New-FakeHostConnection $fake
+        try { (Invoke-Remote $c 'qm', 'config', "$vmId").StdOut } finally { $c.Dispose() }
+    }
+}
+
+AfterAll {
+    Remove-Item -Recurse -Force $featureDir -ErrorAction Ignore
+}
+
+Describe 'The real-world config on the fake host' {
+    BeforeAll {
+        $script:fake = Start-FakeHost
+        $script:session = Connect-FakeHost $fake
+        $script:specs = Import-PhoenixConfig -Path $realWorld -FeaturePath $featureDir
+        $script:first = $specs | Deploy-PhoenixVm -FeaturePath $featureDir -AgentTimeoutSec 60 -WarningVariable script:warnings -WarningAction SilentlyContinue
+        $script:audit1 = Get-Audit $fake
+    }
+    AfterAll {
+        $session | Disconnect-PhoenixHost
+        Stop-FakeHost $fake
+    }
+
+    It 'deploys every VM' {
+        $first.VmId | Should -Be @(9000, 1001, 1002)
+        $first.Status | Should -Be @('Succeeded', 'Succeeded', 'Succeeded')
+        ($first | Where-Object VmId -EQ 9000).Changed | Should -BeFalse
+        ($first | Where-Object VmId -EQ 1001).Changes | Should -Contain 'cloned from VM 9000 (linked clone)'
+    }
+
+    It 'warns about the template snapshot and the container outside the file' {
+        ($warnings | Out-String) | Should -Match "template_snapshot_name 'initial_clean_state' is ignored"
+        ($warnings | Out-String) | Should -Match 'VM 1001 \(Portainer\) depends on 102, which does not exist'
+    }
+
+    It 'gives each clone its cores, memory, disk, boot settings and cloud-init' {
+        $c1 = Get-Config $fake 1001
+        $c1 | Should -Match '(?m)^cores: 4$'
+        $c1 | Should -Match '(?m)^memory: 8192$'
+        $c1 | Should -Match '(?m)^onboot: 1$'
+        $c1 | Should -Match '(?m)^startup: order=4,up=2$'
+        $c1 | Should -Match '(?m)^scsi0: local-lvm:vm-1001-disk-0,size=32G$'
+        $c1 | Should -Match '(?m)^cicustom: user=local:snippets/user-data-1001.yml,network=local:snippets/network-config-1001.yml$'
+        $c2 = Get-Config $fake 1002
+        $c2 | Should -Match '(?m)^scsi0: local-lvm:vm-1002-disk-0,size=64G$'
+        $c2 | Should -Match '(?m)^startup: order=5,up=2$'
+        (Get-PhoenixVm -VmId 1001, 1002).Status | Should -Be @('running', 'running')
+        $snippet = Join-Path $fake.stateDir 'node/var/lib/vz/snippets/network-config-1002.yml'
+        Get-Content -Raw $snippet | Should -Match '10\.0\.0\.102/24'
+    }
+
+    It 'deploys 1002 only after 1001, which it depends on' {
+        $start1001 = [array]::IndexOf($audit1, 'qm start 1001')
+        $clone1002 = [array]::IndexOf($audit1, 'qm clone 9000 1002 --name drphoenix')
+        $start1001 | Should -BeGreaterThan -1
+        $clone1002 | Should -BeGreaterThan $start1001
+    }
+
+    It 'runs each VM''s features in order' {
+        foreach ($vm in 1001, 1002) {
+            $r = $first | Where-Object VmId -EQ $vm
+            ($r.Changes -join "`n") | Should -Match '(?s)base_setup.*trusted_ca.*step_cli.*docker'
+        }
+    }
+
+    It 'changes nothing on a second run, and says so' {
+        $second = $specs | Deploy-PhoenixVm -FeaturePath $featureDir -AgentTimeoutSec 60 -WarningAction SilentlyContinue
+        $second.Status | Should -Be @('Succeeded', 'Succeeded', 'Succeeded')
+        $second.Changed | Should -Be @($false, $false, $false)
+        $new = Get-Audit $fake | Select-Object -Skip $audit1.Count
+        $new.Count | Should -BeGreaterThan 0
+        @($new | Where-Object { $_ -match $changing }) | Should -HaveCount 0
+    }
+}
+
+Describe 'An empty node with the cloud image on the host' {
+    BeforeAll {
+        $script:fake = Start-FakeHost -Empty
+        $script:session = Connect-FakeHost $fake
+        $image = Join-Path $fake.stateDir 'node/var/lib/vz/template/iso/noble-server-cloudimg-amd64.img'
+        [System.IO.File]::WriteAllBytes($image, [byte[]](1..255))
+    }
+    AfterAll {
+        $session | Disconnect-PhoenixHost
+        Stop-FakeHost $fake
+    }
+
+    It 'builds template 9000 with New-PhoenixTemplate steps, then the clones' {
+        $r = Import-PhoenixConfig -Path $realWorld -FeaturePath $featureDir | Where-Object VmId -In 9000, 1001 |
+            Deploy-PhoenixVm -FeaturePath $featureDir -AgentTimeoutSec 60 -WarningAction SilentlyContinue
+        $r.Status | Should -Be @('Succeeded', 'Succeeded')
+        $t = $r | Where-Object VmId -EQ 9000
+        $t.Changes | Should -Contain 'created'
+        $t.Changes | Should -Contain 'converted to template'
+        (Get-PhoenixVm -VmId 9000).IsTemplate | Should -BeTrue
+        $audit = Get-Audit $fake
+        $audit | Should -Contain "qm importdisk 9000 $($fake.stateDir)/node/var/lib/vz/template/iso/noble-server-cloudimg-amd64.img local-lvm"
+        $audit | Should -Contain 'qm template 9000'
+    }
+
+    It 'leaves the template alone on a second run' {
+        $again = Import-PhoenixConfig -Path $realWorld -FeaturePath $featureDir | Where-Object VmId -EQ 9000 | Deploy-PhoenixVm -WarningAction SilentlyContinue
+        $again.Changed | Should -BeFalse
+    }
+}
+
+Describe 'An interrupted deployment' {
+    BeforeAll {
+        $script:fake = Start-FakeHost
+        $script:session = Connect-FakeHost $fake
+    }
+    AfterAll {
+        $session | Disconnect-PhoenixHost
+        Stop-FakeHost $fake
+    }
+
+    It 'is finished by the next run' {
+        # A deploy in another pwsh, killed once its first clone is there.
+        $script = "Connect-PhoenixHost -HostName $($fake.host) -Port $($fake.port) -UserName $($fake.user) -KeyFile '$($fake.keyFile)' -HostKeyFingerprint '$($fake.hostKeyFingerprint)' | Out-Null; " +
+            "Import-PhoenixConfig -Path '$realWorld' -FeaturePath '$featureDir' | Deploy-PhoenixVm -FeaturePath '$featureDir' -ThrottleLimit 1 -WarningAction SilentlyContinue"
+        $exe = (Get-Process -Id $PID).Path
+        $prefix = @(if ([System.IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') { Join-Path $PSHOME 'pwsh.dll' })
+        $encoded = [Convert]::ToBase64String([System.Text.Encoding]::Unicode.GetBytes("Import-Module (Join-Path `$env:PHOENIX_MODULE_DIR 'Phoenix.psd1'); $script"))
+        $child = Start-Process -FilePath $exe -ArgumentList ($prefix + @('-NoProfile', '-NonInteractive', '-EncodedCommand', $encoded)) -PassThru -RedirectStandardOutput ([System.IO.Path]::GetTempFileName())
+        $deadline = (Get-Date).AddSeconds(60)
+        # The first command after the clone (its configuration being read) shows the clone has finished.
+        $afterClone = { $a = Get-Audit $fake; $i = [array]::IndexOf($a, 'qm clone 9000 1001 --name Portainer'); $i -ge 0 -and $a.Count -gt $i + 1 }
+        while ((Get-Date) -lt $deadline -and -not (& $afterClone)) { Start-Sleep -Milliseconds 50 }
+        (& $afterClone) | Should -BeTrue
+        Stop-Process -Id $child.Id -Force
+        $child.WaitForExit()
+        (Get-Audit $fake) | Should -Not -Contain 'qm clone 9000 1002 --name drphoenix'
+
+        $r = Import-PhoenixConfig -Path $realWorld -FeaturePath $featureDir | Deploy-PhoenixVm -FeaturePath $featureDir -AgentTimeoutSec 60 -WarningAction SilentlyContinue
+        $r.Status | Should -Be @('Succeeded', 'Succeeded', 'Succeeded')
+        $c1 = Get-Config $fake 1001
+        $c1 | Should -Match '(?m)^cores: 4$'
+        $c1 | Should -Match '(?m)^cicustom: user=local:snippets/user-data-1001.yml'
+        $c1 | Should -Not -Match '(?m)^lock:'
+        (Get-PhoenixVm -VmId 1001, 1002).Status | Should -Be @('running', 'running')
+        $again = Import-PhoenixConfig -Path $realWorld -FeaturePath $featureDir | Deploy-PhoenixVm -FeaturePath $featureDir -WarningAction SilentlyContinue
+        $again.Changed | Should -Be @($false, $false, $false)
+    }
+}
