@@ -174,3 +174,72 @@ Describe 'An interrupted deployment' {
         $again.Changed | Should -Be @($false, $false, $false)
     }
 }
+
+Describe 'A config of our own on the simulator' {
+    BeforeAll {
+        $script:state = Join-Path ([System.IO.Path]::GetTempPath()) ("phoenix-deploy-" + [guid]::NewGuid().ToString('n').Substring(0, 8))
+        $script:session = Connect-PhoenixHost -Simulator -StatePath $state
+        $script:example = Join-Path $env:PHOENIX_REPO_ROOT 'examples/phoenix.example.json'
+        $script:result = Import-PhoenixConfig -Path $example | Deploy-PhoenixVm -AgentTimeoutSec 30 -WarningAction SilentlyContinue
+    }
+    AfterAll {
+        $session | Disconnect-PhoenixHost
+        Remove-Item -Recurse -Force $state -ErrorAction Ignore
+    }
+
+    It 'deploys in dependency order and succeeds' {
+        $result.VmId | Should -Be @(9000, 201, 202, 203)
+        $result.Status | Should -Be @('Succeeded', 'Succeeded', 'Succeeded', 'Succeeded')
+    }
+
+    It 'takes the pre-features, post-features and template_snapshot_name snapshots around the features' {
+        $snaps = Get-PhoenixSnapshot -VmId 201
+        $snaps.Name | Should -Be @('pre-features', 'post-features', 'docker-golden')
+        ($snaps | Where-Object Name -EQ 'post-features').Parent | Should -Be 'pre-features'
+        $steps = ($result | Where-Object VmId -EQ 201).Steps
+        $order = $steps | Where-Object { -not $_.Skipped } | ForEach-Object Step
+        $order | Should -Be @('Clone', 'Configure', 'CloudInit', 'Start', 'WaitAgent', 'PreFeaturesSnapshot', 'Features', 'PostFeaturesSnapshot')
+    }
+
+    It 'clones a VM from another VM''s template_snapshot_name snapshot' {
+        ($result | Where-Object VmId -EQ 203).Changes | Should -Contain "cloned from VM 201 snapshot 'docker-golden' (full clone)"
+        (Get-PhoenixSnapshot -VmId 203).Name | Should -Be @('after-docker')
+    }
+
+    It 'reports the time of each step' {
+        $r = $result | Where-Object VmId -EQ 201
+        $r.StepDurations.Keys | Should -Contain 'Clone'
+        $r.Duration.TotalMilliseconds | Should -BeGreaterThan 0
+    }
+
+    It 'pipes every step as product.md shows' {
+        $fresh = Connect-PhoenixHost -Simulator
+        try {
+        $snap = Import-PhoenixConfig -Path $example | Where-Object VmId -EQ 202 |
+            New-PhoenixVm | Set-PhoenixCloudInit | Start-PhoenixVm | Wait-PhoenixGuestAgent -TimeoutSec 30 |
+            Invoke-PhoenixFeature | New-PhoenixSnapshot -Name golden
+        $snap | Should -HaveCount 1
+        $snap.VmId | Should -Be 202
+        $snap.Name | Should -Be 'golden'
+        (Get-PhoenixSnapshot -VmId 202).Name | Should -Contain 'golden'
+        (Get-PhoenixVm -VmId 202).Status | Should -Be 'running'
+        } finally { $fresh | Disconnect-PhoenixHost }
+    }
+}
+
+Describe 'Dependencies outside the file' {
+    BeforeAll {
+        $script:session = Connect-PhoenixHost -Simulator
+    }
+    AfterAll { $session | Disconnect-PhoenixHost }
+
+    It 'fails the VM with -RequireDependency and skips what depends on it' {
+        $err = $null
+        $r = Import-PhoenixConfig -Path $realWorld -FeaturePath $featureDir | Deploy-PhoenixVm -FeaturePath $featureDir -RequireDependency -AgentTimeoutSec 30 -ErrorVariable err -ErrorAction SilentlyContinue -WarningAction SilentlyContinue
+        ($r | Where-Object VmId -EQ 1001).Status | Should -Be 'Failed'
+        ($r | Where-Object VmId -EQ 1002).Status | Should -Be 'Skipped'
+        ($err | Where-Object { $_.TargetObject -eq 1001 }).FullyQualifiedErrorId | Should -Be 'DependencyNotReady,Phoenix.PowerShell.Commands.DeployPhoenixVmCommand'
+        ($err | Where-Object { $_.TargetObject -eq 1001 }).Exception.Message | Should -BeLike '*depends on 102, which does not exist*'
+        (Get-PhoenixVm).VmId | Should -Not -Contain 1001
+    }
+}
