@@ -97,6 +97,9 @@ namespace Phoenix.Engine.CloudInit
         /// <summary>True when this is a -WhatIf answer: changes were recorded, not made.</summary>
         public bool IsPlanned { get; internal set; }
 
+        /// <summary>False only on a dry run for a VM that does not exist yet (a deploy plans its clone first).</summary>
+        public bool VmExists { get; internal set; } = true;
+
         /// <summary>What changed, one line each; empty when the VM already had exactly this cloud-init.</summary>
         public IReadOnlyList<string> Changes { get; internal set; } = Array.Empty<string>();
 
@@ -144,6 +147,9 @@ namespace Phoenix.Engine.CloudInit
 
         private const string StorageConfigPath = "/etc/pve/storage.cfg";
 
+        // The storage types whose plugins have a snippets directory (Proxmox's directory-based plugins).
+        private static readonly string[] FileStorageTypes = { "dir", "nfs", "cifs", "glusterfs", "cephfs", "btrfs" };
+
         // Proxmox looks for a free IDE slot for the cloud-init drive in this order in its own tools; ide2 is the convention.
         private static readonly string[] DriveSlots = { "ide2", "ide0", "ide1", "ide3", "sata0", "sata1", "sata2", "sata3", "sata4", "sata5" };
 
@@ -186,6 +192,7 @@ namespace Phoenix.Engine.CloudInit
             catch (ProxmoxException e) when (e.ProxmoxReason == ProxmoxErrorReason.VmNotFound && host.IsDryRun)
             {
                 config = null;
+                result.VmExists = false;
                 notes.Add($"{label} does not exist yet; the plan assumes it has no cloud-init settings.");
             }
 
@@ -301,9 +308,10 @@ namespace Phoenix.Engine.CloudInit
                 return;
             }
 
+            StorageStatus? status;
             try
             {
-                await host.StorageStatusAsync(storage, ct).ConfigureAwait(false);
+                status = (await host.StorageStatusAsync(storage, ct).ConfigureAwait(false)).FirstOrDefault(s => s.Name == storage);
             }
             catch (ProxmoxException e) when (e.ProxmoxReason == ProxmoxErrorReason.StorageNotFound)
             {
@@ -315,6 +323,17 @@ namespace Phoenix.Engine.CloudInit
                 { RecommendedAction = others.Count > 0 ? $"Use -Storage {others[0]}." : "Enable snippets on a directory storage: pvesm set local --content <its content>,snippets" };
             }
 
+            if (status != null && !FileStorageTypes.Contains(status.Type))
+            {
+                var dirs = withSnippets.Where(s => s.IsEnabled).Select(s => s.Name).ToList();
+                throw new PhoenixException(PhoenixErrorKind.NotInstalled, "SnippetsNotEnabled",
+                    $"{label}: storage '{storage}' is of type {status.Type}, which cannot hold snippets (only file-based storages such as dir or nfs can), " +
+                    "so Phoenix cannot put the cloud-init files there. " +
+                    (dirs.Count > 0 ? "Storages that hold snippets: " + string.Join(", ", dirs) + "." : "Enable snippets on a directory storage: pvesm set local --content <its content>,snippets"),
+                    storage)
+                { RecommendedAction = dirs.Count > 0 ? $"Use -Storage {dirs[0]}." : "pvesm set local --content <its content>,snippets" };
+            }
+
             var content = await TryReadContentAsync(host.Connection, storage, ct).ConfigureAwait(false);
             var enable = content == null
                 ? $"pvesm set {storage} --content <its current content>,snippets"
@@ -322,7 +341,7 @@ namespace Phoenix.Engine.CloudInit
             throw new PhoenixException(PhoenixErrorKind.NotInstalled, "SnippetsNotEnabled",
                 $"{label}: storage '{storage}' does not hold snippets" + (content != null ? $" (its content is {(content.Count > 0 ? string.Join(",", content) : "empty")})" : "") +
                 ", so Phoenix cannot put the cloud-init files there. Enable snippets on it with: " + enable +
-                " (the storage must be a directory-type storage), or choose a storage that has them with -Storage.",
+                ", or choose a storage that has them with -Storage.",
                 storage)
             { RecommendedAction = enable };
         }

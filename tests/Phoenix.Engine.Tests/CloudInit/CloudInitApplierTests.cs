@@ -154,7 +154,7 @@ public sealed class CloudInitApplierTests : IDisposable
         Assert.Equal("local", e.Target);
         Assert.Equal("pvesm set local --content iso,vztmpl,backup,snippets", e.RecommendedAction);
         Assert.Equal("VM 101 (web-01): storage 'local' does not hold snippets (its content is iso,vztmpl,backup), so Phoenix cannot put the cloud-init files there. " +
-            "Enable snippets on it with: pvesm set local --content iso,vztmpl,backup,snippets (the storage must be a directory-type storage), or choose a storage that has them with -Storage.", e.Message);
+            "Enable snippets on it with: pvesm set local --content iso,vztmpl,backup,snippets, or choose a storage that has them with -Storage.", e.Message);
         Assert.Empty(_rec.Uploads);
         Assert.DoesNotContain(_rec.Commands, c => c.StartsWith("qm set"));
     }
@@ -167,6 +167,26 @@ public sealed class CloudInitApplierTests : IDisposable
         Assert.Equal("VM 101 (web-01): storage 'nas' does not exist on this node, so the cloud-init snippets cannot go there. Storages that hold snippets: local.", e.Message);
         Assert.Equal("Use -Storage local.", e.RecommendedAction);
         Assert.Empty(_rec.Uploads);
+    }
+
+    [Fact]
+    public async Task A_block_storage_is_refused_with_the_storages_that_hold_snippets()
+    {
+        var e = await Assert.ThrowsAsync<PhoenixException>(() => CloudInitApplier.ApplyAsync(_host, Spec(), new CloudInitApplyOptions { Storage = "local-lvm" }, default));
+        Assert.Equal("SnippetsNotEnabled", e.Reason);
+        Assert.Equal("VM 101 (web-01): storage 'local-lvm' is of type lvmthin, which cannot hold snippets (only file-based storages such as dir or nfs can), " +
+            "so Phoenix cannot put the cloud-init files there. Storages that hold snippets: local.", e.Message);
+        Assert.Equal("Use -Storage local.", e.RecommendedAction);
+    }
+
+    [Fact]
+    public async Task Dry_run_for_a_vm_that_a_deploy_has_yet_to_clone_plans_the_files_and_cicustom()
+    {
+        using var recorder = new PlanRecorder(_rec);
+        var r = await CloudInitApplier.ApplyAsync(new ProxmoxHost(recorder, RetryPolicy.NoRetry), Spec(vmId: 556), new CloudInitApplyOptions(), default);
+        Assert.False(r.VmExists);
+        Assert.Equal("qm set 556 --cicustom 'user=local:snippets/user-data-556.yml,network=local:snippets/network-config-556.yml'", recorder.Commands[2]);
+        Assert.Contains("VM 556 (web-01) does not exist yet; the plan assumes it has no cloud-init settings.", r.Notes);
     }
 
     [Fact]
