@@ -1,0 +1,191 @@
+BeforeAll {
+    Import-Module (Join-Path $env:PHOENIX_MODULE_DIR 'Phoenix.psd1') -Force
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    $script:key1 = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIIGTu4sFs9wPOADX2g1CCwUmJPX5LNRd9e/q419dxfzL admin@phoenix'
+    $script:key2 = 'ecdsa-sha2-nistp384 AAAAE2VjZHNhLXNoYTItbmlzdHAzODQAAAAIbmlzdHAzODQAAABhBJcHC50u6lmEG+ZYqYOrx4+YZK9uIvGl4Om8wWfgfsyf+lrCOor2oGBR+SXXR2eMxiku++r299M+/aVnRxitsPeF2l7AJRjJiVbBk04o0xUrO3uKuWRYB4aOe6s0I7ORvQ== ec@phoenix'
+    $script:hash = '$6$Ph0enixSaltX$ftJwDSr61U2rxoivlCCQi2XmsSIyQ5LVwSH1XRbCfEx1pbGDv6ZQ/0/jXhAFe/s2ZurgrM1kE.PGyCfneeR9F/'
+
+    # One VM of a config, imported the way users get it.
+    function New-Spec([int] $VmId, [string] $Name, [string] $Key = $key1) {
+        $json = @"
+{ "vms": [ {
+  "vmid": $VmId, "name": "$Name",
+  "network_config": { "ip": "10.0.0.$($VmId % 200)/24", "gw": "10.0.0.1", "nameservers": ["10.0.0.13"] },
+  "user_config": { "username": "phoenix", "password_hash": "$hash", "ssh_public_keys": ["$Key"] }
+} ] }
+"@
+        $path = Join-Path $TestDrive "spec-$VmId-$([guid]::NewGuid().ToString('n').Substring(0, 6)).json"
+        Set-Content -LiteralPath $path -Value $json -NoNewline
+        Import-PhoenixConfig $path
+    }
+
+    # The simulator keeps its node in a folder; a second simulator on the same folder plays the admin at the
+    # host's shell: it clones VMs for the tests and reads qm config and the snippet files behind Phoenix's back.
+    $script:stateDir = Join-Path ([System.IO.Path]::GetTempPath()) ('phoenix-ci-' + [guid]::NewGuid().ToString('n').Substring(0, 8))
+    $script:session = Connect-PhoenixHost -Simulator -StatePath $stateDir -NoDefault
+    $opts = [Phoenix.Simulator.SimulatorOptions]::new()
+    $opts.StateDirectory = $stateDir
+    $script:node = [Phoenix.Simulator.ProxmoxSimulator]::new($opts)
+
+    function Invoke-OnHost([string[]] $Argv) {
+        $r = $node.Execute($Argv, [byte[]]::new(0), [System.Threading.CancellationToken]::None)
+        if ($r.ExitCode -ne 0) { throw "$($Argv -join ' ') failed: $($r.StdErr)" }
+        return $r.StdOut
+    }
+
+    function Get-HostFile([string] $Path) {
+        $bytes = $node.Store.ReadFile($Path)
+        if ($null -eq $bytes) { return $null }
+        [System.Text.Encoding]::UTF8.GetString($bytes)
+    }
+
+    # -WhatIf writes to the host, not to a stream: a transcript catches it.
+    function Get-WhatIfText([scriptblock] $Script) {
+        $t = Join-Path $TestDrive ("whatif-" + [guid]::NewGuid().ToString('n') + '.txt')
+        $null = Start-Transcript -LiteralPath $t
+        try { $out = & $Script } finally { $null = Stop-Transcript }
+        [pscustomobject]@{ Output = $out; Text = (Get-Content -Raw -LiteralPath $t) }
+    }
+
+    $null = Invoke-OnHost @('qm', 'clone', '9000', '101', '--name', 'web-01')
+    $null = Invoke-OnHost @('qm', 'clone', '9000', '102', '--name', 'plan-01')
+    $null = Invoke-OnHost @('qm', 'clone', '9000', '103', '--name', 'pipe-01')
+    $script:spec101 = New-Spec 101 'web-01'
+    $script:cicustom101 = 'user=local:snippets/user-data-101.yml,network=local:snippets/network-config-101.yml'
+}
+
+AfterAll {
+    if ($session) { $session | Disconnect-PhoenixHost }
+    if ($stateDir -and (Test-Path $stateDir)) { Remove-Item -Recurse -Force $stateDir }
+}
+
+Describe 'Set-PhoenixCloudInit on the simulator' {
+    It 'first run: uploads both files (0600), sets cicustom and regenerates the drive' {
+        $r = $spec101 | Set-PhoenixCloudInit -Session $session
+        $r | Should -BeOfType ([Phoenix.PowerShell.CloudInitResult])
+        $r.VmId | Should -Be 101
+        $r.Name | Should -Be 'web-01'
+        $r.Uploaded | Should -Be @('/var/lib/vz/snippets/user-data-101.yml', '/var/lib/vz/snippets/network-config-101.yml')
+        $r.CicustomSet | Should -BeTrue
+        $r.Regenerated | Should -BeTrue
+        $r.Changed | Should -BeTrue
+        $r.Cicustom | Should -Be $cicustom101
+        (Invoke-OnHost @('qm', 'config', '101')) | Should -Match "(?m)^cicustom: $([regex]::Escape($cicustom101))$"
+        $doc = $spec101 | ConvertTo-PhoenixCloudInit
+        Get-HostFile '/var/lib/vz/snippets/user-data-101.yml' | Should -Be $doc.UserData
+        Get-HostFile '/var/lib/vz/snippets/network-config-101.yml' | Should -Be $doc.NetworkConfig
+        $node.Store.GetMode('/var/lib/vz/snippets/user-data-101.yml') | Should -Be ([Convert]::ToInt32('600', 8))
+        $r.Hash | Should -Be $doc.Hash
+        # The regenerated drive carries Phoenix's user-data.
+        Get-HostFile '/var/lib/phoenix-sim/cloudinit/101/user-data' | Should -Be $doc.UserData
+    }
+
+    It 'second run: changes nothing and runs no qm set' {
+        $r = $spec101 | Set-PhoenixCloudInit -Session $session -Verbose 4>&1
+        $result = $r | Where-Object { $_ -is [Phoenix.PowerShell.CloudInitResult] }
+        $verbose = ($r | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message
+        $result.Changed | Should -BeFalse
+        $result.Uploaded | Should -BeNullOrEmpty
+        $result.CicustomSet | Should -BeFalse
+        $result.Regenerated | Should -BeFalse
+        $verbose | Should -Contain '[pve] qm config 101'
+        ($verbose -like '*upload*') | Should -BeNullOrEmpty
+        ($verbose -like '*qm set*') | Should -BeNullOrEmpty
+        ($verbose -like '*qm cloudinit update*') | Should -BeNullOrEmpty
+    }
+
+    It 'a changed SSH key uploads the user-data again, regenerates, and warns about the new instance-id' {
+        $changed = New-Spec 101 'web-01' -Key $key2
+        $r = $changed | Set-PhoenixCloudInit -Session $session -WarningVariable warn -WarningAction SilentlyContinue
+        $r.Uploaded | Should -Be @('/var/lib/vz/snippets/user-data-101.yml')
+        $r.CicustomSet | Should -BeFalse
+        $r.Regenerated | Should -BeTrue
+        $r.InstanceIdChanged | Should -BeTrue
+        Get-HostFile '/var/lib/vz/snippets/user-data-101.yml' | Should -BeLike "*$key2*"
+        Get-HostFile '/var/lib/phoenix-sim/cloudinit/101/user-data' | Should -BeLike "*$key2*"
+        $warn | Should -HaveCount 1
+        $warn[0].Message | Should -Be "VM 101 (web-01): the cloud-init content changed, so its instance-id is now $($r.InstanceId): cloud-init runs its first-boot steps (users, SSH keys, packages, runcmd) again at the VM's next start."
+    }
+
+    It '-WhatIf shows the files, their hashes and the exact qm set, and changes nothing' {
+        $spec = New-Spec 102 'plan-01'
+        $doc = $spec | ConvertTo-PhoenixCloudInit
+        $w = Get-WhatIfText { $spec | Set-PhoenixCloudInit -Session $session -WhatIf }
+        $w.Output | Should -BeNullOrEmpty
+        $w.Text | Should -BeLike '*What if: Performing the operation "Set cloud-init (storage local):*'
+        $w.Text | Should -BeLike "*user-data-102.yml sha256 $($doc.UserDataHash) -> /var/lib/vz/snippets/user-data-102.yml*"
+        $w.Text | Should -BeLike "*network-config-102.yml sha256 $($doc.NetworkConfigHash) -> /var/lib/vz/snippets/network-config-102.yml*"
+        $w.Text | Should -BeLike "*write * bytes to /var/lib/vz/snippets/user-data-102.yml (mode 0600)*"
+        $w.Text | Should -BeLike "*qm set 102 --cicustom 'user=local:snippets/user-data-102.yml,network=local:snippets/network-config-102.yml'*"
+        $w.Text | Should -BeLike '*qm cloudinit update 102*'
+        $w.Text | Should -Not -BeLike '*Ph0enixSaltX*'
+        Get-HostFile '/var/lib/vz/snippets/user-data-102.yml' | Should -BeNullOrEmpty
+        Get-HostFile '/var/lib/vz/snippets/network-config-102.yml' | Should -BeNullOrEmpty
+        (Invoke-OnHost @('qm', 'config', '102')) | Should -Not -Match 'cicustom'
+    }
+
+    It '-WhatIf on a VM that is already up to date says nothing would change' {
+        $w = Get-WhatIfText { New-Spec 101 'web-01' -Key $key2 | Set-PhoenixCloudInit -Session $session -WhatIf }
+        $w.Text | Should -BeLike '*nothing to change: the files on the host and cicustom are already as rendered*'
+        $w.Text | Should -Not -BeLike '*qm set*'
+    }
+
+    It 'never writes the password hash to the Verbose stream' {
+        $all = New-Spec 103 'pipe-01' | Set-PhoenixCloudInit -Session $session -Verbose 4>&1 | Out-String -Width 500
+        $verbose = (New-Spec 103 'pipe-01' | Set-PhoenixCloudInit -Session $session -Force -Verbose 4>&1 |
+            Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message -join "`n"
+        $verbose | Should -BeLike '*upload /var/lib/vz/snippets/user-data-103.yml*'
+        $verbose | Should -BeLike "*qm set 103 --cicustom*"
+        foreach ($text in $all, $verbose) {
+            $text | Should -Not -BeLike '*Ph0enixSaltX*'
+            $text | Should -Not -BeLike "*$([WildcardPattern]::Escape($hash))*"
+        }
+    }
+
+    It 'takes a PhoenixVm-shaped object (VmId, Spec, Session) and its result pipes into Start-PhoenixVm' {
+        $spec = New-Spec 103 'pipe-01'
+        $vm = [pscustomobject]@{ VmId = 103; Spec = $spec; Session = $session }
+        $started = $vm | Set-PhoenixCloudInit -Force | Start-PhoenixVm
+        $started.VmId | Should -Be 103
+        $started.Status | Should -Be 'running'
+        $started.Spec.Name | Should -Be 'pipe-01'
+    }
+
+    It 'refuses a -VmId that is not the spec''s' {
+        $spec101 | Set-PhoenixCloudInit -Session $session -VmId 104 -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -Be 'VmIdMismatch,Phoenix.PowerShell.Commands.SetPhoenixCloudInitCommand'
+        $err[0].TargetObject | Should -Be 104
+    }
+
+    It 'names the storages that can hold snippets when given a block storage' {
+        $spec101 | Set-PhoenixCloudInit -Session $session -Storage local-lvm -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -Be 'SnippetsNotEnabled,Phoenix.PowerShell.Commands.SetPhoenixCloudInitCommand'
+        $err[0].Exception.Message | Should -Be "VM 101 (web-01): storage 'local-lvm' is of type lvmthin, which cannot hold snippets (only file-based storages such as dir or nfs can), so Phoenix cannot put the cloud-init files there. Storages that hold snippets: local."
+    }
+
+    It 'says how to enable snippets on a directory storage without them' {
+        $cfg = Get-HostFile '/etc/pve/storage.cfg'
+        $node.Store.WriteFile('/etc/pve/storage.cfg', [System.Text.Encoding]::UTF8.GetBytes($cfg.Replace('content backup,iso,snippets,vztmpl', 'content backup,iso,vztmpl')), 416)
+        try {
+            $spec101 | Set-PhoenixCloudInit -Session $session -ErrorVariable err -ErrorAction SilentlyContinue
+            $err | Should -HaveCount 1
+            $err[0].FullyQualifiedErrorId | Should -Be 'SnippetsNotEnabled,Phoenix.PowerShell.Commands.SetPhoenixCloudInitCommand'
+            $err[0].TargetObject | Should -Be 'local'
+            $err[0].Exception.Message | Should -BeLike "*storage 'local' does not hold snippets (its content is backup,iso,vztmpl)*Enable snippets on it with: pvesm set local --content backup,iso,vztmpl,snippets*"
+            $err[0].ErrorDetails.RecommendedAction | Should -Be 'pvesm set local --content backup,iso,vztmpl,snippets'
+        }
+        finally {
+            $node.Store.WriteFile('/etc/pve/storage.cfg', [System.Text.Encoding]::UTF8.GetBytes($cfg), 416)
+        }
+    }
+
+    It 'reports a VM that does not exist, also under -WhatIf' {
+        $spec = New-Spec 150 'ghost-01'
+        $spec | Set-PhoenixCloudInit -Session $session -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -Be 'VmNotFound,Phoenix.PowerShell.Commands.SetPhoenixCloudInitCommand'
+        $err[0].TargetObject | Should -Be 150
+        $spec | Set-PhoenixCloudInit -Session $session -WhatIf -ErrorVariable err2 -ErrorAction SilentlyContinue
+        $err2[0].FullyQualifiedErrorId | Should -Be 'VmNotFound,Phoenix.PowerShell.Commands.SetPhoenixCloudInitCommand'
+        Get-HostFile '/var/lib/vz/snippets/user-data-150.yml' | Should -BeNullOrEmpty
+    }
+}
