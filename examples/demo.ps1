@@ -13,15 +13,19 @@ Import-Module (Join-Path $ModuleDir 'Phoenix.psd1')
 $config = Join-Path $PSScriptRoot 'phoenix.example.json'
 Write-Host "== Connect-PhoenixHost -Simulator"
 $session = Connect-PhoenixHost -Simulator
-$session | Format-Table | Out-Host
+$session | Format-List HostName, Node, IsSimulator | Out-Host
 
 Write-Host "== Import-PhoenixConfig $([System.IO.Path]::GetFileName($config))"
 $specs = Import-PhoenixConfig -Path $config
-$specs | Format-Table | Out-Host
+$specs | Format-Table VmId, Name, IsTemplate, CloneFromVmId, Features | Out-Host
 
 Write-Host "== Deploy-PhoenixVm (first run)"
 $first = $specs | Deploy-PhoenixVm -WarningAction SilentlyContinue
 $first | Format-Table | Out-Host
+foreach ($r in $first | Where-Object Changed) {
+    Write-Host "VM $($r.VmId) ($($r.Name)):"
+    $r.Changes | ForEach-Object { Write-Host "    $_" }
+}
 
 Write-Host "== Deploy-PhoenixVm (second run: converges, changes nothing)"
 $second = $specs | Deploy-PhoenixVm -WarningAction SilentlyContinue

@@ -1,4 +1,5 @@
 using System;
+using Phoenix.Engine.CloudInit;
 using Phoenix.Engine.Workflow;
 
 namespace Phoenix.PowerShell.Infrastructure
@@ -8,7 +9,11 @@ namespace Phoenix.PowerShell.Infrastructure
     {
         public static void Configure(DeployOptions options, PhoenixCmdlet cmdlet, string snippetStorage, string? templatePath, string[]? featurePath, TimeSpan featureTimeout)
         {
-            // Filled as the cloud-init and feature steps land.
+            options.CloudInit = CloudInitApplier.AsDeployStep(new CloudInitApplyOptions
+            {
+                Storage = snippetStorage,
+                TemplateSet = CloudInitTemplates.Load(cmdlet, templatePath),
+            });
         }
     }
 }
