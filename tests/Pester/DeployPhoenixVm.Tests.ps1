@@ -28,7 +28,10 @@ echo PHOENIX_CHANGED=1
     # Changing commands, as the fake host's audit log (commands.log) records them.
     $script:changing = '^(qm (clone|set|start|stop|shutdown|snapshot|resize|create|template|destroy|rollback|delsnapshot|importdisk|unlock|disk)|qm cloudinit update|qm guest exec \d+ --pass-stdin)'
 
-    function Get-Audit($fake) { @(Get-Content (Join-Path $fake.stateDir 'commands.log')) }
+    function Get-Audit($fake) {
+        $log = Join-Path $fake.stateDir 'commands.log'
+        if (Test-Path $log) { , @(Get-Content $log) } else { , @() }
+    }
 
     function Get-Config($fake, [int] $vmId) {
         $c = New-FakeHostConnection $fake
@@ -99,7 +102,7 @@ Describe 'The real-world config on the fake host' {
         $second = $specs | Deploy-PhoenixVm -FeaturePath $featureDir -AgentTimeoutSec 60 -WarningAction SilentlyContinue
         $second.Status | Should -Be @('Succeeded', 'Succeeded', 'Succeeded')
         $second.Changed | Should -Be @($false, $false, $false)
-        $new = Get-Audit $fake | Select-Object -Skip $audit1.Count
+        $new = @((Get-Audit $fake) | Select-Object -Skip $audit1.Count)
         $new.Count | Should -BeGreaterThan 0
         @($new | Where-Object { $_ -match $changing }) | Should -HaveCount 0
     }
@@ -152,11 +155,11 @@ Describe 'An interrupted deployment' {
             "Import-PhoenixConfig -Path '$realWorld' -FeaturePath '$featureDir' | Deploy-PhoenixVm -FeaturePath '$featureDir' -ThrottleLimit 1 -WarningAction SilentlyContinue"
         $exe = (Get-Process -Id $PID).Path
         $prefix = @(if ([System.IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') { Join-Path $PSHOME 'pwsh.dll' })
-        $encoded = [Convert]::ToBase64String([System.Text.Encoding]::Unicode.GetBytes("Import-Module (Join-Path `$env:PHOENIX_MODULE_DIR 'Phoenix.psd1'); $script"))
+        $encoded = [Convert]::ToBase64String([System.Text.Encoding]::Unicode.GetBytes("`$ProgressPreference = 'SilentlyContinue'; Import-Module (Join-Path `$env:PHOENIX_MODULE_DIR 'Phoenix.psd1'); $script"))
         $child = Start-Process -FilePath $exe -ArgumentList ($prefix + @('-NoProfile', '-NonInteractive', '-EncodedCommand', $encoded)) -PassThru -RedirectStandardOutput ([System.IO.Path]::GetTempFileName())
         $deadline = (Get-Date).AddSeconds(60)
         # The first command after the clone (its configuration being read) shows the clone has finished.
-        $afterClone = { $a = Get-Audit $fake; $i = [array]::IndexOf($a, 'qm clone 9000 1001 --name Portainer'); $i -ge 0 -and $a.Count -gt $i + 1 }
+        $afterClone = { $a = @(Get-Audit $fake); $i = [array]::IndexOf($a, 'qm clone 9000 1001 --name Portainer'); $i -ge 0 -and $a.Count -gt $i + 1 }
         while ((Get-Date) -lt $deadline -and -not (& $afterClone)) { Start-Sleep -Milliseconds 50 }
         (& $afterClone) | Should -BeTrue
         Stop-Process -Id $child.Id -Force
