@@ -38,6 +38,7 @@ Set-StrictMode -Version 3.0
 $env:DOTNET_CLI_TELEMETRY_OPTOUT = '1'
 $env:DOTNET_NOLOGO = '1'
 $env:NO_COLOR = '1'
+if ($PSVersionTable.PSVersion.Major -ge 7) { $PSStyle.OutputRendering = 'PlainText' }
 
 $Root = $PSScriptRoot
 $Out = Join-Path $Root 'out'
@@ -136,7 +137,7 @@ function Get-TrxCounts {
     param([string] $Directory)
     $passed = 0; $failed = 0
     foreach ($trx in Get-ChildItem $Directory -Filter *.trx -ErrorAction Ignore) {
-        $x = [xml](Get-Content -Raw $trx.FullName)
+        $x = [xml](Get-Content -Raw -LiteralPath $trx.FullName)
         $c = $x.TestRun.ResultSummary.Counters
         $passed += [int]$c.passed
         $failed += [int]$c.failed + [int]$c.error + [int]$c.timeout + [int]$c.aborted

@@ -30,7 +30,7 @@ echo PHOENIX_CHANGED=1
 
     function Get-Audit($fake) {
         $log = Join-Path $fake.stateDir 'commands.log'
-        if (Test-Path $log) { , @(Get-Content $log) } else { , @() }
+        if (Test-Path $log) { Get-Content $log }
     }
 
     function Get-Config($fake, [int] $vmId) {
@@ -49,7 +49,7 @@ Describe 'The real-world config on the fake host' {
         $script:session = Connect-FakeHost $fake
         $script:specs = Import-PhoenixConfig -Path $realWorld -FeaturePath $featureDir
         $script:first = $specs | Deploy-PhoenixVm -FeaturePath $featureDir -AgentTimeoutSec 60 -WarningVariable script:warnings -WarningAction SilentlyContinue
-        $script:audit1 = Get-Audit $fake
+        $script:audit1 = @(Get-Audit $fake)
     }
     AfterAll {
         $session | Disconnect-PhoenixHost
@@ -102,7 +102,7 @@ Describe 'The real-world config on the fake host' {
         $second = $specs | Deploy-PhoenixVm -FeaturePath $featureDir -AgentTimeoutSec 60 -WarningAction SilentlyContinue
         $second.Status | Should -Be @('Succeeded', 'Succeeded', 'Succeeded')
         $second.Changed | Should -Be @($false, $false, $false)
-        $new = @((Get-Audit $fake) | Select-Object -Skip $audit1.Count)
+        $new = @(Get-Audit $fake | Select-Object -Skip $audit1.Count)
         $new.Count | Should -BeGreaterThan 0
         @($new | Where-Object { $_ -match $changing }) | Should -HaveCount 0
     }
@@ -128,7 +128,7 @@ Describe 'An empty node with the cloud image on the host' {
         $t.Changes | Should -Contain 'created'
         $t.Changes | Should -Contain 'converted to template'
         (Get-PhoenixVm -VmId 9000).IsTemplate | Should -BeTrue
-        $audit = Get-Audit $fake
+        $audit = @(Get-Audit $fake)
         $audit | Should -Contain "qm importdisk 9000 $($fake.stateDir)/node/var/lib/vz/template/iso/noble-server-cloudimg-amd64.img local-lvm"
         $audit | Should -Contain 'qm template 9000'
     }
