@@ -1,0 +1,43 @@
+@{
+    Synopsis    = 'Runs the whole workflow for every VM of a config: clone, configure, cloud-init, start, agent, snapshots and features.'
+    Description = @'
+Deploy-PhoenixVm takes the VmSpecs of Import-PhoenixConfig and, for each VM, follows the seed's workflow: clone it if it is missing (New-PhoenixVm's rules), apply the dynamic configuration, render and upload its cloud-init snippets and set cicustom (Set-PhoenixCloudInit), start it, wait for the QEMU guest agent, take the pre-features snapshot, run its features in order (Invoke-PhoenixFeature), then take the post-features and template_snapshot_name snapshots. VMs marked is_template are built from their template_image and converted (New-PhoenixTemplate); a template holds no snapshots, so their template_snapshot_name is ignored with a warning.
+
+VMs go in dependency order (dependencies, clone_from_vmid, template_vmid); independent VMs run in parallel, up to -ThrottleLimit, over the session's one SSH connection. When a VM fails, the VMs that depend on it are skipped; the others go on. A dependency on an ID outside the file (for example an LXC container) is looked up on the host: when it is absent or stopped, a warning names it and the deployment goes on; with -RequireDependency it is an error for that VM.
+
+Running it again converges: what is already right is left alone, what differs is repaired, and each result says what changed (Changed, Changes). Features whose script has not changed since they last succeeded in the guest are not run again, and a VM whose final snapshot exists is taken as done. A run that was stopped halfway is finished by the next one. Locks are waited out (up to -LockWaitSec) and shown as progress; a lock that outlasts the wait is reported with the qm unlock advice, never removed.
+
+-WhatIf prints, per VM, the exact commands in order, and changes nothing. A progress bar per VM runs under one overall bar. One DeployResult per VM is written: VmId, Name, Status, Changed, Changes, Steps with their durations, StepDurations, Warnings and Errors; a failed VM is also an error record that names it.
+'@
+    Parameters  = @{
+        Spec                = 'The config entries to deploy, from Import-PhoenixConfig. All piped entries are collected, then deployed together in dependency order.'
+        ThrottleLimit       = 'How many independent VMs are deployed at once. Default: 4.'
+        SnippetStorage      = 'The storage whose snippets folder receives the cloud-init files. Default: local. It must have snippets in its content.'
+        AgentTimeoutSec     = 'How long to wait for each VM''s guest agent after the start, in seconds. Default: 600.'
+        FeatureTimeoutSec   = 'How long one feature script may run, in seconds. Default: 1800. A script still running then is reported, not killed.'
+        LockWaitSec         = 'How long Proxmox locks are waited out before the VM fails with the qm unlock advice, in seconds. Default: 120.'
+        RequireDependency   = 'Make a dependency outside the file that is absent or stopped an error for the VM (and skip what depends on it) instead of a warning.'
+        FullClone           = 'True for full clones, false for linked ones. Default: Proxmox''s choice (linked from a template, full otherwise).'
+        DefaultTemplateVmId = 'The base template cloned when a VM names neither clone_from_vmid nor template_vmid. Default: 9000.'
+    }
+    Inputs      = @('Phoenix.Engine.Config.VmSpec')
+    Notes       = 'A changed cloud-init snippet changes the VM''s instance-id (Proxmox makes it from the snippets), so cloud-init runs its first-boot steps again at the next start; the result notes it.'
+    Examples    = @(
+        @{
+            Title   = 'Deploy a config file'
+            Code    = "Connect-PhoenixHost -HostName pve1 -KeyFile ~/.ssh/id_ed25519`nImport-PhoenixConfig ./phoenix_vm_configs.json | Deploy-PhoenixVm -FeaturePath ./my-features"
+            Remarks = 'Builds every VM of the file in dependency order; features not bundled with Phoenix come from ./my-features.'
+        }
+        @{
+            Title   = 'See the plan first'
+            Code    = 'Import-PhoenixConfig ./phoenix_vm_configs.json | Deploy-PhoenixVm -WhatIf'
+            Remarks = 'Prints, per VM, the qm and pvesm commands and the snippet uploads that a real run would do, and changes nothing.'
+        }
+        @{
+            Title   = 'Part of a fleet, faster'
+            Code    = "Import-PhoenixConfig ./fleet.json | Where-Object Name -like 'docker-*' | Deploy-PhoenixVm -ThrottleLimit 8 | Format-Table"
+            Remarks = 'Deploys only the docker VMs, eight at a time, and shows one line per VM.'
+        }
+    )
+    Links       = @('Import-PhoenixConfig', 'New-PhoenixVm', 'Set-PhoenixCloudInit', 'Invoke-PhoenixFeature', 'New-PhoenixSnapshot', 'about_Phoenix')
+}
