@@ -23,6 +23,8 @@
         'Get-PhoenixSnapshot'
         'Restore-PhoenixSnapshot'
         'Remove-PhoenixSnapshot'
+        'Get-PhoenixFeature'
+        'Invoke-PhoenixFeature'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()
