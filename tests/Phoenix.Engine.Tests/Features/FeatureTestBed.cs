@@ -141,23 +141,32 @@ internal sealed class FeatureGuest : GuestRunnerBase
 {
     private readonly object _gate = new();
     private readonly Dictionary<int, GuestExecStatus> _done = new();
-    private readonly Dictionary<string, ScriptedRun> _runs = new();
+    private readonly Dictionary<(int, string), ScriptedRun> _runs = new();
+    private readonly Dictionary<(int, string), byte[]> _files = new();
     private int _pid = 4000;
 
-    public Dictionary<string, byte[]> Files { get; } = new();
+    /// <summary>How each script (by its path in the guest) behaves when started; the same in every VM.</summary>
     public Dictionary<string, ScriptedRun> Scripts { get; } = new();
-    public List<IReadOnlyList<string>> Calls { get; } = new();
-    public List<IReadOnlyList<string>> Launched { get; } = new();
 
-    public string FileText(string path) { lock (_gate) return Encoding.UTF8.GetString(Files[path]); }
+    /// <summary>Every command, with the VM it ran in.</summary>
+    public List<(int VmId, IReadOnlyList<string> Argv)> Calls { get; } = new();
+
+    /// <summary>The commands started by phoenix-launch (env ... /bin/bash script), with their VM.</summary>
+    public List<(int VmId, IReadOnlyList<string> Command)> LaunchedIn { get; } = new();
+
+    /// <summary>The launched commands of VM 101 (the test bed's VM).</summary>
+    public List<IReadOnlyList<string>> Launched { get { lock (_gate) return LaunchedIn.Where(l => l.VmId == FeatureTestBed.VmId).Select(l => l.Command).ToList(); } }
+
+    public string FileText(string path, int vmId = FeatureTestBed.VmId) { lock (_gate) return Encoding.UTF8.GetString(_files[(vmId, path)]); }
 
     public override int StartExec(GuestExecRequest request)
     {
         lock (_gate)
         {
             var argv = request.Command;
-            Calls.Add(argv);
-            var status = Answer(argv, request.InputData);
+            var vm = request.Guest.VmId;
+            Calls.Add((vm, argv));
+            var status = Answer(vm, argv, request.InputData);
             var pid = ++_pid;
             _done[pid] = status;
             return pid;
@@ -173,24 +182,24 @@ internal sealed class FeatureGuest : GuestRunnerBase
         }
     }
 
-    private GuestExecStatus Answer(IReadOnlyList<string> argv, byte[]? input)
+    private GuestExecStatus Answer(int vm, IReadOnlyList<string> argv, byte[]? input)
     {
         if (argv.Count >= 5 && argv[0] == "/bin/sh" && argv[1] == "-c")
         {
             switch (argv[3])
             {
                 case "phoenix-write":
-                    Files[argv[4]] = input ?? Array.Empty<byte>();
+                    _files[(vm, argv[4])] = input ?? Array.Empty<byte>();
                     return Exit(0);
                 case "phoenix-launch":
                 {
                     var log = argv[5];
                     var command = argv.Skip(7).ToList();
-                    Launched.Add(command);
+                    LaunchedIn.Add((vm, command));
                     var script = command[^1];
-                    if (!Files.ContainsKey(script)) return Exit(127, err: $"/bin/bash: {script}: No such file or directory\n");
+                    if (!_files.ContainsKey((vm, script))) return Exit(127, err: $"/bin/bash: {script}: No such file or directory\n");
                     var run = Scripts.TryGetValue(script, out var r) ? r : new ScriptedRun();
-                    _runs[log] = run.Fresh();
+                    _runs[(vm, log)] = run.Fresh();
                     return Exit(0, "phoenix-started 999\n");
                 }
                 case "phoenix-poll":
@@ -198,7 +207,7 @@ internal sealed class FeatureGuest : GuestRunnerBase
                     var log = argv[4];
                     var offset = long.Parse(argv[6]);
                     var max = int.Parse(argv[7]);
-                    if (!_runs.TryGetValue(log, out var run)) return Exit(0, "phoenix-status running\n");
+                    if (!_runs.TryGetValue((vm, log), out var run)) return Exit(0, "phoenix-status running\n");
                     run.Shown = Math.Min(run.Lines.Count, run.Shown + run.LinesPerPoll);
                     var text = string.Concat(run.Lines.Take(run.Shown).Select(l => l + "\n"));
                     var bytes = Encoding.UTF8.GetBytes(text);
@@ -212,14 +221,14 @@ internal sealed class FeatureGuest : GuestRunnerBase
         }
         if (argv.Count == 2 && argv[0] == "cat")
         {
-            return Files.TryGetValue(argv[1], out var data)
+            return _files.TryGetValue((vm, argv[1]), out var data)
                 ? new GuestExecStatus { Exited = true, ExitCode = 0, OutData = data }
                 : Exit(1, err: $"cat: {argv[1]}: No such file or directory\n");
         }
         return Exit(127, err: $"unexpected guest command: {string.Join(" ", argv)}\n");
     }
 
-    public ScriptedRun RunOf(string feature) { lock (_gate) return _runs[FeatureRunner.LogPath(feature)]; }
+    public ScriptedRun RunOf(string feature, int vmId = FeatureTestBed.VmId) { lock (_gate) return _runs[(vmId, FeatureRunner.LogPath(feature))]; }
 
     private static GuestExecStatus Exit(int code, string @out = "", string err = "") => new()
     {
