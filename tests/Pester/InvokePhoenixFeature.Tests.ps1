@@ -144,6 +144,29 @@ Describe 'Invoke-PhoenixFeature on the in-process simulator' {
         ($node.Sim.GuestLog(101) | Where-Object { $_.Command -contains 'phoenix-write' -and $_.Command -contains '/var/lib/phoenix/features.state' }) | Should -BeNullOrEmpty
     }
 
+    It 'stops following at -TimeoutSec without stopping the script, says how to read its log, and shows the poll once in Verbose' {
+        @{
+            guestResults = @(
+                @{ pattern = 'phoenix-launch .*/feature_install_hello\.sh$'; exitCode = 0; stdout = "phoenix-started 4321`n" }
+                @{ pattern = 'phoenix-poll /var/lib/phoenix/features/hello\.log '; exitCode = 0; stdout = "phoenix-status running`nstep 1`n" }
+            )
+        } | ConvertTo-Json -Depth 5 | Set-Content (Join-Path $node.Dir 'faults.json')
+        $err = $null
+        $verbose = Invoke-PhoenixFeature -Session $node.Session -VmId 101 -Name hello, second -FeaturePath $features -TimeoutSec 1 `
+            -ErrorVariable err -ErrorAction SilentlyContinue -Verbose 4>&1 | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }
+        $err | Should -HaveCount 1
+        $err[0].FullyQualifiedErrorId | Should -Be 'FeatureTimeout,Phoenix.PowerShell.Commands.InvokePhoenixFeatureCommand'
+        $err[0].CategoryInfo.Category | Should -Be 'OperationTimeout'
+        $err[0].Exception.Message | Should -Be ("VM 101 (t1): feature 'hello' is still running in the guest after 1 s. Phoenix stopped following it but did not stop it, " +
+            'and runs no later feature of this VM. Look at its log with: qm guest exec 101 -- tail -n 50 /var/lib/phoenix/features/hello.log')
+        $polls = @($node.Sim.GuestLog(101) | Where-Object { $_.Command -contains 'phoenix-poll' })
+        $polls.Count | Should -BeGreaterThan 1
+        @($verbose | Where-Object { "$_" -match 'phoenix-poll' }) | Should -HaveCount 1
+        @($verbose | Where-Object { "$_" -match 'later polls are not shown' }) | Should -HaveCount 1
+        @($verbose | Where-Object { "$_" -eq 'VM 101 (t1) hello: step 1' }).Count | Should -BeGreaterThan 0
+        ($node.Sim.GuestLog(101) | Where-Object { ($_.Command -join ' ') -match 'second' }) | Should -BeNullOrEmpty
+    }
+
     It 'lists the exact commands with -WhatIf and runs nothing' {
         $before = @($node.Sim.GuestLog(101)).Count
         $text = Get-HostOutput { $specs[0] | Invoke-PhoenixFeature -Session $node.Session -FeaturePath $features -Name hello, second -WhatIf }

@@ -48,6 +48,12 @@ namespace Phoenix.Engine.Features
         /// <summary>How the simulator's recording guest marks a command it did not run (start of its stderr note).</summary>
         public const string SimulatorNotRunMarker = "phoenix-sim: recorded, not run";
 
+        /// <summary>
+        /// The name ($0) of the status-and-log poll in the guest; it appears in every poll's command
+        /// line, so logs can recognize (and thin out) the polls.
+        /// </summary>
+        public const string PollProgramName = GuestScripts.PollName;
+
         /// <summary>How many lines of output a FeatureFailed error shows.</summary>
         public const int FailureTailLines = 20;
 

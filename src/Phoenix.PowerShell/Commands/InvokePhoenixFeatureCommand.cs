@@ -96,7 +96,7 @@ namespace Phoenix.PowerShell.Commands
                 return;
             }
             var features = names.Select(_catalog!.Resolve).ToList();
-            var host = OpenHost(session);
+            var host = OpenQuietHost(session);
             var spec = Spec ?? RunAsync(ct => SpecFromHostAsync(host, vmId, ct));
             var options = new FeatureRunOptions
             {
@@ -142,6 +142,30 @@ namespace Phoenix.PowerShell.Commands
             {
                 PercentComplete = Math.Min(99, 100 * (p.Index * 2 + (p.Stage == FeatureStage.Finished ? 2 : 1)) / (2 * p.Count)),
             });
+        }
+
+        // Like OpenHost, but a feature's status polls (one every few seconds for as long as it runs)
+        // show once each in the Verbose stream, not hundreds of times between its log lines.
+        private ProxmoxHost OpenQuietHost(PhoenixSession session)
+        {
+            var shown = new HashSet<string>(StringComparer.Ordinal);
+            var connection = new LoggingConnection(session.Connection, line =>
+            {
+                if (line.Contains(" " + FeatureRunner.PollProgramName + " "))
+                {
+                    // The last two words are the offset and the chunk size, which change from poll to poll.
+                    var cut = line.LastIndexOf(' ', line.LastIndexOf(' ') - 1);
+                    lock (shown)
+                    {
+                        if (!shown.Add(cut > 0 ? line.Substring(0, cut) : line)) return;
+                    }
+                    line += "   (repeated until the feature ends; later polls are not shown)";
+                }
+                Verbose($"[{session.Node}] {line}");
+            });
+            var host = new ProxmoxHost(connection);
+            host.Waiting += (_, e) => Verbose(e.Message);
+            return host;
         }
 
         // Without a spec the context file still gets the VM's ID and name (from its config).
