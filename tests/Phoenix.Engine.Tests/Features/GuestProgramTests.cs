@@ -42,7 +42,7 @@ public sealed class GuestProgramTests : IDisposable
     public async Task Launch_returns_at_once_and_poll_follows_the_log_by_offset_to_the_exit_code()
     {
         var script = Path.Combine(_dir, "feature.sh");
-        File.WriteAllText(script, "echo \"out 1 $PHOENIX_VMID\"\necho 'err 1' >&2\nsleep 0.3\necho 'größe ✓'\necho 'PHOENIX_CHANGED=1'\nexit 3\n");
+        File.WriteAllText(script, "echo \"out 1 $PHOENIX_VMID\"\necho 'err 1' >&2\nsleep 1.5\necho 'größe ✓'\necho 'PHOENIX_CHANGED=1'\nexit 3\n");
         var log = Path.Combine(_dir, "f", "x.log");
         var status = Path.Combine(_dir, "f", "x.status");
 
@@ -50,7 +50,7 @@ public sealed class GuestProgramTests : IDisposable
         var launch = Sh(GuestScripts.LaunchArgv(log, status, new[] { "env", "PHOENIX_VMID=101", "/bin/bash", script }));
         Assert.Equal(0, launch.Exit);
         Assert.Matches(@"^phoenix-started \d+\n$", launch.Out);
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(0.25), "the launcher waited for the feature");
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(1.2), "the launcher waited for the feature");
         RememberRunner(status);
 
         var collected = new List<byte>();
@@ -159,11 +159,12 @@ public sealed class GuestProgramTests : IDisposable
         return pid;
     }
 
-    // The runner and what it started (the feature's bash and its children), children first.
+    // The runner first (so it cannot record the exit of what it started), then what it started.
     private static void KillTree(int pid)
     {
-        foreach (var child in Children(pid)) KillTree(child);
+        var children = Children(pid).ToList();
         try { Process.GetProcessById(pid).Kill(); } catch (ArgumentException) { } catch (InvalidOperationException) { }
+        foreach (var child in children) KillTree(child);
     }
 
     private static IEnumerable<int> Children(int pid)
