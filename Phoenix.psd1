@@ -30,6 +30,8 @@
         'Get-PhoenixSnapshot'
         'Restore-PhoenixSnapshot'
         'Remove-PhoenixSnapshot'
+        'Get-PhoenixFeature'
+        'Invoke-PhoenixFeature'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -1,0 +1,223 @@
+BeforeAll {
+    Import-Module (Join-Path $env:PHOENIX_MODULE_DIR 'Phoenix.psd1') -Force
+    # The simulator's own API makes the VMs: New-PhoenixVm is not part of this module yet.
+    Add-Type -Path (Join-Path $env:PHOENIX_MODULE_DIR 'Phoenix.Simulator.dll')
+    $script:savedPath = $env:PHOENIX_FEATURE_PATH
+    $env:PHOENIX_FEATURE_PATH = $null
+
+    $script:features = Join-Path $TestDrive 'features'
+    $null = New-Item -ItemType Directory $features
+    foreach ($name in 'hello', 'fail', 'second') {
+        Set-Content -Path (Join-Path $features "feature_install_$name.sh") -Value "#!/usr/bin/env bash`n# Description: Test feature $name.`necho $name" -NoNewline
+    }
+
+    $script:hash = '$6$rounds=4096$saltsalt$notarealhashnotarealhashnotarealhash'
+    $config = @{
+        vms = @(
+            @{ vmid = 101; name = 't1'; clone_from_vmid = 9000; features = @('hello'); docker_stacks = @('portainer_service')
+               user_config = @{ username = 'phoenix_user'; password_hash = $hash } }
+            @{ vmid = 102; name = 't2'; clone_from_vmid = 9000; features = @('hello') }
+        )
+    } | ConvertTo-Json -Depth 5
+    $script:specs = [Phoenix.Engine.Config.PhoenixConfigLoader]::Parse($config).Vms
+
+    # A node in a state folder with VMs 101 and 102 cloned from 9000 and running (agent at once).
+    function New-TestNode {
+        $dir = Join-Path ([IO.Path]::GetTempPath()) ('phoenix-feat-' + [guid]::NewGuid().ToString('n').Substring(0, 8))
+        $opts = [Phoenix.Simulator.SimulatorOptions]::new()
+        $opts.StateDirectory = $dir
+        $opts.AgentStartupDelay = [TimeSpan]::Zero
+        $sim = [Phoenix.Simulator.ProxmoxSimulator]::new($opts)
+        $none = [byte[]]::new(0)
+        foreach ($id in 101, 102) {
+            foreach ($argv in @(@('qm', 'clone', '9000', "$id", '--name', "t$($id - 100)"), @('qm', 'start', "$id"))) {
+                $r = $sim.Execute([string[]]$argv, $none, [Threading.CancellationToken]::None)
+                if ($r.ExitCode -ne 0) { throw "$argv failed: $($r.StdErr)" }
+            }
+        }
+        $session = Connect-PhoenixHost -Simulator -StatePath $dir -NoDefault
+        [pscustomobject]@{ Dir = $dir; Sim = $sim; Session = $session }
+    }
+
+    function Remove-TestNode($node) {
+        Disconnect-PhoenixHost -Session $node.Session
+        Remove-Item -Recurse -Force $node.Dir
+    }
+
+    function Get-HostOutput([scriptblock] $Script) {
+        $path = Join-Path $TestDrive ('transcript-' + [guid]::NewGuid().ToString('n') + '.txt')
+        $null = Start-Transcript -Path $path -UseMinimalHeader
+        try { $null = & $Script } finally { $null = Stop-Transcript }
+        Get-Content -Raw $path
+    }
+}
+
+AfterAll {
+    $env:PHOENIX_FEATURE_PATH = $savedPath
+}
+
+Describe 'Invoke-PhoenixFeature on the in-process simulator' {
+    BeforeEach { $script:node = New-TestNode }
+    AfterEach { Remove-TestNode $node }
+
+    It 'runs the spec''s features and reports each as recorded, not run, with a warning' {
+        $warn = $null
+        $r = $specs[0] | Invoke-PhoenixFeature -Session $node.Session -FeaturePath $features -WarningVariable warn -WarningAction SilentlyContinue
+        $r | Should -HaveCount 1
+        $r | Should -BeOfType ([Phoenix.PowerShell.PhoenixFeatureResult])
+        $r.VmId | Should -Be 101
+        $r.VmName | Should -Be 't1'
+        $r.Feature | Should -Be 'hello'
+        $r.Status | Should -Be 'RecordedNotRun'
+        $r.ExitCode | Should -Be 0
+        $r.Changed | Should -BeNullOrEmpty
+        $r.Output | Should -Be ''
+        $r.LogPath | Should -Be '/var/lib/phoenix/features/hello.log'
+        $r.Session.Id | Should -Be $node.Session.Id
+        $r.Spec.VmId | Should -Be 101
+        $warn | Should -HaveCount 1
+        "$($warn[0])" | Should -Be "VM 101 (t1): the simulated guest recorded feature 'hello' without running it (the in-process simulator runs no guest commands), so its exit code 0 says nothing about the script."
+
+        $log = $node.Sim.GuestLog(101)
+        $log | Should -HaveCount 4
+        $log[0].Command | Should -Be @('cat', '/var/lib/phoenix/features.state')
+        ($log[1..3] | ForEach-Object { $_.Command[3] }) | Should -Be @('phoenix-write', 'phoenix-write', 'phoenix-launch')
+        $context = [Text.Encoding]::UTF8.GetString($log[1].Input)
+        $log[1].Command[4] | Should -Be '/tmp/vm_context.json'
+        $context | Should -Be $specs[0].ToContextJson()
+        $context | Should -Not -Match 'password_hash'
+        $context | Should -Not -Match ([regex]::Escape($hash))
+        ($context | ConvertFrom-Json).docker_stacks | Should -Be 'portainer_service'
+        $log[2].Command[4] | Should -Be '/var/lib/phoenix/features/feature_install_hello.sh'
+        [Text.Encoding]::UTF8.GetString($log[2].Input) | Should -Be (Get-Content -Raw (Join-Path $features 'feature_install_hello.sh'))
+        $log[3].Command[7..13] | Should -Be @('env', 'PHOENIX_VMID=101', 'PHOENIX_VM_NAME=t1', 'PHOENIX_USERNAME=phoenix_user',
+            'PHOENIX_CONTEXT_FILE=/tmp/vm_context.json', '/bin/bash', '/var/lib/phoenix/features/feature_install_hello.sh')
+    }
+
+    It 'takes the VM from a PhoenixVm, runs the features of -Name in order, and pipes on to New-PhoenixSnapshot' {
+        $r = Get-PhoenixVm -Session $node.Session -VmId 102 | Invoke-PhoenixFeature -Name second, hello -FeaturePath $features -WarningAction SilentlyContinue
+        $r.Feature | Should -Be @('second', 'hello')
+        $r.VmId | Should -Be @(102, 102)
+        $r[0].Spec | Should -BeNullOrEmpty
+        $launched = $node.Sim.GuestLog(102) | Where-Object { $_.Command.Count -gt 3 -and $_.Command[3] -eq 'phoenix-launch' } | ForEach-Object { $_.Command[-1] }
+        $launched | Should -Be @('/var/lib/phoenix/features/feature_install_second.sh', '/var/lib/phoenix/features/feature_install_hello.sh')
+        # Without a spec the context file holds the VM's ID and name from its config.
+        $context = $node.Sim.GuestLog(102) | Where-Object { $_.Command.Count -gt 4 -and $_.Command[4] -eq '/tmp/vm_context.json' } | Select-Object -First 1
+        ([Text.Encoding]::UTF8.GetString($context.Input) | ConvertFrom-Json).name | Should -Be 't2'
+
+        $snap = $r | New-PhoenixSnapshot -Name golden
+        $snap | Should -HaveCount 1
+        $snap.VmId | Should -Be 102
+        $snap.Name | Should -Be 'golden'
+        (Get-PhoenixSnapshot -Session $node.Session -VmId 102).Name | Should -Contain 'golden'
+    }
+
+    It 'writes a FeatureFailed error naming VM, feature, exit code and last 20 lines; the next feature does not run; other VMs go on' {
+        $lines = (1..25 | ForEach-Object { "line $_" }) -join "`n"
+        @{
+            guestResults = @(
+                @{ pattern = 'phoenix-launch .*/feature_install_fail\.sh$'; exitCode = 0; stdout = "phoenix-started 4321`n" }
+                @{ pattern = 'phoenix-poll /var/lib/phoenix/features/fail\.log '; exitCode = 0; stdout = "phoenix-status 3`n$lines`n" }
+            )
+        } | ConvertTo-Json -Depth 5 | Set-Content (Join-Path $node.Dir 'faults.json')
+        $failing = [Phoenix.Engine.Config.PhoenixConfigLoader]::Parse((@{
+            vms = @(@{ vmid = 101; name = 't1'; features = @('fail', 'second') }, @{ vmid = 102; name = 't2'; features = @('hello') })
+        } | ConvertTo-Json -Depth 5)).Vms
+
+        $err = $null
+        $out = $failing | Invoke-PhoenixFeature -Session $node.Session -FeaturePath $features -ErrorVariable err -ErrorAction SilentlyContinue -WarningAction SilentlyContinue
+
+        $err | Should -HaveCount 1
+        $err[0].FullyQualifiedErrorId | Should -Be 'FeatureFailed,Phoenix.PowerShell.Commands.InvokePhoenixFeatureCommand'
+        $err[0].CategoryInfo.Category | Should -Be 'InvalidResult'
+        $err[0].TargetObject | Should -Be 101
+        $err[0].Exception.Message | Should -Be ("VM 101 (t1): feature 'fail' failed with exit code 3 (package manager (apt) failure, by the convention of the bundled features). " +
+            "Not run after it: second. Last 20 lines of its output:`n" + ((6..25 | ForEach-Object { "line $_" }) -join "`n"))
+        $err[0].ErrorDetails.RecommendedAction | Should -BeLike 'Read the whole log with: qm guest exec 101 -- tail -n 50 /var/lib/phoenix/features/fail.log.*'
+        $err[0].Exception.Result.ExitCode | Should -Be 3
+        $err[0].Exception.Result.Output | Should -Be "$lines`n"
+
+        $out | Should -HaveCount 1
+        $out.VmId | Should -Be 102
+        $out.Feature | Should -Be 'hello'
+        ($node.Sim.GuestLog(101) | Where-Object { ($_.Command -join ' ') -match 'second' }) | Should -BeNullOrEmpty
+        ($node.Sim.GuestLog(101) | Where-Object { $_.Command -contains 'phoenix-write' -and $_.Command -contains '/var/lib/phoenix/features.state' }) | Should -BeNullOrEmpty
+    }
+
+    It 'stops following at -TimeoutSec without stopping the script, says how to read its log, and shows the poll once in Verbose' {
+        @{
+            guestResults = @(
+                @{ pattern = 'phoenix-launch .*/feature_install_hello\.sh$'; exitCode = 0; stdout = "phoenix-started 4321`n" }
+                @{ pattern = 'phoenix-poll /var/lib/phoenix/features/hello\.log '; exitCode = 0; stdout = "phoenix-status running`nstep 1`n" }
+            )
+        } | ConvertTo-Json -Depth 5 | Set-Content (Join-Path $node.Dir 'faults.json')
+        $err = $null
+        $verbose = Invoke-PhoenixFeature -Session $node.Session -VmId 101 -Name hello, second -FeaturePath $features -TimeoutSec 1 `
+            -ErrorVariable err -ErrorAction SilentlyContinue -Verbose 4>&1 | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }
+        $err | Should -HaveCount 1
+        $err[0].FullyQualifiedErrorId | Should -Be 'FeatureTimeout,Phoenix.PowerShell.Commands.InvokePhoenixFeatureCommand'
+        $err[0].CategoryInfo.Category | Should -Be 'OperationTimeout'
+        $err[0].Exception.Message | Should -Be ("VM 101 (t1): feature 'hello' is still running in the guest after 1 s. Phoenix stopped following it but did not stop it, " +
+            'and runs no later feature of this VM. Look at its log with: qm guest exec 101 -- tail -n 50 /var/lib/phoenix/features/hello.log')
+        $polls = @($node.Sim.GuestLog(101) | Where-Object { $_.Command -contains 'phoenix-poll' })
+        $polls.Count | Should -BeGreaterThan 1
+        @($verbose | Where-Object { "$_" -match 'phoenix-poll' }) | Should -HaveCount 1
+        @($verbose | Where-Object { "$_" -match 'later polls are not shown' }) | Should -HaveCount 1
+        @($verbose | Where-Object { "$_" -eq 'VM 101 (t1) hello: step 1' }).Count | Should -BeGreaterThan 0
+        ($node.Sim.GuestLog(101) | Where-Object { ($_.Command -join ' ') -match 'second' }) | Should -BeNullOrEmpty
+    }
+
+    It 'lists the exact commands with -WhatIf and runs nothing' {
+        $before = @($node.Sim.GuestLog(101)).Count
+        $text = Get-HostOutput { $specs[0] | Invoke-PhoenixFeature -Session $node.Session -FeaturePath $features -Name hello, second -WhatIf }
+        $text | Should -Match ([regex]::Escape('What if: Performing the operation "Run features hello, second, running:'))
+        $text | Should -Match ([regex]::Escape("qm guest exec 101 --pass-stdin 1 -- /bin/sh -c 'umask 077 && mkdir -p -- `"`${1%/*}`" && cat > `"`$1.new`" && mv -f -- `"`$1.new`" `"`$1`"' phoenix-write /tmp/vm_context.json <<< ("))
+        $text | Should -Match ([regex]::Escape('phoenix-write /var/lib/phoenix/features/feature_install_second.sh <<< ('))
+        $text | Should -Match ([regex]::Escape("'PHOENIX_USERNAME=phoenix_user' 'PHOENIX_CONTEXT_FILE=/tmp/vm_context.json' /bin/bash /var/lib/phoenix/features/feature_install_hello.sh"))
+        ([regex]::Matches($text, 'qm guest exec 101 ')).Count | Should -Be 8
+        $text | Should -Match ([regex]::Escape('on target "VM 101 (t1)".'))
+        # Only the state file was read in the guest; nothing was written or started.
+        $after = @($node.Sim.GuestLog(101))
+        $after.Count | Should -Be ($before + 1)
+        $after[-1].Command | Should -Be @('cat', '/var/lib/phoenix/features.state')
+    }
+
+    It 'gives the guest agent waiting error for a VM whose agent does not answer' {
+        $r = $node.Sim.Execute([string[]]@('qm', 'stop', '101'), [byte[]]::new(0), [Threading.CancellationToken]::None)
+        $r.ExitCode | Should -Be 0
+        $err = $null
+        Invoke-PhoenixFeature -Session $node.Session -VmId 101 -Name hello -FeaturePath $features -AgentTimeoutSec 1 -ErrorVariable err -ErrorAction SilentlyContinue
+        $err | Should -HaveCount 1
+        $err[0].FullyQualifiedErrorId | Should -Be 'AgentTimeout,Phoenix.PowerShell.Commands.InvokePhoenixFeatureCommand'
+        $err[0].Exception.Message | Should -Be 'VM 101 (t1) is stopped, so its guest agent cannot answer (waited 1 s). Start it with Start-PhoenixVm -VmId 101.'
+        ($node.Sim.GuestLog(101) | Where-Object { $_.Command -contains 'phoenix-write' }) | Should -BeNullOrEmpty
+    }
+
+    It 'writes an error for an unknown feature and sends nothing to that VM' {
+        $err = $null
+        Invoke-PhoenixFeature -Session $node.Session -VmId 101 -Name hello, nope -FeaturePath $features -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -Be 'FeatureNotFound,Phoenix.PowerShell.Commands.InvokePhoenixFeatureCommand'
+        $err[0].Exception.Message | Should -BeLike "Feature 'nope' was not found. Known features: base_setup, docker, fail, hello, second.*"
+        $node.Sim.GuestLog(101) | Should -BeNullOrEmpty
+    }
+
+    It 'needs features: a VM without a spec and without -Name is an error' {
+        $err = $null
+        Invoke-PhoenixFeature -Session $node.Session -VmId 101 -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -Be 'NoFeatureNamed,Phoenix.PowerShell.Commands.InvokePhoenixFeatureCommand'
+        $err[0].TargetObject | Should -Be 101
+    }
+
+    It 'accepts -Timeout as an alias of -TimeoutSec' {
+        (Get-Command Invoke-PhoenixFeature).Parameters['TimeoutSec'].Aliases | Should -Be @('Timeout')
+        $r = Invoke-PhoenixFeature -Session $node.Session -VmId 101 -Name hello -FeaturePath $features -Timeout 5 -WarningAction SilentlyContinue
+        $r.Status | Should -Be 'RecordedNotRun'
+    }
+
+    It 'shows a table with the VM, the feature, its status, exit code, change and duration' {
+        $r = Invoke-PhoenixFeature -Session $node.Session -VmId 101 -Name hello -FeaturePath $features -WarningAction SilentlyContinue
+        $lines = ($r | Format-Table | Out-String -Width 200) -split "`r?`n" | Where-Object { $_.Trim() }
+        $lines[0] | Should -Match '^\s*VmId\s+VmName\s+Feature\s+Status\s+ExitCode\s+Changed\s+Duration\s*$'
+        $lines[2] | Should -Match '^\s*101\s+t1\s+hello\s+RecordedNotRun\s+0\s+\d+\.\d s\s*$'
+    }
+}
