@@ -134,7 +134,7 @@ namespace Phoenix.PowerShell.Commands
                 RequireExternalDependencies = RequireDependency.IsPresent,
             };
             DeployHooks.Configure(options, this, SnippetStorage, TemplatePath == null ? null : GetUnresolvedProviderPathFromPSPath(TemplatePath),
-                FeaturePath?.Select(GetUnresolvedProviderPathFromPSPath).ToArray(), TimeSpan.FromSeconds(FeatureTimeoutSec));
+                FeaturePath, TimeSpan.FromSeconds(FeatureTimeoutSec));
 
             var deployer = new Deployer(host, options);
             var bars = new ConcurrentDictionary<int, int>();

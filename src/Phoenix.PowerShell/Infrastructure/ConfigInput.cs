@@ -84,8 +84,10 @@ namespace Phoenix.PowerShell.Infrastructure
                 configs.Add(config);
             }
 
-            var userFolders = featurePaths != null && featurePaths.Length > 0;
-            var catalog = new FeatureCatalog(ModuleFolders.BundledFeatures, featurePaths);
+            // The same folders Invoke-PhoenixFeature searches: -FeaturePath, then PHOENIX_FEATURE_PATH, then the bundled ones.
+            var extra = (featurePaths ?? new string[0]).Concat(FeatureFolders.FromEnvironment()).ToList();
+            var userFolders = extra.Count > 0;
+            var catalog = new FeatureCatalog(FeatureFolders.BundledFolder, extra);
             verbose("Features are looked up in: " + (catalog.SearchedFolders.Count == 0 ? "no folder" : string.Join(", ", catalog.SearchedFolders)) + ".");
             var options = new ConfigValidationOptions
             {
@@ -163,23 +165,6 @@ namespace Phoenix.PowerShell.Infrastructure
             if (errors.Any(f => f.File == null)) return Enumerable.Empty<VmSpec>();
             var broken = new HashSet<string>(errors.Select(f => f.File!), StringComparer.Ordinal);
             return Configs.Where(c => c.SourceFile != null && !broken.Contains(c.SourceFile)).SelectMany(c => c.Vms);
-        }
-    }
-
-    /// <summary>Folders that ship with the module.</summary>
-    internal static class ModuleFolders
-    {
-        /// <summary>The module's folder: where Phoenix.PowerShell.dll is.</summary>
-        public static string ModuleBase => Path.GetDirectoryName(typeof(ModuleFolders).Assembly.Location) ?? ".";
-
-        /// <summary>The bundled feature scripts, or null when the module was laid out without them.</summary>
-        public static string? BundledFeatures
-        {
-            get
-            {
-                var dir = Path.Combine(ModuleBase, "features");
-                return Directory.Exists(dir) ? dir : null;
-            }
         }
     }
 }

@@ -1,5 +1,6 @@
 using System;
 using Phoenix.Engine.CloudInit;
+using Phoenix.Engine.Features;
 using Phoenix.Engine.Workflow;
 
 namespace Phoenix.PowerShell.Infrastructure
@@ -14,6 +15,9 @@ namespace Phoenix.PowerShell.Infrastructure
                 Storage = snippetStorage,
                 TemplateSet = CloudInitTemplates.Load(cmdlet, templatePath),
             });
+            var catalog = FeatureFolders.Catalog(cmdlet, featurePath);
+            var featureOptions = new FeatureRunOptions { Timeout = featureTimeout, AgentTimeout = options.AgentTimeout };
+            options.Features = (host, spec, log, ct) => FeatureRunner.RunForVmAsync(host, spec, catalog, featureOptions, log, ct);
         }
     }
 }
