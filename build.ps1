@@ -198,8 +198,8 @@ function Invoke-Package {
 }
 
 function Invoke-FakeHost {
-    Invoke-Build
-    $null = Install-TestPrerequisites
+    # stdout carries only the JSON line, so scripts can read it; the build talks on stderr.
+    & { Invoke-Build; $null = Install-TestPrerequisites } *>&1 | ForEach-Object { [Console]::Error.WriteLine([string]$_) }
     # Prints one JSON line; killing its pid stops everything it started.
     & bash (Join-Path $Root 'tests/FakeHost/start-fakehost.sh') --bin (Join-Path $Out 'fakehost/bin')
     if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }

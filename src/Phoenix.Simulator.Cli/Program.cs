@@ -106,12 +106,25 @@ namespace Phoenix.Simulator.Cli
         {
             try
             {
-                var stat = File.ReadAllText("/proc/self/stat");
-                var fields = stat.Substring(stat.LastIndexOf(')') + 2).Split(' ');
-                var ppid = int.Parse(fields[1], CultureInfo.InvariantCulture);
-                if (ppid <= 1) return false;
-                Process.GetProcessById(ppid).Kill();
-                return true;
+                // Up the process tree to the sshd process that serves this connection: killing it drops
+                // the whole SSH connection, as a network failure would (killing only our shell would not).
+                var pid = Environment.ProcessId;
+                for (var depth = 0; depth < 16; depth++)
+                {
+                    var stat = File.ReadAllText($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/stat");
+                    var open = stat.IndexOf('(');
+                    var close = stat.LastIndexOf(')');
+                    var comm = stat.Substring(open + 1, close - open - 1);
+                    if (depth > 0 && comm == "sshd")
+                    {
+                        Process.GetProcessById(pid).Kill();
+                        return true;
+                    }
+                    var fields = stat.Substring(close + 2).Split(' ');
+                    pid = int.Parse(fields[1], CultureInfo.InvariantCulture);
+                    if (pid <= 1) return false;
+                }
+                return false;
             }
             catch (Exception e) when (e is IOException || e is InvalidOperationException || e is ArgumentException || e is System.ComponentModel.Win32Exception || e is UnauthorizedAccessException)
             {

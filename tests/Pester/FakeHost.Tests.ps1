@@ -58,6 +58,21 @@ Describe 'The fake host over SSH' {
     }
 }
 
+Describe 'A dropped connection' {
+    It 'fails the command that was cut off, and the session reconnects for the next' {
+        $faults = Join-Path $fake.stateDir 'faults.json'
+        Set-Content $faults '{ "drops": [ { "kind": "list", "count": 1, "phase": "before" } ] }'
+        try {
+            $err = $null
+            Get-PhoenixVm -ErrorVariable err -ErrorAction SilentlyContinue
+            $err[0].FullyQualifiedErrorId | Should -Be 'ConnectionLost,Phoenix.PowerShell.Commands.GetPhoenixVmCommand'
+            $err[0].CategoryInfo.Category | Should -Be 'ConnectionError'
+        } finally { Remove-Item $faults }
+        (Get-PhoenixVm).VmId | Should -Contain 9000
+        $session.IsConnected | Should -BeTrue
+    }
+}
+
 Describe 'Two clones racing for one VMID' {
     It 'lets one win, gives the other Proxmox''s error and leaves a clean config' {
         $a = New-FakeHostConnection $fake

@@ -32,6 +32,11 @@ namespace Phoenix.PowerShell.Commands
         protected override void ProcessRecord()
         {
             var session = ResolveSession();
+            ForItem(session.HostName, () => List(session));
+        }
+
+        private void List(PhoenixSession session)
+        {
             var host = OpenHost(session);
             var states = RunAsync(async ct =>
             {

@@ -27,10 +27,10 @@ namespace Phoenix.PowerShell.Infrastructure
                     "(or try Phoenix without one: Connect-PhoenixHost -Simulator).")
                 { RecommendedAction = "Run Connect-PhoenixHost, or pass -Session." });
             }
-            if (!session!.IsConnected && !session.IsSimulator)
+            if (session!.IsClosed)
             {
                 Terminate(new PhoenixException(PhoenixErrorKind.ConnectionError, "SessionClosed",
-                    $"The session to {session.HostName} is closed. Connect again with Connect-PhoenixHost.", session.HostName));
+                    $"The session to {session.HostName} was closed with Disconnect-PhoenixHost. Connect again with Connect-PhoenixHost.", session.HostName));
             }
             return session;
         }

@@ -42,7 +42,14 @@ namespace Phoenix.PowerShell
 
         internal IHostConnection Connection { get; }
 
-        public void Dispose() => Connection.Dispose();
+        /// <summary>True once Disconnect-PhoenixHost closed it (a dropped connection is not closed: the next command reconnects).</summary>
+        internal bool IsClosed { get; private set; }
+
+        public void Dispose()
+        {
+            IsClosed = true;
+            Connection.Dispose();
+        }
 
         public override string ToString() =>
             IsSimulator ? $"simulator ({Node})" : $"{UserName}@{HostName}:{Port} ({Node})";
