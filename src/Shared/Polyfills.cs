@@ -1,4 +1,4 @@
-// netstandard2.0 lacks these compiler-support types; declaring them lets the simulator use init-only
+// netstandard2.0 lacks these compiler-support types; declaring them lets each assembly use init-only
 // properties, records and nullable flow attributes. They are internal, so nothing outside sees them.
 namespace System.Runtime.CompilerServices
 {

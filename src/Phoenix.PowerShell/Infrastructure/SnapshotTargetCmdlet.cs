@@ -1,0 +1,48 @@
+using System.Management.Automation;
+
+namespace Phoenix.PowerShell.Infrastructure
+{
+    /// <summary>
+    /// A cmdlet that acts on one named snapshot of a VM: by -VmId and -Name, or on snapshots piped
+    /// from Get-PhoenixSnapshot. -Name is deliberately not bound by property name: a piped VM's Name
+    /// is the VM's, not a snapshot's.
+    /// </summary>
+    public abstract class SnapshotTargetCmdlet : PhoenixHostCmdlet
+    {
+        protected const string ByNameSet = "ByName";
+        protected const string SnapshotSet = "Snapshot";
+
+        [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = ByNameSet)]
+        [ValidateRange(100, 999999999)]
+        public int VmId { get; set; }
+
+        [Parameter(Mandatory = true, Position = 0, ParameterSetName = ByNameSet)]
+        [ValidateNotNullOrEmpty]
+        public string Name { get; set; } = "";
+
+        /// <summary>A snapshot from Get-PhoenixSnapshot.</summary>
+        [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = SnapshotSet)]
+        public PhoenixSnapshot? InputObject { get; set; }
+
+        protected override void ProcessRecord()
+        {
+            if (InputObject != null)
+            {
+                VmId = InputObject.VmId;
+                Name = InputObject.Name;
+                if (InputObject.Session != null && Session == null) Session = InputObject.Session;
+            }
+            var bad = SnapshotNames.Check(VmId, Name);
+            if (bad != null)
+            {
+                WriteError(ErrorMapper.ToErrorRecord(bad));
+                return;
+            }
+            var session = ResolveSession();
+            ForItem(VmId, () => Process(session));
+        }
+
+        /// <summary>Acts on snapshot <see cref="Name"/> of VM <see cref="VmId"/>.</summary>
+        protected abstract void Process(PhoenixSession session);
+    }
+}
