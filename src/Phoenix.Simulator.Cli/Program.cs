@@ -25,7 +25,7 @@ namespace Phoenix.Simulator.Cli
             var state = Environment.GetEnvironmentVariable("PHOENIX_SIM_STATE");
             if (args.Length == 0 || args[0] == "--help" || args[0] == "-h")
             {
-                Console.Error.Write("usage: phoenix-sim qm|pvesm|pvesh <args...>\n       phoenix-sim init [--node NAME] [--empty] [--local-path DIR] [--timezone TZ] [--agent-delay SECONDS]\n                        [--lock-timeout SECONDS] [--clone-lock-timeout SECONDS] [--container ID:NAME[:stopped]]\n(the node lives in the folder named by PHOENIX_SIM_STATE)\n");
+                Console.Error.Write("usage: phoenix-sim qm|pvesm|pvesh <args...>\n       phoenix-sim init [--node NAME] [--empty] [--local-path DIR] [--zfs-storage ID]... [--timezone TZ] [--agent-delay SECONDS]\n                        [--lock-timeout SECONDS] [--clone-lock-timeout SECONDS] [--container ID:NAME[:stopped]]\n(the node lives in the folder named by PHOENIX_SIM_STATE)\n");
                 return 2;
             }
             if (string.IsNullOrEmpty(state))
@@ -145,6 +145,7 @@ namespace Phoenix.Simulator.Cli
                         case "--node": options.NodeName = Next(); break;
                         case "--empty": options.Empty = true; break;
                         case "--local-path": options.LocalStoragePath = Next(); break;
+                        case "--zfs-storage": options.ZfsStorages.Add(Next()); break;
                         case "--timezone": options.TimeZone = Next(); break;
                         case "--agent-delay": options.AgentStartupDelay = TimeSpan.FromSeconds(double.Parse(Next(), CultureInfo.InvariantCulture)); break;
                         case "--lock-timeout": options.ConfigLockTimeout = TimeSpan.FromSeconds(double.Parse(Next(), CultureInfo.InvariantCulture)); break;

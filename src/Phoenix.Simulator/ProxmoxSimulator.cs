@@ -268,7 +268,8 @@ namespace Phoenix.Simulator
                 store.WriteFile("/etc/hostname", Utf8.GetBytes(s.NodeName + "\n"));
                 store.WriteFile("/etc/timezone", Utf8.GetBytes(s.TimeZone + "\n"));
                 store.WriteFile("/etc/resolv.conf", Utf8.GetBytes($"search {s.SearchDomain}\n" + string.Concat(s.Nameservers.Select(n => $"nameserver {n}\n"))));
-                store.WriteFile("/etc/pve/storage.cfg", Utf8.GetBytes(SeedStorageCfg(options.LocalStoragePath)), 0x1A0);
+                store.WriteFile("/etc/pve/storage.cfg", Utf8.GetBytes(SeedStorageCfg(options.LocalStoragePath) +
+                    string.Concat(options.ZfsStorages.Select(z => $"\nzfspool: {z}\n\tpool rpool/data\n\tcontent images,rootdir\n\tsparse 1\n"))), 0x1A0);
                 if (store.HostPath(options.LocalStoragePath + "/snippets") is string snippets)
                 {
                     Directory.CreateDirectory(snippets);

@@ -26,6 +26,12 @@ namespace Phoenix.Simulator
         public string LocalStoragePath { get; set; } = "/var/lib/vz";
 
         /// <summary>
+        /// Extra ZFS pool storages (type zfspool, content images,rootdir) to seed besides local and local-lvm:
+        /// ZFS clones only from template bases, so tests can show Proxmox refusing a clone from a snapshot.
+        /// </summary>
+        public IList<string> ZfsStorages { get; } = new List<string>();
+
+        /// <summary>
         /// Seed no guests (no template VM 9000, no containers). The storages <c>local</c> and
         /// <c>local-lvm</c> are always there: they are part of a Proxmox installation, not of its guests.
         /// </summary>

@@ -246,3 +246,62 @@ Describe 'Dependencies outside the file' {
         (Get-PhoenixVm).VmId | Should -Not -Contain 1001
     }
 }
+
+Describe 'Cloning from a VM snapshot depends on the storage' {
+    BeforeAll {
+        # A node with a ZFS pool besides local-lvm, seeded by the simulator's own CLI.
+        $script:state = Join-Path ([System.IO.Path]::GetTempPath()) ("phoenix-zfs-" + [guid]::NewGuid().ToString('n').Substring(0, 8))
+        $env:PHOENIX_SIM_STATE = $state
+        $null = & dotnet (Join-Path $env:PHOENIX_REPO_ROOT 'out/fakehost/bin/phoenix-sim.dll') init --zfs-storage local-zfs
+        Remove-Item Env:PHOENIX_SIM_STATE
+        $script:session = Connect-PhoenixHost -Simulator -StatePath $state
+    }
+    AfterAll {
+        $session | Disconnect-PhoenixHost
+        Remove-Item -Recurse -Force $state -ErrorAction Ignore
+    }
+
+    It 'clones from a snapshot on LVM-thin' {
+        $null = New-PhoenixVm -VmId 311 -Name thin-src
+        $null = New-PhoenixSnapshot -VmId 311 -Name golden
+        (New-PhoenixVm -VmId 312 -Name thin-clone -CloneFromVmId 311 -SnapshotName golden).Changes |
+            Should -Contain "cloned from VM 311 snapshot 'golden' (full clone)"
+    }
+
+    It 'gives Proxmox''s error, explained, on ZFS' {
+        $null = New-PhoenixVm -VmId 301 -Name zfs-src -StoragePool local-zfs -FullClone $true
+        $null = New-PhoenixSnapshot -VmId 301 -Name golden
+        $err = $null
+        New-PhoenixVm -VmId 302 -Name zfs-clone -CloneFromVmId 301 -SnapshotName golden -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -Be 'FullCloneNotSupported,Phoenix.PowerShell.Commands.NewPhoenixVmCommand'
+        $err[0].Exception.Message | Should -BeLike "*Full clone feature is not supported for a snapshot of 'local-zfs:vm-301-*"
+        $err[0].Exception.Message | Should -BeLike '*Cloning from a snapshot is a storage feature*'
+        (Get-PhoenixVm).VmId | Should -Not -Contain 302
+    }
+}
+
+Describe 'A template with linked clones' {
+    BeforeAll {
+        $script:state = Join-Path ([System.IO.Path]::GetTempPath()) ("phoenix-zfs-" + [guid]::NewGuid().ToString('n').Substring(0, 8))
+        $env:PHOENIX_SIM_STATE = $state
+        $null = & dotnet (Join-Path $env:PHOENIX_REPO_ROOT 'out/fakehost/bin/phoenix-sim.dll') init --zfs-storage local-zfs
+        Remove-Item Env:PHOENIX_SIM_STATE
+        $script:session = Connect-PhoenixHost -Simulator -StatePath $state
+    }
+    AfterAll {
+        $session | Disconnect-PhoenixHost
+        Remove-Item -Recurse -Force $state -ErrorAction Ignore
+    }
+
+    It 'is not removed while a linked clone uses it on ZFS, with Proxmox''s reason' {
+        $null = New-PhoenixVm -VmId 320 -Name zfs-base -StoragePool local-zfs -FullClone $true
+        # New-PhoenixTemplate finishes a VM that exists into a template (the image is only needed to create one).
+        (New-PhoenixTemplate -VmId 320 -Name zfs-base -Image unused.img).IsTemplate | Should -BeTrue
+        (New-PhoenixVm -VmId 321 -Name zfs-linked -CloneFromVmId 320).Changes | Should -Contain 'cloned from VM 320 (linked clone)'
+        $err = $null
+        Remove-PhoenixVm -VmId 320 -Confirm:$false -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -Be 'BaseVolumeInUse,Phoenix.PowerShell.Commands.RemovePhoenixVmCommand'
+        $err[0].Exception.Message | Should -BeLike "*base volume 'local-zfs:base-320-disk-0' is still in use by linked cloned*"
+        (Get-PhoenixVm -VmId 320).IsTemplate | Should -BeTrue
+    }
+}
