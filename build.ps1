@@ -114,6 +114,7 @@ function Install-TestPrerequisites {
     if (-not (Get-Command cloud-init -ErrorAction Ignore)) { $need += 'cloud-init' }
     if (-not (Get-Command shellcheck -ErrorAction Ignore)) { $need += 'shellcheck' }
     if (-not (Get-Command unshare -ErrorAction Ignore)) { $need += 'util-linux' }
+    if (-not (Get-Command curl -ErrorAction Ignore)) { $need += 'curl' }
     if ($need) {
         $isRoot = (& id -u) -eq '0'
         if (-not $isRoot -or -not (Get-Command apt-get -ErrorAction Ignore)) {

@@ -305,3 +305,36 @@ Describe 'A template with linked clones' {
         (Get-PhoenixVm -VmId 320).IsTemplate | Should -BeTrue
     }
 }
+
+Describe 'New-PhoenixTemplate from a URL on the fake host' {
+    BeforeAll {
+        $script:fake = Start-FakeHost -Empty
+        $script:session = Connect-FakeHost $fake
+        # The host downloads with curl; a file: URL keeps the test off the network.
+        $script:image = Join-Path ([System.IO.Path]::GetTempPath()) ("phoenix-img-" + [guid]::NewGuid().ToString('n').Substring(0, 8) + '.img')
+        [System.IO.File]::WriteAllBytes($image, [byte[]](1..200))
+        $script:sha = (Get-FileHash $image -Algorithm SHA256).Hash.ToLowerInvariant()
+    }
+    AfterAll {
+        $session | Disconnect-PhoenixHost
+        Stop-FakeHost $fake
+        Remove-Item $image -ErrorAction Ignore
+    }
+
+    It 'refuses a download whose checksum differs and imports nothing' {
+        $err = $null
+        New-PhoenixTemplate -VmId 9100 -Name url-tpl -ImageUrl "file://$image" -ImageSha256 ('0' * 64) -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -Be 'ImageChecksumMismatch,Phoenix.PowerShell.Commands.NewPhoenixTemplateCommand'
+        $err[0].Exception.Message | Should -BeLike "*has SHA-256 $sha*"
+        Test-Path (Join-Path $fake.stateDir "node/var/lib/vz/template/iso/$(Split-Path -Leaf $image)") | Should -BeFalse
+        @(Get-Audit $fake) | Should -Not -Contain 'qm template 9100'
+    }
+
+    It 'downloads, checks and builds the template' {
+        $t = New-PhoenixTemplate -VmId 9100 -Name url-tpl -ImageUrl "file://$image" -ImageSha256 $sha
+        $t.IsTemplate | Should -BeTrue
+        $t.Changes[0] | Should -BeLike "downloaded file://$image to *"
+        $t.Changes | Should -Contain 'converted to template'
+        (Get-FileHash (Join-Path $fake.stateDir "node/var/lib/vz/template/iso/$(Split-Path -Leaf $image)")).Hash.ToLowerInvariant() | Should -Be $sha
+    }
+}

@@ -6,6 +6,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using Phoenix.Engine.Errors;
 using Phoenix.Engine.Proxmox;
+using Phoenix.Engine.Transport;
 
 namespace Phoenix.Engine.Workflow
 {
@@ -24,6 +25,10 @@ namespace Phoenix.Engine.Workflow
         public int MemoryMb { get; set; } = 2048;
         public string Bridge { get; set; } = "vmbr0";
         public int? DiskSizeGb { get; set; }
+        /// <summary>A URL the host downloads the image from (with curl) into <see cref="ImageStorage"/>'s iso folder.</summary>
+        public string? ImageUrl { get; set; }
+        /// <summary>The SHA-256 the downloaded image must have (hex); required with <see cref="ImageUrl"/>.</summary>
+        public string? ImageSha256 { get; set; }
     }
 
     /// <summary>
@@ -43,7 +48,7 @@ namespace Phoenix.Engine.Workflow
 
             if (config == null)
             {
-                if (string.IsNullOrEmpty(request.Image))
+                if (string.IsNullOrEmpty(request.Image) && request.ImageUrl == null)
                 {
                     throw new PhoenixException(PhoenixErrorKind.NotFound, "TemplateMissing",
                         $"Template VM {request.VmId} ({request.Name}) does not exist and no cloud image is given to build it from.", request.VmId)
@@ -73,7 +78,9 @@ namespace Phoenix.Engine.Workflow
                 string? volume = unused?.Volume;
                 if (volume == null)
                 {
-                    var path = await ImagePathAsync(host, request, ct).ConfigureAwait(false);
+                    var path = request.ImageUrl != null
+                        ? await DownloadImageAsync(host, request, changes, ct).ConfigureAwait(false)
+                        : await ImagePathAsync(host, request, ct).ConfigureAwait(false);
                     volume = await host.ImportDiskAsync(request.VmId, path, request.Storage, cancellationToken: ct).ConfigureAwait(false);
                     changes.Add($"imported {path}");
                     if (volume == null && !host.IsDryRun)
@@ -120,6 +127,57 @@ namespace Phoenix.Engine.Workflow
                     $"Template VM {request.VmId}: the image '{request.Image}' must be an absolute path on the host or a file name in storage '{request.ImageStorage}' (its iso folder).", request.VmId);
             }
             return await host.StoragePathAsync($"{request.ImageStorage}:iso/{request.Image}", ct).ConfigureAwait(false);
+        }
+
+        /// <summary>
+        /// Has the host download the image next to the others (Proxmox's iso folder of the image storage)
+        /// under a temporary name, checks its SHA-256, then renames it into place. An image already there
+        /// with the right checksum is used as it is.
+        /// </summary>
+        private static async Task<string> DownloadImageAsync(ProxmoxHost host, TemplateRequest request, List<string> changes, CancellationToken ct)
+        {
+            var want = (request.ImageSha256 ?? "").Trim().ToLowerInvariant();
+            if (!System.Text.RegularExpressions.Regex.IsMatch(want, "^[0-9a-f]{64}$"))
+            {
+                throw new PhoenixException(PhoenixErrorKind.InvalidArgument, "ImageChecksumMissing",
+                    $"Template VM {request.VmId}: an image URL needs the SHA-256 the image must have (64 hex digits), so a corrupt or substituted download is never imported.", request.VmId)
+                { RecommendedAction = "Pass -ImageSha256 with the checksum from the distribution's SHA256SUMS file." };
+            }
+            var uri = new Uri(request.ImageUrl!);
+            var name = System.IO.Path.GetFileName(uri.AbsolutePath);
+            if (string.IsNullOrEmpty(name) || name.IndexOf(':') >= 0)
+                throw new PhoenixException(PhoenixErrorKind.InvalidArgument, "InvalidImage", $"Template VM {request.VmId}: the URL '{request.ImageUrl}' names no file.", request.VmId);
+            var path = await host.StoragePathAsync($"{request.ImageStorage}:iso/{name}", ct).ConfigureAwait(false);
+
+            if (await Sha256Async(host, path, request.VmId, ct).ConfigureAwait(false) == want) return path;
+            var part = path + ".phoenix-download";
+            await host.ExecuteAsync(new RemoteCommand("curl", "-fsSL", "--retry", "3", "-o", part, request.ImageUrl!), request.VmId, ct).ConfigureAwait(false);
+            var got = host.IsDryRun ? want : await Sha256Async(host, part, request.VmId, ct).ConfigureAwait(false);
+            if (got != want)
+            {
+                await host.ExecuteAsync(new RemoteCommand("rm", "-f", "--", part), request.VmId, ct).ConfigureAwait(false);
+                throw new PhoenixException(PhoenixErrorKind.InvalidData, "ImageChecksumMismatch",
+                    $"Template VM {request.VmId}: the image downloaded from {request.ImageUrl} has SHA-256 {got ?? "(unreadable)"}, not {want}; it was deleted and nothing was imported.", request.VmId)
+                { RecommendedAction = "Check the URL and the checksum against the distribution's SHA256SUMS file." };
+            }
+            await host.ExecuteAsync(new RemoteCommand("mv", "-f", "--", part, path), request.VmId, ct).ConfigureAwait(false);
+            changes.Add($"downloaded {request.ImageUrl} to {path} (sha256 {want.Substring(0, 12)})");
+            return path;
+        }
+
+        // The SHA-256 of a file on the host, or null when it is not there.
+        private static async Task<string?> Sha256Async(ProxmoxHost host, string path, int vmId, CancellationToken ct)
+        {
+            try
+            {
+                var r = await host.ExecuteAsync(CommandIntent.MarkReadOnly(new RemoteCommand("sha256sum", "--", path)), vmId, ct).ConfigureAwait(false);
+                var hex = r.StdOut.Split(' ')[0].Trim();
+                return hex.Length == 64 ? hex.ToLowerInvariant() : null;
+            }
+            catch (ProxmoxException)
+            {
+                return null;
+            }
         }
 
         private static KeyValuePair<string, string> Kv(string k, string v) => new KeyValuePair<string, string>(k, v);

@@ -1,3 +1,4 @@
+using System;
 using System.Management.Automation;
 using Phoenix.Engine.Config;
 using Phoenix.Engine.Errors;
@@ -17,17 +18,28 @@ namespace Phoenix.PowerShell.Commands
     {
         private const string SpecSet = "Spec";
         private const string ParameterSet = "Parameters";
+        private const string UrlSet = "Url";
 
         [Parameter(Mandatory = true, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = SpecSet)]
         public VmSpec? Spec { get; set; }
 
         [Parameter(Mandatory = true, Position = 0, ParameterSetName = ParameterSet)]
+        [Parameter(Mandatory = true, Position = 0, ParameterSetName = UrlSet)]
         [ValidateRange(100, 999999999)]
         public int VmId { get; set; }
 
         [Parameter(Mandatory = true, Position = 1, ParameterSetName = ParameterSet)]
+        [Parameter(Mandatory = true, Position = 1, ParameterSetName = UrlSet)]
         [ValidateNotNullOrEmpty]
         public string Name { get; set; } = "";
+
+        [Parameter(Mandatory = true, ParameterSetName = UrlSet)]
+        [ValidateNotNullOrEmpty]
+        public Uri? ImageUrl { get; set; }
+
+        [Parameter(Mandatory = true, ParameterSetName = UrlSet)]
+        [ValidatePattern("^[0-9a-fA-F]{64}$")]
+        public string? ImageSha256 { get; set; }
 
         [Parameter(Mandatory = true, Position = 2, ParameterSetName = ParameterSet)]
         [ValidateNotNullOrEmpty]
@@ -42,18 +54,22 @@ namespace Phoenix.PowerShell.Commands
         public string Storage { get; set; } = "local-lvm";
 
         [Parameter(ParameterSetName = ParameterSet)]
+        [Parameter(ParameterSetName = UrlSet)]
         [ValidateRange(1, 512)]
         public int Cores { get; set; } = 2;
 
         [Parameter(ParameterSetName = ParameterSet)]
+        [Parameter(ParameterSetName = UrlSet)]
         [ValidateRange(16, 16777216)]
         public int MemoryMb { get; set; } = 2048;
 
         [Parameter(ParameterSetName = ParameterSet)]
+        [Parameter(ParameterSetName = UrlSet)]
         [ValidateRange(1, 131072)]
         public int DiskSizeGb { get; set; }
 
         [Parameter(ParameterSetName = ParameterSet)]
+        [Parameter(ParameterSetName = UrlSet)]
         [ValidateNotNullOrEmpty]
         public string NetworkBridge { get; set; } = "vmbr0";
 
@@ -63,13 +79,15 @@ namespace Phoenix.PowerShell.Commands
             {
                 VmId = VmId,
                 Name = Name,
-                Image = Image,
+                Image = Image ?? "",
                 ImageStorage = ImageStorage,
                 Storage = Storage,
                 Cores = Cores,
                 MemoryMb = MemoryMb,
                 Bridge = NetworkBridge,
                 DiskSizeGb = MyInvocation.BoundParameters.ContainsKey(nameof(DiskSizeGb)) ? DiskSizeGb : (int?)null,
+                ImageUrl = ImageUrl?.AbsoluteUri,
+                ImageSha256 = ImageSha256,
             };
             if (ParameterSetName == SpecSet && !Spec!.IsTemplate)
             {
