@@ -24,6 +24,26 @@ Describe 'Connect-PhoenixHost over real SSH' {
         (Get-PhoenixHost | Where-Object Id -EQ $s.Id) | Should -Not -BeNullOrEmpty
     }
 
+    It 'runs a command through the session''s transport and reads the exit code and both streams' {
+        $o = [Phoenix.Engine.Transport.SshConnectionOptions]::new()
+        $o.HostName = $sshd.host; $o.Port = $sshd.port; $o.UserName = $sshd.user; $o.KeyFile = $sshd.keyFile; $o.HostKeyFingerprint = $sshd.hostKeyFingerprint
+        $c = [Phoenix.Engine.Transport.SshHostConnection]::ConnectAsync($o).GetAwaiter().GetResult()
+        try {
+            $cmd = [Phoenix.Engine.Transport.RemoteCommand]::new('sh', [string[]]@('-c', 'echo "out $1"; echo "err $1" >&2; exit 3', 'sh', "it's `$(not run)"))
+            $r = $c.RunAsync($cmd).GetAwaiter().GetResult()
+            $r.ExitCode | Should -Be 3
+            $r.StdOut | Should -BeExactly "out it's `$(not run)`n"
+            $r.StdErr | Should -BeExactly "err it's `$(not run)`n"
+
+            # Upload: temporary name, mode, then rename over the target.
+            $target = Join-Path $sshd.dir 'uploaded.yml'
+            $c.UploadAsync($target, [System.Text.Encoding]::UTF8.GetBytes("a: 1`n"), [Convert]::ToInt32('600', 8)).GetAwaiter().GetResult()
+            Get-Content -Raw $target | Should -BeExactly "a: 1`n"
+            (& stat -c '%a' $target) | Should -Be '600'
+            @(Get-ChildItem $sshd.dir -Filter '.uploaded.yml*') | Should -HaveCount 0
+        } finally { $c.Dispose() }
+    }
+
     It 'refuses a wrong pinned fingerprint and names the real one' {
         $wrong = 'SHA256:' + [Convert]::ToBase64String([byte[]](1..32)).TrimEnd('=')
         $err = $null

@@ -338,3 +338,32 @@ Describe 'New-PhoenixTemplate from a URL on the fake host' {
         (Get-FileHash (Join-Path $fake.stateDir "node/var/lib/vz/template/iso/$(Split-Path -Leaf $image)")).Hash.ToLowerInvariant() | Should -Be $sha
     }
 }
+
+Describe 'Locks during a deployment' {
+    BeforeAll {
+        $script:state = Join-Path ([System.IO.Path]::GetTempPath()) ("phoenix-locks-" + [guid]::NewGuid().ToString('n').Substring(0, 8))
+        $script:session = Connect-PhoenixHost -Simulator -StatePath $state
+    }
+    AfterAll {
+        $session | Disconnect-PhoenixHost
+        Remove-Item -Recurse -Force $state -ErrorAction Ignore
+    }
+
+    It 'waits out "VM is locked (clone)" and "can''t lock file ... got timeout" and succeeds' {
+        $faults = @{
+            failures = @(
+                @{ kind = 'set'; vmid = 1001; count = 2; exitCode = 255; stderr = "VM is locked (clone)`n" }
+                @{ kind = 'start'; vmid = 1002; count = 2; exitCode = 255; stderr = "trying to acquire lock...`ncan't lock file '/var/lock/qemu-server/lock-1002.conf' - got timeout`n" }
+            )
+        } | ConvertTo-Json -Depth 5
+        Set-Content -Path (Join-Path $state 'faults.json') -Value $faults
+        $out = Import-PhoenixConfig -Path $realWorld -FeaturePath $featureDir |
+            Deploy-PhoenixVm -FeaturePath $featureDir -AgentTimeoutSec 30 -WarningAction SilentlyContinue -Verbose 4>&1
+        $results = $out | Where-Object { $_ -is [Phoenix.Engine.Workflow.DeployResult] }
+        $results.Status | Should -Be @('Succeeded', 'Succeeded', 'Succeeded')
+        $verbose = ($out | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message -join "`n"
+        $verbose | Should -Match 'VM 1001 is locked \(clone\); waiting'
+        $verbose | Should -Match "VM 1002.*waiting"
+        (Get-PhoenixVm -VmId 1001, 1002).Status | Should -Be @('running', 'running')
+    }
+}
