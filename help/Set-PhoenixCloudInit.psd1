@@ -1,7 +1,11 @@
 @{
     Synopsis    = 'Renders a VM''s cloud-init, uploads the snippets that changed and points the VM''s cicustom at them.'
     Description = @'
-Set-PhoenixCloudInit gives a VM its own cloud-init through Proxmox snippets. For each VmSpec it:
+Set-PhoenixCloudInit gives a VM its own cloud-init through Proxmox snippets. The VM comes either as a VmSpec (parameter set Spec: from Import-PhoenixConfig or New-PhoenixVm, through the pipeline) or as pieces on the command line (parameter set Pieces: -VmId, -HostName, -UserName, -SshPublicKey and optionally -PasswordHash, -IpAddress, -Gateway or -Dhcp, -Nameserver, -SearchDomain), for an admin without a config file.
+
+The pieces are built into a VmSpec and checked by exactly the rules a config file gets (see about_Phoenix_Config) before anything touches the host, -WhatIf included: a bad address, a gateway outside the subnet of -IpAddress, a plain password instead of a crypt hash, an SSH key that does not parse, a hostname that is not a DNS name. Each problem is a non-terminating error (ID = the rule, such as GatewayOutsideSubnet or PasswordHashFormat; category InvalidArgument; target the VMID) whose message names the parameter (-Gateway, not network_config.gw) and says how to fix it; all of them are reported at once, and then nothing is done for that VM. Giving no -IpAddress and no -Dhcp means DHCP, as a config file without network_config does. The pieces render exactly what the same values in a config file render.
+
+For each VM it:
 
 1. renders user-data-<VMID>.yml and network-config-<VMID>.yml (as ConvertTo-PhoenixCloudInit does);
 2. checks that the storage (-Storage, default local) exists and holds snippets. A storage without them is a SnippetsNotEnabled error whose message gives the command that enables them (pvesm set <storage> --content <its content>,snippets); a block storage such as lvmthin cannot hold them and the error names the storages that can;
@@ -18,17 +22,31 @@ When the content changes, the instance-id Proxmox gives cloud-init (the SHA-1 of
 '@
     Parameters  = @{
         Spec         = 'The VM whose cloud-init to apply, as Import-PhoenixConfig emits it. Binds from the pipeline by value (a VmSpec) or by property name (the Spec property of PhoenixVm, so New-PhoenixVm output pipes in).'
-        VmId         = 'The VM to apply to. Optional: it binds by property name from the piped object and must equal the spec''s VMID (the snippet files are named after it); a mismatch is a VmIdMismatch error.'
+        VmId         = 'The VM to apply to. With -Spec it is optional: it binds by property name from the piped object and must equal the spec''s VMID (the snippet files are named after it); a mismatch is a VmIdMismatch error. With the pieces it is mandatory and is the VM whose cloud-init is set (100 to 999999999); the VM must exist.'
+        HostName     = 'Pieces: the guest''s hostname, a DNS name (it is the spec''s name; a name with dots is the FQDN and the part before the first dot the hostname, as Proxmox does). Mandatory.'
+        UserName     = 'Pieces: the login user cloud-init creates, with sudo (a Linux user name: lower-case letters, digits, _ and -, starting with a letter or _). Mandatory.'
+        SshPublicKey = 'Pieces: one or more OpenSSH public keys for that user, each the whole line of a .pub file (type, key data, optional comment), for example (Get-Content ~/.ssh/id_ed25519.pub). Each must parse; a damaged key is refused naming -SshPublicKey. Mandatory.'
+        PasswordHash = 'Pieces: the user''s password as a crypt hash ($6$... from mkpasswd -m sha-512 or openssl passwd -6; $5$, $y$ and $2b$ work too), as a SecureString, like every Phoenix secret: Read-Host -AsSecureString keeps it off the screen, out of the history and out of transcripts, or ConvertTo-SecureString $hash -AsPlainText -Force in a script. A plain password is refused (PasswordHashFormat) and the value is never shown, in errors, Verbose output or the result. Without it the password stays locked and only the keys log in.'
+        IpAddress    = 'Pieces: a static IPv4 address with its prefix length (10.0.0.101/24). Leave it out (or give -Dhcp) for DHCP. Not together with -Dhcp (DhcpWithIpAddress).'
+        Gateway      = 'Pieces: the default gateway of -IpAddress (10.0.0.1). It must be inside the subnet of -IpAddress (GatewayOutsideSubnet otherwise) and is refused with -Dhcp (GatewayWithDhcp).'
+        Dhcp         = 'Pieces: the VM takes its address by DHCP. This is also what happens without -IpAddress; the switch says it explicitly.'
+        Nameserver   = 'Pieces: DNS servers, in order, as IP addresses. Several as a list (-Nameserver 1.1.1.1,8.8.8.8) or in one string separated by spaces, commas or semicolons.'
+        SearchDomain = 'Pieces: DNS search domains (lab.example); the first also makes the FQDN of a hostname without dots.'
         Storage      = 'The Proxmox storage whose snippets directory receives the files. It must have the snippets content type (pvesm status --content snippets lists those). Default: local.'
         TemplatePath = 'A folder with your own user-data.template.yml and/or network-config.template.yml, used instead of the bundled templates.'
         Force        = 'Upload the files, set cicustom and regenerate the drive even when everything is already as rendered.'
     }
-    Inputs      = @('Phoenix.Engine.Config.VmSpec', 'Phoenix.PowerShell.PhoenixVm and other objects with Spec, VmId and Session properties')
+    Inputs      = @('Phoenix.Engine.Config.VmSpec (the Spec set; the pieces take no pipeline input)', 'Phoenix.PowerShell.PhoenixVm and other objects with Spec, VmId and Session properties')
     Examples    = @(
         @{
             Title   = 'Build and start a VM'
             Code    = "Import-PhoenixConfig ./cfg.json | Where-Object VmId -eq 1001 | New-PhoenixVm | Set-PhoenixCloudInit | Start-PhoenixVm"
             Remarks = 'Clones VM 1001, uploads its snippets to local, sets cicustom, regenerates its cloud-init drive and starts it. Run again, it changes nothing.'
+        }
+        @{
+            Title   = 'Without a config file'
+            Code    = "`$hash = Read-Host -AsSecureString 'Password hash (mkpasswd -m sha-512)'`nSet-PhoenixCloudInit -VmId 101 -HostName web-01 -UserName phoenix -SshPublicKey (Get-Content ~/.ssh/id_ed25519.pub) -PasswordHash `$hash -IpAddress 10.0.0.101/24 -Gateway 10.0.0.1 -Nameserver 1.1.1.1,8.8.8.8 -SearchDomain lab.example"
+            Remarks = 'Gives VM 101 the hostname web-01 (FQDN web-01.lab.example), user phoenix with that key and password hash, and a static address, checked first by the config file''s rules. Add -WhatIf to see the files and the qm set command first; use -Dhcp instead of -IpAddress and -Gateway for DHCP.'
         }
         @{
             Title   = 'See the plan'

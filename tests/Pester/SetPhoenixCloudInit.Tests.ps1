@@ -189,3 +189,127 @@ Describe 'Set-PhoenixCloudInit on the simulator' {
         Get-HostFile '/var/lib/vz/snippets/user-data-150.yml' | Should -BeNullOrEmpty
     }
 }
+
+Describe 'Set-PhoenixCloudInit -VmId with the pieces (no config file)' {
+    BeforeAll {
+        $null = Invoke-OnHost @('qm', 'clone', '9000', '110', '--name', 'pieces-01')
+        $null = Invoke-OnHost @('qm', 'clone', '9000', '111', '--name', 'pieces-02')
+        $script:piecesHash = ConvertTo-SecureString $hash -AsPlainText -Force
+
+        # What the same VM looks like written in a config file: the pieces must render exactly like it.
+        function New-FileSpec([int] $VmId, [string] $Name, [string] $Ip, [string] $Gw, [string[]] $Keys) {
+            $json = [ordered]@{ vms = @([ordered]@{
+                vmid = $VmId; name = $Name
+                network_config = [ordered]@{ ip = $Ip; gw = $Gw; nameservers = @('1.1.1.1', '8.8.8.8'); searchdomain = 'lab.example' }
+                user_config = [ordered]@{ username = 'phoenix'; password_hash = $hash; ssh_public_keys = $Keys }
+            }) } | ConvertTo-Json -Depth 5
+            $path = Join-Path $TestDrive "file-$VmId-$([guid]::NewGuid().ToString('n').Substring(0, 6)).json"
+            Set-Content -LiteralPath $path -Value $json -NoNewline
+            Import-PhoenixConfig $path
+        }
+
+        # Every [pve] line is a command or file transfer on the host; a refused piece must cause none.
+        function Get-HostTraffic($Records) {
+            @($Records | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] -and $_.Message -like '`[pve`]*' })
+        }
+    }
+
+    It 'has the Spec set as default and a Pieces set with -VmId, -HostName, -UserName and -SshPublicKey mandatory' {
+        $cmd = Get-Command Set-PhoenixCloudInit
+        $cmd.DefaultParameterSet | Should -Be 'Spec'
+        @($cmd.ParameterSets.Name) | Should -Be @('Spec', 'Pieces')
+        $pieces = $cmd.ParameterSets | Where-Object Name -EQ 'Pieces'
+        @($pieces.Parameters | Where-Object IsMandatory | ForEach-Object Name) | Should -Be @('VmId', 'HostName', 'UserName', 'SshPublicKey')
+        $cmd.Parameters['PasswordHash'].ParameterType | Should -Be ([securestring])
+        $cmd.Parameters['SshPublicKey'].ParameterType | Should -Be ([string[]])
+    }
+
+    It 'uploads both snippets, sets cicustom, and renders the given hostname, user and keys as the config file would' {
+        $r = Set-PhoenixCloudInit -Session $session -VmId 110 -HostName pieces-01 -UserName phoenix -SshPublicKey $key1, $key2 `
+            -PasswordHash $piecesHash -IpAddress 10.0.0.110/24 -Gateway 10.0.0.1 -Nameserver '1.1.1.1,8.8.8.8' -SearchDomain lab.example
+        $r | Should -BeOfType ([Phoenix.PowerShell.CloudInitResult])
+        $r.VmId | Should -Be 110
+        $r.Name | Should -Be 'pieces-01'
+        $r.Uploaded | Should -Be @('/var/lib/vz/snippets/user-data-110.yml', '/var/lib/vz/snippets/network-config-110.yml')
+        $r.CicustomSet | Should -BeTrue
+        $r.Regenerated | Should -BeTrue
+        (Invoke-OnHost @('qm', 'config', '110')) | Should -Match '(?m)^cicustom: user=local:snippets/user-data-110\.yml,network=local:snippets/network-config-110\.yml$'
+        $node.Store.GetMode('/var/lib/vz/snippets/user-data-110.yml') | Should -Be ([Convert]::ToInt32('600', 8))
+
+        $userData = Get-HostFile '/var/lib/vz/snippets/user-data-110.yml'
+        $networkConfig = Get-HostFile '/var/lib/vz/snippets/network-config-110.yml'
+        $doc = New-FileSpec 110 'pieces-01' '10.0.0.110/24' '10.0.0.1' @($key1, $key2) | ConvertTo-PhoenixCloudInit
+        $userData | Should -Be $doc.UserData
+        $networkConfig | Should -Be $doc.NetworkConfig
+        $r.Hash | Should -Be $doc.Hash
+
+        $parsed = [YamlDotNet.Serialization.Deserializer]::new().Deserialize($userData)
+        $parsed['hostname'] | Should -Be 'pieces-01'
+        $parsed['fqdn'] | Should -Be 'pieces-01.lab.example'
+        $parsed['users'][0]['name'] | Should -Be 'phoenix'
+        @($parsed['users'][0]['ssh_authorized_keys']) | Should -Be @($key1, $key2)
+        $parsed['users'][0]['hashed_passwd'] | Should -Be $hash
+        $net = [YamlDotNet.Serialization.Deserializer]::new().Deserialize($networkConfig)
+        ($net | ConvertTo-Json -Depth 10 -Compress) | Should -BeLike '*"10.0.0.110/24"*'
+        ($net | ConvertTo-Json -Depth 10 -Compress) | Should -BeLike '*"1.1.1.1","8.8.8.8"*'
+    }
+
+    It 'refuses a plain password before touching the host, naming -PasswordHash and never showing the value' {
+        $plain = ConvertTo-SecureString 'Correct-Horse-Battery-9' -AsPlainText -Force
+        $out = Set-PhoenixCloudInit -Session $session -VmId 111 -HostName pieces-02 -UserName phoenix -SshPublicKey $key1 `
+            -PasswordHash $plain -Verbose -ErrorVariable err -ErrorAction SilentlyContinue 4>&1
+        $err | Should -HaveCount 1
+        $err[0].FullyQualifiedErrorId | Should -Be 'PasswordHashFormat,Phoenix.PowerShell.Commands.SetPhoenixCloudInitCommand'
+        $err[0].CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $err[0].TargetObject | Should -Be 111
+        $err[0].Exception.Message | Should -Be ("VM 111, -PasswordHash: password_hash is not a crypt hash (it looks like a plain-text password); plain passwords are refused. " +
+            "Fix: Put a crypt hash here, never the password: make one with 'mkpasswd -m sha-512' (package whois) or 'openssl passwd -6', and paste its output (`$6`$...).")
+        ($err | Out-String -Width 1000) + ($out | Out-String -Width 1000) | Should -Not -BeLike '*Correct-Horse*'
+        $err[0].ErrorDetails.RecommendedAction | Should -BeLike "Put a crypt hash here*"
+        Get-HostTraffic $out | Should -BeNullOrEmpty
+        @($out | Where-Object { $_ -is [Phoenix.PowerShell.CloudInitResult] }) | Should -BeNullOrEmpty
+        Get-HostFile '/var/lib/vz/snippets/user-data-111.yml' | Should -BeNullOrEmpty
+        (Invoke-OnHost @('qm', 'config', '111')) | Should -Not -Match 'cicustom'
+    }
+
+    It 'refuses a gateway outside the subnet, naming -Gateway, and reports every bad piece at once' {
+        $out = Set-PhoenixCloudInit -Session $session -VmId 111 -HostName pieces-02 -UserName phoenix -SshPublicKey $key1, 'ssh-ed25519 AAAA' `
+            -IpAddress 10.0.0.111/24 -Gateway 10.9.9.1 -Verbose -ErrorVariable err -ErrorAction SilentlyContinue 4>&1
+        $err | Should -HaveCount 2
+        $err[0].FullyQualifiedErrorId | Should -Be 'GatewayOutsideSubnet,Phoenix.PowerShell.Commands.SetPhoenixCloudInitCommand'
+        $err[0].Exception.Message | Should -Be 'VM 111, -Gateway: gw 10.9.9.1 is outside the subnet 10.0.0.0/24 of ip 10.0.0.111/24; the VM could not reach it. Fix: Use a gateway inside 10.0.0.0/24, or fix the prefix length of ip.'
+        $err[1].FullyQualifiedErrorId | Should -Be 'SshKeyFormat,Phoenix.PowerShell.Commands.SetPhoenixCloudInitCommand'
+        $err[1].Exception.Message | Should -BeLike 'VM 111, -SshPublicKey: SSH key 2 *'
+        Get-HostTraffic $out | Should -BeNullOrEmpty
+        Get-HostFile '/var/lib/vz/snippets/network-config-111.yml' | Should -BeNullOrEmpty
+    }
+
+    It 'refuses -Dhcp together with -IpAddress, and a -Gateway with -Dhcp names -Gateway' {
+        Set-PhoenixCloudInit -Session $session -VmId 111 -HostName pieces-02 -UserName phoenix -SshPublicKey $key1 `
+            -Dhcp -IpAddress 10.0.0.111/24 -ErrorVariable err -ErrorAction SilentlyContinue
+        $err | Should -HaveCount 1
+        $err[0].FullyQualifiedErrorId | Should -Be 'DhcpWithIpAddress,Phoenix.PowerShell.Commands.SetPhoenixCloudInitCommand'
+        $err[0].Exception.Message | Should -Be 'VM 111: -Dhcp and -IpAddress 10.0.0.111/24 contradict each other: the VM takes its address either by DHCP or as given.'
+        Set-PhoenixCloudInit -Session $session -VmId 111 -HostName pieces-02 -UserName phoenix -SshPublicKey $key1 `
+            -Dhcp -Gateway 10.0.0.1 -ErrorVariable err2 -ErrorAction SilentlyContinue
+        $err2[0].FullyQualifiedErrorId | Should -Be 'GatewayWithDhcp,Phoenix.PowerShell.Commands.SetPhoenixCloudInitCommand'
+        $err2[0].Exception.Message | Should -BeLike 'VM 111, -Gateway: gw "10.0.0.1" is set but ip is dhcp;*'
+        (Invoke-OnHost @('qm', 'config', '111')) | Should -Not -Match 'cicustom'
+    }
+
+    It '-WhatIf with pieces shows the files and the exact qm set, and changes nothing' {
+        $doc = New-FileSpec 111 'pieces-02' '10.0.0.111/24' '10.0.0.1' @($key1) | ConvertTo-PhoenixCloudInit
+        $w = Get-WhatIfText {
+            Set-PhoenixCloudInit -Session $session -VmId 111 -HostName pieces-02 -UserName phoenix -SshPublicKey $key1 -PasswordHash $piecesHash `
+                -IpAddress 10.0.0.111/24 -Gateway 10.0.0.1 -Nameserver 1.1.1.1, 8.8.8.8 -SearchDomain lab.example -WhatIf
+        }
+        $w.Output | Should -BeNullOrEmpty
+        $w.Text | Should -BeLike "*user-data-111.yml sha256 $($doc.UserDataHash) -> /var/lib/vz/snippets/user-data-111.yml*"
+        $w.Text | Should -BeLike "*network-config-111.yml sha256 $($doc.NetworkConfigHash) -> /var/lib/vz/snippets/network-config-111.yml*"
+        $w.Text | Should -BeLike "*qm set 111 --cicustom 'user=local:snippets/user-data-111.yml,network=local:snippets/network-config-111.yml'*"
+        $w.Text | Should -Not -BeLike '*Ph0enixSaltX*'
+        Get-HostFile '/var/lib/vz/snippets/user-data-111.yml' | Should -BeNullOrEmpty
+        Get-HostFile '/var/lib/vz/snippets/network-config-111.yml' | Should -BeNullOrEmpty
+        (Invoke-OnHost @('qm', 'config', '111')) | Should -Not -Match 'cicustom'
+    }
+}
