@@ -81,7 +81,9 @@ namespace Phoenix.Simulator.Cli
         /// </summary>
         private static void AppendAudit(string state, string[] args)
         {
-            var line = Phoenix.Engine.Transport.ShellQuote.Join(args.Select(a => a.Replace("\0", ""))) + "\n";
+            // Secrets are not written to the log, as Proxmox's own task log shows `<hidden>` for them.
+            var shown = args.Select((a, i) => i > 0 && args[i - 1].StartsWith("--cipassword", StringComparison.Ordinal) ? "<hidden>" : a.Replace("\0", ""));
+            var line = Phoenix.Engine.Transport.ShellQuote.Join(shown) + "\n";
             using var f = new FileStream(Path.Combine(state, "commands.log"), FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
             var bytes = Utf8.GetBytes(line);
             f.Write(bytes, 0, bytes.Length);

@@ -230,6 +230,19 @@ Describe 'A config of our own on the simulator' {
     }
 }
 
+Describe 'WhatIf wins' {
+    It 'changes nothing under $WhatIfPreference, even with -Confirm:$false' {
+        $fresh = Connect-PhoenixHost -Simulator
+        try {
+            $WhatIfPreference = $true
+            $r = Import-PhoenixConfig -Path (Join-Path $env:PHOENIX_REPO_ROOT 'examples/phoenix.example.json') | Deploy-PhoenixVm -Confirm:$false -WarningAction SilentlyContinue
+            $WhatIfPreference = $false
+            $r | Should -BeNullOrEmpty
+            (Get-PhoenixVm).VmId | Should -Be @(9000)
+        } finally { $WhatIfPreference = $false; $fresh | Disconnect-PhoenixHost }
+    }
+}
+
 Describe 'Dependencies outside the file' {
     BeforeAll {
         $script:session = Connect-PhoenixHost -Simulator

@@ -57,6 +57,16 @@ Describe 'New-PhoenixVm' {
     }
 }
 
+Describe 'New-PhoenixTemplate' {
+    It 'never turns another VM into a template' {
+        $err = $null
+        New-PhoenixTemplate -VmId 101 -Name base-tpl -Image some.img -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -Be 'VmIdTaken,Phoenix.PowerShell.Commands.NewPhoenixTemplateCommand'
+        $err[0].Exception.Message | Should -BeLike "*VM 101 already exists on the host as 'web-01'*"
+        (Get-PhoenixVm -VmId 101).IsTemplate | Should -BeFalse
+    }
+}
+
 Describe 'Start, wait, stop' {
     It 'starts a stopped VM and reports a running one as unchanged' {
         (Start-PhoenixVm -VmId 101).Changes | Should -Be @('started')

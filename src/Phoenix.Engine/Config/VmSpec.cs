@@ -211,7 +211,12 @@ namespace Phoenix.Engine.Config
             }
             foreach (var p in Extra.Properties())
                 if (o[p.Name] == null) o[p.Name] = p.Value.DeepClone();
-            return SecretMasker.RemoveFields(o, SecretPaths);
+            o = SecretMasker.RemoveFields(o, SecretPaths);
+            // The context file is readable in the guest: no field named like a secret goes there, whatever
+            // its place or spelling (a misspelt password-hash, a plain "password", an app's db_password).
+            foreach (var secret in o.Descendants().OfType<JProperty>().Where(p => SecretMasker.IsSecretFieldName(p.Name)).ToList())
+                secret.Remove();
+            return o;
         }
 
         /// <summary>The paths (config spelling) of the known secret fields; removed from the context file.</summary>

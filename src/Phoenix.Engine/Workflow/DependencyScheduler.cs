@@ -15,6 +15,12 @@ namespace Phoenix.Engine.Workflow
         SkippedDependencyFailed,
     }
 
+    /// <summary>Thrown when the items depend on each other in a cycle; nothing was started.</summary>
+    public sealed class DependencyCycleException : InvalidOperationException
+    {
+        public DependencyCycleException(string message) : base(message) { }
+    }
+
     /// <summary>
     /// Runs items in dependency order, independent ones in parallel up to a throttle. An item
     /// starts as soon as every item it depends on has succeeded (not level by level, so one slow
@@ -77,7 +83,7 @@ namespace Phoenix.Engine.Workflow
             if (throttleLimit < 1) throw new ArgumentOutOfRangeException(nameof(throttleLimit));
             var cycle = FindCycle(dependencies);
             if (cycle != null)
-                throw new InvalidOperationException("The items depend on each other in a cycle: " + string.Join(" -> ", cycle) + ".");
+                throw new DependencyCycleException("The items depend on each other in a cycle: " + string.Join(" -> ", cycle) + ".");
 
             var outcome = new Dictionary<TKey, ScheduledOutcome>();
             var remaining = new HashSet<TKey>(dependencies.Keys);
@@ -86,7 +92,12 @@ namespace Phoenix.Engine.Workflow
 
             while (remaining.Count > 0 || running.Count > 0)
             {
-                cancellationToken.ThrowIfCancellationRequested();
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    // Let every started item end (they see the same token) before giving up, so none is left running.
+                    try { await Task.WhenAll(running.Keys).ConfigureAwait(false); } catch { }
+                    cancellationToken.ThrowIfCancellationRequested();
+                }
                 bool progressed;
                 do
                 {

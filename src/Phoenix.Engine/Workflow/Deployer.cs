@@ -162,7 +162,7 @@ namespace Phoenix.Engine.Workflow
                         Bridge = spec.NetworkBridge ?? "vmbr0",
                         DiskSizeGb = spec.DiskSizeGb,
                     }, ct)).ConfigureAwait(false);
-                    planned.Add(spec.VmId);
+                    lock (planned) planned.Add(spec.VmId);
                 }
                 else
                 {

@@ -43,6 +43,13 @@ namespace Phoenix.Engine.Workflow
             var changes = new List<string>();
             var inv = CultureInfo.InvariantCulture;
             var config = await VmProvisioner.TryGetConfigAsync(host, request.VmId, ct).ConfigureAwait(false);
+            if (config != null && !string.IsNullOrEmpty(request.Name) && config.Name != null && config.Name != request.Name)
+            {
+                // Never turn someone else's VM into a template.
+                throw new PhoenixException(PhoenixErrorKind.AlreadyExists, "VmIdTaken",
+                    $"VM {request.VmId} already exists on the host as '{config.Name}', but the template is to be '{request.Name}'. Phoenix does not take over another VM.", request.VmId)
+                { RecommendedAction = $"Give the template a free VMID, or rename VM {request.VmId} if it really is this template." };
+            }
             if (config != null && config.IsTemplate)
                 return StepOutcome.Unchanged($"VM {request.VmId} ({config.Name}) is already a template.");
 

@@ -68,11 +68,18 @@ namespace Phoenix.Engine.Workflow
                         "Phoenix does not take over another VM.", spec.VmId)
                     { RecommendedAction = $"Give '{spec.Name}' a free VMID in the config, or remove VM {spec.VmId} (Remove-PhoenixVm -VmId {spec.VmId}) if it is really not needed." };
                 }
+                if (existing.Lock == "clone")
+                {
+                    throw new PhoenixException(PhoenixErrorKind.InvalidOperation, "IncompleteClone",
+                        $"VM {spec.VmId} ({existing.Name}) is still locked by a clone: either a clone is running right now, or one was interrupted and left a half-made VM.", spec.VmId)
+                    { RecommendedAction = $"Check on the host that no clone task for {spec.VmId} is running (ps -ef | grep 'qm clone'); if none is, remove the half-made VM (qm unlock {spec.VmId} && qm destroy {spec.VmId}) and deploy again." };
+                }
                 return StepOutcome.Unchanged($"VM {spec.VmId} ({existing.Name}) exists; not cloned again.");
             }
 
             var source = ResolveSource(spec, fileVms, options);
-            var sourcePlanned = plannedVms.Contains(source.VmId);
+            bool sourcePlanned;
+            lock (plannedVms) sourcePlanned = plannedVms.Contains(source.VmId);
             VmConfig? sourceConfig = null;
             if (!sourcePlanned)
             {
@@ -93,7 +100,7 @@ namespace Phoenix.Engine.Workflow
 
             await host.CloneAsync(source.VmId, spec.VmId, new CloneOptions { Name = spec.Name, SnapName = source.Snapshot, Full = full, Storage = storage }, ct)
                 .ConfigureAwait(false);
-            plannedVms.Add(spec.VmId);
+            lock (plannedVms) plannedVms.Add(spec.VmId);
             var from = source.Snapshot != null ? $"VM {source.VmId} snapshot '{source.Snapshot}'" : $"VM {source.VmId}";
             return StepOutcome.Of($"cloned from {from} ({(willBeFull ? "full" : "linked")} clone)");
         }

@@ -98,6 +98,12 @@ namespace Phoenix.PowerShell.Commands
                 specs = specs.Where(s => approved.Contains(s.VmId)).ToList();
                 if (specs.Count == 0) return;
             }
+            else
+            {
+                // No prompt and no WhatIf in effect: still ask, so that nothing can change a host past ShouldProcess.
+                specs = specs.Where(s => ShouldProcess($"VM {s.VmId} ({s.Name})", "Deploy")).ToList();
+                if (specs.Count == 0) return;
+            }
 
             var results = RunDeploy(session, specs, dryRun: false);
             foreach (var r in results)
@@ -138,6 +144,7 @@ namespace Phoenix.PowerShell.Commands
 
             var deployer = new Deployer(host, options);
             var bars = new ConcurrentDictionary<int, int>();
+            var nextBar = 1;
             var done = 0;
             var total = specs.Count;
             var activity = dryRun ? "Planning the deployment" : $"Deploying {total} VM{(total == 1 ? "" : "s")}";
@@ -145,7 +152,7 @@ namespace Phoenix.PowerShell.Commands
             deployer.Warning += (_, line) => Warning(line);
             deployer.Progress += p =>
             {
-                var id = bars.GetOrAdd(p.VmId, _ => 2 + bars.Count);
+                var id = bars.GetOrAdd(p.VmId, _ => System.Threading.Interlocked.Increment(ref nextBar));
                 if (p.Completed)
                 {
                     var n = System.Threading.Interlocked.Increment(ref done);
@@ -164,7 +171,7 @@ namespace Phoenix.PowerShell.Commands
             {
                 return RunAsync(ct => deployer.DeployAsync(specs, ct));
             }
-            catch (InvalidOperationException e)
+            catch (DependencyCycleException e)
             {
                 // A cycle among the VMs: nothing was started.
                 Terminate(new PhoenixException(PhoenixErrorKind.InvalidData, "DependencyCycle", e.Message) { RecommendedAction = "Break the cycle in dependencies / clone_from_vmid (Test-PhoenixConfig names it)." });

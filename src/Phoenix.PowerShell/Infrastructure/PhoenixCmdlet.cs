@@ -44,9 +44,21 @@ namespace Phoenix.PowerShell.Infrastructure
             {
                 var task = Task.Run(() => work(_cancel.Token));
                 task.ContinueWith(_ => queue.CompleteAdding(), TaskScheduler.Default);
-                foreach (var action in queue.GetConsumingEnumerable())
+                try
                 {
-                    action();
+                    foreach (var action in queue.GetConsumingEnumerable())
+                    {
+                        action();
+                    }
+                }
+                catch
+                {
+                    // A write failed here (-ErrorAction Stop, -WarningAction Stop, a downstream Select -First):
+                    // stop the work and wait for it, so nothing keeps running on the host after the cmdlet ends.
+                    _cancel.Cancel();
+                    foreach (var _ in queue.GetConsumingEnumerable()) { }
+                    try { task.Wait(); } catch (AggregateException) { }
+                    throw;
                 }
                 if (task.IsCanceled || (task.IsFaulted && task.Exception?.GetBaseException() is OperationCanceledException && _cancel.IsCancellationRequested))
                 {
@@ -68,9 +80,14 @@ namespace Phoenix.PowerShell.Infrastructure
         protected void OnPipeline(Action action)
         {
             var queue = _pipelineQueue;
-            if (queue == null || Thread.CurrentThread.ManagedThreadId == _pipelineThreadId)
+            if (Thread.CurrentThread.ManagedThreadId == _pipelineThreadId)
             {
                 action();
+                return;
+            }
+            if (queue == null)
+            {
+                // No run is pumping writes: a write from another thread cannot reach PowerShell safely.
                 return;
             }
             try

@@ -36,10 +36,11 @@ namespace Phoenix.PowerShell.Infrastructure
         /// <summary>True when ShouldProcess will print or ask (so a plan is worth computing).</summary>
         protected bool WillShowPlan()
         {
-            if (MyInvocation.BoundParameters.TryGetValue("WhatIf", out var w) && ((SwitchParameter)w).IsPresent) return true;
-            if (MyInvocation.BoundParameters.TryGetValue("Confirm", out var c)) return ((SwitchParameter)c).IsPresent;
+            // WhatIf wins over -Confirm:$false, as in PowerShell itself.
+            if (MyInvocation.BoundParameters.TryGetValue("WhatIf", out var w)) return ((SwitchParameter)w).IsPresent;
             if (GetVariableValue("WhatIfPreference") is SwitchParameter wp && wp.IsPresent) return true;
             if (GetVariableValue("WhatIfPreference") is bool wb && wb) return true;
+            if (MyInvocation.BoundParameters.TryGetValue("Confirm", out var c)) return ((SwitchParameter)c).IsPresent;
             var impact = ConfirmImpact.Medium;
             var attr = GetType().GetCustomAttributes(typeof(CmdletAttribute), true).OfType<CmdletAttribute>().FirstOrDefault();
             if (attr != null) impact = attr.ConfirmImpact;

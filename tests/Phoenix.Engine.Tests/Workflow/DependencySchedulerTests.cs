@@ -57,7 +57,7 @@ public class DependencySchedulerTests
         var graph = Graph((101, new[] { 103 }), (102, new[] { 101 }), (103, new[] { 102 }), (104, new int[0]));
         Assert.Equal(new[] { 101, 103, 102, 101 }, DependencyScheduler.FindCycle(graph));
         var ran = 0;
-        var e = await Assert.ThrowsAsync<InvalidOperationException>(() =>
+        var e = await Assert.ThrowsAsync<DependencyCycleException>(() =>
             DependencyScheduler.RunAsync(graph, 2, (k, ct) => { ran++; return Task.FromResult(true); }));
         Assert.Contains("101 -> 103 -> 102 -> 101", e.Message);
         Assert.Equal(0, ran);
