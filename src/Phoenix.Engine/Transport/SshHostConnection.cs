@@ -167,6 +167,7 @@ namespace Phoenix.Engine.Transport
             Log?.Invoke($"sftp put {ShellQuote.Quote(remotePath)} ({content.Length} bytes, mode {Convert.ToString(mode, 8).PadLeft(4, '0')})");
 
             var sftp = await GetSftpClientAsync(cancellationToken).ConfigureAwait(false);
+            RemoveStaleTemporaries(sftp, remotePath);
             var tempExists = false;
             try
             {
@@ -441,6 +442,32 @@ namespace Phoenix.Engine.Transport
                     return new PhoenixException(PhoenixErrorKind.RemoteCommandFailed, "TransferFailed",
                         $"Failed: {what} on {Endpoint}: {SshFailures.Cause(e)}.", HostName, e)
                         .WithAdvice("Check the path, its permissions and the free space on the host.");
+            }
+        }
+
+        /// <summary>
+        /// An upload cut off by a dropped connection cannot remove its temporary file, which may hold part of
+        /// a snippet (with a password hash). The next upload of the same target removes such leftovers; only
+        /// old ones, so a concurrent upload of the same file is left alone.
+        /// </summary>
+        private static void RemoveStaleTemporaries(SftpClient sftp, string remotePath)
+        {
+            var prefix = "." + RemotePaths.FileName(remotePath) + ".phoenix-";
+            var dir = RemotePaths.DirectoryPrefix(remotePath);
+            try
+            {
+                foreach (var f in sftp.ListDirectory(dir.Length == 0 ? "." : dir))
+                {
+                    if (f.Name.StartsWith(prefix, StringComparison.Ordinal) && f.Name.EndsWith(".tmp", StringComparison.Ordinal) &&
+                        DateTime.UtcNow - f.LastWriteTimeUtc > TimeSpan.FromMinutes(10))
+                    {
+                        TryDelete(sftp, f.FullName);
+                    }
+                }
+            }
+            catch (Exception e) when (e is Renci.SshNet.Common.SshException || e is IOException)
+            {
+                // Cleaning up is a courtesy; the upload itself reports real problems.
             }
         }
 

@@ -124,6 +124,27 @@ public sealed class SshHostConnectionTests : IClassFixture<TestSshServer>
     }
 
     [Fact]
+    public async Task An_upload_removes_old_leftovers_of_a_cut_off_upload_and_keeps_fresh_ones()
+    {
+        using var c = await ConnectAsync();
+        var dir = _server.NewScratchDir();
+        var target = Path.Combine(dir, "user-data-101.yml");
+        var stale = Path.Combine(dir, ".user-data-101.yml.phoenix-0123456789abcdef.tmp");
+        var fresh = Path.Combine(dir, ".user-data-101.yml.phoenix-fedcba9876543210.tmp");
+        var other = Path.Combine(dir, ".network-config-101.yml.phoenix-0123456789abcdef.tmp");
+        foreach (var f in new[] { stale, fresh, other }) File.WriteAllText(f, "partial");
+        File.SetLastWriteTimeUtc(stale, DateTime.UtcNow.AddHours(-1));
+        File.SetLastWriteTimeUtc(other, DateTime.UtcNow.AddHours(-1));
+
+        await c.UploadAsync(target, "a: 1\n"u8.ToArray(), Convert.ToInt32("600", 8));
+
+        Assert.False(File.Exists(stale));
+        Assert.True(File.Exists(fresh));
+        Assert.True(File.Exists(other));
+        Assert.Equal("a: 1\n", File.ReadAllText(target));
+    }
+
+    [Fact]
     public async Task Upload_is_atomic_applies_the_mode_and_download_reads_it_back()
     {
         using var c = await ConnectAsync();
