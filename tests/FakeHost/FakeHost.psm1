@@ -12,11 +12,15 @@ function Start-FakeHost {
 
 function Stop-FakeHost {
     param([Parameter(Mandatory)] $FakeHost)
-    Stop-Process -Id $FakeHost.pid -ErrorAction Ignore
-    # The supervisor stops sshd; wait until the port is closed so the next test starts clean.
-    for ($i = 0; $i -lt 50; $i++) {
-        try { $c = [System.Net.Sockets.TcpClient]::new('127.0.0.1', $FakeHost.port); $c.Dispose(); Start-Sleep -Milliseconds 100 } catch { break }
+    # SIGTERM, so the supervisor's trap stops sshd (Stop-Process sends SIGKILL, which no trap sees).
+    & kill -TERM $FakeHost.pid 2>$null
+    # The supervisor stops sshd; wait until the port is closed so the next test starts clean, and fail
+    # loudly when it does not close: a leaked server must not go unnoticed.
+    for ($i = 0; $i -lt 100; $i++) {
+        try { $c = [System.Net.Sockets.TcpClient]::new('127.0.0.1', $FakeHost.port); $c.Dispose(); Start-Sleep -Milliseconds 100 }
+        catch { Remove-Item -Recurse -Force $FakeHost.root -ErrorAction Ignore; return }
     }
+    throw "The fake host on port $($FakeHost.port) did not stop after its supervisor (pid $($FakeHost.pid)) was told to."
 }
 
 function Connect-FakeHost {

@@ -6,7 +6,9 @@
 # `qm`, `pvesm`, `pvesh` and `hostname` on the PATH of SSH commands run the simulator CLI, all on
 # one state folder. Prints one JSON line:
 #   {"host":..,"port":..,"user":..,"keyFile":..,"hostKeyFingerprint":..,"stateDir":..,"pid":..}
-# `pid` is a supervisor: killing it (SIGTERM/SIGINT/SIGHUP) stops sshd and every session it started.
+# `pid` is a supervisor: killing it (`kill <pid>`: SIGTERM, or SIGINT/SIGHUP) stops sshd and every
+# session it started. SIGKILL cannot be caught: after `kill -9 <pid>` stop sshd by the pid file in
+# <root>/sshd.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
