@@ -30,7 +30,13 @@ param(
     [switch] $SkipXunit,
 
     # Skip Pester (local runs only).
-    [switch] $SkipPester
+    [switch] $SkipPester,
+
+    # FakeHost, Demo, ImportTime, Bench: use the module and tools already built in out/.
+    [switch] $NoBuild,
+
+    # FakeHost: a node with no VMs (no base template 9000).
+    [switch] $EmptyNode
 )
 
 $ErrorActionPreference = 'Stop'
@@ -185,7 +191,7 @@ function Invoke-Test {
 }
 
 function Invoke-Demo {
-    Invoke-Build
+    if (-not $NoBuild) { Invoke-Build }
     Invoke-FreshPwsh -NoProfile -NonInteractive -File (Join-Path $Root 'examples/demo.ps1') -ModuleDir $ModuleDir
     if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }
 }
@@ -200,19 +206,23 @@ function Invoke-Package {
 
 function Invoke-FakeHost {
     # stdout carries only the JSON line, so scripts can read it; the build talks on stderr.
-    & { Invoke-Build; $null = Install-TestPrerequisites } *>&1 | ForEach-Object { [Console]::Error.WriteLine([string]$_) }
-    # Prints one JSON line; killing its pid stops everything it started.
-    & bash (Join-Path $Root 'tests/FakeHost/start-fakehost.sh') --bin (Join-Path $Out 'fakehost/bin')
+    if (-not $NoBuild) {
+        & { Invoke-Build; $null = Install-TestPrerequisites } *>&1 | ForEach-Object { [Console]::Error.WriteLine([string]$_) }
+    }
+    # Prints one JSON line; `kill <pid>` stops everything it started.
+    $hostArgs = @('--bin', (Join-Path $Out 'fakehost/bin'))
+    if ($EmptyNode) { $hostArgs += '--empty' }
+    & bash (Join-Path $Root 'tests/FakeHost/start-fakehost.sh') @hostArgs
     if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }
 }
 
 function Invoke-ImportTime {
-    Invoke-Build
+    if (-not $NoBuild) { Invoke-Build }
     Invoke-FreshPwsh -NoProfile -NonInteractive -File (Join-Path $Root 'tools/bench/Measure-ImportTime.ps1') -ModuleDir $ModuleDir
 }
 
 function Invoke-Bench {
-    Invoke-Build
+    if (-not $NoBuild) { Invoke-Build }
     foreach ($b in Get-ChildItem (Join-Path $Root 'tools/bench') -Filter '*.ps1') {
         Write-Host "== $($b.Name)"
         Invoke-FreshPwsh -NoProfile -NonInteractive -File $b.FullName -ModuleDir $ModuleDir

@@ -1,12 +1,10 @@
 # Starts and stops the fake Proxmox host for Pester tests: the same script `build.ps1 -Task FakeHost` runs.
 
 function Start-FakeHost {
-    param([switch] $Empty, [string] $Node = 'pve')
-    $bin = Join-Path $env:PHOENIX_REPO_ROOT 'out/fakehost/bin'
-    $hostArgs = @('--bin', $bin, '--node', $Node)
-    if ($Empty) { $hostArgs += '--empty' }
-    $line = & bash (Join-Path $PSScriptRoot 'start-fakehost.sh') @hostArgs
-    if ($LASTEXITCODE -ne 0) { throw "start-fakehost.sh failed: $line" }
+    <# Starts a fake host exactly as `build.ps1 -Task FakeHost` does (the build is already done by the test run). #>
+    param([switch] $Empty)
+    $line = & (Join-Path $env:PHOENIX_REPO_ROOT 'build.ps1') -Task FakeHost -NoBuild -EmptyNode:$Empty
+    if ($LASTEXITCODE -ne 0) { throw "build.ps1 -Task FakeHost failed: $line" }
     return ($line | Select-Object -Last 1 | ConvertFrom-Json)
 }
 
