@@ -201,6 +201,11 @@ namespace Phoenix.Engine.CloudInit
             result.UserDataFile = userPath;
             result.NetworkConfigFile = networkPath;
 
+            // The marker records that the drive was regenerated from exactly these snippets. Without it a run
+            // cut off between upload and `qm cloudinit update` would look finished to the next one.
+            var marker = userPath.Substring(0, userPath.LastIndexOf('/') + 1) + ".phoenix-cloudinit-" + vmId.ToString(CultureInfo.InvariantCulture);
+            var markerBytes = await TryDownloadAsync(host.Connection, marker, cancellationToken).ConfigureAwait(false);
+
             var uploaded = new List<string>();
             var replaced = false;
             var contentChanged = false;
@@ -259,12 +264,18 @@ namespace Phoenix.Engine.CloudInit
                 changes.Add($"added cloud-init drive {slot} on {driveStorage}");
             }
 
+            var applied = document.Hash + " " + cicustom + "\n";
+            var markerCurrent = markerBytes != null && Encoding.UTF8.GetString(markerBytes) == applied;
+            if (changes.Count == 0 && !markerCurrent && config != null)
+                changes.Add("the cloud-init drive was not regenerated from these snippets yet (an earlier run stopped before it)");
             if (changes.Count > 0)
             {
                 await host.CloudInitUpdateAsync(vmId, cancellationToken).ConfigureAwait(false);
                 result.Regenerated = true;
                 changes.Add("regenerated the cloud-init drive (qm cloudinit update)");
             }
+            if (!markerCurrent && config != null)
+                await host.Connection.UploadAsync(marker, Encoding.UTF8.GetBytes(applied), SnippetMode, cancellationToken).ConfigureAwait(false);
 
             result.InstanceId = Sha1Hex(Encoding.UTF8.GetBytes(document.UserData + document.NetworkConfig));
             if ((contentChanged || !cicustomSame) && !customMeta)

@@ -14,6 +14,7 @@ namespace Phoenix.Engine.Tests.CloudInit;
 public sealed class CloudInitApplierTests : IDisposable
 {
     private const string UserPath = "/var/lib/vz/snippets/user-data-101.yml";
+    private const string Marker = "/var/lib/vz/snippets/.phoenix-cloudinit-101";
     private const string NetworkPath = "/var/lib/vz/snippets/network-config-101.yml";
     private const string Cicustom = "user=local:snippets/user-data-101.yml,network=local:snippets/network-config-101.yml";
 
@@ -70,7 +71,8 @@ public sealed class CloudInitApplierTests : IDisposable
         // The regenerated drive holds exactly Phoenix's files, and meta-data carries the instance-id the result announces.
         Assert.Equal(r.Document.UserData, HostFile("/var/lib/phoenix-sim/cloudinit/101/user-data"));
         Assert.Equal("instance-id: " + r.InstanceId + "\n", HostFile("/var/lib/phoenix-sim/cloudinit/101/meta-data"));
-        Assert.Equal(new[] { "upload " + UserPath, "upload " + NetworkPath }, _rec.Log.Where(l => l.StartsWith("upload ")).Select(l => l));
+        Assert.Equal(new[] { "upload " + UserPath, "upload " + NetworkPath, "upload " + Marker }, _rec.Log.Where(l => l.StartsWith("upload ")).Select(l => l));
+        Assert.Equal(r.Hash + " " + Cicustom + "\n", HostFile(Marker));
         Assert.Contains("qm set 101 --cicustom '" + Cicustom + "'", _rec.Commands);
         Assert.Equal("qm cloudinit update 101", _rec.Commands.Last());
         Assert.Equal(new[]
@@ -83,6 +85,25 @@ public sealed class CloudInitApplierTests : IDisposable
         Assert.True(r.InstanceIdChanged);
         Assert.Empty(r.Warnings);
         Assert.Contains(r.Notes, n => n.Contains("instance-id is now " + r.InstanceId) && n.Contains("first-boot steps"));
+    }
+
+    [Fact]
+    public async Task An_apply_cut_off_before_the_regenerate_is_finished_by_the_next()
+    {
+        await CloudInitApplier.ApplyAsync(_host, Spec(), new CloudInitApplyOptions(), default);
+        // As if the first run had uploaded and set cicustom, then died before `qm cloudinit update`.
+        _sim.Simulator.Store.DeleteFile(Marker);
+        _rec.Clear();
+
+        var r = await CloudInitApplier.ApplyAsync(_host, Spec(), new CloudInitApplyOptions(), default);
+
+        Assert.True(r.Regenerated);
+        Assert.Empty(r.Uploaded);
+        Assert.Contains("qm cloudinit update 101", _rec.Commands);
+        Assert.Contains(r.Changes, c => c.Contains("not regenerated from these snippets yet"));
+        _rec.Clear();
+        Assert.False((await CloudInitApplier.ApplyAsync(_host, Spec(), new CloudInitApplyOptions(), default)).Changed);
+        Assert.DoesNotContain("qm cloudinit update 101", _rec.Commands);
     }
 
     [Fact]
@@ -105,6 +126,7 @@ public sealed class CloudInitApplierTests : IDisposable
             "qm config 101",
             "pvesm path local:snippets/user-data-101.yml",
             "pvesm path local:snippets/network-config-101.yml",
+            "download " + Marker,
             "download " + UserPath,
             "download " + NetworkPath,
         }, _rec.Log);
@@ -123,7 +145,7 @@ public sealed class CloudInitApplierTests : IDisposable
         var r = await CloudInitApplier.ApplyAsync(_host, Spec(key: ConfigSamples.RsaKey), new CloudInitApplyOptions(), default);
 
         Assert.Equal(new[] { UserPath }, r.Uploaded);
-        Assert.Equal(new[] { UserPath }, _rec.Uploads);
+        Assert.Equal(new[] { UserPath, Marker }, _rec.Uploads);
         Assert.False(r.CicustomSet);
         Assert.True(r.Regenerated);
         Assert.DoesNotContain(_rec.Commands, c => c.StartsWith("qm set"));
@@ -213,6 +235,7 @@ public sealed class CloudInitApplierTests : IDisposable
             $"write {Encoding.UTF8.GetByteCount(r.Document.NetworkConfig)} bytes to {NetworkPath} (mode 0600)",
             "qm set 101 --cicustom '" + Cicustom + "'",
             "qm cloudinit update 101",
+            $"write {Encoding.UTF8.GetByteCount(r.Hash + " " + Cicustom + "\n")} bytes to {Marker} (mode 0600)",
         }, recorder.Commands);
         Assert.Empty(_rec.Uploads);
         Assert.Null(_sim.Simulator.Store.ReadFile(UserPath));
