@@ -18,6 +18,7 @@ When Proxmox answers that the VM is locked (`VM is locked (clone)`, `VM is locke
 Each VM's failure is a non-terminating error that names the VM; the other VMs of the pipeline go on.
 '@
     Parameters  = @{
+        KeepSnippets = 'Keep the VM''s cloud-init snippets (user-data-<VMID>.yml, network-config-<VMID>.yml) on the host. By default they are deleted after the VM, because they hold its user, SSH keys and password hash; only the files Phoenix names for this VM and that its cicustom points at are touched.'
         VmId    = 'The ID of the VM to destroy (100 to 999999999). Binds by property name from PhoenixVm, VmSpec and the other Phoenix objects.'
         Force   = 'Stop a running VM hard (`qm stop <VMID>`) before destroying it. Without it, a running VM is refused. It does not skip the confirmation: use -Confirm:$false for that.'
         NoPurge = 'Run `qm destroy` without `--purge 1`, so the VMID stays in backup jobs, replication jobs and HA resources that name it. Proxmox refuses to remove an HA resource this way.'

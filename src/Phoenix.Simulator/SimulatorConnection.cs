@@ -78,6 +78,17 @@ namespace Phoenix.Simulator
         }
 
         /// <inheritdoc />
+        public Task<bool> DeleteAsync(string remotePath, CancellationToken cancellationToken = default)
+        {
+            EnsureConnected();
+            cancellationToken.ThrowIfCancellationRequested();
+            var path = MapPath(remotePath);
+            if (!Simulator.Store.FileExists(path)) return Task.FromResult(false);
+            Simulator.Store.DeleteFile(path);
+            return Task.FromResult(true);
+        }
+
+        /// <inheritdoc />
         public Task<byte[]> DownloadAsync(string remotePath, CancellationToken cancellationToken = default)
         {
             EnsureConnected();

@@ -151,6 +151,25 @@ Describe 'Snapshots' {
 }
 
 Describe 'Remove-PhoenixVm' {
+    It 'deletes the VM''s cloud-init snippets with it, unless told to keep them' {
+        $keyFile = Join-Path $state 'k'
+        $null = & ssh-keygen -q -t ed25519 -N '' -f $keyFile
+        $key = Get-Content "$keyFile.pub"
+        $snippets = Join-Path $state 'node/var/lib/vz/snippets'
+        foreach ($id in 105, 106) {
+            $null = New-PhoenixVm -VmId $id -Name "gone-$id"
+            $null = Set-PhoenixCloudInit -VmId $id -HostName "gone-$id" -UserName ops -SshPublicKey $key
+            Test-Path (Join-Path $snippets "user-data-$id.yml") | Should -BeTrue
+        }
+        Remove-PhoenixVm -VmId 105 -Confirm:$false
+        Test-Path (Join-Path $snippets 'user-data-105.yml') | Should -BeFalse
+        Test-Path (Join-Path $snippets 'network-config-105.yml') | Should -BeFalse
+        Test-Path (Join-Path $snippets '.phoenix-cloudinit-105') | Should -BeFalse
+        Remove-PhoenixVm -VmId 106 -KeepSnippets -Confirm:$false
+        Test-Path (Join-Path $snippets 'user-data-106.yml') | Should -BeTrue
+        (Get-PhoenixVm).VmId | Should -Not -Contain 105
+    }
+
     It 'refuses a running VM unless -Force stops it' {
         $err = $null
         Remove-PhoenixVm -VmId 103 -Confirm:$false -ErrorVariable err -ErrorAction SilentlyContinue

@@ -95,6 +95,15 @@ namespace Phoenix.Engine.Proxmox
         public Task<byte[]> DownloadAsync(string remotePath, CancellationToken cancellationToken = default) =>
             _inner.DownloadAsync(remotePath, cancellationToken);
 
+        /// <summary>Records the deletion; nothing is deleted.</summary>
+        public Task<bool> DeleteAsync(string remotePath, CancellationToken cancellationToken = default)
+        {
+            if (remotePath == null) throw new ArgumentNullException(nameof(remotePath));
+            cancellationToken.ThrowIfCancellationRequested();
+            Record(new PlannedAction(PlannedActionKind.Upload, $"delete {ShellQuote.Quote(remotePath)}", remotePath));
+            return Task.FromResult(true);
+        }
+
         /// <summary>Does nothing: the real connection belongs to whoever made it.</summary>
         public void Dispose()
         {

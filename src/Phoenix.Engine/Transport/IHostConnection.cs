@@ -43,5 +43,8 @@ namespace Phoenix.Engine.Transport
 
         /// <summary>Reads a remote file. Throws <see cref="System.IO.FileNotFoundException"/> when it does not exist.</summary>
         Task<byte[]> DownloadAsync(string remotePath, CancellationToken cancellationToken = default);
+
+        /// <summary>Deletes a remote file; a file that is not there is no error. Returns true when one was deleted.</summary>
+        Task<bool> DeleteAsync(string remotePath, CancellationToken cancellationToken = default);
     }
 }

@@ -218,6 +218,28 @@ namespace Phoenix.Engine.Transport
             }
         }
 
+        /// <inheritdoc />
+        public async Task<bool> DeleteAsync(string remotePath, CancellationToken cancellationToken = default)
+        {
+            RemotePaths.ValidateFilePath(remotePath, nameof(remotePath));
+            ThrowIfDisposed();
+            Log?.Invoke($"sftp rm {ShellQuote.Quote(remotePath)}");
+            var sftp = await GetSftpClientAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await sftp.DeleteFileAsync(remotePath, cancellationToken).ConfigureAwait(false);
+                return true;
+            }
+            catch (SftpPathNotFoundException)
+            {
+                return false;
+            }
+            catch (Exception e) when (!(e is OperationCanceledException) && !(e is PhoenixException))
+            {
+                throw MapSftpFailure(sftp, e, remotePath, $"the removal of {remotePath}");
+            }
+        }
+
         /// <summary>Closes both connections. Calls still running fail with <see cref="ObjectDisposedException"/>.</summary>
         public void Dispose()
         {

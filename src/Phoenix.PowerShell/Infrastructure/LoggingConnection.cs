@@ -45,6 +45,12 @@ namespace Phoenix.PowerShell.Infrastructure
             return _inner.DownloadAsync(remotePath, cancellationToken);
         }
 
+        public Task<bool> DeleteAsync(string remotePath, CancellationToken cancellationToken = default)
+        {
+            _log($"delete {ShellQuote.Quote(remotePath)}");
+            return _inner.DeleteAsync(remotePath, cancellationToken);
+        }
+
         public void Dispose()
         {
             // The session owns the real connection.

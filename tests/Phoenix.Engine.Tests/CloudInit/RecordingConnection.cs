@@ -44,5 +44,11 @@ internal sealed class RecordingConnection : IHostConnection
         return _inner.DownloadAsync(remotePath, cancellationToken);
     }
 
+    public Task<bool> DeleteAsync(string remotePath, CancellationToken cancellationToken = default)
+    {
+        lock (_gate) _log.Add("delete " + remotePath);
+        return _inner.DeleteAsync(remotePath, cancellationToken);
+    }
+
     public void Dispose() => _inner.Dispose();
 }

@@ -127,6 +127,9 @@ internal sealed class RecordingConnection : IHostConnection
     public Task<byte[]> DownloadAsync(string remotePath, CancellationToken cancellationToken = default) =>
         throw new InvalidOperationException("Features must not download files from the host: " + remotePath);
 
+    public Task<bool> DeleteAsync(string remotePath, CancellationToken cancellationToken = default) =>
+        throw new InvalidOperationException("Features must not delete files on the host: " + remotePath);
+
     public void Dispose() => _inner.Dispose();
 }
 

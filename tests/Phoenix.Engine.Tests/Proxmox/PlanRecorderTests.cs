@@ -120,6 +120,7 @@ public class PlanRecorderTests
         public Task<CommandResult> RunAsync(RemoteCommand command, TimeSpan? timeout = null, CancellationToken cancellationToken = default) => Task.FromResult(new CommandResult(0, "", ""));
         public Task UploadAsync(string remotePath, byte[] content, int mode, CancellationToken cancellationToken = default) => Task.CompletedTask;
         public Task<byte[]> DownloadAsync(string remotePath, CancellationToken cancellationToken = default) => Task.FromResult(Array.Empty<byte>());
+        public Task<bool> DeleteAsync(string remotePath, CancellationToken cancellationToken = default) => Task.FromResult(false);
         public void Dispose() => Disposed++;
     }
 }

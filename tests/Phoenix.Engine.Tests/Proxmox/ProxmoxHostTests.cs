@@ -417,6 +417,7 @@ public class ProxmoxHostTests
         public Task<CommandResult> RunAsync(RemoteCommand command, TimeSpan? timeout = null, CancellationToken cancellationToken = default) => Task.FromException<CommandResult>(_error);
         public Task UploadAsync(string remotePath, byte[] content, int mode, CancellationToken cancellationToken = default) => Task.FromException(_error);
         public Task<byte[]> DownloadAsync(string remotePath, CancellationToken cancellationToken = default) => Task.FromException<byte[]>(_error);
+        public Task<bool> DeleteAsync(string remotePath, CancellationToken cancellationToken = default) => Task.FromException<bool>(_error);
         public void Dispose() { }
     }
 }

@@ -67,6 +67,11 @@ internal sealed class ScriptedHostConnection : IHostConnection
         return Task.CompletedTask;
     }
 
+    public Task<bool> DeleteAsync(string remotePath, CancellationToken cancellationToken = default)
+    {
+        lock (_gate) return Task.FromResult(_files.Remove(remotePath));
+    }
+
     public Task<byte[]> DownloadAsync(string remotePath, CancellationToken cancellationToken = default)
     {
         lock (_gate)
