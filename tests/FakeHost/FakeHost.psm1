@@ -41,4 +41,11 @@ function Invoke-Remote {
     $Connection.RunAsync($cmd, [TimeSpan]::FromSeconds(60)).GetAwaiter().GetResult()
 }
 
-Export-ModuleMember -Function Start-FakeHost, Stop-FakeHost, Connect-FakeHost, New-FakeHostConnection, Invoke-Remote
+function Get-Audit {
+    <# The commands the fake host has run so far, one line each, from its audit log (commands.log). #>
+    param([Parameter(Mandatory)] $FakeHost)
+    $log = Join-Path $FakeHost.stateDir 'commands.log'
+    if (Test-Path $log) { Get-Content $log }
+}
+
+Export-ModuleMember -Function Start-FakeHost, Stop-FakeHost, Connect-FakeHost, New-FakeHostConnection, Invoke-Remote, Get-Audit

@@ -28,11 +28,6 @@ echo PHOENIX_CHANGED=1
     # Changing commands, as the fake host's audit log (commands.log) records them.
     $script:changing = '^(qm (clone|set|start|stop|shutdown|snapshot|resize|create|template|destroy|rollback|delsnapshot|importdisk|unlock|disk)|qm cloudinit update|qm guest exec \d+ --pass-stdin)'
 
-    function Get-Audit($fake) {
-        $log = Join-Path $fake.stateDir 'commands.log'
-        if (Test-Path $log) { Get-Content $log }
-    }
-
     function Get-Config($fake, [int] $vmId) {
         $c = New-FakeHostConnection $fake
         try { (Invoke-Remote $c 'qm', 'config', "$vmId").StdOut } finally { $c.Dispose() }
@@ -153,10 +148,7 @@ Describe 'An interrupted deployment' {
         # A deploy in another pwsh, killed once its first clone is there.
         $script = "Connect-PhoenixHost -HostName $($fake.host) -Port $($fake.port) -UserName $($fake.user) -KeyFile '$($fake.keyFile)' -HostKeyFingerprint '$($fake.hostKeyFingerprint)' | Out-Null; " +
             "Import-PhoenixConfig -Path '$realWorld' -FeaturePath '$featureDir' | Deploy-PhoenixVm -FeaturePath '$featureDir' -ThrottleLimit 1 -WarningAction SilentlyContinue"
-        $exe = (Get-Process -Id $PID).Path
-        $prefix = @(if ([System.IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') { Join-Path $PSHOME 'pwsh.dll' })
-        $encoded = [Convert]::ToBase64String([System.Text.Encoding]::Unicode.GetBytes("`$ProgressPreference = 'SilentlyContinue'; Import-Module (Join-Path `$env:PHOENIX_MODULE_DIR 'Phoenix.psd1'); $script"))
-        $child = Start-Process -FilePath $exe -ArgumentList ($prefix + @('-NoProfile', '-NonInteractive', '-EncodedCommand', $encoded)) -PassThru -RedirectStandardOutput ([System.IO.Path]::GetTempFileName())
+        $child = Start-ChildPwsh $script
         $deadline = (Get-Date).AddSeconds(60)
         # The first command after the clone (its configuration being read) shows the clone has finished.
         $afterClone = { $a = @(Get-Audit $fake); $i = [array]::IndexOf($a, 'qm clone 9000 1001 --name Portainer'); $i -ge 0 -and $a.Count -gt $i + 1 }

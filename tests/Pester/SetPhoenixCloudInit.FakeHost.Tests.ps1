@@ -13,7 +13,6 @@ BeforeAll {
         Get-Content "$f.pub"
     }
     $script:snippets = Join-Path $fake.stateDir 'node/var/lib/vz/snippets'
-    function Get-Audit { @(Get-Content (Join-Path $fake.stateDir 'commands.log')) }
 }
 
 AfterAll {
@@ -34,21 +33,21 @@ Describe 'Set-PhoenixCloudInit over SSH' {
     }
 
     It 'changes nothing the second time' {
-        $before = (Get-Audit).Count
+        $before = @(Get-Audit $fake).Count
         $r = Set-PhoenixCloudInit -VmId 130 -HostName ci-130 -UserName ops -SshPublicKey $keys[0] -IpAddress 10.0.0.130/24 -Gateway 10.0.0.1
         $r.Changed | Should -BeFalse
         $r.Uploaded | Should -HaveCount 0
-        $new = @(Get-Audit | Select-Object -Skip $before)
+        $new = @(Get-Audit $fake | Select-Object -Skip $before)
         @($new | Where-Object { $_ -match '^qm (set|cloudinit update)' }) | Should -HaveCount 0
     }
 
     It 'uploads again and regenerates when the SSH key changes' {
-        $before = (Get-Audit).Count
+        $before = @(Get-Audit $fake).Count
         $r = Set-PhoenixCloudInit -VmId 130 -HostName ci-130 -UserName ops -SshPublicKey $keys[1] -IpAddress 10.0.0.130/24 -Gateway 10.0.0.1
         $r.Uploaded | Should -Be @("$snippets/user-data-130.yml")
         $r.Regenerated | Should -BeTrue
         $r.InstanceIdChanged | Should -BeTrue
-        @(Get-Audit | Select-Object -Skip $before) | Should -Contain 'qm cloudinit update 130'
+        @(Get-Audit $fake | Select-Object -Skip $before) | Should -Contain 'qm cloudinit update 130'
         Get-Content -Raw "$snippets/user-data-130.yml" | Should -Match ([regex]::Escape($keys[1].Split(' ')[1]))
     }
 }

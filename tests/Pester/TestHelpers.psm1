@@ -28,18 +28,33 @@ function Get-FreeTcpPort {
     return $port
 }
 
+# The command line of a fresh pwsh like this one, running $Script with the built module imported.
+# Run as a dotnet tool, this process is `dotnet pwsh.dll`, so the child is started the same way.
+function Get-ChildPwshCommand([string] $Script) {
+    $exe = (Get-Process -Id $PID).Path
+    $prefix = @(if ([System.IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') { Join-Path $PSHOME 'pwsh.dll' })
+    $full = "`$ErrorActionPreference = 'Stop'; `$ProgressPreference = 'SilentlyContinue'; `$PSStyle.OutputRendering = 'PlainText'; " +
+        "Import-Module (Join-Path `$env:PHOENIX_MODULE_DIR 'Phoenix.psd1'); $Script"
+    $encoded = [Convert]::ToBase64String([System.Text.Encoding]::Unicode.GetBytes($full))
+    [pscustomobject]@{ FilePath = $exe; Arguments = $prefix + @('-NoProfile', '-NonInteractive', '-EncodedCommand', $encoded) }
+}
+
 function Invoke-ChildPwsh {
     <#
     Runs a script in a fresh pwsh with the built module imported and returns everything it wrote
     (host output included: -WhatIf messages go to the host, which a test cannot capture in-process).
     #>
     param([Parameter(Mandatory)] [string] $Script)
-    $exe = (Get-Process -Id $PID).Path
-    $prefix = @(if ([System.IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') { Join-Path $PSHOME 'pwsh.dll' })
-    $full = "`$ErrorActionPreference = 'Stop'; `$PSStyle.OutputRendering = 'PlainText'; Import-Module (Join-Path `$env:PHOENIX_MODULE_DIR 'Phoenix.psd1'); $Script"
-    $encoded = [Convert]::ToBase64String([System.Text.Encoding]::Unicode.GetBytes($full))
-    $out = & $exe @prefix -NoProfile -NonInteractive -EncodedCommand $encoded 2>&1
+    $c = Get-ChildPwshCommand $Script
+    $out = & $c.FilePath @($c.Arguments) 2>&1
     [pscustomobject]@{ ExitCode = $LASTEXITCODE; Output = ($out | Out-String) }
 }
 
-Export-ModuleMember -Function Start-TestSshd, Stop-TestServer, Get-FreeTcpPort, Invoke-ChildPwsh
+function Start-ChildPwsh {
+    <# Starts a script in a fresh pwsh with the built module imported, in the background; returns the process. #>
+    param([Parameter(Mandatory)] [string] $Script)
+    $c = Get-ChildPwshCommand $Script
+    Start-Process -FilePath $c.FilePath -ArgumentList $c.Arguments -PassThru -RedirectStandardOutput ([System.IO.Path]::GetTempFileName())
+}
+
+Export-ModuleMember -Function Start-TestSshd, Stop-TestServer, Get-FreeTcpPort, Invoke-ChildPwsh, Start-ChildPwsh
