@@ -26,6 +26,12 @@ param(
     # Pester tag filter for quicker local runs (the full suite runs without it).
     [string[]] $PesterTag,
 
+    # Only these Pester files (names or paths, e.g. DeployPhoenixVm or tests/Pester/DeployPhoenixVm.Tests.ps1).
+    [string[]] $PesterFile,
+
+    # Only the xunit tests this `dotnet test --filter` expression picks (e.g. 'FullyQualifiedName~SshHostConnectionTests').
+    [string] $TestFilter,
+
     # Skip the xunit projects (local runs only).
     [switch] $SkipXunit,
 
@@ -59,20 +65,28 @@ function Get-PhoenixVersion {
     return $v
 }
 
+# Native programs write to the host, never into a function's return value: a function that
+# returns something (a path, a count) must not also return apt-get's or dotnet's lines. Every
+# native call in this script goes through Invoke-FreshPwsh or Invoke-Native, which pass the
+# program's lines to Write-Host (the information stream, which the FakeHost task moves to stderr),
+# or is assigned on purpose.
+filter Write-NativeLine { Write-Host $_ }
+
 # A fresh pwsh like this one. Run as a dotnet tool, this process is `dotnet pwsh.dll`, so the
-# child is started the same way; a native pwsh starts itself.
+# child is started the same way; a native pwsh starts itself. Its output goes to the host.
 function Invoke-FreshPwsh {
     $exe = (Get-Process -Id $PID).Path
     if ([System.IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') {
-        & $exe (Join-Path $PSHOME 'pwsh.dll') @args
+        & $exe (Join-Path $PSHOME 'pwsh.dll') @args | Write-NativeLine
     } else {
-        & $exe @args
+        & $exe @args | Write-NativeLine
     }
 }
 
+# Runs a native program with its output on the host; throws when it fails.
 function Invoke-Native {
     param([string] $File, [string[]] $Arguments)
-    & $File @Arguments
+    & $File @Arguments | Write-NativeLine
     if ($LASTEXITCODE -ne 0) { throw "$File $($Arguments -join ' ') failed with exit code $LASTEXITCODE." }
 }
 
@@ -113,6 +127,10 @@ function Invoke-Build {
     Write-Host "Built Phoenix $version into $ModuleDir"
 }
 
+# Where Pester is once Install-TestPrerequisites has run.
+function Get-PesterPath { Join-Path $PackagesDir "pester/$PesterVersion/tools/Pester.psd1" }
+
+# Installs what the tests need; returns nothing (native output goes to the host).
 function Install-TestPrerequisites {
     # Debian packages the tests use: sshd for real SSH, cloud-init's validators, shellcheck for scripts.
     $need = @()
@@ -133,11 +151,9 @@ function Install-TestPrerequisites {
     }
 
     # Pester comes from NuGet into .packages (it is a Chocolatey-style package: the module is in tools/).
-    $pesterPsd1 = Join-Path $PackagesDir "pester/$PesterVersion/tools/Pester.psd1"
-    if (-not (Test-Path $pesterPsd1)) {
+    if (-not (Test-Path (Get-PesterPath))) {
         Invoke-Native dotnet @('restore', (Join-Path $Root 'tools/pester/PesterDownload.csproj'), '--packages', $PackagesDir, '-v', 'q')
     }
-    return $pesterPsd1
 }
 
 function Get-TrxCounts {
@@ -154,7 +170,9 @@ function Get-TrxCounts {
 
 function Invoke-Test {
     Invoke-Build
-    $pesterPsd1 = Install-TestPrerequisites
+    Install-TestPrerequisites
+    $pesterPsd1 = Get-PesterPath
+    if (-not (Test-Path -LiteralPath $pesterPsd1 -PathType Leaf)) { throw "Pester $PesterVersion is not at $pesterPsd1 after its restore." }
     $results = Join-Path $Out 'test-results'
     if (Test-Path $results) { Remove-Item -Recurse -Force $results }
     $null = New-Item -ItemType Directory -Force $results
@@ -162,8 +180,9 @@ function Invoke-Test {
     $xunit = [pscustomobject]@{ Passed = 0; Failed = 0 }
     $xunitExit = 0
     if (-not $SkipXunit) {
+        $filter = @(if ($TestFilter) { '--filter', $TestFilter })
         & dotnet test (Join-Path $Root 'Phoenix.PowerShell.sln') -c $Configuration --no-build --nologo `
-            --logger 'trx' --logger 'console;verbosity=minimal' --results-directory $results
+            --logger 'trx' --logger 'console;verbosity=minimal' --results-directory $results @filter | Write-NativeLine
         $xunitExit = $LASTEXITCODE
         $xunit = Get-TrxCounts $results
         if ($xunitExit -ne 0 -and $xunit.Failed -eq 0) { $xunit.Failed = 1 } # a crashed test host counts as a failure
@@ -175,6 +194,15 @@ function Invoke-Test {
         $pesterArgs = @('-NoProfile', '-NonInteractive', '-File', (Join-Path $Root 'tests/Invoke-PhoenixPester.ps1'),
             '-PesterPath', $pesterPsd1, '-ModuleDir', $ModuleDir, '-SummaryPath', $summary, '-ResultsDir', $results)
         if ($PesterTag) { $pesterArgs += @('-Tag', ($PesterTag -join ',')) }
+        if ($PesterFile) {
+            $files = foreach ($f in $PesterFile) {
+                $candidates = @($f, (Join-Path $Root $f), (Join-Path $Root "tests/Pester/$f"), (Join-Path $Root "tests/Pester/$f.Tests.ps1"))
+                $hit = $candidates | Where-Object { Test-Path -LiteralPath $_ -PathType Leaf } | Select-Object -First 1
+                if (-not $hit) { throw "No Pester file '$f' (looked in tests/Pester)." }
+                (Resolve-Path -LiteralPath $hit).ProviderPath
+            }
+            $pesterArgs += @('-Path', ($files -join ','))
+        }
         Invoke-FreshPwsh @pesterArgs
         if (Test-Path $summary) {
             $pester = Get-Content -Raw $summary | ConvertFrom-Json
@@ -207,7 +235,7 @@ function Invoke-Package {
 function Invoke-FakeHost {
     # stdout carries only the JSON line, so scripts can read it; the build talks on stderr.
     if (-not $NoBuild) {
-        & { Invoke-Build; $null = Install-TestPrerequisites } *>&1 | ForEach-Object { [Console]::Error.WriteLine([string]$_) }
+        & { Invoke-Build; Install-TestPrerequisites } *>&1 | ForEach-Object { [Console]::Error.WriteLine([string]$_) }
     }
     # Prints one JSON line; `kill <pid>` stops everything it started.
     $hostArgs = @('--bin', (Join-Path $Out 'fakehost/bin'))

@@ -8,7 +8,9 @@ param(
     [Parameter(Mandatory)] [string] $ModuleDir,
     [Parameter(Mandatory)] [string] $SummaryPath,
     [Parameter(Mandatory)] [string] $ResultsDir,
-    [string] $Tag
+    [string] $Tag,
+    # Comma-separated test files; the whole tests/Pester folder when empty.
+    [string] $Path
 )
 $ErrorActionPreference = 'Stop'
 $PSStyle.OutputRendering = 'PlainText'
@@ -19,7 +21,7 @@ $env:PHOENIX_MODULE_DIR = $ModuleDir
 $env:PHOENIX_REPO_ROOT = Split-Path -Parent $PSScriptRoot
 
 $c = New-PesterConfiguration
-$c.Run.Path = Join-Path $PSScriptRoot 'Pester'
+$c.Run.Path = if ($Path) { $Path -split ',' } else { Join-Path $PSScriptRoot 'Pester' }
 $c.Run.PassThru = $true
 $c.Output.Verbosity = 'Normal'
 $c.TestResult.Enabled = $true

@@ -1,7 +1,7 @@
 BeforeAll {
     Import-Module (Join-Path $env:PHOENIX_MODULE_DIR 'Phoenix.psd1') -Force
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
-    $script:realWorld = Join-Path $env:PHOENIX_REPO_ROOT '../shared/realworld/phoenix_vm_configs.json'
+    $script:realWorld = Join-Path $env:PHOENIX_REPO_ROOT 'tests/fixtures/realworld-shape/phoenix_vm_configs.json'
     $script:key1 = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIIGTu4sFs9wPOADX2g1CCwUmJPX5LNRd9e/q419dxfzL admin@phoenix'
     $script:key2 = 'ecdsa-sha2-nistp384 AAAAE2VjZHNhLXNoYTItbmlzdHAzODQAAAAIbmlzdHAzODQAAABhBJcHC50u6lmEG+ZYqYOrx4+YZK9uIvGl4Om8wWfgfsyf+lrCOor2oGBR+SXXR2eMxiku++r299M+/aVnRxitsPeF2l7AJRjJiVbBk04o0xUrO3uKuWRYB4aOe6s0I7ORvQ== ec@phoenix'
     $script:hash = '$6$Ph0enixSaltX$ftJwDSr61U2rxoivlCCQi2XmsSIyQ5LVwSH1XRbCfEx1pbGDv6ZQ/0/jXhAFe/s2ZurgrM1kE.PGyCfneeR9F/'
@@ -134,12 +134,12 @@ Describe 'Rendered cloud-init passes cloud-init''s own validators' {
         $r = Test-WithCloudInit ($spec | ConvertTo-PhoenixCloudInit)
         $r.SchemaExit | Should -Be 0 -Because $r.SchemaOut
         $r.NetExit | Should -Be 0 -Because $r.NetOut
-        $r.Network | Should -Match '(?m)^DNS=10\.0\.0\.13$'
+        $r.Network | Should -Match '(?m)^DNS=10\.20\.0\.53$'
         if ($spec.NetworkConfig.Dhcp) {
             $r.Network | Should -Match '(?m)^DHCP=ipv4$'
         } else {
             $r.Network | Should -Match "(?m)^Address=$([regex]::Escape($spec.NetworkConfig.Ip))$"
-            $r.Network | Should -Match '(?m)^Gateway=10\.0\.0\.1$'
+            $r.Network | Should -Match '(?m)^Gateway=10\.20\.0\.1$'
         }
     }
 }

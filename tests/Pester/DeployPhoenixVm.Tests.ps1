@@ -5,7 +5,7 @@ BeforeAll {
     Import-Module (Join-Path $env:PHOENIX_MODULE_DIR 'Phoenix.psd1') -Force
     Import-Module (Join-Path $env:PHOENIX_REPO_ROOT 'tests/FakeHost/FakeHost.psm1') -Force
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
-    $script:realWorld = Join-Path $env:PHOENIX_REPO_ROOT '../shared/realworld/phoenix_vm_configs.json'
+    $script:realWorld = Join-Path $env:PHOENIX_REPO_ROOT 'tests/fixtures/realworld-shape/phoenix_vm_configs.json'
 
     # The real config names features of its own besides the bundled ones; an admin would bring them
     # in a folder of their own, as these stand-ins are.
@@ -59,8 +59,8 @@ Describe 'The real-world config on the fake host' {
     }
 
     It 'warns about the template snapshot and the container outside the file' {
-        ($warnings | Out-String) | Should -Match "template_snapshot_name 'initial_clean_state' is ignored"
-        ($warnings | Out-String) | Should -Match 'VM 1001 \(Portainer\) depends on 102, which does not exist'
+        ($warnings | Out-String) | Should -Match "template_snapshot_name 'pristine_base_state' is ignored"
+        ($warnings | Out-String) | Should -Match 'VM 1001 \(Registry\) depends on 102, which does not exist'
     }
 
     It 'gives each clone its cores, memory, disk, boot settings and cloud-init' {
@@ -76,12 +76,12 @@ Describe 'The real-world config on the fake host' {
         $c2 | Should -Match '(?m)^startup: order=5,up=2$'
         (Get-PhoenixVm -VmId 1001, 1002).Status | Should -Be @('running', 'running')
         $snippet = Join-Path $fake.stateDir 'node/var/lib/vz/snippets/network-config-1002.yml'
-        Get-Content -Raw $snippet | Should -Match '10\.0\.0\.102/24'
+        Get-Content -Raw $snippet | Should -Match '10\.20\.0\.72/24'
     }
 
     It 'deploys 1002 only after 1001, which it depends on' {
         $start1001 = [array]::IndexOf($audit1, 'qm start 1001')
-        $clone1002 = [array]::IndexOf($audit1, 'qm clone 9000 1002 --name drphoenix')
+        $clone1002 = [array]::IndexOf($audit1, 'qm clone 9000 1002 --name buildagent')
         $start1001 | Should -BeGreaterThan -1
         $clone1002 | Should -BeGreaterThan $start1001
     }
@@ -100,6 +100,27 @@ Describe 'The real-world config on the fake host' {
         $new = @(Get-Audit $fake | Select-Object -Skip $audit1.Count)
         $new.Count | Should -BeGreaterThan 0
         @($new | Where-Object { $_ -match $changing }) | Should -HaveCount 0
+    }
+}
+
+Describe 'The original real-world file, when it sits beside the clone' -Skip:(-not (Test-Path (Join-Path $env:PHOENIX_REPO_ROOT '../shared/realworld/phoenix_vm_configs.json'))) {
+    # The in-repo fixture reproduces its shape; this runs on the original itself where a checkout has
+    # it beside it (as CI does). The suite is complete without it.
+    BeforeAll {
+        $script:shared = Join-Path $env:PHOENIX_REPO_ROOT '../shared/realworld/phoenix_vm_configs.json'
+        $script:session = Connect-PhoenixHost -Simulator -NoDefault
+    }
+    AfterAll { $session | Disconnect-PhoenixHost }
+
+    It 'deploys as it is on the simulator, and a second run changes nothing' {
+        $first = Import-PhoenixConfig -Path $shared -FeaturePath $featureDir -WarningAction SilentlyContinue |
+            Deploy-PhoenixVm -Session $session -FeaturePath $featureDir -AgentTimeoutSec 60 -WarningAction SilentlyContinue
+        $first.VmId | Should -Be @(9000, 1001, 1002)
+        $first.Status | Should -Be @('Succeeded', 'Succeeded', 'Succeeded')
+        ($first | Where-Object VmId -EQ 1001).Changed | Should -BeTrue
+        $second = Import-PhoenixConfig -Path $shared -FeaturePath $featureDir -WarningAction SilentlyContinue |
+            Deploy-PhoenixVm -Session $session -FeaturePath $featureDir -AgentTimeoutSec 60 -WarningAction SilentlyContinue
+        $second.Changed | Should -Be @($false, $false, $false)
     }
 }
 
@@ -151,12 +172,12 @@ Describe 'An interrupted deployment' {
         $child = Start-ChildPwsh $script
         $deadline = (Get-Date).AddSeconds(60)
         # The first command after the clone (its configuration being read) shows the clone has finished.
-        $afterClone = { $a = @(Get-Audit $fake); $i = [array]::IndexOf($a, 'qm clone 9000 1001 --name Portainer'); $i -ge 0 -and $a.Count -gt $i + 1 }
+        $afterClone = { $a = @(Get-Audit $fake); $i = [array]::IndexOf($a, 'qm clone 9000 1001 --name Registry'); $i -ge 0 -and $a.Count -gt $i + 1 }
         while ((Get-Date) -lt $deadline -and -not (& $afterClone)) { Start-Sleep -Milliseconds 50 }
         (& $afterClone) | Should -BeTrue
         Stop-Process -Id $child.Id -Force
         $child.WaitForExit()
-        (Get-Audit $fake) | Should -Not -Contain 'qm clone 9000 1002 --name drphoenix'
+        (Get-Audit $fake) | Should -Not -Contain 'qm clone 9000 1002 --name buildagent'
 
         $r = Import-PhoenixConfig -Path $realWorld -FeaturePath $featureDir | Deploy-PhoenixVm -FeaturePath $featureDir -AgentTimeoutSec 60 -WarningAction SilentlyContinue
         $r.Status | Should -Be @('Succeeded', 'Succeeded', 'Succeeded')

@@ -1,7 +1,7 @@
 BeforeAll {
     Import-Module (Join-Path $env:PHOENIX_MODULE_DIR 'Phoenix.psd1') -Force
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
-    $script:realWorld = Join-Path $env:PHOENIX_REPO_ROOT '../shared/realworld/phoenix_vm_configs.json'
+    $script:realWorld = Join-Path $env:PHOENIX_REPO_ROOT 'tests/fixtures/realworld-shape/phoenix_vm_configs.json'
     # Made for tests with ssh-keygen and openssl passwd -6; the private halves and passwords were thrown away.
     $script:key = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIIGTu4sFs9wPOADX2g1CCwUmJPX5LNRd9e/q419dxfzL admin@phoenix'
     $script:hash = '$6$Ph0enixSaltX$ftJwDSr61U2rxoivlCCQi2XmsSIyQ5LVwSH1XRbCfEx1pbGDv6ZQ/0/jXhAFe/s2ZurgrM1kE.PGyCfneeR9F/'
@@ -46,20 +46,20 @@ Describe 'Import-PhoenixConfig on the real-world file' {
         $errors | Should -HaveCount 0
         $vms | ForEach-Object { $_ | Should -BeOfType ([Phoenix.Engine.Config.VmSpec]) }
         $vms.VmId | Should -Be @(9000, 1001, 1002)
-        $vms.Name | Should -Be @('ubuntu-2404-cloud-template', 'Portainer', 'drphoenix')
+        $vms.Name | Should -Be @('ubuntu-2404-cloud-template', 'Registry', 'buildagent')
     }
 
     It 'merges vm_defaults where the VM sets nothing and keeps what it sets' {
         $vms[0].Cores | Should -Be 2
         $vms[0].MemoryMb | Should -Be 4096
         $vms[0].DiskSizeGb | Should -Be 50
-        $vms[0].StoragePool | Should -Be 'quickOS-vm-disks'
+        $vms[0].StoragePool | Should -Be 'labPool-vm-disks'
         $vms[0].NetworkBridge | Should -Be 'vmbr0'
-        $vms[0].Template | Should -Be 'ubuntu-24.04-standard'
+        $vms[0].Template | Should -Be 'ubuntu-noble-standard'
         $vms[1].Cores | Should -Be 4
         $vms[1].MemoryMb | Should -Be 8192
         $vms[1].DiskSizeGb | Should -Be 32
-        $vms[1].StoragePool | Should -Be 'quickOS-vm-disks'
+        $vms[1].StoragePool | Should -Be 'labPool-vm-disks'
         $vms[2].MemoryMb | Should -Be 4096
         $vms[2].DiskSizeGb | Should -Be 64
     }
@@ -68,29 +68,29 @@ Describe 'Import-PhoenixConfig on the real-world file' {
         $vms[0].IsTemplate | Should -BeTrue
         $vms[0].TemplateImage | Should -Be 'noble-server-cloudimg-amd64.img'
         $vms[0].NetworkConfig.Dhcp | Should -BeTrue
-        $vms[0].NetworkConfig.Nameservers | Should -Be @('10.0.0.13')
+        $vms[0].NetworkConfig.Nameservers | Should -Be @('10.20.0.53')
         $vms[1].CloneFromVmId | Should -Be 9000
         $vms[1].StartAtBoot | Should -BeTrue
         $vms[1].BootOrder | Should -Be 4
         $vms[1].BootDelay | Should -Be 2
         $vms[1].Features | Should -Be @('base_setup', 'trusted_ca', 'step_cli', 'docker')
         $vms[1].Dependencies | Should -Be @('102')
-        $vms[1].NetworkConfig.Ip | Should -Be '10.0.0.111/24'
-        $vms[1].NetworkConfig.Gateway | Should -Be '10.0.0.1'
-        $vms[1].UserConfig.Username | Should -Be 'phoenix_user'
+        $vms[1].NetworkConfig.Ip | Should -Be '10.20.0.71/24'
+        $vms[1].NetworkConfig.Gateway | Should -Be '10.20.0.1'
+        $vms[1].UserConfig.Username | Should -Be 'ops_admin'
     }
 
     It 'keeps the fields Phoenix does not know, nested and in file order' {
-        @($vms[1].Extra.Properties().Name) | Should -Be @('portainer_role', 'traefik_service', 'volumes', 'docker_stacks', 'firewall')
-        $vms[1].Extra['traefik_service']['port'].ToString() | Should -Be '9443'
-        $vms[1].Extra['volumes'][1]['mount_point'].ToString() | Should -Be '/etc/step-ca/certs'
+        @($vms[1].Extra.Properties().Name) | Should -Be @('registry_role', 'traefik_service', 'volumes', 'docker_stacks', 'firewall')
+        $vms[1].Extra['traefik_service']['port'].ToString() | Should -Be '5000'
+        $vms[1].Extra['volumes'][1]['mount_point'].ToString() | Should -Be '/etc/ssl/lab-ca'
         @($vms[2].Extra.Properties().Name) | Should -Contain 'trigger_sync_on_completion'
     }
 
     It 'warns about the LXC dependency, the template snapshot and the features it cannot find' {
         $text = $warnings | ForEach-Object Message
         $text | Should -HaveCount 6
-        $text[0] | Should -Be "$((Resolve-Path $realWorld).ProviderPath):16:39: vms[0].template_snapshot_name (line 16): template_snapshot_name `"initial_clean_state`" is ignored: VM 9000 is a template, and a template holds no snapshot (clones are made from the template itself). Fix: Remove template_snapshot_name from the template, or drop is_template to build a golden VM instead."
+        $text[0] | Should -Be "$((Resolve-Path $realWorld).ProviderPath):16:39: vms[0].template_snapshot_name (line 16): template_snapshot_name `"pristine_base_state`" is ignored: VM 9000 is a template, and a template holds no snapshot (clones are made from the template itself). Fix: Remove template_snapshot_name from the template, or drop is_template to build a golden VM instead."
         ($text -like '*vms`[1`].dependencies`[0`] (line 43): dependency 102 is not a VM of this file*') | Should -HaveCount 1
         ($text -like "*feature 'trusted_ca' is found in no feature folder*") | Should -HaveCount 2
     }

@@ -235,6 +235,15 @@ public class CloudInitRendererTests
         var stat = r.Render(CloudInitCases.Static()).NetworkConfig;
         Assert.EndsWith("      dhcp4: false\n      addresses: [\"10.0.0.11/24\"]\n      gateway4: \"10.0.0.1\"\n      nameservers:\n        addresses: []", stat);
         // Its user-data puts comments before #cloud-config; Phoenix puts the header on line 1.
+        Assert.StartsWith("#cloud-config\n# user-data.template.yml: the user-data template of the bash orchestrator", new CloudInitRenderer(set).Render(CloudInitCases.Static()).UserData);
+    }
+
+    [SharedRealWorldFact]
+    public void The_original_bash_templates_render_dhcp_correctly_and_get_the_header_on_line_1()
+    {
+        var set = CloudInitTemplateSet.FromDirectory(Path.Combine(TestPaths.SharedRealWorldDir, "cloud-init"));
+        var r = new CloudInitRenderer(new CloudInitTemplateSet(CloudInitTemplateSet.Default.UserData, set.NetworkConfig));
+        Assert.EndsWith("      dhcp4: true\n      addresses: []\n      nameservers:\n        addresses: []", r.Render(CloudInitCases.Dhcp()).NetworkConfig);
         Assert.StartsWith("#cloud-config\n# File: user-data.template.yml\n", new CloudInitRenderer(set).Render(CloudInitCases.Static()).UserData);
     }
 

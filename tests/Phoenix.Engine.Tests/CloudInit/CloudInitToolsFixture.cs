@@ -38,6 +38,13 @@ public sealed class CloudInitToolsFixture : IDisposable
         var rb = new CloudInitRenderer(new CloudInitTemplateSet(CloudInitTemplateSet.Default.UserData, bash.NetworkConfig));
         Add("bash-static", rb.Render(CloudInitCases.Static()), userData: false);
         Add("bash-dhcp", rb.Render(CloudInitCases.Dhcp()), userData: false);
+        // The original real-world files, when they sit beside the clone (never required).
+        if (File.Exists(TestPaths.SharedRealWorldConfig))
+        {
+            foreach (var vm in PhoenixConfigLoader.Load(TestPaths.SharedRealWorldConfig).Vms) Add("shared-" + vm.VmId, r.Render(vm));
+            var sharedBash = CloudInitTemplateSet.FromDirectory(Path.Combine(TestPaths.SharedRealWorldDir, "cloud-init"));
+            Add("shared-bash-dhcp", new CloudInitRenderer(new CloudInitTemplateSet(CloudInitTemplateSet.Default.UserData, sharedBash.NetworkConfig)).Render(CloudInitCases.Dhcp()), userData: false);
+        }
 
         var script = Path.Combine(Dir, "check.sh");
         File.WriteAllText(script, """

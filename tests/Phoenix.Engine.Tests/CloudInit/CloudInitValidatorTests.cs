@@ -81,11 +81,11 @@ public class CloudInitValidatorTests : IClassFixture<CloudInitToolsFixture>
     public void Real_world_vms_reach_networkd_with_their_addresses()
     {
         Assert.Contains("DHCP=ipv4\n", _f.Networkd("real-9000"));
-        var portainer = _f.Networkd("real-1001");
-        Assert.Contains("Address=10.0.0.111/24\n", portainer);
-        Assert.Contains("Gateway=10.0.0.1\n", portainer);
-        Assert.Contains("DNS=10.0.0.13\n", portainer);
-        Assert.Contains("Address=10.0.0.102/24\n", _f.Networkd("real-1002"));
+        var registry = _f.Networkd("real-1001");
+        Assert.Contains("Address=10.20.0.71/24\n", registry);
+        Assert.Contains("Gateway=10.20.0.1\n", registry);
+        Assert.Contains("DNS=10.20.0.53\n", registry);
+        Assert.Contains("Address=10.20.0.72/24\n", _f.Networkd("real-1002"));
     }
 
     [Fact]
@@ -107,9 +107,19 @@ public class CloudInitValidatorTests : IClassFixture<CloudInitToolsFixture>
         Assert.False((bool)ud["users"]![0]!["lock_passwd"]!);
         Assert.Equal(ConfigSamples.Sha512Hash, (string?)ud["users"]![0]!["hashed_passwd"]);
         Assert.True((bool)_f.Parsed["ud-real-1001.yml"]!["users"]![0]!["lock_passwd"]!);
-        Assert.Equal("Portainer", (string?)_f.Parsed["ud-real-1001.yml"]!["hostname"]);
+        Assert.Equal("Registry", (string?)_f.Parsed["ud-real-1001.yml"]!["hostname"]);
         var nc = _f.Parsed["nc-static.yml"]!["ethernets"]!["ens18"]!;
         Assert.Equal("""{"to":"0.0.0.0/0","via":"10.0.0.1"}""", nc["routes"]![0]!.ToString(Newtonsoft.Json.Formatting.None));
         Assert.Equal(JTokenType.Boolean, nc["dhcp4"]!.Type);
+    }
+
+    [SharedRealWorldFact]
+    public void The_original_real_world_files_render_and_pass_the_validators()
+    {
+        var shared = _f.ExitCodes.Keys.Where(k => k.Contains("-shared-")).ToList();
+        Assert.Equal(new[] { "nc-shared-1001.yml", "nc-shared-1002.yml", "nc-shared-9000.yml", "nc-shared-bash-dhcp.yml", "ud-shared-1001.yml", "ud-shared-1002.yml", "ud-shared-9000.yml" },
+            shared.OrderBy(k => k, StringComparer.Ordinal));
+        Assert.All(shared, k => Assert.True(_f.ExitCodes[k] == 0, k + ": " + _f.Output((k.StartsWith("ud-") ? "schema-" : "net-") + k[..^4] + ".txt")));
+        Assert.Contains("DHCP=ipv4\n", _f.Networkd("shared-bash-dhcp"));
     }
 }

@@ -26,6 +26,13 @@ public class SchemaTests
         Assert.True(r.IsValid, Errors(r));
     }
 
+    [SharedRealWorldFact]
+    public void The_original_real_world_file_is_valid()
+    {
+        var r = Evaluate(File.ReadAllText(TestPaths.SharedRealWorldConfig));
+        Assert.True(r.IsValid, Errors(r));
+    }
+
     [Fact]
     public void The_examples_are_valid()
     {
