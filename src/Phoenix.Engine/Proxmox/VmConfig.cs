@@ -319,11 +319,14 @@ namespace Phoenix.Engine.Proxmox
             return new VmDisk(key, volume, options, value);
         }
 
-        /// <summary>Reads a Proxmox size (<c>512</c> bytes, <c>4M</c>, <c>32G</c>, <c>1.5T</c>).</summary>
+        /// <summary>
+        /// Reads a Proxmox size as PVE::JSONSchema::parse_size does (<c>512</c> bytes, <c>4M</c>, <c>32G</c>,
+        /// <c>1.5T</c>, and the <c>KiB</c>/<c>MiB</c>/<c>GiB</c>/<c>TiB</c> spellings newer releases accept).
+        /// </summary>
         public static long? ParseSize(string? size)
         {
             if (string.IsNullOrEmpty(size)) return null;
-            var m = Regex.Match(size, @"^(\d+(?:\.\d+)?)([KMGT]?)$", RegexOptions.CultureInvariant);
+            var m = Regex.Match(size, @"^(\d+(?:\.\d+)?)(?:([KMGT])(?:iB)?)?$", RegexOptions.CultureInvariant);
             if (!m.Success) return null;
             var number = decimal.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
             long factor;
