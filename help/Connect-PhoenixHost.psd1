@@ -5,7 +5,7 @@ Connect-PhoenixHost opens one SSH connection to a Proxmox VE node. Every Phoenix
 
 The host key is always verified and the check fails closed: either the key matches the fingerprint given with -HostKeyFingerprint, or it is found in a known_hosts file (~/.ssh/known_hosts unless -KnownHostsPath says otherwise). An unknown key is refused with an error that prints its fingerprint and how to pin it; -AcceptNewHostKey adds an unknown key to known_hosts, as OpenSSH's StrictHostKeyChecking=accept-new does. A key that differs from a known one is always refused.
 
-You log in by key (-KeyFile, an OpenSSH private key, with -KeyPassphrase when it is encrypted; by default the first of ~/.ssh/id_ed25519, id_ecdsa and id_rsa) or by password (-Credential). The node name is read from the host (its short host name) unless -Node gives it.
+You log in by key (-KeyFile, an OpenSSH private key, with -KeyPassphrase when it is encrypted; by default each of ~/.ssh/id_ed25519, id_ecdsa and id_rsa that exists and opens, with -KeyPassphrase for encrypted ones, as ssh does without an agent) or by password (-Credential). The node name is read from the host (its short host name) unless -Node gives it.
 
 With -Simulator no host is needed at all: Phoenix connects to an in-process Proxmox VE simulator that answers like a real node, with a base template VM 9000. Guest commands are never run on your machine there; they are recorded. This is the way to try Phoenix, and what the README's demo uses.
 
@@ -15,7 +15,7 @@ Each command is written to the Verbose stream before it runs, with secrets repla
         HostName          = 'The host name or IP address of the Proxmox VE node.'
         Port              = 'The SSH port. Default: 22.'
         UserName          = 'The user to log in as with a key. Default: root. With -Credential, the credential''s user name is used.'
-        KeyFile           = 'The OpenSSH private key file to log in with. Default: the first of ~/.ssh/id_ed25519, ~/.ssh/id_ecdsa, ~/.ssh/id_rsa that exists.'
+        KeyFile           = 'The OpenSSH private key file to log in with. Default: every one of ~/.ssh/id_ed25519, ~/.ssh/id_ecdsa, ~/.ssh/id_rsa that exists and can be opened (an encrypted one with -KeyPassphrase); the host accepts whichever it knows.'
         KeyPassphrase     = 'The passphrase of an encrypted key file.'
         Credential        = 'A user name and password to log in with, instead of a key.'
         HostKeyFingerprint = 'The host key fingerprint to accept, as `ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub` prints it on the host (SHA256:...). When given, known_hosts is not consulted.'

@@ -7,7 +7,7 @@ VMs go in dependency order (dependencies, clone_from_vmid, template_vmid); indep
 
 Running it again converges: what is already right is left alone, what differs is repaired, and each result says what changed (Changed, Changes). Features whose script has not changed since they last succeeded in the guest are not run again, and a VM whose final snapshot exists is taken as done. A run that was stopped halfway is finished by the next one. Locks are waited out (up to -LockWaitSec) and shown as progress; a lock that outlasts the wait is reported with the qm unlock advice, never removed.
 
--WhatIf prints, per VM, the exact commands in order, and changes nothing. A progress bar per VM runs under one overall bar. One DeployResult per VM is written: VmId, Name, Status, Changed, Changes, Steps with their durations, StepDurations, Warnings and Errors; a failed VM is also an error record that names it.
+-WhatIf prints, per VM, a line naming the VM and then the exact commands in order, one What if: line each, and changes nothing. A progress bar per VM runs under one overall bar. One DeployResult per VM is written: VmId, Name, Status, Changed, Changes, Steps with their durations, StepDurations, Warnings and Errors; a failed VM is also an error record that names it.
 '@
     Parameters  = @{
         Spec                = 'The config entries to deploy, from Import-PhoenixConfig. All piped entries are collected, then deployed together in dependency order.'

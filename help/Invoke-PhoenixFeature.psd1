@@ -23,7 +23,7 @@ A feature that exits with a code other than 0 is a non-terminating error (Featur
 
 -TimeoutSec (default 30 minutes per feature) stops only the following, never the script: the error (FeatureTimeout) says the script is still running in the guest and gives the exact command to read its log, `qm guest exec <vmid> -- tail -n 50 /var/lib/phoenix/features/<name>.log`. Starting a feature that still runs from an earlier call is refused (FeatureStillRunning).
 
-With -WhatIf nothing runs: the message lists the exact qm guest exec commands that would deliver, start and record each feature (reads, such as the state file, do run).
+With -WhatIf nothing runs: below the operation's line, one What if: line each lists the exact qm guest exec commands that would deliver, start and record each feature (reads, such as the state file, do run).
 
 On the in-process simulator (Connect-PhoenixHost -Simulator) the guest records commands without running them: each feature is reported with Status RecordedNotRun and exit code 0, with a warning that the script did not run.
 

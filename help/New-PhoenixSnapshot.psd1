@@ -11,7 +11,7 @@ For each VM, New-PhoenixSnapshot returns a PhoenixSnapshot object: VmId, Name, P
 
 VmId, Spec and Session bind by property name, so New-PhoenixSnapshot can end the chain that starts with Import-PhoenixConfig. Several objects of one VM can come down such a pipeline (Invoke-PhoenixFeature writes one result per feature): New-PhoenixSnapshot handles each VM once per run and skips the VM's later objects without output, so every VM gets one snapshot and one result.
 
--WhatIf shows the exact command that would run, for example: What if: Performing the operation "Take snapshot 'golden', running: qm snapshot 201 golden --description 'after features'" on target "VM 201". When the snapshot exists already, it shows "Take snapshot 'golden' (nothing to change)".
+-WhatIf shows the exact command that would run, on the line after the operation, for example: What if: Performing the operation "Take snapshot 'golden'" on target "VM 201". then What if:     qm snapshot 201 golden --description 'after features'. When the snapshot exists already, the second line is "nothing to change".
 
 While it takes the snapshot, Proxmox locks the VM (lock snapshot). When Proxmox answers that the VM is locked (`VM is locked (clone)`, `VM is locked (backup)`, ...) or that its configuration file is held by another command (`can't lock file '/var/lock/qemu-server/lock-<VMID>.conf' - got timeout`), New-PhoenixSnapshot waits and tries again, with waits that grow from 0.5 s to 8 s, for up to 2 minutes in all. Each wait shows as a progress bar and as a Verbose line such as "VM 201 is locked (clone); waiting 0.5 s before trying again (0 s of 2 min waited)". A lock that outlasts the 2 minutes is reported as an error that says a task is still running or one that ended abnormally left the lock behind, with the advice to check the node's tasks and only then run `qm unlock <VMID>` on the host. Phoenix never removes a lock itself. A hibernated VM (lock suspended) is not waited for: it is reported at once, with the advice to resume it (`qm resume <VMID>`).
 
@@ -46,7 +46,7 @@ Errors you may meet:
         @{
             Title   = 'See the command first'
             Code    = 'Get-PhoenixVm -Name ''web-*'' -NoSnapshots | New-PhoenixSnapshot -Name pre-upgrade -WhatIf'
-            Remarks = 'Prints, for each web-* VM without that snapshot: What if: Performing the operation "Take snapshot ''pre-upgrade'', running: qm snapshot <VMID> pre-upgrade" on target "VM <VMID>".'
+            Remarks = 'Prints, for each web-* VM: What if: Performing the operation "Take snapshot ''pre-upgrade''" on target "VM <VMID>". and below it What if:     qm snapshot <VMID> pre-upgrade (or nothing to change, when the VM has that snapshot).'
         }
         @{
             Title   = 'A name Proxmox would refuse'

@@ -9,7 +9,7 @@ Without -Force, Proxmox also takes the VM's migration lock while it deletes the 
 
 VmId, Name and Session bind by property name, so the objects of Get-PhoenixSnapshot pipe straight in. Take care when you pipe VMs: a PhoenixVm or a VmSpec has a Name too, the VM's name, which would be taken as the snapshot's name. Give -Name then (Get-PhoenixVm -Name 'docker-*' | Remove-PhoenixSnapshot -Name pre-features).
 
-Its ConfirmImpact is High: Remove-PhoenixSnapshot asks before each VM unless -Confirm:$false is given (or $ConfirmPreference is None), and the question lists the exact command. In scripts and CI, pass -Confirm:$false. -WhatIf prints the command without running it, for example: What if: Performing the operation "Delete snapshot 'pre-features', running: qm delsnapshot 201 pre-features" on target "VM 201".
+Its ConfirmImpact is High: Remove-PhoenixSnapshot asks before each VM unless -Confirm:$false is given (or $ConfirmPreference is None), and the question names the VM and the snapshot (run with -WhatIf first to see the exact command). In scripts and CI, pass -Confirm:$false. -WhatIf prints the command without running it, on the line after the operation, for example: What if: Performing the operation "Delete snapshot 'pre-features'" on target "VM 201". then What if:     qm delsnapshot 201 pre-features" on target "VM 201".
 
 While it deletes the snapshot, Proxmox locks the VM (lock snapshot-delete). When Proxmox answers that the VM is locked (`VM is locked (clone)`, `VM is locked (backup)`, ...) or that its configuration file is held by another command (`can't lock file '/var/lock/qemu-server/lock-<VMID>.conf' - got timeout`), Remove-PhoenixSnapshot waits and tries again, with waits that grow from 0.5 s to 8 s, for up to 2 minutes in all. Each wait shows as a progress bar and as a Verbose line such as "VM 201 is locked (backup); waiting 0.5 s before trying again (0 s of 2 min waited)". A lock that outlasts the 2 minutes is reported as an error that says a task is still running or one that ended abnormally left the lock behind, with the advice to check the node's tasks and only then run `qm unlock <VMID>` on the host. Phoenix never removes a lock itself.
 
@@ -39,7 +39,7 @@ Each VM's failure is a non-terminating error that names the VM; the other VMs of
 Connect-PhoenixHost -Simulator
 Remove-PhoenixSnapshot -VmId 9000 -Name pre-features -Force -WhatIf
 '@
-            Remarks = 'Prints: What if: Performing the operation "Delete snapshot ''pre-features'', running: qm delsnapshot 9000 pre-features --force 1" on target "VM 9000". -WhatIf does not look for the snapshot; run for real, it would fail, since the template 9000 has no snapshots.'
+            Remarks = 'Prints: What if: Performing the operation "Delete snapshot ''pre-features''" on target "VM 9000". and What if:     qm delsnapshot 9000 pre-features --force 1. -WhatIf does not look for the snapshot; run for real, it would fail, since the template 9000 has no snapshots.'
         }
         @{
             Title   = 'The same snapshot on several VMs'

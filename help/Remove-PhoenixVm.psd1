@@ -9,7 +9,7 @@ Remove-PhoenixVm writes nothing to the pipeline. It removes only what qm destroy
 
 A template whose disks are the base of linked clones cannot be removed while those clones exist, where the storage keeps track of them: Proxmox answers base volume '<volume>' is still in use by linked cloned, and Phoenix reports "Template <VMID> still has linked clones that use its base volume '<volume>'." with the advice to remove those linked clones first. A VM with protection on is refused (can't remove VM <VMID> - protection mode enabled), with the advice to turn protection off with `qm set <VMID> --protection 0` if it really is to go; Phoenix never turns it off itself.
 
-Its ConfirmImpact is High: Remove-PhoenixVm asks before each VM unless -Confirm:$false is given (or $ConfirmPreference is None), and the question lists the exact commands. In scripts and CI, pass -Confirm:$false. -WhatIf prints the same commands without running them, for example: What if: Performing the operation "Destroy, running: qm destroy 201 --purge 1" on target "VM 201". With -Force and a running VM, `qm stop 201` comes first in that list.
+Its ConfirmImpact is High: Remove-PhoenixVm asks before each VM unless -Confirm:$false is given (or $ConfirmPreference is None), and the question names the VM (run with -WhatIf first to see the exact commands). In scripts and CI, pass -Confirm:$false. -WhatIf prints the commands without running them, one a line after the operation, for example: What if: Performing the operation "Destroy" on target "VM 201". then What if:     qm destroy 201 --purge 1 and the snippet files it would delete. With -Force and a running VM, `qm stop 201` comes first in that list.
 
 VmId and Session bind by property name, so the objects of Get-PhoenixVm, Import-PhoenixConfig and the other VM cmdlets pipe in.
 
@@ -31,7 +31,7 @@ Each VM's failure is a non-terminating error that names the VM; the other VMs of
 Connect-PhoenixHost -Simulator
 Remove-PhoenixVm -VmId 9000 -WhatIf
 '@
-            Remarks = 'Prints: What if: Performing the operation "Destroy, running: qm destroy 9000 --purge 1" on target "VM 9000". Nothing is removed.'
+            Remarks = 'Prints: What if: Performing the operation "Destroy" on target "VM 9000". and What if:     qm destroy 9000 --purge 1. Nothing is removed.'
         }
         @{
             Title   = 'Remove a VM, running or not, without being asked'
@@ -41,7 +41,7 @@ Remove-PhoenixVm -VmId 9000 -WhatIf
         @{
             Title   = 'Shut down cleanly, then remove'
             Code    = 'Get-PhoenixVm -Name ''docker-*'' -NoSnapshots | Stop-PhoenixVm -TimeoutSec 120 | Remove-PhoenixVm'
-            Remarks = 'Each docker-* VM is shut down gracefully, then destroyed after you confirm it; the question lists the qm destroy command.'
+            Remarks = 'Each docker-* VM is shut down gracefully, then destroyed after you confirm it; the question names the VM.'
         }
         @{
             Title   = 'Tear down the VMs of a configuration file, keeping the template'

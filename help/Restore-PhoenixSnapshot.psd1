@@ -9,7 +9,7 @@ For each VM, Restore-PhoenixSnapshot returns a PhoenixVm object with the VM's st
 
 VmId, Name and Session bind by property name, so the objects of Get-PhoenixSnapshot pipe straight in. Take care when you pipe VMs: a PhoenixVm or a VmSpec has a Name too, the VM's name, which would be taken as the snapshot's name. Give -Name then (Get-PhoenixVm -Name 'docker-*' | Restore-PhoenixSnapshot -Name golden).
 
-Its ConfirmImpact is High: Restore-PhoenixSnapshot asks before each VM unless -Confirm:$false is given (or $ConfirmPreference is None), and the question lists the exact command. In scripts and CI, pass -Confirm:$false. -WhatIf prints the command without running it, for example: What if: Performing the operation "Roll back to snapshot 'golden' (the current state is lost), running: qm rollback 201 golden" on target "VM 201".
+Its ConfirmImpact is High: Restore-PhoenixSnapshot asks before each VM unless -Confirm:$false is given (or $ConfirmPreference is None), and the question names the VM and the snapshot (run with -WhatIf first to see the exact command). In scripts and CI, pass -Confirm:$false. -WhatIf prints the command without running it, on the line after the operation, for example: What if: Performing the operation "Roll back to snapshot 'golden' (the current state is lost), running: qm rollback 201 golden" on target "VM 201".
 
 While it rolls back, Proxmox locks the VM (lock rollback). When Proxmox answers that the VM is locked (`VM is locked (clone)`, `VM is locked (backup)`, ...) or that its configuration file is held by another command (`can't lock file '/var/lock/qemu-server/lock-<VMID>.conf' - got timeout`), Restore-PhoenixSnapshot waits and tries again, with waits that grow from 0.5 s to 8 s, for up to 2 minutes in all. Each wait shows as a progress bar and as a Verbose line such as "VM 201 is locked (snapshot); waiting 0.5 s before trying again (0 s of 2 min waited)". A lock that outlasts the 2 minutes is reported as an error that says a task is still running or one that ended abnormally left the lock behind, with the advice to check the node's tasks and only then run `qm unlock <VMID>` on the host. Phoenix never removes a lock itself. A hibernated VM (lock suspended) is not waited for: it is reported at once, with the advice to resume it (`qm resume <VMID>`).
 
@@ -45,7 +45,7 @@ Proxmox refuses a snapshot whose creation did not finish: unable to rollback to 
         @{
             Title   = 'Roll back to what Get-PhoenixSnapshot found'
             Code    = 'Get-PhoenixSnapshot -VmId 203 -Name ''after-*'' | Restore-PhoenixSnapshot -WhatIf'
-            Remarks = 'The snapshot objects bind VmId and Name by property name. Prints, for example: What if: Performing the operation "Roll back to snapshot ''after-docker'' (the current state is lost), running: qm rollback 203 after-docker" on target "VM 203".'
+            Remarks = 'The snapshot objects bind VmId and Name by property name. Prints, for example: What if: Performing the operation "Roll back to snapshot ''after-docker'' (the current state is lost)" on target "VM 203". and What if:     qm rollback 203 after-docker.'
         }
         @{
             Title   = 'See the command on the simulator'
@@ -53,7 +53,7 @@ Proxmox refuses a snapshot whose creation did not finish: unable to rollback to 
 Connect-PhoenixHost -Simulator
 Restore-PhoenixSnapshot -VmId 9000 -Name golden -WhatIf
 '@
-            Remarks = 'Prints: What if: Performing the operation "Roll back to snapshot ''golden'' (the current state is lost), running: qm rollback 9000 golden" on target "VM 9000". -WhatIf does not look for the snapshot; run for real, Proxmox would refuse, since 9000 is a template.'
+            Remarks = 'Prints: What if: Performing the operation "Roll back to snapshot ''golden'' (the current state is lost)" on target "VM 9000". and What if:     qm rollback 9000 golden. -WhatIf does not look for the snapshot; run for real, Proxmox would refuse, since 9000 is a template.'
         }
     )
     Links       = @('Get-PhoenixSnapshot', 'New-PhoenixSnapshot', 'Remove-PhoenixSnapshot', 'Start-PhoenixVm')

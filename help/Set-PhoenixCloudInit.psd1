@@ -8,7 +8,7 @@ The pieces are built into a VmSpec and checked by exactly the rules a config fil
 For each VM it:
 
 1. renders user-data-<VMID>.yml and network-config-<VMID>.yml (as ConvertTo-PhoenixCloudInit does);
-2. checks that the storage (-Storage, default local) exists and holds snippets. A storage without them is a SnippetsNotEnabled error whose message gives the command that enables them (pvesm set <storage> --content <its content>,snippets); a block storage such as lvmthin cannot hold them and the error names the storages that can;
+2. checks that the storage (-SnippetStorage, default local) exists and holds snippets. A storage without them is a SnippetsNotEnabled error whose message gives the command that enables them (pvesm set <storage> --content <its content>,snippets); a block storage such as lvmthin cannot hold them and the error names the storages that can;
 3. finds the files' paths with pvesm path <storage>:snippets/<file>, compares the SHA-256 of what is on the host with what was rendered, and uploads only what differs, atomically (temporary name, then rename) over SFTP with mode 0600;
 4. runs qm set <VMID> --cicustom 'user=<storage>:snippets/user-data-<VMID>.yml,network=<storage>:snippets/network-config-<VMID>.yml' only when the VM's cicustom differs (a meta= or vendor= snippet already set is kept);
 5. adds a cloud-init drive (ide2 on the storage of the boot disk) when the VM has none;
@@ -32,7 +32,7 @@ When the content changes, the instance-id Proxmox gives cloud-init (the SHA-1 of
         Dhcp         = 'Pieces: the VM takes its address by DHCP. This is also what happens without -IpAddress; the switch says it explicitly.'
         Nameserver   = 'Pieces: DNS servers, in order, as IP addresses. Several as a list (-Nameserver 1.1.1.1,8.8.8.8) or in one string separated by spaces, commas or semicolons.'
         SearchDomain = 'Pieces: DNS search domains (lab.example); the first also makes the FQDN of a hostname without dots.'
-        Storage      = 'The Proxmox storage whose snippets directory receives the files. It must have the snippets content type (pvesm status --content snippets lists those). Default: local.'
+        SnippetStorage = 'The Proxmox storage whose snippets directory receives the files. It must have the snippets content type (pvesm status --content snippets lists those). Default: local. The same parameter as Deploy-PhoenixVm -SnippetStorage; -Storage, its first name, still works as an alias.'
         TemplatePath = 'A folder with your own user-data.template.yml and/or network-config.template.yml, used instead of the bundled templates.'
         Force        = 'Upload the files, set cicustom and regenerate the drive even when everything is already as rendered.'
     }
@@ -50,7 +50,7 @@ When the content changes, the instance-id Proxmox gives cloud-init (the SHA-1 of
         }
         @{
             Title   = 'See the plan'
-            Code    = "Import-PhoenixConfig ./cfg.json | Set-PhoenixCloudInit -Storage nfs-snippets -WhatIf"
+            Code    = "Import-PhoenixConfig ./cfg.json | Set-PhoenixCloudInit -SnippetStorage nfs-snippets -WhatIf"
             Remarks = 'For each VM prints the two file names with their SHA-256 and paths, then the file writes and the exact qm set --cicustom and qm cloudinit update lines that would run (or that nothing would change).'
         }
         @{

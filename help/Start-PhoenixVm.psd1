@@ -7,7 +7,7 @@ qm start returns once the VM has been started, not when the guest has booted. Pi
 
 For each VM, Start-PhoenixVm returns a PhoenixVm object with the status after the start, Changes set to "started" when it started the VM, and the Spec and Session it received, so that the VM's config entry travels on to Wait-PhoenixGuestAgent and Invoke-PhoenixFeature. VmId, Spec and Session bind by property name: the objects of Import-PhoenixConfig, New-PhoenixVm and Get-PhoenixVm pipe straight in. The snapshot list of the returned object is not read (Snapshots is empty).
 
--WhatIf shows the exact command that would run, for example: What if: Performing the operation "Start, running: qm start 201" on target "VM 201". The plan is made from the VM's real status, so a running VM shows "Start (nothing to change)".
+-WhatIf shows the exact command that would run, on the line after the operation, for example: What if: Performing the operation "Start" on target "VM 201". then What if:     qm start 201. The plan is made from the VM's real status, so for a running VM the second line is "nothing to change".
 
 When Proxmox answers that the VM is locked (`VM is locked (clone)`, `VM is locked (backup)`, ...) or that its configuration file is held by another command (`can't lock file '/var/lock/qemu-server/lock-<VMID>.conf' - got timeout`), Start-PhoenixVm waits and tries again, with waits that grow from 0.5 s to 8 s, for up to 2 minutes in all. Each wait shows as a progress bar and as a Verbose line such as "VM 201 is locked (clone); waiting 0.5 s before trying again (0 s of 2 min waited)". A lock that outlasts the 2 minutes is reported as an error that says a task is still running or one that ended abnormally left the lock behind, with the advice to check the node's tasks and only then run `qm unlock <VMID>` on the host. Phoenix never removes a lock itself.
 
@@ -38,7 +38,7 @@ Errors you may meet:
 Connect-PhoenixHost -Simulator
 Start-PhoenixVm -VmId 9000 -WhatIf
 '@
-            Remarks = 'Prints: What if: Performing the operation "Start, running: qm start 9000" on target "VM 9000". Run without -WhatIf it fails, since 9000 is the simulator''s base template and Proxmox does not start templates.'
+            Remarks = 'Prints: What if: Performing the operation "Start" on target "VM 9000". and What if:     qm start 9000. Run without -WhatIf it fails, since 9000 is the simulator''s base template and Proxmox does not start templates.'
         }
         @{
             Title   = 'Start the VMs of a configuration and wait for their guests'

@@ -9,7 +9,7 @@ A VM that is already stopped is not touched: it is returned with empty Changes (
 
 For each VM, Stop-PhoenixVm returns a PhoenixVm object with the status after the shutdown, Changes set to "stopped" when it stopped the VM, and the Spec and Session it received. VmId, Spec and Session bind by property name, so the objects of Get-PhoenixVm, Import-PhoenixConfig and the other VM cmdlets pipe straight in. The snapshot list of the returned object is not read (Snapshots is empty).
 
--WhatIf shows the exact command that would run, for example: What if: Performing the operation "Stop, running: qm shutdown 201 --timeout 60" on target "VM 201". The plan is made from the VM's real status, so a stopped VM shows "Stop (nothing to change)".
+-WhatIf shows the exact command that would run, on the line after the operation, for example: What if: Performing the operation "Stop" on target "VM 201". then What if:     qm shutdown 201 --timeout 60. The plan is made from the VM's real status, so for a stopped VM the second line is "nothing to change".
 
 When Proxmox answers that the VM is locked (`VM is locked (clone)`, `VM is locked (backup)`, ...) or that its configuration file is held by another command (`can't lock file '/var/lock/qemu-server/lock-<VMID>.conf' - got timeout`), Stop-PhoenixVm waits and tries again, with waits that grow from 0.5 s to 8 s, for up to 2 minutes in all. Each wait shows as a progress bar and as a Verbose line such as "VM 201 is locked (backup); waiting 0.5 s before trying again (0 s of 2 min waited)". A lock that outlasts the 2 minutes is reported as an error that says a task is still running or one that ended abnormally left the lock behind, with the advice to check the node's tasks and only then run `qm unlock <VMID>` on the host. Phoenix never removes a lock itself.
 
@@ -35,7 +35,7 @@ Each VM's failure is a non-terminating error that names the VM; the other VMs of
         @{
             Title   = 'See the command first'
             Code    = 'Stop-PhoenixVm -VmId 201 -TimeoutSec 30 -Force -WhatIf'
-            Remarks = 'For a running VM 201 prints: What if: Performing the operation "Stop, running: qm shutdown 201 --timeout 30 --forceStop 1" on target "VM 201". For a stopped one: "Stop (nothing to change)".'
+            Remarks = 'For a running VM 201 prints: What if: Performing the operation "Stop" on target "VM 201". and What if:     qm shutdown 201 --timeout 30 --forceStop 1. For a stopped one the second line is "nothing to change".'
         }
         @{
             Title   = 'Nothing to do on the simulator''s template'

@@ -46,6 +46,12 @@ namespace Phoenix.Simulator
         public bool IsConnected => !_disposed;
 
         /// <inheritdoc />
+        /// <remarks>The default recording guest runs no commands; a guest runner plugged in through the options may.</remarks>
+        public HostCapabilities Capabilities => Simulator.GuestRunner is Guest.RecordingGuestRunner
+            ? HostCapabilities.WithoutGuestCommands("the in-process simulator runs no guest commands")
+            : HostCapabilities.Full;
+
+        /// <inheritdoc />
         public async Task<CommandResult> RunAsync(RemoteCommand command, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
         {
             if (command == null) throw new ArgumentNullException(nameof(command));

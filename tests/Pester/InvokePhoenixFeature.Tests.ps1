@@ -76,7 +76,7 @@ Describe 'Invoke-PhoenixFeature on the in-process simulator' {
         $r.Session.Id | Should -Be $node.Session.Id
         $r.Spec.VmId | Should -Be 101
         $warn | Should -HaveCount 1
-        "$($warn[0])" | Should -Be "VM 101 (t1): the simulated guest recorded feature 'hello' without running it (the in-process simulator runs no guest commands), so its exit code 0 says nothing about the script."
+        "$($warn[0])" | Should -Be "VM 101 (t1): the guest recorded feature 'hello' without running it (the in-process simulator runs no guest commands), so its exit code 0 says nothing about the script."
 
         $log = $node.Sim.GuestLog(101)
         $log | Should -HaveCount 4
@@ -170,7 +170,7 @@ Describe 'Invoke-PhoenixFeature on the in-process simulator' {
     It 'lists the exact commands with -WhatIf and runs nothing' {
         $before = @($node.Sim.GuestLog(101)).Count
         $text = Get-HostOutput { $specs[0] | Invoke-PhoenixFeature -Session $node.Session -FeaturePath $features -Name hello, second -WhatIf }
-        $text | Should -Match ([regex]::Escape('What if: Performing the operation "Run features hello, second, running:'))
+        $text | Should -Match ([regex]::Escape('What if: Performing the operation "Run features hello, second" on target "VM 101 (t1)".'))
         $text | Should -Match ([regex]::Escape("qm guest exec 101 --pass-stdin 1 -- /bin/sh -c 'umask 077 && mkdir -p -- `"`${1%/*}`" && cat > `"`$1.new`" && mv -f -- `"`$1.new`" `"`$1`"' phoenix-write /tmp/vm_context.json <<< ("))
         $text | Should -Match ([regex]::Escape('phoenix-write /var/lib/phoenix/features/feature_install_second.sh <<< ('))
         $text | Should -Match ([regex]::Escape("'PHOENIX_USERNAME=phoenix_user' 'PHOENIX_CONTEXT_FILE=/tmp/vm_context.json' /bin/bash /var/lib/phoenix/features/feature_install_hello.sh"))

@@ -35,6 +35,36 @@ Describe 'The module manifest' {
     }
 }
 
+Describe 'Parameters shared by the cmdlets' {
+    It 'checks every VMID parameter with the engine''s one rule' {
+        $vmIdParameters = foreach ($c in Get-Command -Module Phoenix -CommandType Cmdlet) {
+            foreach ($p in $c.Parameters.Values | Where-Object Name -Match 'VmId$') { [pscustomobject]@{ Command = $c.Name; Parameter = $p } }
+        }
+        @($vmIdParameters).Count | Should -BeGreaterThan 15
+        foreach ($v in $vmIdParameters) {
+            $attributes = $v.Parameter.Attributes
+            @($attributes | Where-Object { $_ -is [Phoenix.PowerShell.Infrastructure.ValidateVmIdAttribute] }) |
+                Should -HaveCount 1 -Because "-$($v.Parameter.Name) of $($v.Command) is a VMID"
+            @($attributes | Where-Object { $_ -is [System.Management.Automation.ValidateRangeAttribute] }) | Should -HaveCount 0
+        }
+    }
+
+    It 'refuses a VMID outside Proxmox''s range in the words of the config file''s rule, for one ID and in an array' {
+        foreach ($call in { Start-PhoenixVm -VmId 99 }, { Get-PhoenixVm -VmId 101, 1000000000 }) {
+            $e = { & $call } | Should -Throw -PassThru
+            $e.Exception | Should -BeOfType ([System.Management.Automation.ParameterBindingException])
+            $e.Exception.Message | Should -Match 'VMID (99|1000000000) is outside the range Proxmox accepts \(100\.\.999999999\)\.'
+        }
+    }
+
+    It 'names the snippet storage -SnippetStorage in Set-PhoenixCloudInit and Deploy-PhoenixVm, with -Storage still taken' {
+        foreach ($name in 'Set-PhoenixCloudInit', 'Deploy-PhoenixVm') {
+            (Get-Command $name).Parameters.Keys | Should -Contain 'SnippetStorage'
+        }
+        (Get-Command Set-PhoenixCloudInit).Parameters['SnippetStorage'].Aliases | Should -Be @('Storage')
+    }
+}
+
 Describe 'Output formatting' {
     It 'has a view for every output type of every cmdlet' {
         $formatXml = [xml](Get-Content -Raw (Join-Path $env:PHOENIX_MODULE_DIR 'Formats/Phoenix.Format.ps1xml'))

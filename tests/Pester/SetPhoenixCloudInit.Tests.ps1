@@ -112,7 +112,7 @@ Describe 'Set-PhoenixCloudInit on the simulator' {
         $doc = $spec | ConvertTo-PhoenixCloudInit
         $w = Get-WhatIfText { $spec | Set-PhoenixCloudInit -Session $session -WhatIf }
         $w.Output | Should -BeNullOrEmpty
-        $w.Text | Should -BeLike '*What if: Performing the operation "Set cloud-init (storage local):*'
+        $w.Text | Should -BeLike '*What if: Performing the operation "Set cloud-init (storage local)" on target "VM 102 (plan-01)".*'
         $w.Text | Should -BeLike "*user-data-102.yml sha256 $($doc.UserDataHash) -> /var/lib/vz/snippets/user-data-102.yml*"
         $w.Text | Should -BeLike "*network-config-102.yml sha256 $($doc.NetworkConfigHash) -> /var/lib/vz/snippets/network-config-102.yml*"
         $w.Text | Should -BeLike "*write * bytes to /var/lib/vz/snippets/user-data-102.yml (mode 0600)*"

@@ -48,7 +48,7 @@ Describe 'New-PhoenixVm' {
     It 'shows the exact commands under -WhatIf and creates nothing' {
         $r = Invoke-ChildPwsh "Connect-PhoenixHost -Simulator -StatePath '$state' | Out-Null; New-PhoenixVm -VmId 102 -Name web-02 -Cores 4 -WhatIf"
         $r.ExitCode | Should -Be 0
-        $r.Output | Should -Match ([regex]::Escape('What if: Performing the operation "Create or update, running:'))
+        $r.Output | Should -Match ([regex]::Escape('What if: Performing the operation "Create or update" on target "VM 102 (web-02)".'))
         $r.Output | Should -Match ([regex]::Escape('qm clone 9000 102 --name web-02'))
         $r.Output | Should -Match ([regex]::Escape('qm set 102 --cores 4'))
         $err = $null

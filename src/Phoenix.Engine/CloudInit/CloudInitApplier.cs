@@ -3,13 +3,13 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
 using System.Linq;
-using System.Security.Cryptography;
 using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
 using Phoenix.Engine.Config;
 using Phoenix.Engine.Errors;
 using Phoenix.Engine.Proxmox;
+using Phoenix.Engine.Text;
 using Phoenix.Engine.Transport;
 using Phoenix.Engine.Workflow;
 
@@ -19,7 +19,7 @@ namespace Phoenix.Engine.CloudInit
     public sealed class CloudInitApplyOptions
     {
         /// <summary>The storage Phoenix puts snippets on unless told otherwise.</summary>
-        public const string DefaultStorage = "local";
+        public const string DefaultStorage = ProxmoxNames.LocalStorage;
 
         /// <summary>The Proxmox storage whose <c>snippets</c> directory receives the files (a storage with the snippets content type).</summary>
         public string Storage { get; set; } = DefaultStorage;
@@ -168,7 +168,7 @@ namespace Phoenix.Engine.CloudInit
             options ??= new CloudInitApplyOptions();
             var storage = options.Storage;
             var vmId = spec.VmId;
-            var label = Label(spec);
+            var label = VmLabel.Of(spec);
             if (string.IsNullOrEmpty(storage) || !ConfigFormats.IsStorageId(storage))
                 throw new PhoenixException(PhoenixErrorKind.InvalidArgument, "InvalidStorage",
                     $"{label}: '{storage}' is not a Proxmox storage ID.", vmId)
@@ -203,7 +203,7 @@ namespace Phoenix.Engine.CloudInit
 
             // The marker records that the drive was regenerated from exactly these snippets. Without it a run
             // cut off between upload and `qm cloudinit update` would look finished to the next one.
-            var marker = userPath.Substring(0, userPath.LastIndexOf('/') + 1) + ".phoenix-cloudinit-" + vmId.ToString(CultureInfo.InvariantCulture);
+            var marker = MarkerPath(userPath, vmId);
             var markerBytes = await TryDownloadAsync(host.Connection, marker, cancellationToken).ConfigureAwait(false);
 
             var uploaded = new List<string>();
@@ -216,7 +216,7 @@ namespace Phoenix.Engine.CloudInit
             })
             {
                 var existing = await TryDownloadAsync(host.Connection, path, cancellationToken).ConfigureAwait(false);
-                var same = existing != null && Sha256Hex(existing) == hash;
+                var same = existing != null && Hex.Sha256(existing) == hash;
                 if (same && !options.Force) continue;
                 if (existing != null && !same) replaced = true;
                 if (!same) contentChanged = true;
@@ -277,7 +277,7 @@ namespace Phoenix.Engine.CloudInit
             if (!markerCurrent && config != null)
                 await host.Connection.UploadAsync(marker, Encoding.UTF8.GetBytes(applied), SnippetMode, cancellationToken).ConfigureAwait(false);
 
-            result.InstanceId = Sha1Hex(Encoding.UTF8.GetBytes(document.UserData + document.NetworkConfig));
+            result.InstanceId = Hex.Sha1(Encoding.UTF8.GetBytes(document.UserData + document.NetworkConfig));
             if ((contentChanged || !cicustomSame) && !customMeta)
             {
                 result.InstanceIdChanged = true;
@@ -299,6 +299,13 @@ namespace Phoenix.Engine.CloudInit
         /// <summary>The cloud-init step for <see cref="DeployOptions.CloudInit"/>.</summary>
         public static Func<ProxmoxHost, VmSpec, CancellationToken, Task<StepOutcome>> AsDeployStep(CloudInitApplyOptions? options = null) =>
             async (host, spec, ct) => (await ApplyAsync(host, spec, options, ct).ConfigureAwait(false)).ToStepOutcome();
+
+        /// <summary>
+        /// The marker beside VM <paramref name="vmId"/>'s snippets (<paramref name="snippetPath"/> is one of them) that
+        /// records the regenerate of its cloud-init drive: <c>.phoenix-cloudinit-101</c>.
+        /// </summary>
+        internal static string MarkerPath(string snippetPath, int vmId) =>
+            snippetPath.Substring(0, snippetPath.LastIndexOf('/') + 1) + ".phoenix-cloudinit-" + vmId.ToString(CultureInfo.InvariantCulture);
 
         /// <summary>
         /// Checks that <paramref name="storage"/> exists and holds snippets. <c>pvesm status</c> shows no content
@@ -410,26 +417,5 @@ namespace Phoenix.Engine.CloudInit
             }
         }
 
-        private static string Label(VmSpec spec) =>
-            "VM " + spec.VmId.ToString(CultureInfo.InvariantCulture) +
-            (spec.Name != null && ConfigFormats.IsDnsName(spec.Name) ? " (" + spec.Name + ")" : "");
-
-        private static string Sha256Hex(byte[] data)
-        {
-            using (var sha = SHA256.Create()) return Hex(sha.ComputeHash(data));
-        }
-
-        private static string Sha1Hex(byte[] data)
-        {
-            // Not for security: Proxmox derives cloud-init's instance-id this way, and we report the same value.
-            using (var sha = SHA1.Create()) return Hex(sha.ComputeHash(data));
-        }
-
-        private static string Hex(byte[] hash)
-        {
-            var sb = new StringBuilder(hash.Length * 2);
-            foreach (var b in hash) sb.Append(b.ToString("x2", CultureInfo.InvariantCulture));
-            return sb.ToString();
-        }
     }
 }

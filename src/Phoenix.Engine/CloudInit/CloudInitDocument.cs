@@ -1,8 +1,8 @@
 using System;
 using System.Globalization;
-using System.Security.Cryptography;
 using System.Text;
 using Phoenix.Engine.Config;
+using Phoenix.Engine.Text;
 
 namespace Phoenix.Engine.CloudInit
 {
@@ -21,17 +21,23 @@ namespace Phoenix.Engine.CloudInit
             UserData = userData;
             NetworkConfig = networkConfig;
             TemplateSource = templateSource;
-            UserDataFileName = "user-data-" + vmId.ToString(CultureInfo.InvariantCulture) + ".yml";
-            NetworkConfigFileName = "network-config-" + vmId.ToString(CultureInfo.InvariantCulture) + ".yml";
-            UserDataHash = Sha256Hex(Encoding.UTF8.GetBytes(userData));
-            NetworkConfigHash = Sha256Hex(Encoding.UTF8.GetBytes(networkConfig));
+            UserDataFileName = UserDataFileNameFor(vmId);
+            NetworkConfigFileName = NetworkConfigFileNameFor(vmId);
+            UserDataHash = Hex.Sha256(userData);
+            NetworkConfigHash = Hex.Sha256(networkConfig);
             var ud = Encoding.UTF8.GetBytes(userData);
             var nc = Encoding.UTF8.GetBytes(networkConfig);
             var both = new byte[ud.Length + 1 + nc.Length];
             Buffer.BlockCopy(ud, 0, both, 0, ud.Length);
             Buffer.BlockCopy(nc, 0, both, ud.Length + 1, nc.Length); // a 0 byte between: ("ab","c") and ("a","bc") differ
-            Hash = Sha256Hex(both);
+            Hash = Hex.Sha256(both);
         }
+
+        /// <summary>The user-data snippet's file name for VM <paramref name="vmId"/>: <c>user-data-101.yml</c>.</summary>
+        public static string UserDataFileNameFor(int vmId) => "user-data-" + vmId.ToString(CultureInfo.InvariantCulture) + ".yml";
+
+        /// <summary>The network-config snippet's file name for VM <paramref name="vmId"/>: <c>network-config-101.yml</c>.</summary>
+        public static string NetworkConfigFileNameFor(int vmId) => "network-config-" + vmId.ToString(CultureInfo.InvariantCulture) + ".yml";
 
         /// <summary>The VM the files are for.</summary>
         public int VmId { get; }
@@ -73,16 +79,5 @@ namespace Phoenix.Engine.CloudInit
         /// <summary><c>cloud-init for VM 1001: user-data-1001.yml, network-config-1001.yml (sha256 0123456789ab)</c>; never the content.</summary>
         public override string ToString()
             => "cloud-init for VM " + VmId.ToString(CultureInfo.InvariantCulture) + ": " + UserDataFileName + ", " + NetworkConfigFileName + " (sha256 " + Hash.Substring(0, 12) + ")";
-
-        private static string Sha256Hex(byte[] data)
-        {
-            using (var sha = SHA256.Create())
-            {
-                var h = sha.ComputeHash(data);
-                var sb = new StringBuilder(h.Length * 2);
-                foreach (var b in h) sb.Append(b.ToString("x2", CultureInfo.InvariantCulture));
-                return sb.ToString();
-            }
-        }
     }
 }

@@ -47,8 +47,7 @@ namespace Phoenix.Engine.CloudInit
         public CloudInitDocument Render(VmSpec vm)
         {
             if (vm == null) throw new ArgumentNullException(nameof(vm));
-            var shownName = vm.Name == null ? null : ConfigFormats.IsDnsName(vm.Name) ? vm.Name : Newtonsoft.Json.JsonConvert.ToString(vm.Name);
-            var label = "VM " + vm.VmId.ToString(CultureInfo.InvariantCulture) + (shownName != null ? " (" + shownName + ")" : "");
+            var label = VmLabel.Of(vm);
 
             var refused = new ConfigValidator().ValidateVms(new[] { vm })
                 .Where(f => f.Severity == ConfigSeverity.Error && CloudInitRules.Contains(f.Rule)).ToList();

@@ -1,9 +1,9 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
+using Phoenix.Engine.Text;
 
 namespace Phoenix.Engine.Features
 {
@@ -66,11 +66,7 @@ namespace Phoenix.Engine.Features
         internal static FeatureInfo FromFile(string name, string path, FeatureSource source, IReadOnlyList<string> shadowedPaths)
         {
             byte[] bytes = File.ReadAllBytes(path);
-            string hash;
-            using (var sha = SHA256.Create())
-            {
-                hash = ToHex(sha.ComputeHash(bytes));
-            }
+            var hash = Hex.Sha256(bytes);
             return new FeatureInfo(name, path, ParseDescription(Decode(bytes)), hash, bytes.LongLength, source, shadowedPaths);
         }
 
@@ -101,13 +97,6 @@ namespace Phoenix.Engine.Features
         {
             int start = bytes.Length >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF ? 3 : 0;
             return new UTF8Encoding(false, false).GetString(bytes, start, bytes.Length - start);
-        }
-
-        private static string ToHex(byte[] bytes)
-        {
-            var sb = new StringBuilder(bytes.Length * 2);
-            foreach (byte b in bytes) sb.Append(b.ToString("x2", System.Globalization.CultureInfo.InvariantCulture));
-            return sb.ToString();
         }
     }
 }

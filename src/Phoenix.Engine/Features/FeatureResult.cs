@@ -16,8 +16,9 @@ namespace Phoenix.Engine.Features
         Skipped,
 
         /// <summary>
-        /// The in-process simulator's recording guest took the commands down without running
-        /// them: exit code 0 says nothing about the script.
+        /// The guest took the commands down without running them: its host says guest commands do not
+        /// run there (<see cref="Transport.HostCapabilities.GuestCommandsRun"/>, as on the in-process
+        /// simulator). Exit code 0 says nothing about the script; <see cref="FeatureResult.NotRunReason"/> says why.
         /// </summary>
         RecordedNotRun,
 
@@ -40,7 +41,7 @@ namespace Phoenix.Engine.Features
         /// <summary>The feature's name (<c>docker</c>).</summary>
         public string Feature { get; init; } = "";
 
-        /// <summary>Ran, skipped, recorded by the simulator, or planned.</summary>
+        /// <summary>Ran, skipped, recorded by a guest that runs no commands, or planned.</summary>
         public FeatureRunStatus Status { get; init; }
 
         /// <summary>The script's exit code (0 when it did not run: skipped, recorded, planned).</summary>
@@ -80,6 +81,9 @@ namespace Phoenix.Engine.Features
 
         /// <summary>The script's log file in the guest.</summary>
         public string LogPath { get; init; } = "";
+
+        /// <summary>For <see cref="FeatureRunStatus.RecordedNotRun"/>: why the guest runs no commands, as its host says; else null.</summary>
+        public string? NotRunReason { get; init; }
 
         /// <inheritdoc />
         public override string ToString() =>

@@ -4,13 +4,13 @@ using System.Diagnostics;
 using System.Globalization;
 using System.IO;
 using System.Linq;
-using System.Security.Cryptography;
 using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
 using Phoenix.Engine.Config;
 using Phoenix.Engine.Errors;
 using Phoenix.Engine.Proxmox;
+using Phoenix.Engine.Text;
 using Phoenix.Engine.Transport;
 using Phoenix.Engine.Workflow;
 
@@ -25,28 +25,24 @@ namespace Phoenix.Engine.Features
     /// <see cref="Progress"/>.
     /// </summary>
     /// <remarks>
-    /// <para>Idempotent re-runs: after a feature succeeds, <c>&lt;name&gt; &lt;hash&gt;</c> is recorded in
-    /// <see cref="StateFile"/> in the guest, the hash covering the script and the context it ran
-    /// with. A later run reads that file first (a read-only guest exec) and skips a feature whose
-    /// hash is unchanged, unless <see cref="FeatureRunOptions.Force"/>. So a second deploy of an
-    /// unchanged VM runs no changing command; a changed script or spec runs the feature again.</para>
+    /// <para>Idempotent re-runs: after a feature succeeds, it is recorded in the guest's
+    /// <see cref="FeatureStateFile"/> with a hash of the script and the context it ran with. A later
+    /// run reads that file first (a read-only guest exec) and skips a feature whose hash is unchanged,
+    /// unless <see cref="FeatureRunOptions.Force"/>. So a second deploy of an unchanged VM runs no
+    /// changing command; a changed script or spec runs the feature again.</para>
+    /// <para>Every guest command goes through <see cref="ProxmoxHost.GuestExecAsync"/>, which follows a
+    /// program that outlives qm's own wait; reads are marked <see cref="GuestExecOptions.ReadOnly"/>.</para>
     /// <para>Over a <see cref="PlanRecorder"/> (-WhatIf) nothing runs: the delivery, start and
     /// state commands are recorded, the agent is not waited for and nothing is followed.</para>
-    /// <para>On the in-process simulator the guest records commands without running them (it
-    /// answers with <see cref="SimulatorNotRunMarker"/> on standard error). The runner sees that
-    /// note on the start command and reports the feature as <see cref="FeatureRunStatus.RecordedNotRun"/>
-    /// with exit code 0, without following it or recording it as done.</para>
+    /// <para>A host whose guests do not run commands says so (<see cref="HostCapabilities.GuestCommandsRun"/>,
+    /// the in-process simulator's recording guest): the feature is delivered and its start recorded, then
+    /// reported as <see cref="FeatureRunStatus.RecordedNotRun"/> with exit code 0, without following it or
+    /// recording it as done. A start such a guest answers as started (a canned answer) is followed as usual.</para>
     /// </remarks>
     public sealed class FeatureRunner
     {
         /// <summary>Where scripts, logs and status files live in the guest.</summary>
         public const string GuestFolder = "/var/lib/phoenix/features";
-
-        /// <summary>The guest's record of the features that succeeded: <c>&lt;name&gt; &lt;sha256&gt;</c> per line.</summary>
-        public const string StateFile = "/var/lib/phoenix/features.state";
-
-        /// <summary>How the simulator's recording guest marks a command it did not run (start of its stderr note).</summary>
-        public const string SimulatorNotRunMarker = "phoenix-sim: recorded, not run";
 
         /// <summary>
         /// The name ($0) of the status-and-log poll in the guest; it appears in every poll's command
@@ -110,23 +106,14 @@ namespace Phoenix.Engine.Features
             ScriptPath(feature),
         };
 
-        /// <summary>
-        /// The hash recorded in the state file: SHA-256 over the script's bytes and the context
-        /// JSON, so that a changed script or a changed spec runs the feature again.
-        /// </summary>
-        public static string RunHash(byte[] script, string contextJson)
+        /// <summary>The warning for a feature that the guest recorded without running (<see cref="FeatureRunStatus.RecordedNotRun"/>).</summary>
+        public static string NotRunWarning(FeatureResult result)
         {
-            if (script == null) throw new ArgumentNullException(nameof(script));
-            using (var sha = SHA256.Create())
-            {
-                var scriptHash = Hex(sha.ComputeHash(script));
-                return Hex(sha.ComputeHash(Encoding.UTF8.GetBytes("phoenix-feature-run-1\n" + scriptHash + "\n" + (contextJson ?? ""))));
-            }
+            if (result == null) throw new ArgumentNullException(nameof(result));
+            var why = result.NotRunReason != null ? " (" + result.NotRunReason + ")" : "";
+            return $"{VmLabel.Of(result.VmId, result.VmName)}: the guest recorded feature '{result.Feature}' without running it{why}, " +
+                "so its exit code 0 says nothing about the script.";
         }
-
-        /// <summary>The warning for a feature that the simulated guest recorded without running.</summary>
-        public static string NotRunWarning(int vmId, string? vmName, string feature) =>
-            $"{Vm(vmId, vmName)}: the simulated guest recorded feature '{feature}' without running it (the in-process simulator runs no guest commands), so its exit code 0 says nothing about the script.";
 
         // ---- The step Deploy-PhoenixVm runs ---------------------------------------------------
 
@@ -168,8 +155,8 @@ namespace Phoenix.Engine.Features
                         notes.Add($"feature {r.Feature}: skipped, it already ran with this script and spec");
                         break;
                     case FeatureRunStatus.RecordedNotRun:
-                        notes.Add($"feature {r.Feature}: recorded by the simulated guest, not run");
-                        warnings.Add(NotRunWarning(r.VmId, r.VmName, r.Feature));
+                        notes.Add($"feature {r.Feature}: recorded by the guest, not run");
+                        warnings.Add(NotRunWarning(r));
                         break;
                     case FeatureRunStatus.Planned:
                         changes.Add($"feature {r.Feature}: would run");
@@ -201,7 +188,7 @@ namespace Phoenix.Engine.Features
             if (context.Length > FeatureContract.MaxDeliveryBytes)
             {
                 throw new FeatureException(PhoenixErrorKind.InvalidArgument, "FeatureTooLarge",
-                    $"{Vm(spec)}: the context file ({FeatureContract.DefaultContextFile}) would be {context.Length} bytes; Phoenix delivers it with qm guest exec --pass-stdin, which carries at most 1 MiB ({FeatureContract.MaxDeliveryBytes} bytes).",
+                    $"{VmLabel.Of(spec)}: the context file ({FeatureContract.DefaultContextFile}) would be {context.Length} bytes; Phoenix delivers it with qm guest exec --pass-stdin, which carries at most 1 MiB ({FeatureContract.MaxDeliveryBytes} bytes).",
                     spec.VmId, features[0].Name)
                 { RecommendedAction = "Make the VM's entry in the config file smaller (large unknown fields travel in the context file)." };
             }
@@ -210,8 +197,8 @@ namespace Phoenix.Engine.Features
             if (!_host.IsDryRun)
                 await VmLifecycle.WaitForAgentAsync(_host, spec.VmId, Options.AgentTimeout, Options.AgentPollInterval, null, ct).ConfigureAwait(false);
 
-            var state = _host.IsDryRun ? await ReadStateForPlanAsync(spec.VmId, ct).ConfigureAwait(false)
-                : await ReadStateAsync(spec.VmId, ct).ConfigureAwait(false);
+            var state = _host.IsDryRun ? await FeatureStateFile.ReadForPlanAsync(_host, spec.VmId, SmallCommandLimit, ct).ConfigureAwait(false)
+                : await FeatureStateFile.ReadAsync(_host, spec.VmId, SmallCommandLimit, ct).ConfigureAwait(false);
 
             for (var i = 0; i < features.Count; i++)
             {
@@ -225,10 +212,10 @@ namespace Phoenix.Engine.Features
                 catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
                 {
                     throw new FeatureException(PhoenixErrorKind.InvalidData, "FeatureUnreadable",
-                        $"{Vm(spec)}: the script of feature '{feature.Name}' ({feature.Path}) cannot be read: {e.Message}", spec.VmId, feature.Name, null, e);
+                        $"{VmLabel.Of(spec)}: the script of feature '{feature.Name}' ({feature.Path}) cannot be read: {e.Message}", spec.VmId, feature.Name, null, e);
                 }
                 CheckSize(spec, feature, script.Length);
-                var runHash = RunHash(script, contextJson);
+                var runHash = FeatureStateFile.RunHash(script, contextJson);
 
                 FeatureResult result;
                 if (!Options.Force && state.TryGetValue(feature.Name, out var done) && done == runHash)
@@ -240,7 +227,7 @@ namespace Phoenix.Engine.Features
                         Feature = feature.Name,
                         Status = FeatureRunStatus.Skipped,
                         Changed = false,
-                        ScriptHash = Sha256(script),
+                        ScriptHash = Hex.Sha256(script),
                         RunHash = runHash,
                         LogPath = LogPath(feature.Name),
                     };
@@ -262,44 +249,6 @@ namespace Phoenix.Engine.Features
             return results;
         }
 
-        /// <summary>
-        /// The guest's state file as feature name to run hash (<c>cat</c> through the agent, a
-        /// read-only command). A missing or unreadable file is an empty state: features then run.
-        /// </summary>
-        public async Task<Dictionary<string, string>> ReadStateAsync(int vmId, CancellationToken ct)
-        {
-            var read = await ExecReadAsync(vmId, new[] { "cat", StateFile }, ct).ConfigureAwait(false);
-            var state = new Dictionary<string, string>(StringComparer.Ordinal);
-            if (!read.Exited || read.ExitCode != 0) return state;
-            var text = Encoding.UTF8.GetString(GuestScripts.ToGuestBytes(read.OutData));
-            foreach (var raw in text.Split('\n'))
-            {
-                var line = raw.Trim();
-                if (line.Length == 0 || line[0] == '#') continue;
-                var parts = line.Split(new[] { ' ', '\t' }, StringSplitOptions.RemoveEmptyEntries);
-                if (parts.Length != 2 || !FeatureCatalog.IsValidName(parts[0]) || !IsSha256(parts[1])) continue;
-                state[parts[0]] = parts[1];
-            }
-            return state;
-        }
-
-        // A plan reads the state only when the guest can answer now: the VM may not even exist
-        // yet in a planned deploy, and a plan must not wait for anything.
-        private async Task<Dictionary<string, string>> ReadStateForPlanAsync(int vmId, CancellationToken ct)
-        {
-            try
-            {
-                if (await _host.GetStatusAsync(vmId, ct).ConfigureAwait(false) == "running" &&
-                    await _host.AgentPingAsync(vmId, ct).ConfigureAwait(false))
-                    return await ReadStateAsync(vmId, ct).ConfigureAwait(false);
-            }
-            catch (PhoenixException)
-            {
-                // Unknown state: the plan shows every feature.
-            }
-            return new Dictionary<string, string>(StringComparer.Ordinal);
-        }
-
         private async Task<FeatureResult> RunOneAsync(VmSpec spec, string feature, byte[] script, byte[] context, string runHash,
             int index, int count, IReadOnlyList<string> later, CancellationToken ct)
         {
@@ -312,14 +261,15 @@ namespace Phoenix.Engine.Features
 
             var launch = await _host.GuestExecAsync(vmId,
                 GuestScripts.LaunchArgv(LogPath(feature), StatusPath(feature), FeatureCommand(spec, feature)),
-                new GuestExecOptions { FollowLimit = SmallCommandLimit }, ct).ConfigureAwait(false);
+                new GuestExecOptions { FollowLimit = SmallCommandLimit, Description = $"start feature {feature} ({ScriptPath(feature)})" }, ct)
+                .ConfigureAwait(false);
 
             var baseResult = new FeatureResult
             {
                 VmId = vmId,
                 VmName = spec.Name,
                 Feature = feature,
-                ScriptHash = Sha256(script),
+                ScriptHash = Hex.Sha256(script),
                 RunHash = runHash,
                 LogPath = LogPath(feature),
             };
@@ -329,24 +279,27 @@ namespace Phoenix.Engine.Features
                 Report(spec, feature, index, count, FeatureStage.Finished, null, watch.Elapsed);
                 return With(baseResult, FeatureRunStatus.Planned, 0, "", false, null, watch.Elapsed);
             }
-            if (launch.ErrData.Contains(SimulatorNotRunMarker) && !launch.OutData.Contains(GuestScripts.StartedPrefix))
-            {
-                Report(spec, feature, index, count, FeatureStage.Finished, null, watch.Elapsed);
-                return With(baseResult, FeatureRunStatus.RecordedNotRun, 0, "", false, null, watch.Elapsed);
-            }
             if (launch.ExitCode == GuestScripts.BusyExitCode && launch.OutData.StartsWith(GuestScripts.BusyPrefix, StringComparison.Ordinal))
             {
                 var pid = launch.OutData.Substring(GuestScripts.BusyPrefix.Length).Trim();
                 throw new FeatureException(PhoenixErrorKind.InvalidOperation, "FeatureStillRunning",
-                    $"{Vm(spec)}: feature '{feature}' is still running in the guest from an earlier start (pid {pid}); Phoenix does not start it twice. Look at its log with: {LogCommand(vmId, feature)}",
+                    $"{VmLabel.Of(spec)}: feature '{feature}' is still running in the guest from an earlier start (pid {pid}); Phoenix does not start it twice. Look at its log with: {LogCommand(vmId, feature)}",
                     vmId, feature)
                 { RecommendedAction = $"Wait until it ends (its exit code then appears in {StatusPath(feature)}), then run it again." };
+            }
+            // A guest that runs no commands (its host says so) answers the start with nothing of the launcher's;
+            // an answer it does give (a canned one) is taken as it comes, above and below.
+            var capabilities = _host.Connection.Capabilities;
+            if (!capabilities.GuestCommandsRun && !launch.OutData.Contains(GuestScripts.StartedPrefix))
+            {
+                Report(spec, feature, index, count, FeatureStage.Finished, null, watch.Elapsed);
+                return With(baseResult, FeatureRunStatus.RecordedNotRun, 0, "", false, null, watch.Elapsed, capabilities.GuestCommandsNote);
             }
             if (!launch.Succeeded || !launch.OutData.Contains(GuestScripts.StartedPrefix))
             {
                 var why = launch.Exited ? $"exit code {Code(launch)}" : "no answer";
                 throw new FeatureException(PhoenixErrorKind.RemoteCommandFailed, "FeatureLaunchFailed",
-                    $"{Vm(spec)}: feature '{feature}' could not be started in the guest ({why}): {Brief(launch)}", vmId, feature)
+                    $"{VmLabel.Of(spec)}: feature '{feature}' could not be started in the guest ({why}): {Brief(launch)}", vmId, feature)
                 { RecommendedAction = "Check that the guest has /bin/sh and /bin/bash and that /var/lib/phoenix is writable." };
             }
 
@@ -378,7 +331,9 @@ namespace Phoenix.Engine.Features
                 GuestExecResult poll;
                 try
                 {
-                    poll = await ExecReadAsync(vmId, GuestScripts.PollArgv(LogPath(feature), StatusPath(feature), log.Received, GuestScripts.PollChunkBytes), ct).ConfigureAwait(false);
+                    poll = await _host.GuestExecAsync(vmId, GuestScripts.PollArgv(LogPath(feature), StatusPath(feature), log.Received, GuestScripts.PollChunkBytes),
+                        new GuestExecOptions { ReadOnly = true, FollowLimit = SmallCommandLimit, Description = $"read the status and log of feature {feature}" }, ct)
+                        .ConfigureAwait(false);
                 }
                 catch (ProxmoxException e) when (e.ProxmoxReason == ProxmoxErrorReason.AgentNotRunning ||
                                                   e.ProxmoxReason == ProxmoxErrorReason.GuestAgentError ||
@@ -388,7 +343,7 @@ namespace Phoenix.Engine.Features
                     if (agentLost.Elapsed >= Options.AgentTimeout)
                     {
                         throw new FeatureException(PhoenixErrorKind.OperationTimeout, "FeatureAgentLost",
-                            $"{Vm(spec)}: the guest agent stopped answering while feature '{feature}' ran and did not come back within {ProxmoxError.FormatDuration(Options.AgentTimeout)} ({e.Message}). The feature may still be running in the guest. When the agent answers again, look at its log with: {LogCommand(vmId, feature)}",
+                            $"{VmLabel.Of(spec)}: the guest agent stopped answering while feature '{feature}' ran and did not come back within {ProxmoxError.FormatDuration(Options.AgentTimeout)} ({e.Message}). The feature may still be running in the guest. When the agent answers again, look at its log with: {LogCommand(vmId, feature)}",
                             vmId, feature, null, e)
                         { RecommendedAction = $"Check the VM (qm status {vmId}, its console); its exit code appears in {StatusPath(feature)} when it ends." };
                     }
@@ -400,7 +355,7 @@ namespace Phoenix.Engine.Features
                 if (!poll.Succeeded)
                 {
                     throw new FeatureException(PhoenixErrorKind.RemoteCommandFailed, "FeatureFollowFailed",
-                        $"{Vm(spec)}: reading the status of feature '{feature}' failed (exit code {Code(poll)}): {Brief(poll)}", vmId, feature);
+                        $"{VmLabel.Of(spec)}: reading the status of feature '{feature}' failed (exit code {Code(poll)}): {Brief(poll)}", vmId, feature);
                 }
 
                 var bytes = GuestScripts.ToGuestBytes(poll.OutData);
@@ -409,7 +364,7 @@ namespace Phoenix.Engine.Features
                 if (!header.StartsWith(GuestScripts.StatusPrefix, StringComparison.Ordinal))
                 {
                     throw new FeatureException(PhoenixErrorKind.RemoteCommandFailed, "FeatureFollowFailed",
-                        $"{Vm(spec)}: the status of feature '{feature}' could not be read: the guest answered '{Shorten(header)}'.", vmId, feature);
+                        $"{VmLabel.Of(spec)}: the status of feature '{feature}' could not be read: the guest answered '{Shorten(header)}'.", vmId, feature);
                 }
                 var chunk = newline < 0 ? Array.Empty<byte>() : bytes.Skip(newline + 1).ToArray();
                 foreach (var line in log.Append(chunk)) Report(spec, feature, index, count, FeatureStage.Running, line, watch.Elapsed);
@@ -425,14 +380,14 @@ namespace Phoenix.Engine.Features
                 if (status == "gone")
                 {
                     throw new FeatureException(PhoenixErrorKind.RemoteCommandFailed, "FeatureAborted",
-                        $"{Vm(spec)}: feature '{feature}' stopped without writing its exit code (the guest rebooted or its process was killed). Look at its log with: {LogCommand(vmId, feature)}",
+                        $"{VmLabel.Of(spec)}: feature '{feature}' stopped without writing its exit code (the guest rebooted or its process was killed). Look at its log with: {LogCommand(vmId, feature)}",
                         vmId, feature)
                     { RecommendedAction = "Find out from the log what stopped it, then run the feature again." };
                 }
                 if (status != "running")
                 {
                     throw new FeatureException(PhoenixErrorKind.RemoteCommandFailed, "FeatureFollowFailed",
-                        $"{Vm(spec)}: the status file of feature '{feature}' holds '{Shorten(status)}', not an exit code.", vmId, feature);
+                        $"{VmLabel.Of(spec)}: the status file of feature '{feature}' holds '{Shorten(status)}', not an exit code.", vmId, feature);
                 }
                 CheckTimeout(spec, feature, watch);
                 delay = delay <= TimeSpan.Zero ? first : TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, max.Ticks));
@@ -443,7 +398,7 @@ namespace Phoenix.Engine.Features
         {
             if (watch.Elapsed < Options.Timeout) return;
             throw new FeatureException(PhoenixErrorKind.OperationTimeout, "FeatureTimeout",
-                $"{Vm(spec)}: feature '{feature}' is still running in the guest after {ProxmoxError.FormatDuration(Options.Timeout)}. Phoenix stopped following it but did not stop it, and runs no later feature of this VM. Look at its log with: {LogCommand(spec.VmId, feature)}",
+                $"{VmLabel.Of(spec)}: feature '{feature}' is still running in the guest after {ProxmoxError.FormatDuration(Options.Timeout)}. Phoenix stopped following it but did not stop it, and runs no later feature of this VM. Look at its log with: {LogCommand(spec.VmId, feature)}",
                 spec.VmId, feature)
             {
                 RecommendedAction = $"When it has ended, its exit code is in {StatusPath(feature)}. If it only needs more time, run it again with a longer -TimeoutSec once it has ended.",
@@ -454,7 +409,7 @@ namespace Phoenix.Engine.Features
         {
             var meaning = FeatureContract.DescribeExitCode(result.ExitCode);
             var sb = new StringBuilder();
-            sb.Append($"{Vm(spec)}: feature '{result.Feature}' failed with exit code {result.ExitCode}");
+            sb.Append($"{VmLabel.Of(spec)}: feature '{result.Feature}' failed with exit code {result.ExitCode}");
             if (meaning != null) sb.Append($" ({meaning}, by the convention of the bundled features)");
             sb.Append('.');
             if (later.Count > 0) sb.Append(" Not run after it: ").Append(string.Join(", ", later)).Append('.');
@@ -475,55 +430,21 @@ namespace Phoenix.Engine.Features
 
         private async Task WriteFileAsync(VmSpec spec, string feature, string path, byte[] content, CancellationToken ct)
         {
-            var result = await _host.GuestExecAsync(spec.VmId, GuestScripts.WriteArgv(path),
-                new GuestExecOptions { StandardInput = content, FollowLimit = SmallCommandLimit }, ct).ConfigureAwait(false);
+            var options = new GuestExecOptions
+            {
+                StandardInput = content,
+                FollowLimit = SmallCommandLimit,
+                Description = $"write {path} ({content.Length.ToString(CultureInfo.InvariantCulture)} bytes)",
+            };
+            var result = await _host.GuestExecAsync(spec.VmId, GuestScripts.WriteArgv(path), options, ct).ConfigureAwait(false);
             if (result.IsPlanned || result.Succeeded) return;
             throw new FeatureException(PhoenixErrorKind.RemoteCommandFailed, "FeatureDeliveryFailed",
-                $"{Vm(spec)}: writing {path} in the guest for feature '{feature}' failed (exit code {Code(result)}): {Brief(result)}", spec.VmId, feature)
+                $"{VmLabel.Of(spec)}: writing {path} in the guest for feature '{feature}' failed (exit code {Code(result)}): {Brief(result)}", spec.VmId, feature)
             { RecommendedAction = "Check that the guest's disk is not full or read-only." };
         }
 
-        private async Task WriteStateAsync(VmSpec spec, string feature, Dictionary<string, string> state, CancellationToken ct)
-        {
-            var sb = new StringBuilder("# Phoenix: features that succeeded here, with the hash of their script and context\n");
-            foreach (var kv in state.OrderBy(k => k.Key, StringComparer.Ordinal)) sb.Append(kv.Key).Append(' ').Append(kv.Value).Append('\n');
-            await WriteFileAsync(spec, feature, StateFile, Encoding.UTF8.GetBytes(sb.ToString()), ct).ConfigureAwait(false);
-        }
-
-        // A read-only guest exec: marked so that -WhatIf runs it for real. ProxmoxHost.GuestExecAsync
-        // builds its own (unmarked) command, so the pid follow-up is repeated here.
-        private async Task<GuestExecResult> ExecReadAsync(int vmId, IReadOnlyList<string> argv, CancellationToken ct)
-        {
-            var command = CommandIntent.MarkReadOnly(QmCommand.GuestExec(vmId, argv));
-            var output = await _host.ExecuteAsync(command, vmId, ct).ConfigureAwait(false);
-            var result = ParseExec(output.StdOut, vmId, command);
-            if (result.Exited || !result.Pid.HasValue) return result;
-            var watch = Stopwatch.StartNew();
-            while (true)
-            {
-                if (watch.Elapsed >= SmallCommandLimit)
-                {
-                    throw new ProxmoxException(ProxmoxErrorReason.CommandTimeout, PhoenixErrorKind.OperationTimeout,
-                        $"VM {vmId}: the guest command '{argv[0]}' (pid {result.Pid}) did not end within {ProxmoxError.FormatDuration(SmallCommandLimit)}.",
-                        vmId, "", 0, command.ToDisplayString());
-                }
-                await Task.Delay(TimeSpan.FromSeconds(1), ct).ConfigureAwait(false);
-                var status = await _host.GuestExecStatusAsync(vmId, result.Pid.Value, ct).ConfigureAwait(false);
-                if (status.Exited) return status with { Pid = result.Pid };
-            }
-        }
-
-        private static GuestExecResult ParseExec(string stdout, int vmId, RemoteCommand command)
-        {
-            try
-            {
-                return ProxmoxParsers.ParseGuestExec(stdout);
-            }
-            catch (ProxmoxException e) when (e.ProxmoxReason == ProxmoxErrorReason.UnexpectedOutput)
-            {
-                throw ProxmoxError.UnexpectedOutput("the guest exec result", e.ProxmoxMessage, vmId, command.ToDisplayString(), e);
-            }
-        }
+        private Task WriteStateAsync(VmSpec spec, string feature, Dictionary<string, string> state, CancellationToken ct) =>
+            WriteFileAsync(spec, feature, FeatureStateFile.Path, Encoding.UTF8.GetBytes(FeatureStateFile.Format(state)), ct);
 
         // ---- Helpers ----------------------------------------------------------------------------
 
@@ -531,7 +452,7 @@ namespace Phoenix.Engine.Features
         {
             if (length <= FeatureContract.MaxDeliveryBytes) return;
             throw new FeatureException(PhoenixErrorKind.InvalidArgument, "FeatureTooLarge",
-                $"{Vm(spec)}: feature '{feature.Name}' ({feature.Path}) is {length} bytes; Phoenix sends scripts with qm guest exec --pass-stdin, which carries at most 1 MiB ({FeatureContract.MaxDeliveryBytes} bytes). Nothing was sent.",
+                $"{VmLabel.Of(spec)}: feature '{feature.Name}' ({feature.Path}) is {length} bytes; Phoenix sends scripts with qm guest exec --pass-stdin, which carries at most 1 MiB ({FeatureContract.MaxDeliveryBytes} bytes). Nothing was sent.",
                 spec.VmId, feature.Name)
             { RecommendedAction = "Make the script smaller: let it download large payloads inside the guest instead of carrying them." };
         }
@@ -539,7 +460,8 @@ namespace Phoenix.Engine.Features
         private void Report(VmSpec spec, string feature, int index, int count, FeatureStage stage, string? line, TimeSpan elapsed) =>
             Progress?.Invoke(new FeatureProgress(spec.VmId, feature, index, count, stage, line, elapsed));
 
-        private static FeatureResult With(FeatureResult b, FeatureRunStatus status, int exitCode, string output, bool truncated, bool? changed, TimeSpan duration) =>
+        private static FeatureResult With(FeatureResult b, FeatureRunStatus status, int exitCode, string output, bool truncated, bool? changed,
+            TimeSpan duration, string? notRunReason = null) =>
             new FeatureResult
             {
                 VmId = b.VmId,
@@ -554,12 +476,8 @@ namespace Phoenix.Engine.Features
                 OutputTruncated = truncated,
                 Changed = changed,
                 Duration = duration,
+                NotRunReason = notRunReason,
             };
-
-        private static string Vm(VmSpec spec) => Vm(spec.VmId, spec.Name);
-
-        private static string Vm(int vmId, string? name) =>
-            string.IsNullOrEmpty(name) ? "VM " + vmId.ToString(CultureInfo.InvariantCulture) : $"VM {vmId.ToString(CultureInfo.InvariantCulture)} ({name})";
 
         private static string Code(GuestExecResult r) =>
             r.ExitCode.HasValue ? r.ExitCode.Value.ToString(CultureInfo.InvariantCulture)
@@ -572,19 +490,5 @@ namespace Phoenix.Engine.Features
         }
 
         private static string Shorten(string text) => text.Length <= 500 ? text : text.Substring(0, 500) + "...";
-
-        private static string Sha256(byte[] bytes)
-        {
-            using (var sha = SHA256.Create()) return Hex(sha.ComputeHash(bytes));
-        }
-
-        private static bool IsSha256(string s) => s.Length == 64 && s.All(c => (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'));
-
-        private static string Hex(byte[] bytes)
-        {
-            var sb = new StringBuilder(bytes.Length * 2);
-            foreach (var b in bytes) sb.Append(b.ToString("x2", CultureInfo.InvariantCulture));
-            return sb.ToString();
-        }
     }
 }

@@ -17,9 +17,16 @@ namespace Phoenix.Engine.Proxmox
         Upload,
     }
 
-    /// <summary>One change -WhatIf would make.</summary>
-    public sealed record PlannedAction(PlannedActionKind Kind, string Text, string? RemotePath = null)
+    /// <summary>
+    /// One change -WhatIf would make: <see cref="Text"/> is exact (the command line as logs show it, secrets
+    /// redacted, or the file write with path, size and mode), <see cref="Description"/> says what it does in a
+    /// few words (the text itself when nothing shorter was given).
+    /// </summary>
+    public sealed record PlannedAction(PlannedActionKind Kind, string Text, string? RemotePath = null, string? Description = null)
     {
+        /// <summary>What the change does in a few words; <see cref="Text"/> when no description was given.</summary>
+        public string Summary => Description ?? Text;
+
         public override string ToString() => Text;
     }
 
@@ -67,6 +74,7 @@ namespace Phoenix.Engine.Proxmox
         public string UserName => _inner.UserName;
         public string? HostKeyFingerprint => _inner.HostKeyFingerprint;
         public bool IsConnected => _inner.IsConnected;
+        public HostCapabilities Capabilities => _inner.Capabilities;
 
         /// <summary>True when <paramref name="command"/> would run for real under this recorder.</summary>
         public bool IsRead(RemoteCommand command) =>
@@ -77,7 +85,7 @@ namespace Phoenix.Engine.Proxmox
             if (command == null) throw new ArgumentNullException(nameof(command));
             if (IsRead(command)) return _inner.RunAsync(command, timeout, cancellationToken);
             cancellationToken.ThrowIfCancellationRequested();
-            Record(new PlannedAction(PlannedActionKind.Command, command.ToDisplayString()));
+            Record(new PlannedAction(PlannedActionKind.Command, command.ToDisplayString(), Description: command.Description));
             return Task.FromResult(new CommandResult(0, "", ""));
         }
 

@@ -60,6 +60,15 @@ namespace Phoenix.Engine.Proxmox
 
         /// <summary>How often exec-status is asked while following (1 s, as qm itself polls).</summary>
         public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+        /// <summary>
+        /// True when the program changes nothing in the guest (it only reads): the command is marked read-only
+        /// (<see cref="CommandIntent"/>), so -WhatIf runs it for real and plans from what it answers.
+        /// </summary>
+        public bool ReadOnly { get; init; }
+
+        /// <summary>What the program does, in a few words, for plans (<see cref="RemoteCommand.Description"/>); null: the command line.</summary>
+        public string? Description { get; init; }
     }
 
     /// <summary>
@@ -255,6 +264,8 @@ namespace Phoenix.Engine.Proxmox
         {
             options ??= new GuestExecOptions();
             var command = QmCommand.GuestExec(vmId, argv, options.StandardInput, options.TimeoutSeconds, options.Synchronous, options.StandardInputIsSecret);
+            command.Description = options.Description;
+            if (options.ReadOnly) CommandIntent.MarkReadOnly(command);
             var result = await RunCoreAsync(command, vmId, cancellationToken).ConfigureAwait(false);
             if (IsPlanned(command)) return new GuestExecResult { Exited = true, ExitCode = 0, IsPlanned = true };
             var parsed = Parse(() => ProxmoxParsers.ParseGuestExec(result.StdOut), "the guest exec result", vmId, command);

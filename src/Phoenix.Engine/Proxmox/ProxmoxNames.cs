@@ -17,6 +17,12 @@ namespace Phoenix.Engine.Proxmox
         /// <summary>Highest VMID Proxmox accepts.</summary>
         public const int MaxVmId = 999999999;
 
+        /// <summary>
+        /// The directory storage every Proxmox VE installation has (<c>/var/lib/vz</c>): where Phoenix puts
+        /// cloud-init snippets and looks for cloud images unless told otherwise.
+        /// </summary>
+        public const string LocalStorage = "local";
+
         /// <summary>Longest snapshot name Proxmox accepts.</summary>
         public const int MaxSnapshotNameLength = 40;
 
@@ -43,6 +49,14 @@ namespace Phoenix.Engine.Proxmox
 
         /// <summary>True when <paramref name="vmId"/> is a VMID Proxmox accepts (100..999999999).</summary>
         public static bool IsValidVmId(long vmId) => vmId >= MinVmId && vmId <= MaxVmId;
+
+        /// <summary>
+        /// Checks a VMID against Proxmox's range. Returns null when it is valid, else the reason in words,
+        /// naming the value as <paramref name="what"/> (for example <c>-CloneFromVmId</c>).
+        /// </summary>
+        public static string? ValidateVmId(long vmId, string what = "VMID") =>
+            IsValidVmId(vmId) ? null
+            : $"{what} {vmId.ToString(CultureInfo.InvariantCulture)} is outside the range Proxmox accepts ({MinVmId}..{MaxVmId})";
 
         /// <summary>True when <paramref name="text"/> is written as Proxmox wants a VMID (no sign, no leading zero).</summary>
         public static bool IsValidVmId(string? text) => text != null && VmIdPattern.IsMatch(text);
@@ -82,8 +96,8 @@ namespace Phoenix.Engine.Proxmox
 
         internal static void RequireVmId(int vmId, string what = "VMID")
         {
-            if (!IsValidVmId(vmId))
-                throw Invalid("InvalidVmId", $"{what} {vmId.ToString(CultureInfo.InvariantCulture)} is outside the range Proxmox accepts ({MinVmId}..{MaxVmId}).", vmId);
+            var reason = ValidateVmId(vmId, what);
+            if (reason != null) throw Invalid("InvalidVmId", reason + ".", vmId);
         }
 
         internal static void RequireSnapshotName(string? name, int vmId)

@@ -25,6 +25,9 @@ namespace Phoenix.Engine.Transport
         /// <summary>True while the connection can run commands.</summary>
         bool IsConnected { get; }
 
+        /// <summary>What the host can do (<see cref="HostCapabilities.Full"/> for a real Proxmox VE node).</summary>
+        HostCapabilities Capabilities { get; }
+
         /// <summary>
         /// Runs one command. The command line is built from <paramref name="command"/>'s arguments
         /// by <see cref="ShellQuote"/>, the only place that quotes for a shell.

@@ -31,6 +31,13 @@ namespace Phoenix.Engine.Transport
         /// <summary>True when the standard input holds a secret (it is never shown anyway, only its length).</summary>
         public bool StandardInputIsSecret { get; set; }
 
+        /// <summary>
+        /// What the command does, in a few words, for plans and progress (for example
+        /// <c>write /tmp/vm_context.json (990 bytes)</c> for a guest program); null when the command line says
+        /// it best. Never a secret: it is shown as it is. <see cref="ToDisplayString"/> stays the exact command.
+        /// </summary>
+        public string? Description { get; set; }
+
         /// <summary>Adds plain arguments (shown as they are in logs).</summary>
         public RemoteCommand Add(params string[] args)
         {

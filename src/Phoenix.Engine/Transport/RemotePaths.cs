@@ -1,6 +1,5 @@
 using System;
-using System.Security.Cryptography;
-using System.Text;
+using Phoenix.Engine.Text;
 
 namespace Phoenix.Engine.Transport
 {
@@ -37,11 +36,7 @@ namespace Phoenix.Engine.Transport
         /// </summary>
         public static string TemporarySibling(string remotePath)
         {
-            var random = new byte[6];
-            using (var rng = RandomNumberGenerator.Create()) rng.GetBytes(random);
-            var hex = new StringBuilder(12);
-            foreach (var b in random) hex.Append(b.ToString("x2", System.Globalization.CultureInfo.InvariantCulture));
-            return $"{DirectoryPrefix(remotePath)}.{FileName(remotePath)}.phoenix-{hex}.tmp";
+            return $"{DirectoryPrefix(remotePath)}.{FileName(remotePath)}.phoenix-{Hex.Random(6)}.tmp";
         }
     }
 }

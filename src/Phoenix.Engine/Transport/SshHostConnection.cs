@@ -7,6 +7,7 @@ using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
 using Phoenix.Engine.Errors;
+using Phoenix.Engine.Text;
 using Renci.SshNet;
 using Renci.SshNet.Common;
 
@@ -67,6 +68,10 @@ namespace Phoenix.Engine.Transport
 
         /// <inheritdoc />
         public bool IsConnected => !_disposed && _ssh.Client?.IsConnected == true;
+
+        /// <inheritdoc />
+        /// <remarks>Over SSH Phoenix talks to a real node's qm, whose guest agent runs what it is given.</remarks>
+        public HostCapabilities Capabilities => HostCapabilities.Full;
 
         /// <summary>
         /// Called before each command with its <see cref="RemoteCommand.ToDisplayString"/> (secrets
@@ -276,12 +281,7 @@ namespace Phoenix.Engine.Transport
 
         private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(3);
 
-        private static string NewRunId()
-        {
-            var bytes = new byte[6];
-            using (var rng = System.Security.Cryptography.RandomNumberGenerator.Create()) rng.GetBytes(bytes);
-            return string.Concat(bytes.Select(b => b.ToString("x2", System.Globalization.CultureInfo.InvariantCulture)));
-        }
+        private static string NewRunId() => Hex.Random(6);
 
         private async Task StopRemoteAsync(SshClient client, string runId, string display)
         {

@@ -20,7 +20,7 @@ namespace Phoenix.Engine.Workflow
         /// <summary>A dependency outside the file that is absent or stopped fails the VM instead of warning.</summary>
         public bool RequireExternalDependencies { get; set; }
         /// <summary>Where template images given by file name are looked for (its iso folder).</summary>
-        public string ImageStorage { get; set; } = "local";
+        public string ImageStorage { get; set; } = ProxmoxNames.LocalStorage;
         /// <summary>The storage of templates built from images.</summary>
         public string TemplateStorage { get; set; } = "local-lvm";
 
@@ -150,18 +150,8 @@ namespace Phoenix.Engine.Workflow
                 {
                     if (!string.IsNullOrEmpty(spec.TemplateSnapshotName))
                         Warn($"VM {spec.VmId} ({name}) is a template, and Proxmox templates hold no snapshots: template_snapshot_name '{spec.TemplateSnapshotName}' is ignored. Clones of it are made from the template itself.");
-                    await Step(StepTemplate, () => TemplateBuilder.EnsureTemplateAsync(_host, new TemplateRequest
-                    {
-                        VmId = spec.VmId,
-                        Name = name,
-                        Image = spec.TemplateImage ?? "",
-                        ImageStorage = _options.ImageStorage,
-                        Storage = _options.TemplateStorage,
-                        Cores = spec.Cores ?? 2,
-                        MemoryMb = spec.MemoryMb ?? 2048,
-                        Bridge = spec.NetworkBridge ?? "vmbr0",
-                        DiskSizeGb = spec.DiskSizeGb,
-                    }, ct)).ConfigureAwait(false);
+                    await Step(StepTemplate, () => TemplateBuilder.EnsureTemplateAsync(_host,
+                        TemplateRequest.FromSpec(spec, _options.ImageStorage, _options.TemplateStorage), ct)).ConfigureAwait(false);
                     lock (planned) planned.Add(spec.VmId);
                 }
                 else

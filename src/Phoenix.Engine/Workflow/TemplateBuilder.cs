@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
+using Phoenix.Engine.Config;
 using Phoenix.Engine.Errors;
 using Phoenix.Engine.Proxmox;
 using Phoenix.Engine.Transport;
@@ -18,7 +19,7 @@ namespace Phoenix.Engine.Workflow
         /// <summary>The cloud image: an absolute path on the host, or a file name in <see cref="ImageStorage"/>'s iso folder.</summary>
         public string Image { get; set; } = "";
         /// <summary>The storage whose iso folder holds images given by name (Proxmox: template/iso). Default: local.</summary>
-        public string ImageStorage { get; set; } = "local";
+        public string ImageStorage { get; set; } = ProxmoxNames.LocalStorage;
         /// <summary>The storage for the template's disk and cloud-init drive. Default: local-lvm.</summary>
         public string Storage { get; set; } = "local-lvm";
         public int Cores { get; set; } = 2;
@@ -29,6 +30,27 @@ namespace Phoenix.Engine.Workflow
         public string? ImageUrl { get; set; }
         /// <summary>The SHA-256 the downloaded image must have (hex); required with <see cref="ImageUrl"/>.</summary>
         public string? ImageSha256 { get; set; }
+
+        /// <summary>
+        /// The template a config entry marked <c>is_template</c> describes: its template_image, cores, memory,
+        /// bridge and disk size, with Phoenix's defaults for what it leaves out.
+        /// </summary>
+        public static TemplateRequest FromSpec(VmSpec spec, string imageStorage, string storage)
+        {
+            if (spec == null) throw new ArgumentNullException(nameof(spec));
+            return new TemplateRequest
+            {
+                VmId = spec.VmId,
+                Name = spec.Name ?? "template-" + spec.VmId.ToString(CultureInfo.InvariantCulture),
+                Image = spec.TemplateImage ?? "",
+                ImageStorage = imageStorage,
+                Storage = storage,
+                Cores = spec.Cores ?? 2,
+                MemoryMb = spec.MemoryMb ?? 2048,
+                Bridge = spec.NetworkBridge ?? "vmbr0",
+                DiskSizeGb = spec.DiskSizeGb,
+            };
+        }
     }
 
     /// <summary>

@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
+using Phoenix.Engine.CloudInit;
 using Phoenix.Engine.Errors;
 using Phoenix.Engine.Proxmox;
 
@@ -76,6 +77,43 @@ namespace Phoenix.Engine.Workflow
             if (status == "stopped") return false;
             await host.ShutdownAsync(vmId, timeoutSeconds, forceStop: force, cancellationToken: ct).ConfigureAwait(false);
             return true;
+        }
+
+        /// <summary>
+        /// Destroys the VM (<c>qm destroy</c>, with <c>--purge</c> unless <paramref name="purge"/> is false). A running
+        /// VM is refused by Proxmox unless <paramref name="force"/> stops it first. The snippets Phoenix wrote for
+        /// it go with it unless <paramref name="keepSnippets"/>: they hold its user, keys and password hash.
+        /// Returns the snippet files that were deleted.
+        /// </summary>
+        public static async Task<IReadOnlyList<string>> RemoveAsync(ProxmoxHost host, int vmId, bool force, bool purge, bool keepSnippets,
+            CancellationToken ct)
+        {
+            if (force && await host.GetStatusAsync(vmId, ct).ConfigureAwait(false) == "running")
+                await host.StopAsync(vmId, cancellationToken: ct).ConfigureAwait(false);
+            var snippets = keepSnippets ? new List<string>() : await PhoenixSnippetsAsync(host, vmId, ct).ConfigureAwait(false);
+            await host.DestroyAsync(vmId, purge, ct).ConfigureAwait(false);
+            var removed = new List<string>();
+            foreach (var path in snippets)
+                if (await host.Connection.DeleteAsync(path, ct).ConfigureAwait(false)) removed.Add(path);
+            return removed;
+        }
+
+        // Only the files Phoenix names for this VM (user-data-<id>.yml, network-config-<id>.yml and the marker
+        // beside them), and only when the VM's cicustom points at them: an admin's own snippets are left alone.
+        private static async Task<List<string>> PhoenixSnippetsAsync(ProxmoxHost host, int vmId, CancellationToken ct)
+        {
+            var paths = new List<string>();
+            var config = await host.GetVmConfigAsync(vmId, cancellationToken: ct).ConfigureAwait(false);
+            var cicustom = config["cicustom"];
+            if (cicustom == null) return paths;
+            var parts = PropertyString.Parse(cicustom).ToDictionary();
+            foreach (var (key, file) in new[] { ("user", CloudInitDocument.UserDataFileNameFor(vmId)), ("network", CloudInitDocument.NetworkConfigFileNameFor(vmId)) })
+            {
+                if (!parts.TryGetValue(key, out var volid) || !volid.EndsWith(":snippets/" + file, StringComparison.Ordinal)) continue;
+                paths.Add(await host.StoragePathAsync(volid, ct).ConfigureAwait(false));
+            }
+            if (paths.Count > 0) paths.Add(CloudInitApplier.MarkerPath(paths[0], vmId));
+            return paths;
         }
 
         /// <summary>Takes the snapshot unless one of that name exists. Returns true when it was taken.</summary>

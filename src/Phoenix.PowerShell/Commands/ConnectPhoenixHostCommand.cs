@@ -1,5 +1,4 @@
 using System;
-using System.IO;
 using System.Management.Automation;
 using System.Net;
 using System.Security;
@@ -130,25 +129,11 @@ namespace Phoenix.PowerShell.Commands
             else
             {
                 options.UserName = UserName;
-                options.KeyFile = KeyFile != null ? GetUnresolvedProviderPathFromPSPath(KeyFile) : FindDefaultKey();
+                // Without -KeyFile the engine tries the usual keys (SshConnectionOptions), skipping one it cannot open.
+                options.KeyFile = KeyFile != null ? GetUnresolvedProviderPathFromPSPath(KeyFile) : null;
                 if (KeyPassphrase != null) options.KeyPassphrase = new NetworkCredential(string.Empty, KeyPassphrase).Password;
             }
             return options;
-        }
-
-        // Like OpenSSH, use the first of the user's usual keys when none is named.
-        private string FindDefaultKey()
-        {
-            var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
-            foreach (var name in new[] { "id_ed25519", "id_ecdsa", "id_rsa" })
-            {
-                var path = Path.Combine(home, ".ssh", name);
-                if (File.Exists(path)) return path;
-            }
-            Terminate(new PhoenixException(PhoenixErrorKind.InvalidArgument, "NoKeyFile",
-                $"No key file was given and none of ~/.ssh/id_ed25519, id_ecdsa, id_rsa exists. Pass -KeyFile <path> or -Credential.",
-                HostName) { RecommendedAction = "Pass -KeyFile <private key> or -Credential (Get-Credential root)." });
-            return "";
         }
     }
 }

@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
+using Phoenix.Engine.CloudInit;
 using Phoenix.Engine.Config;
 using Phoenix.Engine.Errors;
 using Phoenix.Engine.Proxmox;
@@ -39,7 +40,7 @@ namespace Phoenix.PowerShell.Commands
 
         [Parameter]
         [ValidateNotNullOrEmpty]
-        public string SnippetStorage { get; set; } = "local";
+        public string SnippetStorage { get; set; } = CloudInitApplyOptions.DefaultStorage;
 
         [Parameter]
         [ValidateRange(1, 86400)]
@@ -60,7 +61,7 @@ namespace Phoenix.PowerShell.Commands
         public bool? FullClone { get; set; }
 
         [Parameter]
-        [ValidateRange(100, 999999999)]
+        [ValidateVmId]
         public int DefaultTemplateVmId { get; set; } = 9000;
 
         protected override void ProcessRecord()
@@ -82,28 +83,31 @@ namespace Phoenix.PowerShell.Commands
             if (_specs.Count == 0) return;
             var session = ResolveSession();
             foreach (var s in _specs.Where(s => s.Node != null && s.Node != session.Node))
-                WriteWarning($"VM {s.VmId} ({s.Name}) names node '{s.Node}', but the session is on node '{session.Node}'; it is deployed there.");
+                WriteWarning($"{VmLabel.Of(s)} names node '{s.Node}', but the session is on node '{session.Node}'; it is deployed there.");
 
+            // ShouldProcess decides for each VM. -WhatIf holds for the whole invocation: the first answer tells, and then
+            // the VMs are planned together (in dependency order) and each one's plan is shown under its own line.
             var specs = _specs.ToList();
-            if (WillShowPlan())
+            var first = Decide(VmLabel.Of(specs[0]), "Deploy");
+            if (first == ChangeDecision.Plan)
             {
                 var plan = RunDeploy(session, specs, dryRun: true);
-                var approved = new HashSet<int>();
-                foreach (var r in plan)
+                for (var i = 0; i < plan.Count; i++)
                 {
-                    var text = r.Plan.Count == 0 ? "nothing to change" : "running:" + string.Concat(r.Plan.Select(c => Environment.NewLine + "    " + c));
-                    if (r.Status == DeployStatus.Failed) text += Environment.NewLine + "    (planning stopped: " + string.Join("; ", r.Errors) + ")";
-                    if (ShouldProcess($"VM {r.VmId} ({r.Name})", "Deploy, " + text)) approved.Add(r.VmId);
+                    var r = plan[i];
+                    if (i > 0) Decide(VmLabel.Of(r.VmId, r.Name), "Deploy");
+                    var lines = r.Plan.Count == 0 ? new List<string> { NothingToChange } : r.Plan.ToList();
+                    if (r.Status == DeployStatus.Failed) lines.Add("(planning stopped: " + string.Join("; ", r.Errors) + ")");
+                    ShowPlan(lines);
                 }
-                specs = specs.Where(s => approved.Contains(s.VmId)).ToList();
-                if (specs.Count == 0) return;
+                return;
             }
-            else
-            {
-                // No prompt and no WhatIf in effect: still ask, so that nothing can change a host past ShouldProcess.
-                specs = specs.Where(s => ShouldProcess($"VM {s.VmId} ({s.Name})", "Deploy")).ToList();
-                if (specs.Count == 0) return;
-            }
+            var approved = new HashSet<int>();
+            if (first == ChangeDecision.Run) approved.Add(specs[0].VmId);
+            foreach (var s in specs.Skip(1))
+                if (Decide(VmLabel.Of(s), "Deploy") == ChangeDecision.Run) approved.Add(s.VmId);
+            specs = specs.Where(s => approved.Contains(s.VmId)).ToList();
+            if (specs.Count == 0) return;
 
             var results = RunDeploy(session, specs, dryRun: false);
             foreach (var r in results)

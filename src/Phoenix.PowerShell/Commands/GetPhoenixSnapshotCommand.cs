@@ -1,5 +1,6 @@
 using System.Linq;
 using System.Management.Automation;
+using Phoenix.Engine.Proxmox;
 using Phoenix.PowerShell.Infrastructure;
 
 namespace Phoenix.PowerShell.Commands
@@ -7,11 +8,11 @@ namespace Phoenix.PowerShell.Commands
     /// <summary>Lists the snapshots of VMs (from qm listsnapshot), with parent and time.</summary>
     [Cmdlet(VerbsCommon.Get, "PhoenixSnapshot")]
     [OutputType(typeof(PhoenixSnapshot))]
-    public sealed class GetPhoenixSnapshotCommand : PhoenixHostCmdlet
+    public sealed class GetPhoenixSnapshotCommand : VmTargetCmdlet
     {
         [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
-        [ValidateRange(100, 999999999)]
-        public int VmId { get; set; }
+        [ValidateVmId]
+        public override int VmId { get; set; }
 
         [Parameter(Position = 1)]
         [SupportsWildcards]
@@ -21,21 +22,16 @@ namespace Phoenix.PowerShell.Commands
         [Parameter]
         public SwitchParameter IncludeCurrent { get; set; }
 
-        protected override void ProcessRecord()
+        protected override void Process(PhoenixSession session, ProxmoxHost host)
         {
-            var session = ResolveSession();
-            ForItem(VmId, () =>
+            var list = RunAsync(ct => host.ListSnapshotsAsync(VmId, ct));
+            var patterns = (Name ?? new[] { "*" }).Select(n => WildcardPattern.Get(n, WildcardOptions.IgnoreCase)).ToList();
+            foreach (var s in list)
             {
-                var host = OpenHost(session);
-                var list = RunAsync(ct => host.ListSnapshotsAsync(VmId, ct));
-                var patterns = (Name ?? new[] { "*" }).Select(n => WildcardPattern.Get(n, WildcardOptions.IgnoreCase)).ToList();
-                foreach (var s in list)
-                {
-                    if (s.IsCurrent && !IncludeCurrent.IsPresent) continue;
-                    if (!s.IsCurrent && !patterns.Any(p => p.IsMatch(s.Name))) continue;
-                    WriteObject(VmObjects.ToSnapshot(VmId, s, session));
-                }
-            });
+                if (s.IsCurrent && !IncludeCurrent.IsPresent) continue;
+                if (!s.IsCurrent && !patterns.Any(p => p.IsMatch(s.Name))) continue;
+                WriteObject(VmObjects.ToSnapshot(VmId, s, session));
+            }
         }
     }
 }

@@ -18,7 +18,7 @@ namespace Phoenix.PowerShell.Commands
         private const string NameSet = "Name";
 
         [Parameter(Mandatory = true, Position = 0, ParameterSetName = IdSet, ValueFromPipelineByPropertyName = true)]
-        [ValidateRange(100, 999999999)]
+        [ValidateVmId]
         public int[] VmId { get; set; } = new int[0];
 
         [Parameter(Mandatory = true, ParameterSetName = NameSet)]

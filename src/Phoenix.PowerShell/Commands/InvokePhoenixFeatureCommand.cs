@@ -19,14 +19,14 @@ namespace Phoenix.PowerShell.Commands
     /// </summary>
     [Cmdlet(VerbsLifecycle.Invoke, "PhoenixFeature", SupportsShouldProcess = true)]
     [OutputType(typeof(PhoenixFeatureResult))]
-    public sealed class InvokePhoenixFeatureCommand : PhoenixHostCmdlet
+    public sealed class InvokePhoenixFeatureCommand : VmTargetCmdlet
     {
         private const int ProgressId = 1;
         private FeatureCatalog? _catalog;
 
         [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
-        [ValidateRange(100, 999999999)]
-        public int VmId { get; set; }
+        [ValidateVmId]
+        public override int VmId { get; set; }
 
         [Parameter(ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         public VmSpec? Spec { get; set; }
@@ -63,27 +63,25 @@ namespace Phoenix.PowerShell.Commands
             }
         }
 
-        protected override void ProcessRecord()
+        // The VM is -VmId, or the piped spec's; both given, they must agree.
+        protected override bool Check()
         {
-            var session = ResolveSession();
-            var vmId = VmId != 0 ? VmId : Spec?.VmId ?? 0;
-            if (vmId == 0)
-            {
-                WriteError(ErrorMapper.ToErrorRecord(new PhoenixException(PhoenixErrorKind.InvalidArgument, "NoVm",
-                    "Invoke-PhoenixFeature needs a VM: give -VmId, or pipe in a VmSpec (Import-PhoenixConfig) or a PhoenixVm (Get-PhoenixVm).")));
-                return;
-            }
             if (Spec != null && VmId != 0 && Spec.VmId != VmId)
             {
                 WriteError(ErrorMapper.ToErrorRecord(new PhoenixException(PhoenixErrorKind.InvalidArgument, "VmIdMismatch",
                     $"-VmId {VmId} and the spec's vmid {Spec.VmId} differ; Phoenix will not guess which VM is meant.", VmId)));
-                return;
+                return false;
             }
-            ForItem(vmId, () => RunFor(session, vmId));
+            if (VmId == 0 && Spec != null) VmId = Spec.VmId;
+            if (VmId != 0) return true;
+            WriteError(ErrorMapper.ToErrorRecord(new PhoenixException(PhoenixErrorKind.InvalidArgument, "NoVm",
+                "Invoke-PhoenixFeature needs a VM: give -VmId, or pipe in a VmSpec (Import-PhoenixConfig) or a PhoenixVm (Get-PhoenixVm).")));
+            return false;
         }
 
-        private void RunFor(PhoenixSession session, int vmId)
+        protected override void Process(PhoenixSession session, ProxmoxHost host)
         {
+            var vmId = VmId;
             var names = (IReadOnlyList<string>?)Name ?? Spec?.Features;
             if (names == null)
             {
@@ -96,7 +94,6 @@ namespace Phoenix.PowerShell.Commands
                 return;
             }
             var features = names.Select(_catalog!.Resolve).ToList();
-            var host = OpenQuietHost(session);
             var spec = Spec ?? RunAsync(ct => SpecFromHostAsync(host, vmId, ct));
             var options = new FeatureRunOptions
             {
@@ -104,21 +101,23 @@ namespace Phoenix.PowerShell.Commands
                 AgentTimeout = TimeSpan.FromSeconds(AgentTimeoutSec),
                 Force = Force.IsPresent,
             };
-            var target = string.IsNullOrEmpty(spec.Name) ? $"VM {vmId}" : $"VM {vmId} ({spec.Name})";
+            var target = VmLabel.Of(spec);
             var action = (features.Count == 1 ? "Run feature " : "Run features ") + string.Join(", ", names);
-            if (!ShouldProcessPlan(session, target, action, (h, ct) => new FeatureRunner(h, options).RunAsync(spec, features, null, ct))) return;
-
-            var runner = new FeatureRunner(host, options);
-            runner.Progress += p => ShowProgress(target, p);
             try
             {
-                RunAsync(ct => runner.RunAsync(spec, features, r =>
+                TryChange(host, target, action, (h, ct) =>
                 {
-                    if (r.Status == FeatureRunStatus.RecordedNotRun) Warning(FeatureRunner.NotRunWarning(r.VmId, r.VmName, r.Feature));
-                    if (r.Status == FeatureRunStatus.Skipped)
-                        Verbose($"{target}: feature {r.Feature} skipped: it already ran with this script and spec (-Force runs it again).");
-                    Output(PhoenixFeatureResult.From(r, session, Spec));
-                }, ct));
+                    var runner = new FeatureRunner(h, options);
+                    if (h.IsDryRun) return runner.RunAsync(spec, features, null, ct);
+                    runner.Progress += p => ShowProgress(target, p);
+                    return runner.RunAsync(spec, features, r =>
+                    {
+                        if (r.Status == FeatureRunStatus.RecordedNotRun) Warning(FeatureRunner.NotRunWarning(r));
+                        if (r.Status == FeatureRunStatus.Skipped)
+                            Verbose($"{target}: feature {r.Feature} skipped: it already ran with this script and spec (-Force runs it again).");
+                        Output(PhoenixFeatureResult.From(r, session, Spec));
+                    }, ct);
+                }, out _);
             }
             finally
             {
@@ -146,7 +145,7 @@ namespace Phoenix.PowerShell.Commands
 
         // Like OpenHost, but a feature's status polls (one every few seconds for as long as it runs)
         // show once each in the Verbose stream, not hundreds of times between its log lines.
-        private ProxmoxHost OpenQuietHost(PhoenixSession session)
+        protected override ProxmoxHost OpenTargetHost(PhoenixSession session)
         {
             var shown = new HashSet<string>(StringComparer.Ordinal);
             var connection = new LoggingConnection(session.Connection, line =>

@@ -2,6 +2,7 @@ using System;
 using System.Management.Automation;
 using Phoenix.Engine.Config;
 using Phoenix.Engine.Errors;
+using Phoenix.Engine.Proxmox;
 using Phoenix.Engine.Workflow;
 using Phoenix.PowerShell.Infrastructure;
 
@@ -25,7 +26,7 @@ namespace Phoenix.PowerShell.Commands
 
         [Parameter(Mandatory = true, Position = 0, ParameterSetName = ParameterSet)]
         [Parameter(Mandatory = true, Position = 0, ParameterSetName = UrlSet)]
-        [ValidateRange(100, 999999999)]
+        [ValidateVmId]
         public int VmId { get; set; }
 
         [Parameter(Mandatory = true, Position = 1, ParameterSetName = ParameterSet)]
@@ -47,7 +48,7 @@ namespace Phoenix.PowerShell.Commands
 
         [Parameter]
         [ValidateNotNullOrEmpty]
-        public string ImageStorage { get; set; } = "local";
+        public string ImageStorage { get; set; } = ProxmoxNames.LocalStorage;
 
         [Parameter]
         [ValidateNotNullOrEmpty]
@@ -75,7 +76,7 @@ namespace Phoenix.PowerShell.Commands
 
         protected override void ProcessRecord()
         {
-            var request = ParameterSetName == SpecSet ? FromSpec(Spec!) : new TemplateRequest
+            var request = ParameterSetName == SpecSet ? TemplateRequest.FromSpec(Spec!, ImageStorage, Storage) : new TemplateRequest
             {
                 VmId = VmId,
                 Name = Name,
@@ -92,40 +93,24 @@ namespace Phoenix.PowerShell.Commands
             if (ParameterSetName == SpecSet && !Spec!.IsTemplate)
             {
                 WriteError(ErrorMapper.ToErrorRecord(new PhoenixException(PhoenixErrorKind.InvalidArgument, "NotATemplate",
-                    $"VM {Spec.VmId} ({Spec.Name}) is not marked is_template in the config; New-PhoenixVm makes ordinary VMs.", Spec.VmId)));
+                    $"{VmLabel.Of(Spec)} is not marked is_template in the config; New-PhoenixVm makes ordinary VMs.", Spec.VmId)));
                 return;
             }
             if (ParameterSetName == SpecSet && !string.IsNullOrEmpty(Spec!.TemplateSnapshotName))
-                WriteWarning($"VM {Spec.VmId} ({Spec.Name}) is a template, and Proxmox templates hold no snapshots: template_snapshot_name '{Spec.TemplateSnapshotName}' is ignored.");
+                WriteWarning($"{VmLabel.Of(Spec)} is a template, and Proxmox templates hold no snapshots: template_snapshot_name '{Spec.TemplateSnapshotName}' is ignored.");
 
             var session = ResolveSession();
             ForItem(request.VmId, () =>
             {
                 var host = OpenHost(session);
-                if (!ShouldProcessPlan(session, $"VM {request.VmId} ({request.Name})", "Build template", (h, ct) => TemplateBuilder.EnsureTemplateAsync(h, request, ct))) return;
-                var result = RunAsync(async ct =>
-                {
-                    var outcome = await TemplateBuilder.EnsureTemplateAsync(host, request, ct).ConfigureAwait(false);
-                    return (outcome, state: await VmLifecycle.GetAsync(host, request.VmId, includeSnapshots: false, ct).ConfigureAwait(false));
-                });
-                foreach (var n in result.outcome.Notes) WriteVerbose(n);
-                var vm = VmObjects.ToVm(result.state, session, Spec);
-                vm.Changes = result.outcome.Changes;
+                if (!TryChange(host, VmLabel.Of(request.VmId, request.Name), "Build template",
+                    (h, ct) => TemplateBuilder.EnsureTemplateAsync(h, request, ct), out var outcome)) return;
+                var state = RunAsync(ct => VmLifecycle.GetAsync(host, request.VmId, includeSnapshots: false, ct));
+                foreach (var n in outcome.Notes) WriteVerbose(n);
+                var vm = VmObjects.ToVm(state, session, Spec);
+                vm.Changes = outcome.Changes;
                 WriteObject(vm);
             });
         }
-
-        private TemplateRequest FromSpec(VmSpec spec) => new TemplateRequest
-        {
-            VmId = spec.VmId,
-            Name = spec.Name ?? "template-" + spec.VmId,
-            Image = spec.TemplateImage ?? "",
-            ImageStorage = ImageStorage,
-            Storage = Storage,
-            Cores = spec.Cores ?? 2,
-            MemoryMb = spec.MemoryMb ?? 2048,
-            Bridge = spec.NetworkBridge ?? "vmbr0",
-            DiskSizeGb = spec.DiskSizeGb,
-        };
     }
 }

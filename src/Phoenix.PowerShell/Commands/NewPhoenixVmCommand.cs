@@ -24,7 +24,7 @@ namespace Phoenix.PowerShell.Commands
         public VmSpec? Spec { get; set; }
 
         [Parameter(Mandatory = true, Position = 0, ParameterSetName = ParameterSet)]
-        [ValidateRange(100, 999999999)]
+        [ValidateVmId]
         public int VmId { get; set; }
 
         [Parameter(Mandatory = true, Position = 1, ParameterSetName = ParameterSet)]
@@ -32,7 +32,7 @@ namespace Phoenix.PowerShell.Commands
         public string Name { get; set; } = "";
 
         [Parameter(ParameterSetName = ParameterSet)]
-        [ValidateRange(100, 999999999)]
+        [ValidateVmId]
         public int CloneFromVmId { get; set; }
 
         [Parameter(ParameterSetName = ParameterSet)]
@@ -64,7 +64,7 @@ namespace Phoenix.PowerShell.Commands
         public bool? FullClone { get; set; }
 
         [Parameter]
-        [ValidateRange(100, 999999999)]
+        [ValidateVmId]
         public int DefaultTemplateVmId { get; set; } = 9000;
 
         // Specs seen in this pipeline, so a VM cloned from another VM's snapshot finds that VM's snapshot name.
@@ -86,28 +86,23 @@ namespace Phoenix.PowerShell.Commands
             {
                 if (spec.IsTemplate)
                 {
-                    WriteWarning($"VM {spec.VmId} ({spec.Name}) is a template in the config; New-PhoenixTemplate makes templates. Skipped.");
+                    WriteWarning($"{VmLabel.Of(spec)} is a template in the config; New-PhoenixTemplate makes templates. Skipped.");
                     return;
                 }
                 var host = OpenHost(session);
-                if (!ShouldProcessPlan(session, $"VM {spec.VmId} ({spec.Name})", "Create or update", async (h, ct) =>
+                // A VM planned under -WhatIf counts as there for the VMs after it in this pipeline (a clone of it is planned from it).
+                if (!TryChange(host, VmLabel.Of(spec), "Create or update", async (h, ct) =>
                 {
-                    var planned = new HashSet<int>(_planned);
-                    await VmProvisioner.EnsureCloneAsync(h, spec, _seen, options, planned, ct).ConfigureAwait(false);
-                    await VmProvisioner.ConfigureAsync(h, spec, ct, _seen, options).ConfigureAwait(false);
-                })) return;
+                    var clone = await VmProvisioner.EnsureCloneAsync(h, spec, _seen, options, _planned, ct).ConfigureAwait(false);
+                    var configure = await VmProvisioner.ConfigureAsync(h, spec, ct, _seen, options).ConfigureAwait(false);
+                    return (clone, configure);
+                }, out var result)) return;
 
-                var result = RunAsync(async ct =>
-                {
-                    var clone = await VmProvisioner.EnsureCloneAsync(host, spec, _seen, options, _planned, ct).ConfigureAwait(false);
-                    var configure = await VmProvisioner.ConfigureAsync(host, spec, ct).ConfigureAwait(false);
-                    var state = await VmLifecycle.GetAsync(host, spec.VmId, includeSnapshots: true, ct).ConfigureAwait(false);
-                    return (clone, configure, state);
-                });
+                var state = RunAsync(ct => VmLifecycle.GetAsync(host, spec.VmId, includeSnapshots: true, ct));
                 foreach (var w in result.configure.Warnings) WriteWarning(w);
-                var vm = VmObjects.ToVm(result.state, session, spec);
+                var vm = VmObjects.ToVm(state, session, spec);
                 vm.Changes = result.clone.Changes.Concat(result.configure.Changes).ToList();
-                WriteVerbose(vm.Changed ? $"VM {spec.VmId}: {string.Join("; ", vm.Changes)}" : $"VM {spec.VmId} ({spec.Name}) is already as the config says; unchanged.");
+                WriteVerbose(vm.Changed ? $"VM {spec.VmId}: {string.Join("; ", vm.Changes)}" : $"{VmLabel.Of(spec)} is already as the config says; unchanged.");
                 WriteObject(vm);
             });
         }

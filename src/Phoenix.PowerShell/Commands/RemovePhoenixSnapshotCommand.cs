@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using Phoenix.Engine.Proxmox;
 using Phoenix.PowerShell.Infrastructure;
 
 namespace Phoenix.PowerShell.Commands
@@ -11,11 +12,7 @@ namespace Phoenix.PowerShell.Commands
         [Parameter]
         public SwitchParameter Force { get; set; }
 
-        protected override void Process(PhoenixSession session)
-        {
-            var host = OpenHost(session);
-            if (!ShouldProcessPlan(session, $"VM {VmId}", $"Delete snapshot '{Name}'", (h, ct) => h.DeleteSnapshotAsync(VmId, Name, Force.IsPresent, ct))) return;
-            RunAsync(ct => host.DeleteSnapshotAsync(VmId, Name, Force.IsPresent, ct));
-        }
+        protected override void Process(PhoenixSession session, ProxmoxHost host) =>
+            TryChange(host, $"VM {VmId}", $"Delete snapshot '{Name}'", (h, ct) => h.DeleteSnapshotAsync(VmId, Name, Force.IsPresent, ct));
     }
 }

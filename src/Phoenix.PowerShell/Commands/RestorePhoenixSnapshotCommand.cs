@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using Phoenix.Engine.Proxmox;
 using Phoenix.Engine.Workflow;
 using Phoenix.PowerShell.Infrastructure;
 
@@ -12,16 +13,11 @@ namespace Phoenix.PowerShell.Commands
         [Parameter]
         public SwitchParameter Start { get; set; }
 
-        protected override void Process(PhoenixSession session)
+        protected override void Process(PhoenixSession session, ProxmoxHost host)
         {
-            var host = OpenHost(session);
-            if (!ShouldProcessPlan(session, $"VM {VmId}", $"Roll back to snapshot '{Name}' (the current state is lost)",
+            if (!TryChange(host, $"VM {VmId}", $"Roll back to snapshot '{Name}' (the current state is lost)",
                 (h, ct) => h.RollbackAsync(VmId, Name, Start.IsPresent, ct))) return;
-            var state = RunAsync(async ct =>
-            {
-                await host.RollbackAsync(VmId, Name, Start.IsPresent, ct).ConfigureAwait(false);
-                return await VmLifecycle.GetAsync(host, VmId, includeSnapshots: true, ct).ConfigureAwait(false);
-            });
+            var state = RunAsync(ct => VmLifecycle.GetAsync(host, VmId, includeSnapshots: true, ct));
             var vm = VmObjects.ToVm(state, session);
             vm.Changes = new[] { $"rolled back to {Name}" };
             WriteObject(vm);

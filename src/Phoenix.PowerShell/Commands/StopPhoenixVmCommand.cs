@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using Phoenix.Engine.Config;
+using Phoenix.Engine.Proxmox;
 using Phoenix.Engine.Workflow;
 using Phoenix.PowerShell.Infrastructure;
 
@@ -8,11 +9,11 @@ namespace Phoenix.PowerShell.Commands
     /// <summary>Shuts VMs down gracefully, waiting up to -TimeoutSec; -Force stops them hard after that.</summary>
     [Cmdlet(VerbsLifecycle.Stop, "PhoenixVm", SupportsShouldProcess = true)]
     [OutputType(typeof(PhoenixVm))]
-    public sealed class StopPhoenixVmCommand : PhoenixHostCmdlet
+    public sealed class StopPhoenixVmCommand : VmTargetCmdlet
     {
         [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
-        [ValidateRange(100, 999999999)]
-        public int VmId { get; set; }
+        [ValidateVmId]
+        public override int VmId { get; set; }
 
         [Parameter]
         [ValidateRange(1, 86400)]
@@ -24,23 +25,15 @@ namespace Phoenix.PowerShell.Commands
         [Parameter(ValueFromPipelineByPropertyName = true)]
         public VmSpec? Spec { get; set; }
 
-        protected override void ProcessRecord()
+        protected override void Process(PhoenixSession session, ProxmoxHost host)
         {
-            var session = ResolveSession();
-            ForItem(VmId, () =>
-            {
-                var host = OpenHost(session);
-                if (!ShouldProcessPlan(session, $"VM {VmId}", "Stop", (h, ct) => VmLifecycle.EnsureStoppedAsync(h, VmId, TimeoutSec, Force.IsPresent, ct))) return;
-                var result = RunAsync(async ct =>
-                {
-                    var stopped = await VmLifecycle.EnsureStoppedAsync(host, VmId, TimeoutSec, Force.IsPresent, ct).ConfigureAwait(false);
-                    if (!stopped) Verbose($"VM {VmId} is already stopped.");
-                    return (stopped, await VmLifecycle.GetAsync(host, VmId, includeSnapshots: false, ct).ConfigureAwait(false));
-                });
-                var vm = VmObjects.ToVm(result.Item2, session, Spec);
-                if (result.stopped) vm.Changes = new[] { "stopped" };
-                WriteObject(vm);
-            });
+            if (!TryChange(host, VmLabel.Of(VmId, Spec?.Name), "Stop",
+                (h, ct) => VmLifecycle.EnsureStoppedAsync(h, VmId, TimeoutSec, Force.IsPresent, ct), out var stopped)) return;
+            if (!stopped) WriteVerbose($"VM {VmId} is already stopped.");
+            var state = RunAsync(ct => VmLifecycle.GetAsync(host, VmId, includeSnapshots: false, ct));
+            var vm = VmObjects.ToVm(state, session, Spec);
+            if (stopped) vm.Changes = new[] { "stopped" };
+            WriteObject(vm);
         }
     }
 }

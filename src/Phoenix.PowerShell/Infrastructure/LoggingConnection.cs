@@ -26,6 +26,7 @@ namespace Phoenix.PowerShell.Infrastructure
         public string UserName => _inner.UserName;
         public string? HostKeyFingerprint => _inner.HostKeyFingerprint;
         public bool IsConnected => _inner.IsConnected;
+        public HostCapabilities Capabilities => _inner.Capabilities;
 
         public Task<CommandResult> RunAsync(RemoteCommand command, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
         {

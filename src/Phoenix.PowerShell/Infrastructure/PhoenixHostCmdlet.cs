@@ -9,13 +9,30 @@ using Phoenix.Engine.Proxmox;
 namespace Phoenix.PowerShell.Infrastructure
 {
     /// <summary>
-    /// A cmdlet that drives a Proxmox node: gives it a <see cref="ProxmoxHost"/> whose lock waits
-    /// show as progress and Verbose lines, and a -WhatIf/-Confirm text made of the exact commands
-    /// the change would run (planned through a <see cref="PlanRecorder"/>).
+    /// A cmdlet that drives a Proxmox node: gives it a <see cref="ProxmoxHost"/> whose lock waits show as
+    /// progress and Verbose lines, and one way to make a change (<see cref="TryChange{T}"/>): the change is
+    /// written once, and ShouldProcess decides whether it runs, or is planned for -WhatIf by running the same
+    /// code over a <see cref="PlanRecorder"/>.
     /// </summary>
     public abstract class PhoenixHostCmdlet : PhoenixSessionCmdlet
     {
+        /// <summary>The line a plan shows when the change would change nothing.</summary>
+        protected const string NothingToChange = "nothing to change";
+
         private int _progressId = 1;
+
+        /// <summary>What ShouldProcess answered for one change.</summary>
+        protected enum ChangeDecision
+        {
+            /// <summary>Go ahead (no -WhatIf, and confirmed or no confirmation asked).</summary>
+            Run,
+
+            /// <summary>-WhatIf: plan the change and show it, change nothing.</summary>
+            Plan,
+
+            /// <summary>The user said no: do nothing.</summary>
+            Skip,
+        }
 
         /// <summary>A Proxmox host over the session's connection for this invocation.</summary>
         protected ProxmoxHost OpenHost(PhoenixSession session)
@@ -33,43 +50,67 @@ namespace Phoenix.PowerShell.Infrastructure
             return host;
         }
 
-        /// <summary>True when ShouldProcess will print or ask (so a plan is worth computing).</summary>
-        protected bool WillShowPlan()
+        /// <summary>
+        /// Asks ShouldProcess, once, whether <paramref name="action"/> may change <paramref name="target"/>:
+        /// PowerShell's own rules (-WhatIf, -Confirm, $WhatIfPreference, $ConfirmPreference against the
+        /// cmdlet's ConfirmImpact) decide, and say whether a "no" was -WhatIf. Under -WhatIf this writes the
+        /// plan's first line: <c>What if: Performing the operation "Start" on target "VM 101".</c>
+        /// </summary>
+        protected ChangeDecision Decide(string target, string action)
         {
-            // WhatIf wins over -Confirm:$false, as in PowerShell itself.
-            if (MyInvocation.BoundParameters.TryGetValue("WhatIf", out var w)) return ((SwitchParameter)w).IsPresent;
-            if (GetVariableValue("WhatIfPreference") is SwitchParameter wp && wp.IsPresent) return true;
-            if (GetVariableValue("WhatIfPreference") is bool wb && wb) return true;
-            if (MyInvocation.BoundParameters.TryGetValue("Confirm", out var c)) return ((SwitchParameter)c).IsPresent;
-            var impact = ConfirmImpact.Medium;
-            var attr = GetType().GetCustomAttributes(typeof(CmdletAttribute), true).OfType<CmdletAttribute>().FirstOrDefault();
-            if (attr != null) impact = attr.ConfirmImpact;
-            var pref = GetVariableValue("ConfirmPreference") is ConfirmImpact p ? p : ConfirmImpact.High;
-            return pref != ConfirmImpact.None && impact >= pref;
+            var description = $"Performing the operation \"{action}\" on target \"{target}\".";
+            if (ShouldProcess(description, null, null, out var reason)) return ChangeDecision.Run;
+            return reason == ShouldProcessReason.WhatIf ? ChangeDecision.Plan : ChangeDecision.Skip;
         }
 
         /// <summary>
-        /// Asks ShouldProcess with the exact commands <paramref name="change"/> would run on
-        /// <paramref name="session"/>'s host: the change is run once against a recorder that lets
-        /// reads through and records everything else.
+        /// Shows the lines of a plan under -WhatIf, each as a <c>What if:</c> line below the one
+        /// <see cref="Decide"/> wrote. Only call it after <see cref="Decide"/> answered <see cref="ChangeDecision.Plan"/>.
         /// </summary>
-        protected bool ShouldProcessPlan(PhoenixSession session, string target, string action, Func<ProxmoxHost, CancellationToken, Task> change)
+        protected void ShowPlan(IEnumerable<string> lines)
         {
-            if (!WillShowPlan()) return ShouldProcess(target, action);
-            var commands = Plan(session, change);
-            var text = commands.Count == 0
-                ? $"{action} (nothing to change)"
-                : action + ", running:" + string.Concat(commands.Select(c => Environment.NewLine + "    " + c));
-            return ShouldProcess(target, text);
+            foreach (var line in lines) ShouldProcess("    " + line, null, null, out _);
         }
 
-        /// <summary>The commands <paramref name="change"/> would run, without running them.</summary>
-        protected IReadOnlyList<string> Plan(PhoenixSession session, Func<ProxmoxHost, CancellationToken, Task> change)
+        /// <summary>
+        /// The lines a plan shows for the changes a recorder took down: the exact commands and file writes, in
+        /// order, or <paramref name="nothingToChange"/> when there were none.
+        /// </summary>
+        protected static IReadOnlyList<string> PlanLines(IReadOnlyList<PlannedAction> actions, string nothingToChange = NothingToChange) =>
+            actions.Count == 0 ? new[] { nothingToChange } : actions.Select(a => a.Text).ToList();
+
+        /// <summary>
+        /// Makes one change to <paramref name="target"/>, written once as <paramref name="change"/>. ShouldProcess
+        /// decides (<see cref="Decide"/>): to go ahead runs it on <paramref name="host"/> and returns true with its
+        /// result; under -WhatIf it runs the same code over a <see cref="PlanRecorder"/> on the same connection
+        /// (reads real, changes recorded, nothing waited for), shows <paramref name="planNotes"/> of the planned
+        /// result and the recorded changes, and returns false; a "no" runs nothing and returns false.
+        /// The change can tell a plan by <see cref="ProxmoxHost.IsDryRun"/>.
+        /// </summary>
+        protected bool TryChange<T>(ProxmoxHost host, string target, string action, Func<ProxmoxHost, CancellationToken, Task<T>> change, out T result,
+            Func<T, IEnumerable<string>>? planNotes = null, string nothingToChange = NothingToChange)
         {
-            using var recorder = new PlanRecorder(ConnectionFor(session));
-            var host = new ProxmoxHost(recorder, RetryPolicy.NoRetry);
-            RunAsync(ct => change(host, ct));
-            return recorder.Commands;
+            result = default!;
+            switch (Decide(target, action))
+            {
+                case ChangeDecision.Run:
+                    result = RunAsync(ct => change(host, ct));
+                    return true;
+                case ChangeDecision.Plan:
+                    using (var recorder = new PlanRecorder(host.Connection))
+                    {
+                        var planned = RunAsync(ct => change(new ProxmoxHost(recorder, RetryPolicy.NoRetry), ct));
+                        var notes = planNotes?.Invoke(planned) ?? Enumerable.Empty<string>();
+                        ShowPlan(notes.Concat(PlanLines(recorder.Actions, nothingToChange)));
+                    }
+                    return false;
+                default:
+                    return false;
+            }
         }
+
+        /// <summary>As <see cref="TryChange{T}"/>, for a change without a result.</summary>
+        protected bool TryChange(ProxmoxHost host, string target, string action, Func<ProxmoxHost, CancellationToken, Task> change) =>
+            TryChange(host, target, action, async (h, ct) => { await change(h, ct).ConfigureAwait(false); return true; }, out _);
     }
 }

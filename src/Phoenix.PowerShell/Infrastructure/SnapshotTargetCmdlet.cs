@@ -7,14 +7,14 @@ namespace Phoenix.PowerShell.Infrastructure
     /// from Get-PhoenixSnapshot. -Name is deliberately not bound by property name: a piped VM's Name
     /// is the VM's, not a snapshot's.
     /// </summary>
-    public abstract class SnapshotTargetCmdlet : PhoenixHostCmdlet
+    public abstract class SnapshotTargetCmdlet : VmTargetCmdlet
     {
         protected const string ByNameSet = "ByName";
         protected const string SnapshotSet = "Snapshot";
 
         [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = ByNameSet)]
-        [ValidateRange(100, 999999999)]
-        public int VmId { get; set; }
+        [ValidateVmId]
+        public override int VmId { get; set; }
 
         [Parameter(Mandatory = true, Position = 0, ParameterSetName = ByNameSet)]
         [ValidateNotNullOrEmpty]
@@ -24,7 +24,7 @@ namespace Phoenix.PowerShell.Infrastructure
         [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = SnapshotSet)]
         public PhoenixSnapshot? InputObject { get; set; }
 
-        protected override void ProcessRecord()
+        protected override bool Check()
         {
             if (InputObject != null)
             {
@@ -33,16 +33,9 @@ namespace Phoenix.PowerShell.Infrastructure
                 if (InputObject.Session != null && Session == null) Session = InputObject.Session;
             }
             var bad = SnapshotNames.Check(VmId, Name);
-            if (bad != null)
-            {
-                WriteError(ErrorMapper.ToErrorRecord(bad));
-                return;
-            }
-            var session = ResolveSession();
-            ForItem(VmId, () => Process(session));
+            if (bad == null) return true;
+            WriteError(ErrorMapper.ToErrorRecord(bad));
+            return false;
         }
-
-        /// <summary>Acts on snapshot <see cref="Name"/> of VM <see cref="VmId"/>.</summary>
-        protected abstract void Process(PhoenixSession session);
     }
 }

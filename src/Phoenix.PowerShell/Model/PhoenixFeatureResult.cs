@@ -12,7 +12,7 @@ namespace Phoenix.PowerShell
         public int VmId { get; set; }
         public string? VmName { get; set; }
         public string Feature { get; set; } = "";
-        /// <summary>Ran, Skipped (already done with this script and spec), RecordedNotRun (simulator), Planned.</summary>
+        /// <summary>Ran, Skipped (already done with this script and spec), RecordedNotRun (the guest runs no commands, as on the simulator), Planned.</summary>
         public FeatureRunStatus Status { get; set; }
         public int ExitCode { get; set; }
         /// <summary>What the script reported with PHOENIX_CHANGED=1/0; $null when it reported nothing.</summary>

@@ -16,6 +16,7 @@ internal sealed class RecordingConnection : IHostConnection
     public string UserName => _inner.UserName;
     public string? HostKeyFingerprint => _inner.HostKeyFingerprint;
     public bool IsConnected => _inner.IsConnected;
+    public HostCapabilities Capabilities => _inner.Capabilities;
 
     /// <summary>Everything in order: command display lines, <c>upload &lt;path&gt;</c>, <c>download &lt;path&gt;</c>.</summary>
     public IReadOnlyList<string> Log { get { lock (_gate) return _log.ToList(); } }

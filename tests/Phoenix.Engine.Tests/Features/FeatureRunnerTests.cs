@@ -144,7 +144,7 @@ public sealed class FeatureRunnerTests
         var offsets = new List<long> { 0 };
         foreach (var l in lines) offsets.Add(offsets[^1] + Encoding.UTF8.GetByteCount(l + "\n"));
         var stateText = "# Phoenix: features that succeeded here, with the hash of their script and context\n" +
-                        $"docker {FeatureRunner.RunHash(File.ReadAllBytes(feature.Path), spec.ToContextJson())}\n";
+                        $"docker {FeatureStateFile.RunHash(File.ReadAllBytes(feature.Path), spec.ToContextJson())}\n";
         var expected = AgentWait.Concat(new[]
         {
             ReadState,
@@ -154,7 +154,7 @@ public sealed class FeatureRunnerTests
         }).Concat(offsets.Take(lines.Count).Select(o => PollLine("docker", o)))
           .Append(WriteLine("/var/lib/phoenix/features.state", Encoding.UTF8.GetByteCount(stateText)));
         Assert.Equal(expected, bed.Connection.Lines);
-        Assert.Equal(stateText, guest.FileText(FeatureRunner.StateFile));
+        Assert.Equal(stateText, guest.FileText(FeatureStateFile.Path));
         Assert.Equal(r.RunHash, stateText.Split('\n')[1].Split(' ')[1]);
     }
 
@@ -214,8 +214,8 @@ public sealed class FeatureRunnerTests
         using var bed = new FeatureTestBed();
         var feature = bed.AddFeature("hello", "echo hi\n");
         var spec = FeatureTestBed.Spec("hello");
-        var hash = FeatureRunner.RunHash(File.ReadAllBytes(feature.Path), spec.ToContextJson());
-        bed.WriteGuestFile(FeatureRunner.StateFile, "# comment\nother " + new string('a', 64) + "\nhello " + hash + "\n");
+        var hash = FeatureStateFile.RunHash(File.ReadAllBytes(feature.Path), spec.ToContextJson());
+        bed.WriteGuestFile(FeatureStateFile.Path, "# comment\nother " + new string('a', 64) + "\nhello " + hash + "\n");
         bed.Connection.Clear();
 
         var r = Assert.Single(await new FeatureRunner(bed.Host, FeatureTestBed.Options()).RunAsync(spec, new[] { feature }, null, CancellationToken.None));
@@ -259,7 +259,7 @@ public sealed class FeatureRunnerTests
 
         var log = bed.Simulator.GuestLog(101);
         Assert.DoesNotContain(log, l => l.Command.Any(a => a.Contains("second")));
-        Assert.DoesNotContain(log, l => l.Command.Contains(FeatureRunner.StateFile) && l.Command.Contains("phoenix-write"));
+        Assert.DoesNotContain(log, l => l.Command.Contains(FeatureStateFile.Path) && l.Command.Contains("phoenix-write"));
         Assert.Equal(PollLine("fail", 0), bed.Connection.Lines.Last());
     }
 
@@ -394,7 +394,7 @@ public sealed class FeatureRunnerTests
         var outcome = await FeatureRunner.RunForVmAsync(host, spec, bed.Catalog, FeatureTestBed.Options(), _ => { }, CancellationToken.None);
 
         var stateText = "# Phoenix: features that succeeded here, with the hash of their script and context\n" +
-                        $"hello {FeatureRunner.RunHash(File.ReadAllBytes(feature.Path), spec.ToContextJson())}\n";
+                        $"hello {FeatureStateFile.RunHash(File.ReadAllBytes(feature.Path), spec.ToContextJson())}\n";
         Assert.Equal(new[]
         {
             WriteLine("/tmp/vm_context.json", ContextBytes(spec)),
@@ -425,6 +425,41 @@ public sealed class FeatureRunnerTests
     }
 
     [Fact]
+    public void The_simulator_says_its_recording_guest_runs_no_commands_and_a_plugged_in_guest_does()
+    {
+        using var recording = new FeatureTestBed();
+        Assert.False(recording.Host.Connection.Capabilities.GuestCommandsRun);
+        Assert.Equal("the in-process simulator runs no guest commands", recording.Host.Connection.Capabilities.GuestCommandsNote);
+        using var running = new FeatureTestBed(new FeatureGuest());
+        Assert.True(running.Host.Connection.Capabilities.GuestCommandsRun);
+        Assert.Null(running.Host.Connection.Capabilities.GuestCommandsNote);
+    }
+
+    [Fact]
+    public async Task RecordedNotRun_comes_from_the_connections_capability_not_from_the_guests_answer()
+    {
+        // The same recording guest behind a connection that claims guest commands run: its answer to the
+        // start (exit code 0, no launcher output) is then a failed start, not "recorded".
+        using var bed = new FeatureTestBed();
+        bed.Connection.ClaimedCapabilities = HostCapabilities.Full;
+        var f = bed.AddFeature("hello", "echo hi\n");
+
+        var e = await Assert.ThrowsAsync<FeatureException>(() =>
+            new FeatureRunner(bed.Host, FeatureTestBed.Options()).RunAsync(FeatureTestBed.Spec("hello"), new[] { f }, null, CancellationToken.None));
+
+        Assert.Equal("FeatureLaunchFailed", e.Reason);
+        Assert.StartsWith("VM 101 (t1): feature 'hello' could not be started in the guest (exit code 0): ", e.Message);
+
+        // And a connection that says its guests run nothing, with its own words for why.
+        bed.Connection.ClaimedCapabilities = HostCapabilities.WithoutGuestCommands("this test's guest only listens");
+        var r = Assert.Single(await new FeatureRunner(bed.Host, FeatureTestBed.Options()).RunAsync(FeatureTestBed.Spec("hello"), new[] { f }, null, CancellationToken.None));
+        Assert.Equal(FeatureRunStatus.RecordedNotRun, r.Status);
+        Assert.Equal("this test's guest only listens", r.NotRunReason);
+        Assert.Equal("VM 101 (t1): the guest recorded feature 'hello' without running it (this test's guest only listens), so its exit code 0 says nothing about the script.",
+            FeatureRunner.NotRunWarning(r));
+    }
+
+    [Fact]
     public async Task RunForVmAsync_warns_that_the_simulated_guest_did_not_run_the_feature()
     {
         using var bed = new FeatureTestBed();
@@ -433,10 +468,10 @@ public sealed class FeatureRunnerTests
         var outcome = await FeatureRunner.RunForVmAsync(bed.Host, FeatureTestBed.Spec("hello"), bed.Catalog, FeatureTestBed.Options(), _ => { }, CancellationToken.None);
 
         Assert.Empty(outcome.Changes);
-        Assert.Equal(new[] { "feature hello: recorded by the simulated guest, not run" }, outcome.Notes);
+        Assert.Equal(new[] { "feature hello: recorded by the guest, not run" }, outcome.Notes);
         Assert.Equal(new[]
         {
-            "VM 101 (t1): the simulated guest recorded feature 'hello' without running it (the in-process simulator runs no guest commands), so its exit code 0 says nothing about the script.",
+            "VM 101 (t1): the guest recorded feature 'hello' without running it (the in-process simulator runs no guest commands), so its exit code 0 says nothing about the script.",
         }, outcome.Warnings);
     }
 
@@ -479,7 +514,7 @@ public sealed class FeatureRunnerTests
         Assert.Equal("qm guest exec 101 -- tail -n 50 /var/lib/phoenix/features/docker.log", FeatureRunner.LogCommand(101, "docker"));
         Assert.Equal("/var/lib/phoenix/features/feature_install_docker.sh", FeatureRunner.ScriptPath("docker"));
         Assert.Equal("/var/lib/phoenix/features/docker.status", FeatureRunner.StatusPath("docker"));
-        Assert.Matches(new Regex("^[0-9a-f]{64}$"), FeatureRunner.RunHash(new byte[] { 1 }, "{}"));
-        Assert.NotEqual(FeatureRunner.RunHash(new byte[] { 1 }, "{}"), FeatureRunner.RunHash(new byte[] { 1 }, "{ }"));
+        Assert.Matches(new Regex("^[0-9a-f]{64}$"), FeatureStateFile.RunHash(new byte[] { 1 }, "{}"));
+        Assert.NotEqual(FeatureStateFile.RunHash(new byte[] { 1 }, "{}"), FeatureStateFile.RunHash(new byte[] { 1 }, "{ }"));
     }
 }

@@ -114,6 +114,10 @@ internal sealed class RecordingConnection : IHostConnection
     public string UserName => _inner.UserName;
     public string? HostKeyFingerprint => _inner.HostKeyFingerprint;
     public bool IsConnected => _inner.IsConnected;
+    /// <summary>What the connection claims the host can do, instead of what the inner one says (null: the inner's).</summary>
+    public HostCapabilities? ClaimedCapabilities { get; set; }
+
+    public HostCapabilities Capabilities => ClaimedCapabilities ?? _inner.Capabilities;
 
     public Task<CommandResult> RunAsync(RemoteCommand command, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {

@@ -56,6 +56,29 @@ public class PlanRecorderTests
     }
 
     [Fact]
+    public async Task A_read_only_guest_program_runs_for_real_and_a_change_keeps_its_exact_command_and_its_description()
+    {
+        var fake = new ScriptedHostConnection()
+            .On("qm guest exec 1001 -- cat /etc/hostname", Ok("{\"exitcode\":0,\"exited\":1,\"out-data\":\"web01\\n\"}\n"));
+        var recorder = new PlanRecorder(fake);
+        var host = new ProxmoxHost(recorder);
+
+        var read = await host.GuestExecAsync(1001, new[] { "cat", "/etc/hostname" }, new GuestExecOptions { ReadOnly = true });
+        var write = await host.GuestExecAsync(1001, new[] { "/bin/sh", "-c", "cat > \"$1\"", "w", "/tmp/x" },
+            new GuestExecOptions { StandardInput = Encoding.UTF8.GetBytes("hello"), Description = "write /tmp/x (5 bytes)" });
+
+        Assert.False(read.IsPlanned);
+        Assert.Equal("web01\n", read.OutData);
+        Assert.True(write.IsPlanned);
+        Assert.Equal(new[] { "qm guest exec 1001 -- cat /etc/hostname" }, fake.CallLines);
+        var planned = Assert.Single(recorder.Actions);
+        Assert.Equal("qm guest exec 1001 --pass-stdin 1 -- /bin/sh -c 'cat > \"$1\"' w /tmp/x <<< (5 bytes on stdin)", planned.Text);
+        Assert.Equal("write /tmp/x (5 bytes)", planned.Description);
+        Assert.Equal("write /tmp/x (5 bytes)", planned.Summary);
+        Assert.Equal(planned.Text, new PlannedAction(PlannedActionKind.Command, planned.Text).Summary);
+    }
+
+    [Fact]
     public async Task Uploads_are_recorded_by_path_and_size_and_downloads_are_real()
     {
         var fake = new ScriptedHostConnection().WithFile("/var/lib/vz/snippets/user-data-1001.yml", Encoding.UTF8.GetBytes("#cloud-config\n"));
@@ -117,6 +140,7 @@ public class PlanRecorderTests
         public string UserName => "root";
         public string? HostKeyFingerprint => null;
         public bool IsConnected => true;
+        public HostCapabilities Capabilities => HostCapabilities.Full;
         public Task<CommandResult> RunAsync(RemoteCommand command, TimeSpan? timeout = null, CancellationToken cancellationToken = default) => Task.FromResult(new CommandResult(0, "", ""));
         public Task UploadAsync(string remotePath, byte[] content, int mode, CancellationToken cancellationToken = default) => Task.CompletedTask;
         public Task<byte[]> DownloadAsync(string remotePath, CancellationToken cancellationToken = default) => Task.FromResult(Array.Empty<byte>());

@@ -414,6 +414,7 @@ public class ProxmoxHostTests
         public string UserName => "root";
         public string? HostKeyFingerprint => null;
         public bool IsConnected => true;
+        public HostCapabilities Capabilities => HostCapabilities.Full;
         public Task<CommandResult> RunAsync(RemoteCommand command, TimeSpan? timeout = null, CancellationToken cancellationToken = default) => Task.FromException<CommandResult>(_error);
         public Task UploadAsync(string remotePath, byte[] content, int mode, CancellationToken cancellationToken = default) => Task.FromException(_error);
         public Task<byte[]> DownloadAsync(string remotePath, CancellationToken cancellationToken = default) => Task.FromException<byte[]>(_error);

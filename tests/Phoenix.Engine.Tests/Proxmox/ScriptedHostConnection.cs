@@ -19,6 +19,7 @@ internal sealed class ScriptedHostConnection : IHostConnection
     public string UserName => "root";
     public string? HostKeyFingerprint => "SHA256:test";
     public bool IsConnected => true;
+    public HostCapabilities Capabilities => HostCapabilities.Full;
 
     public IReadOnlyList<RemoteCommand> Calls { get { lock (_gate) return _calls.ToList(); } }
 

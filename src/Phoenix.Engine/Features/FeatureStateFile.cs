@@ -1,0 +1,97 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
+using Phoenix.Engine.Errors;
+using Phoenix.Engine.Proxmox;
+using Phoenix.Engine.Text;
+
+namespace Phoenix.Engine.Features
+{
+    /// <summary>
+    /// The guest's record of the features that succeeded there, <see cref="Path"/>: one line
+    /// <c>&lt;name&gt; &lt;run hash&gt;</c> per feature, the hash covering the script and the context it ran with
+    /// (<see cref="RunHash"/>). A later run skips a feature whose hash is unchanged. The file is read with a
+    /// read-only guest exec (<c>cat</c>), so -WhatIf reads it for real, and written whole, atomically.
+    /// </summary>
+    public static class FeatureStateFile
+    {
+        /// <summary>Where the record lives in the guest.</summary>
+        public const string Path = "/var/lib/phoenix/features.state";
+
+        private const string Header = "# Phoenix: features that succeeded here, with the hash of their script and context\n";
+
+        /// <summary>
+        /// The hash recorded for a run: SHA-256 over the script's bytes and the context JSON, so that a
+        /// changed script or a changed spec runs the feature again.
+        /// </summary>
+        public static string RunHash(byte[] script, string contextJson)
+        {
+            if (script == null) throw new ArgumentNullException(nameof(script));
+            return Hex.Sha256("phoenix-feature-run-1\n" + Hex.Sha256(script) + "\n" + (contextJson ?? ""));
+        }
+
+        /// <summary>
+        /// The record as feature name to run hash. Comments, blank lines and lines that are not a feature
+        /// name and a SHA-256 are passed over, so a damaged file only makes features run again.
+        /// </summary>
+        public static Dictionary<string, string> Parse(string text)
+        {
+            var state = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var raw in (text ?? "").Split('\n'))
+            {
+                var line = raw.Trim();
+                if (line.Length == 0 || line[0] == '#') continue;
+                var parts = line.Split(new[] { ' ', '\t' }, StringSplitOptions.RemoveEmptyEntries);
+                if (parts.Length != 2 || !FeatureCatalog.IsValidName(parts[0]) || !Hex.IsSha256(parts[1])) continue;
+                state[parts[0]] = parts[1];
+            }
+            return state;
+        }
+
+        /// <summary>The file's text for <paramref name="state"/>: a header comment, then the features by name.</summary>
+        public static string Format(IReadOnlyDictionary<string, string> state)
+        {
+            if (state == null) throw new ArgumentNullException(nameof(state));
+            var sb = new StringBuilder(Header);
+            foreach (var kv in state.OrderBy(k => k.Key, StringComparer.Ordinal)) sb.Append(kv.Key).Append(' ').Append(kv.Value).Append('\n');
+            return sb.ToString();
+        }
+
+        /// <summary>
+        /// Reads the record of VM <paramref name="vmId"/>'s guest. A missing or unreadable file is an empty
+        /// record: the features then run.
+        /// </summary>
+        public static async Task<Dictionary<string, string>> ReadAsync(ProxmoxHost host, int vmId, TimeSpan limit, CancellationToken ct)
+        {
+            if (host == null) throw new ArgumentNullException(nameof(host));
+            var read = await host.GuestExecAsync(vmId, new[] { "cat", Path },
+                new GuestExecOptions { ReadOnly = true, FollowLimit = limit, Description = "read " + Path }, ct).ConfigureAwait(false);
+            if (!read.Exited || read.ExitCode != 0) return new Dictionary<string, string>(StringComparer.Ordinal);
+            return Parse(Encoding.UTF8.GetString(GuestScripts.ToGuestBytes(read.OutData)));
+        }
+
+        /// <summary>
+        /// The record for a plan (-WhatIf), read only when the guest can answer now: in a planned deploy the
+        /// VM may not even exist yet, and a plan must not wait for anything. Unknown means empty: the plan
+        /// then shows every feature.
+        /// </summary>
+        public static async Task<Dictionary<string, string>> ReadForPlanAsync(ProxmoxHost host, int vmId, TimeSpan limit, CancellationToken ct)
+        {
+            if (host == null) throw new ArgumentNullException(nameof(host));
+            try
+            {
+                if (await host.GetStatusAsync(vmId, ct).ConfigureAwait(false) == "running" &&
+                    await host.AgentPingAsync(vmId, ct).ConfigureAwait(false))
+                    return await ReadAsync(host, vmId, limit, ct).ConfigureAwait(false);
+            }
+            catch (PhoenixException)
+            {
+                // Unknown state: the plan shows every feature.
+            }
+            return new Dictionary<string, string>(StringComparer.Ordinal);
+        }
+    }
+}
