@@ -103,6 +103,30 @@ Describe 'Connect-PhoenixHost over real SSH' {
         $err[0].FullyQualifiedErrorId | Should -Be 'AuthenticationFailed,Phoenix.PowerShell.Commands.ConnectPhoenixHostCommand'
     }
 
+    It 'without -KeyFile tries the default keys as ssh does: an encrypted one needs -KeyPassphrase, one that does not open is passed over' {
+        # A home of its own: ~/.ssh/id_ed25519 is encrypted, ~/.ssh/id_ecdsa is not; the server knows both.
+        $home2 = Join-Path $sshd.dir 'home-defaults'
+        $dotSsh = Join-Path $home2 '.ssh'
+        $null = New-Item -ItemType Directory -Force $dotSsh
+        $null = & ssh-keygen -q -t ed25519 -N 'correct horse' -f (Join-Path $dotSsh 'id_ed25519')
+        $null = & ssh-keygen -q -t ecdsa -N '' -f (Join-Path $dotSsh 'id_ecdsa')
+        foreach ($k in 'id_ed25519', 'id_ecdsa') { Add-Content (Join-Path $sshd.dir 'authorized_keys') (Get-Content (Join-Path $dotSsh "$k.pub")) }
+        $connect = "Connect-PhoenixHost -HostName $($sshd.host) -Port $($sshd.port) -UserName $($sshd.user) -HostKeyFingerprint '$($sshd.hostKeyFingerprint)'"
+        $saved = $env:HOME
+        try {
+            $env:HOME = $home2
+            # No passphrase: the encrypted key is passed over and the plain one logs in.
+            $plain = Invoke-ChildPwsh "($connect).IsConnected"
+            # Only the encrypted key: it opens with -KeyPassphrase, and without one nothing is left to log in with.
+            Remove-Item (Join-Path $dotSsh 'id_ecdsa')
+            $withPassphrase = Invoke-ChildPwsh "(`$p = ConvertTo-SecureString 'correct horse' -AsPlainText -Force) | Out-Null; ($connect -KeyPassphrase `$p).IsConnected"
+            $none = Invoke-ChildPwsh "$connect -ErrorAction SilentlyContinue -ErrorVariable e | Out-Null; `$e[0].FullyQualifiedErrorId"
+        } finally { $env:HOME = $saved }
+        $plain.Output.Trim() | Should -Be 'True'
+        $withPassphrase.Output.Trim() | Should -Be 'True'
+        $none.Output.Trim() | Should -Be 'NoCredential,Phoenix.PowerShell.Commands.ConnectPhoenixHostCommand'
+    }
+
     It 'closes every session and then tells the user to connect' {
         Get-PhoenixHost | Disconnect-PhoenixHost
         Get-PhoenixHost | Should -BeNullOrEmpty

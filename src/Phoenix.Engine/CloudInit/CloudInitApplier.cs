@@ -161,7 +161,8 @@ namespace Phoenix.Engine.CloudInit
         /// <c>pvesm set</c> command that enables it); <c>StorageNotFound</c>; <c>VmNotFound</c>; the renderer's
         /// errors (<c>InvalidCloudInitValue</c>, ...); and Proxmox's own, classified.
         /// </exception>
-        public static async Task<CloudInitApplyResult> ApplyAsync(ProxmoxHost host, VmSpec spec, CloudInitApplyOptions? options = null, CancellationToken cancellationToken = default)
+        public static async Task<CloudInitApplyResult> ApplyAsync(ProxmoxHost host, VmSpec spec, CloudInitApplyOptions? options = null,
+            CancellationToken cancellationToken = default)
         {
             if (host == null) throw new ArgumentNullException(nameof(host));
             if (spec == null) throw new ArgumentNullException(nameof(spec));
@@ -170,7 +171,7 @@ namespace Phoenix.Engine.CloudInit
             var vmId = spec.VmId;
             var label = VmLabel.Of(spec);
             if (string.IsNullOrEmpty(storage) || !ConfigFormats.IsStorageId(storage))
-                throw new PhoenixException(PhoenixErrorKind.InvalidArgument, "InvalidStorage",
+                throw new PhoenixException(PhoenixErrorKind.InvalidArgument, ErrorIds.InvalidStorage,
                     $"{label}: '{storage}' is not a Proxmox storage ID.", vmId)
                 { RecommendedAction = "Give a storage that `pvesm status --content snippets` lists, such as local." };
 
@@ -254,12 +255,14 @@ namespace Phoenix.Engine.CloudInit
                 var slot = DriveSlots.FirstOrDefault(s => !config.ContainsKey(s));
                 var driveStorage = VmProvisioner.BootDisk(config)?.StorageId ?? spec.StoragePool;
                 if (slot == null || driveStorage == null)
-                    throw new PhoenixException(PhoenixErrorKind.InvalidOperation, "NoCloudInitDrive",
+                    throw new PhoenixException(PhoenixErrorKind.InvalidOperation, ErrorIds.NoCloudInitDrive,
                         $"{label} has no cloud-init drive, and Phoenix cannot add one: " +
-                        (slot == null ? "every IDE and SATA slot is taken." : "the VM has no disk whose storage it could use, and the spec names no storage_pool."),
+                        (slot == null ? "every IDE and SATA slot is taken." : "the VM has no disk whose storage it could use, and the spec names " +
+                            "no storage_pool."),
                         vmId)
                     { RecommendedAction = $"Add one on the host: qm set {vmId.ToString(CultureInfo.InvariantCulture)} --ide2 <storage>:cloudinit" };
-                await host.SetAsync(vmId, new[] { new KeyValuePair<string, string>(slot, driveStorage + ":cloudinit") }, cancellationToken).ConfigureAwait(false);
+                await host.SetAsync(vmId, new[] { new KeyValuePair<string, string>(slot, driveStorage +
+                    ":cloudinit") }, cancellationToken).ConfigureAwait(false);
                 result.DriveAdded = slot;
                 changes.Add($"added cloud-init drive {slot} on {driveStorage}");
             }
@@ -288,7 +291,8 @@ namespace Phoenix.Engine.CloudInit
                 if (replaced) warnings.Add(text); else notes.Add(text);
             }
             if (changes.Count == 0)
-                notes.Add($"{label}: cloud-init is up to date ({document.UserDataFileName}, {document.NetworkConfigFileName}, sha256 {document.Hash.Substring(0, 12)}).");
+                notes.Add($"{label}: cloud-init is up to date ({document.UserDataFileName}, {document.NetworkConfigFileName}, " +
+                    $"sha256 {document.Hash.Substring(0, 12)}).");
 
             result.Changes = changes;
             result.Notes = notes;
@@ -320,7 +324,7 @@ namespace Phoenix.Engine.CloudInit
             if (mine != null)
             {
                 if (!mine.IsEnabled)
-                    throw new PhoenixException(PhoenixErrorKind.InvalidOperation, "StorageDisabled",
+                    throw new PhoenixException(PhoenixErrorKind.InvalidOperation, ErrorIds.StorageDisabled,
                         $"{label}: storage '{storage}' holds snippets but is disabled, so Proxmox cannot read the cloud-init files from it.", storage)
                     { RecommendedAction = $"Enable it on the host: pvesm set {storage} --disable 0" };
                 return;
@@ -334,20 +338,22 @@ namespace Phoenix.Engine.CloudInit
             catch (ProxmoxException e) when (e.ProxmoxReason == ProxmoxErrorReason.StorageNotFound)
             {
                 var others = withSnippets.Where(s => s.IsEnabled).Select(s => s.Name).ToList();
-                throw new PhoenixException(PhoenixErrorKind.NotFound, "StorageNotFound",
+                throw new PhoenixException(PhoenixErrorKind.NotFound, ErrorIds.StorageNotFound,
                     $"{label}: storage '{storage}' does not exist on this node, so the cloud-init snippets cannot go there." +
                     (others.Count > 0 ? " Storages that hold snippets: " + string.Join(", ", others) + "." : " No storage of this node holds snippets."),
                     storage, e)
-                { RecommendedAction = others.Count > 0 ? $"Use -Storage {others[0]}." : "Enable snippets on a directory storage: pvesm set local --content <its content>,snippets" };
+                { RecommendedAction = others.Count > 0 ? $"Use -Storage {others[0]}." : "Enable snippets on a directory storage: pvesm set local " +
+                    "--content <its content>,snippets" };
             }
 
             if (status != null && !FileStorageTypes.Contains(status.Type))
             {
                 var dirs = withSnippets.Where(s => s.IsEnabled).Select(s => s.Name).ToList();
-                throw new PhoenixException(PhoenixErrorKind.NotInstalled, "SnippetsNotEnabled",
+                throw new PhoenixException(PhoenixErrorKind.NotInstalled, ErrorIds.SnippetsNotEnabled,
                     $"{label}: storage '{storage}' is of type {status.Type}, which cannot hold snippets (only file-based storages such as dir or nfs can), " +
                     "so Phoenix cannot put the cloud-init files there. " +
-                    (dirs.Count > 0 ? "Storages that hold snippets: " + string.Join(", ", dirs) + "." : "Enable snippets on a directory storage: pvesm set local --content <its content>,snippets"),
+                    (dirs.Count > 0 ? "Storages that hold snippets: " + string.Join(", ", dirs) +
+                        "." : "Enable snippets on a directory storage: pvesm set local --content <its content>,snippets"),
                     storage)
                 { RecommendedAction = dirs.Count > 0 ? $"Use -Storage {dirs[0]}." : "pvesm set local --content <its content>,snippets" };
             }
@@ -356,8 +362,9 @@ namespace Phoenix.Engine.CloudInit
             var enable = content == null
                 ? $"pvesm set {storage} --content <its current content>,snippets"
                 : $"pvesm set {storage} --content {(content.Count > 0 ? string.Join(",", content) + "," : "")}snippets";
-            throw new PhoenixException(PhoenixErrorKind.NotInstalled, "SnippetsNotEnabled",
-                $"{label}: storage '{storage}' does not hold snippets" + (content != null ? $" (its content is {(content.Count > 0 ? string.Join(",", content) : "empty")})" : "") +
+            throw new PhoenixException(PhoenixErrorKind.NotInstalled, ErrorIds.SnippetsNotEnabled,
+                $"{label}: storage '{storage}' does not hold snippets" + (content != null ? $" (its content " +
+                    $"is {(content.Count > 0 ? string.Join(",", content) : "empty")})" : "") +
                 ", so Phoenix cannot put the cloud-init files there. Enable snippets on it with: " + enable +
                 ", or choose a storage that has them with -Storage.",
                 storage)

@@ -78,6 +78,7 @@ namespace Phoenix.Engine.CloudInit
 
         /// <summary><c>cloud-init for VM 1001: user-data-1001.yml, network-config-1001.yml (sha256 0123456789ab)</c>; never the content.</summary>
         public override string ToString()
-            => "cloud-init for VM " + VmId.ToString(CultureInfo.InvariantCulture) + ": " + UserDataFileName + ", " + NetworkConfigFileName + " (sha256 " + Hash.Substring(0, 12) + ")";
+            => "cloud-init for VM " + VmId.ToString(CultureInfo.InvariantCulture) + ": " + UserDataFileName + ", " + NetworkConfigFileName +
+                " (sha256 " + Hash.Substring(0, 12) + ")";
     }
 }

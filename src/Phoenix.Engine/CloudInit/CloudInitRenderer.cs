@@ -52,7 +52,7 @@ namespace Phoenix.Engine.CloudInit
             var refused = new ConfigValidator().ValidateVms(new[] { vm })
                 .Where(f => f.Severity == ConfigSeverity.Error && CloudInitRules.Contains(f.Rule)).ToList();
             if (refused.Count > 0)
-                throw new PhoenixException(PhoenixErrorKind.InvalidArgument, "InvalidCloudInitValue",
+                throw new PhoenixException(PhoenixErrorKind.InvalidArgument, ErrorIds.InvalidCloudInitValue,
                     "Cloud-init for " + label + " cannot be rendered: " + string.Join(" ", refused.Select(f => f.Message)), vm)
                 {
                     RecommendedAction = refused[0].Suggestion,
@@ -65,8 +65,9 @@ namespace Phoenix.Engine.CloudInit
 
             foreach (var (name, text) in new[] { ("user-data", userData), ("network-config", network) })
                 if (Encoding.UTF8.GetByteCount(text) > CloudInitDocument.MaxSnippetBytes)
-                    throw new PhoenixException(PhoenixErrorKind.InvalidData, "SnippetTooLarge",
-                        "The " + name + " rendered for " + label + " is over 1 MiB; Proxmox refuses such a snippet (\"file '<path>' too long - aborting\").", vm);
+                    throw new PhoenixException(PhoenixErrorKind.InvalidData, ErrorIds.SnippetTooLarge,
+                        "The " + name + " rendered for " + label +
+                            " is over 1 MiB; Proxmox refuses such a snippet (\"file '<path>' too long - aborting\").", vm);
 
             return new CloudInitDocument(vm.VmId, userData, network, Templates.ToString());
         }

@@ -53,7 +53,8 @@ namespace Phoenix.Engine.CloudInit
             }
             catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
             {
-                throw new PhoenixException(PhoenixErrorKind.InvalidData, "TemplateUnreadable", "Cloud-init template '" + path + "' cannot be read: " + e.Message, path, e)
+                throw new PhoenixException(PhoenixErrorKind.InvalidData, ErrorIds.TemplateUnreadable, "Cloud-init template '" + path +
+                    "' cannot be read: " + e.Message, path, e)
                 {
                     RecommendedAction = "Check that the file exists and can be read.",
                 };
@@ -105,14 +106,16 @@ namespace Phoenix.Engine.CloudInit
         {
             if (directory == null) throw new ArgumentNullException(nameof(directory));
             if (!Directory.Exists(directory))
-                throw new PhoenixException(PhoenixErrorKind.NotFound, "TemplatePathNotFound", "Cloud-init template directory '" + directory + "' does not exist.", directory)
+                throw new PhoenixException(PhoenixErrorKind.NotFound, ErrorIds.TemplatePathNotFound, "Cloud-init template directory '" + directory +
+                    "' does not exist.", directory)
                 {
                     RecommendedAction = "Give a directory holding " + UserDataFileName + " and/or " + NetworkConfigFileName + ".",
                 };
             var ud = Path.Combine(directory, UserDataFileName);
             var nc = Path.Combine(directory, NetworkConfigFileName);
             if (!File.Exists(ud) && !File.Exists(nc))
-                throw new PhoenixException(PhoenixErrorKind.NotFound, "TemplateNotFound", "Cloud-init template directory '" + directory + "' holds neither " + UserDataFileName + " nor " + NetworkConfigFileName + ".", directory)
+                throw new PhoenixException(PhoenixErrorKind.NotFound, ErrorIds.TemplateNotFound, "Cloud-init template directory '" + directory +
+                    "' holds neither " + UserDataFileName + " nor " + NetworkConfigFileName + ".", directory)
                 {
                     RecommendedAction = "Copy the templates from the module's templates/cloud-init folder and edit them.",
                 };

@@ -59,8 +59,10 @@ namespace Phoenix.Engine.CloudInit
             {
                 var line = e.Start.Line.ToString(CultureInfo.InvariantCulture);
                 throw rendered
-                    ? new PhoenixException(PhoenixErrorKind.InvalidData, "CloudInitRenderMismatch", "The rendered document from " + source + " is not valid YAML at line " + line + ": " + e.Message, source, e)
-                    : new PhoenixException(PhoenixErrorKind.InvalidData, "CloudInitTemplateSyntax", "Cloud-init template " + source + " is not valid YAML at line " + line + ": " + e.Message, source, e)
+                    ? new PhoenixException(PhoenixErrorKind.InvalidData, ErrorIds.CloudInitRenderMismatch, "The rendered document from " + source +
+                        " is not valid YAML at line " + line + ": " + e.Message, source, e)
+                    : new PhoenixException(PhoenixErrorKind.InvalidData, ErrorIds.CloudInitTemplateSyntax, "Cloud-init template " + source +
+                        " is not valid YAML at line " + line + ": " + e.Message, source, e)
                     {
                         RecommendedAction = "Fix the YAML of the template at that line (placeholders like __HOSTNAME__ stand where a value goes).",
                     };
@@ -174,7 +176,7 @@ namespace Phoenix.Engine.CloudInit
                 if (_problems.Count > 0)
                 {
                     var unknown = _problems.Any(p => p.Contains("unknown placeholder"));
-                    throw new PhoenixException(PhoenixErrorKind.InvalidData, unknown ? "UnknownPlaceholder" : "PlaceholderMisplaced",
+                    throw new PhoenixException(PhoenixErrorKind.InvalidData, unknown ? ErrorIds.UnknownPlaceholder : ErrorIds.PlaceholderMisplaced,
                         "Cloud-init template problem" + (_problems.Count > 1 ? "s" : "") + ": " + string.Join("; ", _problems) + ".", _t.Source)
                     {
                         RecommendedAction = unknown
@@ -220,7 +222,8 @@ namespace Phoenix.Engine.CloudInit
                 int lineEnd = text.IndexOf('\n', key.End.IndexInt());
                 if (lineEnd < 0) lineEnd = text.Length;
                 var rest = text.Substring(key.End.IndexInt(), lineEnd - key.End.IndexInt()).Trim();
-                if (text.Substring(lineStart, start - lineStart).Trim().Length != 0 || !(rest == ":" || rest.StartsWith(": #", StringComparison.Ordinal) || rest.StartsWith(":#", StringComparison.Ordinal)))
+                if (text.Substring(lineStart, start - lineStart).Trim().Length != 0 || !(rest == ":" || rest.StartsWith(": #",
+                    StringComparison.Ordinal) || rest.StartsWith(":#", StringComparison.Ordinal)))
                     return false;
                 _edits.Add(new Edit { Start = lineStart, End = Math.Min(text.Length, lineEnd + 1) });
                 Expected.RemoveRange(parent.KeyExpectIndex, Expected.Count - parent.KeyExpectIndex);
@@ -244,8 +247,10 @@ namespace Phoenix.Engine.CloudInit
                     if (!CloudInitPlaceholders.All.ContainsKey(name)) { _problems.Add(Where(sc) + ": unknown placeholder " + name); bad = true; }
                     else Seen.Add(name);
                 }
-                if (IsKey) { _problems.Add(Where(sc) + ": placeholder in a key (" + string.Join(", ", matches) + "); placeholders stand for values only"); bad = true; }
-                if (!sc.Anchor.IsEmpty || !sc.Tag.IsEmpty) { _problems.Add(Where(sc) + ": placeholder with an anchor or tag; remove the &anchor / !tag"); bad = true; }
+                if (IsKey) { _problems.Add(Where(sc) + ": placeholder in a key (" + string.Join(", ", matches) +
+                    "); placeholders stand for values only"); bad = true; }
+                if (!sc.Anchor.IsEmpty || !sc.Tag.IsEmpty) { _problems.Add(Where(sc) +
+                    ": placeholder with an anchor or tag; remove the &anchor / !tag"); bad = true; }
                 if (bad || _values == null)
                 {
                     Expected.Add(Expect.Same(sc));
@@ -274,14 +279,15 @@ namespace Phoenix.Engine.CloudInit
                     if (v == null)
                     {
                         if (CloudInitPlaceholders.Required.Contains(m.Value)) MissingRequired(sc, m.Value);
-                        throw new PhoenixException(PhoenixErrorKind.InvalidData, "MissingValue",
-                            _vm + " has no value for " + m.Value + ", which " + Where(sc) + " uses inside a longer string (only a whole-value placeholder can be left out).", _t.Source)
+                        throw new PhoenixException(PhoenixErrorKind.InvalidData, ErrorIds.MissingValue,
+                            _vm + " has no value for " + m.Value + ", which " + Where(sc) +
+                                " uses inside a longer string (only a whole-value placeholder can be left out).", _t.Source)
                         {
                             RecommendedAction = "Give the VM that value, or use the placeholder as a whole value.",
                         };
                     }
                     if (!v.IsScalar)
-                        throw new PhoenixException(PhoenixErrorKind.InvalidData, "PlaceholderMisplaced",
+                        throw new PhoenixException(PhoenixErrorKind.InvalidData, ErrorIds.PlaceholderMisplaced,
                             Where(sc) + ": " + m.Value + " is a list and cannot stand inside a string.", _t.Source)
                         {
                             RecommendedAction = "Use " + m.Value + " as a whole value (key: " + m.Value + ").",
@@ -295,10 +301,11 @@ namespace Phoenix.Engine.CloudInit
 
             private void MissingRequired(Scalar sc, string name)
             {
-                throw new PhoenixException(PhoenixErrorKind.InvalidArgument, "MissingValue",
+                throw new PhoenixException(PhoenixErrorKind.InvalidArgument, ErrorIds.MissingValue,
                     _vm + " has no value for " + name + " (" + CloudInitPlaceholders.All[name] + "), which " + Where(sc) + " needs.", _t.Source)
                 {
-                    RecommendedAction = name == "__USERNAME__" ? "Add user_config.username to the VM." : name == "__VMID__" ? "Give the VM a vmid." : "Give the VM a name.",
+                    RecommendedAction = name == "__USERNAME__" ? "Add user_config.username to the VM." : name == "__VMID__" ? "Give " +
+                        "the VM a vmid." : "Give the VM a name.",
                 };
             }
 
@@ -380,7 +387,7 @@ namespace Phoenix.Engine.CloudInit
             }
 
             private PhoenixException CannotRemove(Scalar sc, string name)
-                => new PhoenixException(PhoenixErrorKind.InvalidData, "PlaceholderMisplaced",
+                => new PhoenixException(PhoenixErrorKind.InvalidData, ErrorIds.PlaceholderMisplaced,
                     _vm + " has no value for " + name + ", and " + Where(sc) + " is not on a line of its own, so it cannot be left out.", _t.Source)
                 {
                     RecommendedAction = "Put 'key: " + name + "' on its own line, and not as the first key of a list item (- name: ...).",
@@ -394,7 +401,8 @@ namespace Phoenix.Engine.CloudInit
                 foreach (var e in _edits.OrderByDescending(x => x.Start))
                 {
                     if (e.End > limit)
-                        throw new PhoenixException(PhoenixErrorKind.InvalidData, "PlaceholderMisplaced", "Placeholders overlap in " + _t.Source + ".", _t.Source);
+                        throw new PhoenixException(PhoenixErrorKind.InvalidData, ErrorIds.PlaceholderMisplaced, "Placeholders overlap in " + _t.Source +
+                            ".", _t.Source);
                     sb.Remove(e.Start, e.End - e.Start).Insert(e.Start, e.Text);
                     limit = e.Start;
                 }
@@ -415,7 +423,7 @@ namespace Phoenix.Engine.CloudInit
             var s = sw.ToString().Replace("\r\n", "\n").TrimEnd('\n');
             if (s.EndsWith("\n...", StringComparison.Ordinal)) s = s.Substring(0, s.Length - 4).TrimEnd('\n');
             if (s.IndexOf('\n') >= 0)
-                throw new PhoenixException(PhoenixErrorKind.InvalidData, "CloudInitRenderMismatch", "A value could not be written as one YAML line.");
+                throw new PhoenixException(PhoenixErrorKind.InvalidData, ErrorIds.CloudInitRenderMismatch, "A value could not be written as one YAML line.");
             return s;
         }
 
@@ -492,7 +500,7 @@ namespace Phoenix.Engine.CloudInit
         private static string Name(TagName t) => t.IsEmpty ? string.Empty : t.Value;
 
         private static PhoenixException Mismatched(CloudInitTemplate t, string vm, long outLine, long templateLine, string why)
-            => new PhoenixException(PhoenixErrorKind.InvalidData, "CloudInitRenderMismatch",
+            => new PhoenixException(PhoenixErrorKind.InvalidData, ErrorIds.CloudInitRenderMismatch,
                 "The " + (t.Kind == CloudInitTemplateKind.UserData ? "user-data" : "network-config") + " rendered for " + vm + " from " + t.Source +
                 " does not parse back as intended at rendered line " + outLine.ToString(CultureInfo.InvariantCulture) +
                 " (template line " + templateLine.ToString(CultureInfo.InvariantCulture) + "): " + why + ". Nothing was written.", t.Source)

@@ -73,7 +73,7 @@ namespace Phoenix.Engine.Config
             var id = VmId.ToString(CultureInfo.InvariantCulture);
             if (Dhcp && IpAddress != null)
             {
-                return VmPiecesResult.Refused(new PhoenixException(PhoenixErrorKind.InvalidArgument, "DhcpWithIpAddress",
+                return VmPiecesResult.Refused(new PhoenixException(PhoenixErrorKind.InvalidArgument, ErrorIds.DhcpWithIpAddress,
                     $"VM {id}: -Dhcp and -IpAddress {IpAddress} contradict each other: the VM takes its address either by DHCP or as given.", VmId)
                 { RecommendedAction = "Leave out -Dhcp for a static address, or -IpAddress (and -Gateway) for DHCP." });
             }
@@ -115,7 +115,8 @@ namespace Phoenix.Engine.Config
             var findings = new ConfigValidator().ValidateVms(new[] { spec });
             var warnings = findings.Where(f => f.Severity == ConfigSeverity.Warning).Select(f => $"VM {id}, " + Message(f)).ToList();
             var errors = findings.Where(f => f.Severity == ConfigSeverity.Error)
-                .Select(f => new PhoenixException(PhoenixErrorKind.InvalidArgument, f.Rule, $"VM {id}, " + Message(f), VmId) { RecommendedAction = f.Suggestion })
+                .Select(f => new PhoenixException(PhoenixErrorKind.InvalidArgument, f.Rule,
+                    $"VM {id}, " + Message(f), VmId) { RecommendedAction = f.Suggestion })
                 .ToList();
             return new VmPiecesResult(errors.Count == 0 ? spec : null, errors, warnings);
         }

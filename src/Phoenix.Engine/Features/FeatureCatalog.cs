@@ -50,7 +50,7 @@ namespace Phoenix.Engine.Features
             {
                 if (string.IsNullOrWhiteSpace(folder))
                 {
-                    throw new PhoenixException(PhoenixErrorKind.InvalidArgument, "InvalidFeatureFolder",
+                    throw new PhoenixException(PhoenixErrorKind.InvalidArgument, ErrorIds.InvalidFeatureFolder,
                         "A feature folder cannot be an empty path.");
                 }
                 string full = CheckFolder(folder, "feature folder");
@@ -105,7 +105,7 @@ namespace Phoenix.Engine.Features
         {
             if (!IsValidName(name))
             {
-                throw new PhoenixException(PhoenixErrorKind.InvalidArgument, "InvalidFeatureName",
+                throw new PhoenixException(PhoenixErrorKind.InvalidArgument, ErrorIds.InvalidFeatureName,
                     $"'{name}' is not a valid feature name: use letters, digits, '.', '_' and '-', starting with a letter or digit.",
                     name)
                 {
@@ -121,7 +121,7 @@ namespace Phoenix.Engine.Features
             string? sameButCase = known.FirstOrDefault(k => string.Equals(k, name, StringComparison.OrdinalIgnoreCase));
             if (sameButCase != null) message += $" Did you mean '{sameButCase}'? Feature names are case-sensitive.";
             message += " Searched: " + (_searchOrder.Count == 0 ? "no folder" : string.Join(", ", _searchOrder.Select(s => s.Folder))) + ".";
-            throw new PhoenixException(PhoenixErrorKind.NotFound, "FeatureNotFound", message, name)
+            throw new PhoenixException(PhoenixErrorKind.NotFound, ErrorIds.FeatureNotFound, message, name)
             {
                 RecommendedAction = $"Check the name, or add the folder that holds {FileNameFor(name)} with -FeaturePath.",
             };
@@ -146,14 +146,14 @@ namespace Phoenix.Engine.Features
             }
             catch (Exception e) when (e is ArgumentException || e is NotSupportedException || e is PathTooLongException)
             {
-                throw new PhoenixException(PhoenixErrorKind.InvalidArgument, "InvalidFeatureFolder",
+                throw new PhoenixException(PhoenixErrorKind.InvalidArgument, ErrorIds.InvalidFeatureFolder,
                     $"The {what} '{folder}' is not a valid path: {e.Message}", folder, e);
             }
             full = full.TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar);
             if (full.Length == 0) full = Path.DirectorySeparatorChar.ToString();
             if (!Directory.Exists(full))
             {
-                throw new PhoenixException(PhoenixErrorKind.NotFound, "FeatureFolderNotFound",
+                throw new PhoenixException(PhoenixErrorKind.NotFound, ErrorIds.FeatureFolderNotFound,
                     $"The {what} '{full}' does not exist.", folder)
                 {
                     RecommendedAction = "Check the path given with -FeaturePath.",
@@ -175,7 +175,7 @@ namespace Phoenix.Engine.Features
                 }
                 catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
                 {
-                    throw new PhoenixException(PhoenixErrorKind.InvalidData, "FeatureFolderUnreadable",
+                    throw new PhoenixException(PhoenixErrorKind.InvalidData, ErrorIds.FeatureFolderUnreadable,
                         $"The feature folder '{folder}' cannot be read: {e.Message}", folder, e);
                 }
                 foreach (string file in files.OrderBy(f => f, StringComparer.Ordinal))
@@ -207,7 +207,7 @@ namespace Phoenix.Engine.Features
             }
             catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
             {
-                throw new PhoenixException(PhoenixErrorKind.InvalidData, "FeatureUnreadable",
+                throw new PhoenixException(PhoenixErrorKind.InvalidData, ErrorIds.FeatureUnreadable,
                     $"The feature script '{winner.Path}' cannot be read: {e.Message}", name, e);
             }
         }

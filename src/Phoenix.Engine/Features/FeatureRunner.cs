@@ -65,8 +65,10 @@ namespace Phoenix.Engine.Features
         {
             _host = host ?? throw new ArgumentNullException(nameof(host));
             Options = options ?? new FeatureRunOptions();
-            if (Options.Timeout <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(options), Options.Timeout, "The feature timeout must be positive.");
-            if (Options.MaxOutputBytes <= 0) throw new ArgumentOutOfRangeException(nameof(options), Options.MaxOutputBytes, "The output limit must be positive.");
+            if (Options.Timeout <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(options), Options.Timeout,
+                "The feature timeout must be positive.");
+            if (Options.MaxOutputBytes <= 0) throw new ArgumentOutOfRangeException(nameof(options), Options.MaxOutputBytes,
+                "The output limit must be positive.");
         }
 
         /// <summary>The options.</summary>
@@ -187,8 +189,9 @@ namespace Phoenix.Engine.Features
             var context = Encoding.UTF8.GetBytes(contextJson);
             if (context.Length > FeatureContract.MaxDeliveryBytes)
             {
-                throw new FeatureException(PhoenixErrorKind.InvalidArgument, "FeatureTooLarge",
-                    $"{VmLabel.Of(spec)}: the context file ({FeatureContract.DefaultContextFile}) would be {context.Length} bytes; Phoenix delivers it with qm guest exec --pass-stdin, which carries at most 1 MiB ({FeatureContract.MaxDeliveryBytes} bytes).",
+                throw new FeatureException(PhoenixErrorKind.InvalidArgument, ErrorIds.FeatureTooLarge,
+                    $"{VmLabel.Of(spec)}: the context file ({FeatureContract.DefaultContextFile}) would be {context.Length} bytes; Phoenix " +
+                        $"delivers it with qm guest exec --pass-stdin, which carries at most 1 MiB ({FeatureContract.MaxDeliveryBytes} bytes).",
                     spec.VmId, features[0].Name)
                 { RecommendedAction = "Make the VM's entry in the config file smaller (large unknown fields travel in the context file)." };
             }
@@ -211,8 +214,9 @@ namespace Phoenix.Engine.Features
                 }
                 catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
                 {
-                    throw new FeatureException(PhoenixErrorKind.InvalidData, "FeatureUnreadable",
-                        $"{VmLabel.Of(spec)}: the script of feature '{feature.Name}' ({feature.Path}) cannot be read: {e.Message}", spec.VmId, feature.Name, null, e);
+                    throw new FeatureException(PhoenixErrorKind.InvalidData, ErrorIds.FeatureUnreadable,
+                        $"{VmLabel.Of(spec)}: the script of feature '{feature.Name}' ({feature.Path}) cannot be read: {e.Message}", spec.VmId,
+                            feature.Name, null, e);
                 }
                 CheckSize(spec, feature, script.Length);
                 var runHash = FeatureStateFile.RunHash(script, contextJson);
@@ -282,8 +286,9 @@ namespace Phoenix.Engine.Features
             if (launch.ExitCode == GuestScripts.BusyExitCode && launch.OutData.StartsWith(GuestScripts.BusyPrefix, StringComparison.Ordinal))
             {
                 var pid = launch.OutData.Substring(GuestScripts.BusyPrefix.Length).Trim();
-                throw new FeatureException(PhoenixErrorKind.InvalidOperation, "FeatureStillRunning",
-                    $"{VmLabel.Of(spec)}: feature '{feature}' is still running in the guest from an earlier start (pid {pid}); Phoenix does not start it twice. Look at its log with: {LogCommand(vmId, feature)}",
+                throw new FeatureException(PhoenixErrorKind.InvalidOperation, ErrorIds.FeatureStillRunning,
+                    $"{VmLabel.Of(spec)}: feature '{feature}' is still running in the guest from an earlier start (pid {pid}); Phoenix does not " +
+                        $"start it twice. Look at its log with: {LogCommand(vmId, feature)}",
                     vmId, feature)
                 { RecommendedAction = $"Wait until it ends (its exit code then appears in {StatusPath(feature)}), then run it again." };
             }
@@ -298,7 +303,7 @@ namespace Phoenix.Engine.Features
             if (!launch.Succeeded || !launch.OutData.Contains(GuestScripts.StartedPrefix))
             {
                 var why = launch.Exited ? $"exit code {Code(launch)}" : "no answer";
-                throw new FeatureException(PhoenixErrorKind.RemoteCommandFailed, "FeatureLaunchFailed",
+                throw new FeatureException(PhoenixErrorKind.RemoteCommandFailed, ErrorIds.FeatureLaunchFailed,
                     $"{VmLabel.Of(spec)}: feature '{feature}' could not be started in the guest ({why}): {Brief(launch)}", vmId, feature)
                 { RecommendedAction = "Check that the guest has /bin/sh and /bin/bash and that /var/lib/phoenix is writable." };
             }
@@ -331,8 +336,10 @@ namespace Phoenix.Engine.Features
                 GuestExecResult poll;
                 try
                 {
-                    poll = await _host.GuestExecAsync(vmId, GuestScripts.PollArgv(LogPath(feature), StatusPath(feature), log.Received, GuestScripts.PollChunkBytes),
-                        new GuestExecOptions { ReadOnly = true, FollowLimit = SmallCommandLimit, Description = $"read the status and log of feature {feature}" }, ct)
+                    poll = await _host.GuestExecAsync(vmId, GuestScripts.PollArgv(LogPath(feature), StatusPath(feature), log.Received,
+                        GuestScripts.PollChunkBytes),
+                        new GuestExecOptions { ReadOnly = true, FollowLimit = SmallCommandLimit,
+                            Description = $"read the status and log of feature {feature}" }, ct)
                         .ConfigureAwait(false);
                 }
                 catch (ProxmoxException e) when (e.ProxmoxReason == ProxmoxErrorReason.AgentNotRunning ||
@@ -342,8 +349,10 @@ namespace Phoenix.Engine.Features
                     agentLost ??= Stopwatch.StartNew();
                     if (agentLost.Elapsed >= Options.AgentTimeout)
                     {
-                        throw new FeatureException(PhoenixErrorKind.OperationTimeout, "FeatureAgentLost",
-                            $"{VmLabel.Of(spec)}: the guest agent stopped answering while feature '{feature}' ran and did not come back within {ProxmoxError.FormatDuration(Options.AgentTimeout)} ({e.Message}). The feature may still be running in the guest. When the agent answers again, look at its log with: {LogCommand(vmId, feature)}",
+                        throw new FeatureException(PhoenixErrorKind.OperationTimeout, ErrorIds.FeatureAgentLost,
+                            $"{VmLabel.Of(spec)}: the guest agent stopped answering while feature '{feature}' ran and did not come back " +
+                                $"within {ProxmoxError.FormatDuration(Options.AgentTimeout)} ({e.Message}). The feature may still be running in " +
+                                $"the guest. When the agent answers again, look at its log with: {LogCommand(vmId, feature)}",
                             vmId, feature, null, e)
                         { RecommendedAction = $"Check the VM (qm status {vmId}, its console); its exit code appears in {StatusPath(feature)} when it ends." };
                     }
@@ -354,7 +363,7 @@ namespace Phoenix.Engine.Features
                 agentLost = null;
                 if (!poll.Succeeded)
                 {
-                    throw new FeatureException(PhoenixErrorKind.RemoteCommandFailed, "FeatureFollowFailed",
+                    throw new FeatureException(PhoenixErrorKind.RemoteCommandFailed, ErrorIds.FeatureFollowFailed,
                         $"{VmLabel.Of(spec)}: reading the status of feature '{feature}' failed (exit code {Code(poll)}): {Brief(poll)}", vmId, feature);
                 }
 
@@ -363,7 +372,7 @@ namespace Phoenix.Engine.Features
                 var header = Encoding.UTF8.GetString(bytes, 0, newline < 0 ? bytes.Length : newline);
                 if (!header.StartsWith(GuestScripts.StatusPrefix, StringComparison.Ordinal))
                 {
-                    throw new FeatureException(PhoenixErrorKind.RemoteCommandFailed, "FeatureFollowFailed",
+                    throw new FeatureException(PhoenixErrorKind.RemoteCommandFailed, ErrorIds.FeatureFollowFailed,
                         $"{VmLabel.Of(spec)}: the status of feature '{feature}' could not be read: the guest answered '{Shorten(header)}'.", vmId, feature);
                 }
                 var chunk = newline < 0 ? Array.Empty<byte>() : bytes.Skip(newline + 1).ToArray();
@@ -379,14 +388,15 @@ namespace Phoenix.Engine.Features
                 if (int.TryParse(status, NumberStyles.Integer, CultureInfo.InvariantCulture, out var exitCode)) return exitCode;
                 if (status == "gone")
                 {
-                    throw new FeatureException(PhoenixErrorKind.RemoteCommandFailed, "FeatureAborted",
-                        $"{VmLabel.Of(spec)}: feature '{feature}' stopped without writing its exit code (the guest rebooted or its process was killed). Look at its log with: {LogCommand(vmId, feature)}",
+                    throw new FeatureException(PhoenixErrorKind.RemoteCommandFailed, ErrorIds.FeatureAborted,
+                        $"{VmLabel.Of(spec)}: feature '{feature}' stopped without writing its exit code (the guest rebooted or its process was " +
+                            $"killed). Look at its log with: {LogCommand(vmId, feature)}",
                         vmId, feature)
                     { RecommendedAction = "Find out from the log what stopped it, then run the feature again." };
                 }
                 if (status != "running")
                 {
-                    throw new FeatureException(PhoenixErrorKind.RemoteCommandFailed, "FeatureFollowFailed",
+                    throw new FeatureException(PhoenixErrorKind.RemoteCommandFailed, ErrorIds.FeatureFollowFailed,
                         $"{VmLabel.Of(spec)}: the status file of feature '{feature}' holds '{Shorten(status)}', not an exit code.", vmId, feature);
                 }
                 CheckTimeout(spec, feature, watch);
@@ -397,11 +407,14 @@ namespace Phoenix.Engine.Features
         private void CheckTimeout(VmSpec spec, string feature, Stopwatch watch)
         {
             if (watch.Elapsed < Options.Timeout) return;
-            throw new FeatureException(PhoenixErrorKind.OperationTimeout, "FeatureTimeout",
-                $"{VmLabel.Of(spec)}: feature '{feature}' is still running in the guest after {ProxmoxError.FormatDuration(Options.Timeout)}. Phoenix stopped following it but did not stop it, and runs no later feature of this VM. Look at its log with: {LogCommand(spec.VmId, feature)}",
+            throw new FeatureException(PhoenixErrorKind.OperationTimeout, ErrorIds.FeatureTimeout,
+                $"{VmLabel.Of(spec)}: feature '{feature}' is still running in the guest after {ProxmoxError.FormatDuration(Options.Timeout)}. " +
+                    $"Phoenix stopped following it but did not stop it, and runs no later feature of this VM. Look at its log " +
+                    $"with: {LogCommand(spec.VmId, feature)}",
                 spec.VmId, feature)
             {
-                RecommendedAction = $"When it has ended, its exit code is in {StatusPath(feature)}. If it only needs more time, run it again with a longer -TimeoutSec once it has ended.",
+                RecommendedAction = $"When it has ended, its exit code is in {StatusPath(feature)}. If it only needs more time, run it again with " +
+                    $"a longer -TimeoutSec once it has ended.",
             };
         }
 
@@ -420,9 +433,10 @@ namespace Phoenix.Engine.Features
                 sb.Append(tail.Count == 1 ? " Last line of its output:" : $" Last {tail.Count} lines of its output:");
                 foreach (var line in tail) sb.Append('\n').Append(line);
             }
-            return new FeatureException(PhoenixErrorKind.RemoteCommandFailed, "FeatureFailed", sb.ToString(), spec.VmId, result.Feature, result)
+            return new FeatureException(PhoenixErrorKind.RemoteCommandFailed, ErrorIds.FeatureFailed, sb.ToString(), spec.VmId, result.Feature, result)
             {
-                RecommendedAction = $"Read the whole log with: {LogCommand(spec.VmId, result.Feature)}. Fix the cause, then run the feature again (Invoke-PhoenixFeature -VmId {spec.VmId} -Name {result.Feature}).",
+                RecommendedAction = $"Read the whole log with: {LogCommand(spec.VmId, result.Feature)}. Fix the cause, then run the feature again " +
+                    $"(Invoke-PhoenixFeature -VmId {spec.VmId} -Name {result.Feature}).",
             };
         }
 
@@ -438,8 +452,9 @@ namespace Phoenix.Engine.Features
             };
             var result = await _host.GuestExecAsync(spec.VmId, GuestScripts.WriteArgv(path), options, ct).ConfigureAwait(false);
             if (result.IsPlanned || result.Succeeded) return;
-            throw new FeatureException(PhoenixErrorKind.RemoteCommandFailed, "FeatureDeliveryFailed",
-                $"{VmLabel.Of(spec)}: writing {path} in the guest for feature '{feature}' failed (exit code {Code(result)}): {Brief(result)}", spec.VmId, feature)
+            throw new FeatureException(PhoenixErrorKind.RemoteCommandFailed, ErrorIds.FeatureDeliveryFailed,
+                $"{VmLabel.Of(spec)}: writing {path} in the guest for feature '{feature}' failed (exit code {Code(result)}): {Brief(result)}",
+                    spec.VmId, feature)
             { RecommendedAction = "Check that the guest's disk is not full or read-only." };
         }
 
@@ -451,8 +466,9 @@ namespace Phoenix.Engine.Features
         private void CheckSize(VmSpec spec, FeatureInfo feature, long length)
         {
             if (length <= FeatureContract.MaxDeliveryBytes) return;
-            throw new FeatureException(PhoenixErrorKind.InvalidArgument, "FeatureTooLarge",
-                $"{VmLabel.Of(spec)}: feature '{feature.Name}' ({feature.Path}) is {length} bytes; Phoenix sends scripts with qm guest exec --pass-stdin, which carries at most 1 MiB ({FeatureContract.MaxDeliveryBytes} bytes). Nothing was sent.",
+            throw new FeatureException(PhoenixErrorKind.InvalidArgument, ErrorIds.FeatureTooLarge,
+                $"{VmLabel.Of(spec)}: feature '{feature.Name}' ({feature.Path}) is {length} bytes; Phoenix sends scripts with qm guest exec " +
+                    $"--pass-stdin, which carries at most 1 MiB ({FeatureContract.MaxDeliveryBytes} bytes). Nothing was sent.",
                 spec.VmId, feature.Name)
             { RecommendedAction = "Make the script smaller: let it download large payloads inside the guest instead of carrying them." };
         }

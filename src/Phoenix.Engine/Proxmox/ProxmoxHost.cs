@@ -181,7 +181,8 @@ namespace Phoenix.Engine.Proxmox
             RunCoreAsync(QmCommand.Create(vmId, options), vmId, cancellationToken);
 
         /// <summary><c>qm importdisk</c>; returns the imported volume when qm names it (it becomes an unusedN disk).</summary>
-        public async Task<string?> ImportDiskAsync(int vmId, string sourcePath, string storage, string? format = null, CancellationToken cancellationToken = default)
+        public async Task<string?> ImportDiskAsync(int vmId, string sourcePath, string storage, string? format = null,
+            CancellationToken cancellationToken = default)
         {
             var result = await RunCoreAsync(QmCommand.ImportDisk(vmId, sourcePath, storage, format), vmId, cancellationToken).ConfigureAwait(false);
             var m = ImportedVolume.Match(result.StdOut);
@@ -260,7 +261,8 @@ namespace Phoenix.Engine.Proxmox
         /// <c>qm guest exec-status</c> until it ends. The guest's exit code is in the result; it is
         /// not an exception.
         /// </summary>
-        public async Task<GuestExecResult> GuestExecAsync(int vmId, IReadOnlyList<string> argv, GuestExecOptions? options = null, CancellationToken cancellationToken = default)
+        public async Task<GuestExecResult> GuestExecAsync(int vmId, IReadOnlyList<string> argv, GuestExecOptions? options = null,
+            CancellationToken cancellationToken = default)
         {
             options ??= new GuestExecOptions();
             var command = QmCommand.GuestExec(vmId, argv, options.StandardInput, options.TimeoutSeconds, options.Synchronous, options.StandardInputIsSecret);
@@ -279,7 +281,8 @@ namespace Phoenix.Engine.Proxmox
                 var elapsed = stopwatch.Elapsed > polled ? stopwatch.Elapsed : polled;
                 if (options.FollowLimit.HasValue && elapsed >= options.FollowLimit.Value)
                     throw new ProxmoxException(ProxmoxErrorReason.CommandTimeout, Errors.PhoenixErrorKind.OperationTimeout,
-                        $"VM {vmId}: the guest program '{argv[0]}' (pid {pid}) was still running after {ProxmoxError.FormatDuration(elapsed)}. It goes on in the guest; `qm guest exec-status {vmId} {pid}` shows when it ends.",
+                        $"VM {vmId}: the guest program '{argv[0]}' (pid {pid}) was still running after {ProxmoxError.FormatDuration(elapsed)}. It " +
+                            $"goes on in the guest; `qm guest exec-status {vmId} {pid}` shows when it ends.",
                         vmId, "", 0, command.ToDisplayString())
                     {
                         RecommendedAction = "Allow it more time, or look into the guest for why it runs so long.",

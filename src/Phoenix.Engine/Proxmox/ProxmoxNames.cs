@@ -40,7 +40,8 @@ namespace Phoenix.Engine.Proxmox
         private static readonly Regex StorageIdPattern = new Regex(@"^[a-z][a-z0-9\-_.]*[a-z0-9]$", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase);
 
         // pve-volume-id: storage, colon, anything.
-        private static readonly Regex VolumeIdPattern = new Regex(@"^([a-z][a-z0-9\-_.]*[a-z0-9]):(.+)$", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase | RegexOptions.Singleline);
+        private static readonly Regex VolumeIdPattern = new Regex(@"^([a-z][a-z0-9\-_.]*[a-z0-9]):(.+)$",
+            RegexOptions.CultureInvariant | RegexOptions.IgnoreCase | RegexOptions.Singleline);
 
         // pve-node names are DNS labels.
         private static readonly Regex NodeNamePattern = new Regex(@"^[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?$", RegexOptions.CultureInvariant);
@@ -73,7 +74,8 @@ namespace Phoenix.Engine.Proxmox
             if (string.Equals(name, "current", StringComparison.OrdinalIgnoreCase) || string.Equals(name, "pending", StringComparison.OrdinalIgnoreCase))
                 return $"snapshot name '{name}' is reserved by Proxmox";
             if (!SnapshotNamePattern.IsMatch(name))
-                return $"snapshot name '{name}' does not follow Proxmox's rule: a letter, then one or more letters, digits, '-' or '_' (^[a-z][a-z0-9_-]+$, any case)";
+                return $"snapshot name '{name}' does not follow Proxmox's rule: a letter, then one or more letters, digits, '-' or '_' " +
+                    $"(^[a-z][a-z0-9_-]+$, any case)";
             return null;
         }
 
@@ -97,38 +99,42 @@ namespace Phoenix.Engine.Proxmox
         internal static void RequireVmId(int vmId, string what = "VMID")
         {
             var reason = ValidateVmId(vmId, what);
-            if (reason != null) throw Invalid("InvalidVmId", reason + ".", vmId);
+            if (reason != null) throw Invalid(ErrorIds.InvalidVmId, reason + ".", vmId);
         }
 
         internal static void RequireSnapshotName(string? name, int vmId)
         {
             var reason = ValidateSnapshotName(name);
             if (reason != null)
-                throw Invalid("InvalidSnapshotName", $"VM {vmId.ToString(CultureInfo.InvariantCulture)}: {reason}.", vmId);
+                throw Invalid(ErrorIds.InvalidSnapshotName, $"VM {vmId.ToString(CultureInfo.InvariantCulture)}: {reason}.", vmId);
         }
 
         internal static void RequireVmName(string name, int vmId)
         {
             if (!IsValidVmName(name))
-                throw Invalid("InvalidVmName", $"VM {vmId.ToString(CultureInfo.InvariantCulture)}: name '{name}' is not a DNS name (letters, digits and '-', dot-separated labels), which Proxmox requires.", vmId);
+                throw Invalid(ErrorIds.InvalidVmName,
+                    $"VM {vmId.ToString(CultureInfo.InvariantCulture)}: name '{name}' is not a DNS name (letters, digits and '-', dot-separated " +
+                    $"labels), which Proxmox requires.", vmId);
         }
 
         internal static void RequireStorageId(string storage, int? vmId)
         {
             if (!IsValidStorageId(storage))
-                throw Invalid("InvalidStorageId", $"'{storage}' is not a Proxmox storage ID (a letter, then letters, digits, '-', '_' or '.').", (object?)vmId ?? storage);
+                throw Invalid(ErrorIds.InvalidStorageId,
+                    $"'{storage}' is not a Proxmox storage ID (a letter, then letters, digits, '-', '_' or '.').", (object?)vmId ?? storage);
         }
 
         internal static void RequireVolumeId(string volumeId, int? vmId)
         {
             if (!IsValidVolumeId(volumeId))
-                throw Invalid("InvalidVolumeId", $"'{volumeId}' is not a Proxmox volume ID (<storage>:<volume>, for example local:snippets/user-data.yml).", (object?)vmId ?? volumeId);
+                throw Invalid(ErrorIds.InvalidVolumeId,
+                    $"'{volumeId}' is not a Proxmox volume ID (<storage>:<volume>, for example local:snippets/user-data.yml).", (object?)vmId ?? volumeId);
         }
 
         internal static void RequireNodeName(string node, int? vmId)
         {
             if (!IsValidNodeName(node))
-                throw Invalid("InvalidNodeName", $"'{node}' is not a Proxmox node name.", (object?)vmId ?? node);
+                throw Invalid(ErrorIds.InvalidNodeName, $"'{node}' is not a Proxmox node name.", (object?)vmId ?? node);
         }
 
         internal static PhoenixException Invalid(string reason, string message, object? target) =>

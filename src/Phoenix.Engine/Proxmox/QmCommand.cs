@@ -1,8 +1,9 @@
-using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
 using System.Text.RegularExpressions;
+using System;
+using Phoenix.Engine.Errors;
 using Phoenix.Engine.Transport;
 
 namespace Phoenix.Engine.Proxmox
@@ -94,7 +95,7 @@ namespace Phoenix.Engine.Proxmox
         {
             var cmd = new RemoteCommand(Qm, "set", Id(vmId));
             if (AddOptions(cmd, options, vmId) == 0)
-                throw ProxmoxNames.Invalid("NoOptions", $"VM {vmId}: qm set needs at least one option.", vmId);
+                throw ProxmoxNames.Invalid(ErrorIds.NoOptions, $"VM {vmId}: qm set needs at least one option.", vmId);
             return cmd;
         }
 
@@ -108,11 +109,13 @@ namespace Phoenix.Engine.Proxmox
         {
             var cmd = new RemoteCommand(Qm, "clone", Id(vmId), Id(newId, "new VMID"));
             if (vmId == newId)
-                throw ProxmoxNames.Invalid("InvalidVmId", $"VM {vmId}: a clone needs a VMID of its own, not {newId}.", newId);
+                throw ProxmoxNames.Invalid(ErrorIds.InvalidVmId, $"VM {vmId}: a clone needs a VMID of its own, not {newId}.", newId);
             if (full == false && storage != null)
-                throw ProxmoxNames.Invalid("StorageNeedsFullClone", $"VM {newId}: a target storage ('{storage}') needs a full clone; Proxmox refuses --storage for linked clones.", newId);
+                throw ProxmoxNames.Invalid(ErrorIds.StorageNeedsFullClone,
+                    $"VM {newId}: a target storage ('{storage}') needs a full clone; Proxmox refuses --storage for linked clones.", newId);
             if (full == false && format != null)
-                throw ProxmoxNames.Invalid("FormatNeedsFullClone", $"VM {newId}: a disk format ('{format}') needs a full clone; Proxmox refuses --format for linked clones.", newId);
+                throw ProxmoxNames.Invalid(ErrorIds.FormatNeedsFullClone,
+                    $"VM {newId}: a disk format ('{format}') needs a full clone; Proxmox refuses --format for linked clones.", newId);
             if (name != null)
             {
                 ProxmoxNames.RequireVmName(name, newId);
@@ -133,7 +136,8 @@ namespace Phoenix.Engine.Proxmox
             if (format != null)
             {
                 if (Array.IndexOf(CloneFormats, format) < 0)
-                    throw ProxmoxNames.Invalid("InvalidFormat", $"VM {newId}: disk format '{format}' is not one of {string.Join(", ", CloneFormats)}.", newId);
+                    throw ProxmoxNames.Invalid(ErrorIds.InvalidFormat,
+                        $"VM {newId}: disk format '{format}' is not one of {string.Join(", ", CloneFormats)}.", newId);
                 cmd.AddOption("--format", format);
             }
             if (full.HasValue) cmd.AddOption("--full", Bool(full.Value));
@@ -238,11 +242,14 @@ namespace Phoenix.Engine.Proxmox
         {
             if (argv == null) throw new ArgumentNullException(nameof(argv));
             if (argv.Count == 0 || string.IsNullOrEmpty(argv[0]))
-                throw ProxmoxNames.Invalid("NoGuestCommand", $"VM {vmId}: qm guest exec needs a program to run in the guest.", vmId);
+                throw ProxmoxNames.Invalid(ErrorIds.NoGuestCommand, $"VM {vmId}: qm guest exec needs a program to run in the guest.", vmId);
             if (!synchronous && timeoutSeconds.HasValue)
-                throw ProxmoxNames.Invalid("TimeoutNeedsSynchronous", $"VM {vmId}: a guest exec timeout only applies to synchronous runs (Proxmox: synchronous: needs to be set for 'timeout').", vmId);
+                throw ProxmoxNames.Invalid(ErrorIds.TimeoutNeedsSynchronous,
+                    $"VM {vmId}: a guest exec timeout only applies to synchronous runs (Proxmox: synchronous: needs to be set for 'timeout').", vmId);
             if (standardInput != null && standardInput.Length > MaxGuestExecInput)
-                throw ProxmoxNames.Invalid("GuestInputTooLarge", $"VM {vmId}: {standardInput.Length} bytes of standard input is more than the 1 MiB qm guest exec accepts; send the data in parts or as a file.", vmId);
+                throw ProxmoxNames.Invalid(ErrorIds.GuestInputTooLarge,
+                    $"VM {vmId}: {standardInput.Length} bytes of standard input is more than the 1 MiB qm guest exec accepts; send the data in " +
+                    $"parts or as a file.", vmId);
 
             var cmd = new RemoteCommand(Qm, "guest", "exec", Id(vmId));
             if (!synchronous) cmd.AddOption("--synchronous", "0");
@@ -261,7 +268,7 @@ namespace Phoenix.Engine.Proxmox
         /// <summary><c>qm guest exec-status &lt;vmid&gt; &lt;pid&gt;</c>.</summary>
         public static RemoteCommand GuestExecStatus(int vmId, long pid)
         {
-            if (pid < 0) throw ProxmoxNames.Invalid("InvalidPid", $"VM {vmId}: {pid} is not a guest process ID.", vmId);
+            if (pid < 0) throw ProxmoxNames.Invalid(ErrorIds.InvalidPid, $"VM {vmId}: {pid} is not a guest process ID.", vmId);
             return Read(new RemoteCommand(Qm, "guest", "exec-status", Id(vmId), pid.ToString(CultureInfo.InvariantCulture)));
         }
 
@@ -269,7 +276,8 @@ namespace Phoenix.Engine.Proxmox
         public static RemoteCommand GuestCmd(int vmId, string command)
         {
             if (!GuestCommands.Contains(command))
-                throw ProxmoxNames.Invalid("InvalidGuestCommand", $"VM {vmId}: '{command}' is not a qm guest cmd command (one of {string.Join(", ", GuestCommands)}).", vmId);
+                throw ProxmoxNames.Invalid(ErrorIds.InvalidGuestCommand,
+                    $"VM {vmId}: '{command}' is not a qm guest cmd command (one of {string.Join(", ", GuestCommands)}).", vmId);
             var cmd = new RemoteCommand(Qm, "guest", "cmd", Id(vmId), command);
             return ReadOnlyGuestCommands.Contains(command) ? Read(cmd) : cmd;
         }
@@ -292,13 +300,14 @@ namespace Phoenix.Engine.Proxmox
         public static RemoteCommand ImportDisk(int vmId, string sourcePath, string storage, string? format = null)
         {
             if (string.IsNullOrEmpty(sourcePath))
-                throw ProxmoxNames.Invalid("NoSourcePath", $"VM {vmId}: qm importdisk needs the path of an image on the host.", vmId);
+                throw ProxmoxNames.Invalid(ErrorIds.NoSourcePath, $"VM {vmId}: qm importdisk needs the path of an image on the host.", vmId);
             ProxmoxNames.RequireStorageId(storage, vmId);
             var cmd = new RemoteCommand(Qm, "importdisk", Id(vmId), sourcePath, storage);
             if (format != null)
             {
                 if (Array.IndexOf(CloneFormats, format) < 0)
-                    throw ProxmoxNames.Invalid("InvalidFormat", $"VM {vmId}: disk format '{format}' is not one of {string.Join(", ", CloneFormats)}.", vmId);
+                    throw ProxmoxNames.Invalid(ErrorIds.InvalidFormat,
+                        $"VM {vmId}: disk format '{format}' is not one of {string.Join(", ", CloneFormats)}.", vmId);
                 cmd.AddOption("--format", format);
             }
             return cmd;
@@ -308,9 +317,9 @@ namespace Phoenix.Engine.Proxmox
         public static RemoteCommand Resize(int vmId, string disk, string size)
         {
             if (disk == null || !DiskKeyPattern.IsMatch(disk))
-                throw ProxmoxNames.Invalid("InvalidDisk", $"VM {vmId}: '{disk}' is not a disk key (scsi0, virtio0, sata0, ide0, efidisk0, ...).", vmId);
+                throw ProxmoxNames.Invalid(ErrorIds.InvalidDisk, $"VM {vmId}: '{disk}' is not a disk key (scsi0, virtio0, sata0, ide0, efidisk0, ...).", vmId);
             if (size == null || !DiskSizePattern.IsMatch(size))
-                throw ProxmoxNames.Invalid("InvalidDiskSize", $"VM {vmId}: '{size}' is not a disk size (for example 32G or +10G).", vmId);
+                throw ProxmoxNames.Invalid(ErrorIds.InvalidDiskSize, $"VM {vmId}: '{size}' is not a disk size (for example 32G or +10G).", vmId);
             return new RemoteCommand(Qm, "resize", Id(vmId), disk, size);
         }
 
@@ -337,14 +346,14 @@ namespace Phoenix.Engine.Proxmox
         public static RemoteCommand PveshGet(string path, IEnumerable<KeyValuePair<string, string>>? options = null)
         {
             if (string.IsNullOrEmpty(path) || path[0] != '/' || path.Any(char.IsWhiteSpace))
-                throw ProxmoxNames.Invalid("InvalidApiPath", $"'{path}' is not a Proxmox API path (for example /cluster/nextid).", path);
+                throw ProxmoxNames.Invalid(ErrorIds.InvalidApiPath, $"'{path}' is not a Proxmox API path (for example /cluster/nextid).", path);
             var cmd = new RemoteCommand(Pvesh, "get", path);
             if (options != null)
             {
                 foreach (var option in options)
                 {
                     if (!ProxmoxNames.IsValidOptionName(option.Key))
-                        throw ProxmoxNames.Invalid("InvalidOption", $"'{option.Key}' is not an option name for pvesh.", path);
+                        throw ProxmoxNames.Invalid(ErrorIds.InvalidOption, $"'{option.Key}' is not an option name for pvesh.", path);
                     cmd.AddOption("--" + option.Key, option.Value ?? throw new ArgumentException($"Option '{option.Key}' has no value.", nameof(options)));
                 }
             }
@@ -368,11 +377,13 @@ namespace Phoenix.Engine.Proxmox
             foreach (var option in options)
             {
                 if (!ProxmoxNames.IsValidOptionName(option.Key))
-                    throw ProxmoxNames.Invalid("InvalidOption", $"VM {vmId}: '{option.Key}' is not a VM option name (lower-case letters, digits, '-' and '_', for example cores or net0).", vmId);
+                    throw ProxmoxNames.Invalid(ErrorIds.InvalidOption,
+                        $"VM {vmId}: '{option.Key}' is not a VM option name (lower-case letters, digits, '-' and '_', for example cores or net0).", vmId);
                 if (!seen.Add(option.Key))
-                    throw ProxmoxNames.Invalid("DuplicateOption", $"VM {vmId}: option '{option.Key}' is given twice.", vmId);
+                    throw ProxmoxNames.Invalid(ErrorIds.DuplicateOption, $"VM {vmId}: option '{option.Key}' is given twice.", vmId);
                 if (option.Value == null)
-                    throw ProxmoxNames.Invalid("InvalidOption", $"VM {vmId}: option '{option.Key}' has no value; use the 'delete' option to remove a setting.", vmId);
+                    throw ProxmoxNames.Invalid(ErrorIds.InvalidOption,
+                        $"VM {vmId}: option '{option.Key}' has no value; use the 'delete' option to remove a setting.", vmId);
                 cmd.AddOption("--" + option.Key, option.Value, SecretOptions.Contains(option.Key));
             }
             return seen.Count;
@@ -392,7 +403,7 @@ namespace Phoenix.Engine.Proxmox
 
         private static string Seconds(int seconds, int vmId)
         {
-            if (seconds < 0) throw ProxmoxNames.Invalid("InvalidTimeout", $"VM {vmId}: a timeout cannot be negative ({seconds} s).", vmId);
+            if (seconds < 0) throw ProxmoxNames.Invalid(ErrorIds.InvalidTimeout, $"VM {vmId}: a timeout cannot be negative ({seconds} s).", vmId);
             return seconds.ToString(CultureInfo.InvariantCulture);
         }
 

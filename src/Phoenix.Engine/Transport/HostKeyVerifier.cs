@@ -47,7 +47,7 @@ namespace Phoenix.Engine.Transport
             if (_pinned != null)
             {
                 if (fingerprint == _pinned) return null;
-                return new PhoenixException(PhoenixErrorKind.SecurityError, "HostKeyMismatch",
+                return new PhoenixException(PhoenixErrorKind.SecurityError, ErrorIds.HostKeyMismatch,
                     $"The host key of {Endpoint} does not match the pinned fingerprint: the host presented {keyType} {fingerprint}, " +
                     $"but {_pinned} was expected. Someone may be intercepting the connection (man-in-the-middle), or the host was reinstalled. " +
                     "Phoenix did not log in.", _host)
@@ -62,7 +62,7 @@ namespace Phoenix.Engine.Transport
             }
             catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
             {
-                return new PhoenixException(PhoenixErrorKind.SecurityError, "KnownHostsUnreadable",
+                return new PhoenixException(PhoenixErrorKind.SecurityError, ErrorIds.KnownHostsUnreadable,
                     $"The host key of {Endpoint} cannot be checked: the known_hosts file {_knownHostsPath} cannot be read ({SshFailures.Cause(e)}).", _host, e)
                     .WithAdvice($"Fix the permissions of {_knownHostsPath}, or pin the key with -HostKeyFingerprint '{fingerprint}'.");
             }
@@ -73,7 +73,7 @@ namespace Phoenix.Engine.Transport
                 case KnownHostStatus.Known:
                     return null;
                 case KnownHostStatus.Revoked:
-                    return new PhoenixException(PhoenixErrorKind.SecurityError, "HostKeyRevoked",
+                    return new PhoenixException(PhoenixErrorKind.SecurityError, ErrorIds.HostKeyRevoked,
                         $"The host key of {Endpoint} ({keyType} {fingerprint}) is marked @revoked in {_knownHostsPath} line {match.Entries[0].LineNumber}. " +
                         "Phoenix refuses revoked keys.", _host)
                         .WithAdvice("Give the host a new host key, or ask whoever revoked this key why.");
@@ -117,7 +117,7 @@ namespace Phoenix.Engine.Transport
                 }
                 catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
                 {
-                    return new PhoenixException(PhoenixErrorKind.SecurityError, "KnownHostsNotWritable",
+                    return new PhoenixException(PhoenixErrorKind.SecurityError, ErrorIds.KnownHostsNotWritable,
                         $"The new host key of {Endpoint} ({keyType} {fingerprint}) cannot be added to {_knownHostsPath} ({SshFailures.Cause(e)}).", _host, e)
                         .WithAdvice($"Fix the permissions of {_knownHostsPath}, or pin the key with -HostKeyFingerprint '{fingerprint}'.");
                 }
@@ -125,16 +125,18 @@ namespace Phoenix.Engine.Transport
         }
 
         private PhoenixException Unknown(string keyType, string fingerprint) =>
-            new PhoenixException(PhoenixErrorKind.SecurityError, "HostKeyUnknown",
-                $"The host key of {Endpoint} is not known: the host presented {keyType} {fingerprint}, and {_knownHostsPath} does not list {KnownHostsFile.HostPattern(_host, _port)}. " +
+            new PhoenixException(PhoenixErrorKind.SecurityError, ErrorIds.HostKeyUnknown,
+                $"The host key of {Endpoint} is not known: the host presented {keyType} {fingerprint}, and {_knownHostsPath} does not " +
+                    $"list {KnownHostsFile.HostPattern(_host, _port)}. " +
                 "Phoenix does not trust a host it has not seen before.", _host)
-                .WithAdvice($"Check the fingerprint on the host itself (ssh-keygen -lf /etc/ssh/ssh_host_{ShortType(keyType)}_key.pub), then connect again with " +
+                .WithAdvice($"Check the fingerprint on the host itself (ssh-keygen -lf /etc/ssh/ssh_host_{ShortType(keyType)}_key.pub), then " +
+                    $"connect again with " +
                     $"-HostKeyFingerprint '{fingerprint}' to pin it, or with -AcceptNewHostKey to add it to {_knownHostsPath}.");
 
         private PhoenixException Changed(string keyType, string fingerprint, string whatWasKnown, bool knownHostsAdvice)
         {
             var removal = $"ssh-keygen -R {ShellQuote.Quote(KnownHostsFile.HostPattern(_host, _port))} -f {ShellQuote.Quote(_knownHostsPath)}";
-            return new PhoenixException(PhoenixErrorKind.SecurityError, "HostKeyChanged",
+            return new PhoenixException(PhoenixErrorKind.SecurityError, ErrorIds.HostKeyChanged,
                 $"The host key of {Endpoint} has CHANGED: the host presented {keyType} {fingerprint}, but {whatWasKnown}. " +
                 "Someone may be intercepting the connection (man-in-the-middle), or the host was reinstalled. " +
                 "Phoenix refuses a changed host key, even with -AcceptNewHostKey.", _host)

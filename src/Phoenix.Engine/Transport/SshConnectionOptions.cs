@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
+using Phoenix.Engine.Errors;
 
 namespace Phoenix.Engine.Transport
 {
@@ -63,7 +64,8 @@ namespace Phoenix.Engine.Transport
             var f = fingerprint.Trim();
             if (f.StartsWith("SHA256:", StringComparison.OrdinalIgnoreCase)) f = f.Substring(7);
             f = f.TrimEnd('=');
-            if (f.StartsWith("MD5:", StringComparison.OrdinalIgnoreCase) || System.Text.RegularExpressions.Regex.IsMatch(f, "^([0-9a-fA-F]{2}:){15}[0-9a-fA-F]{2}$"))
+            if (f.StartsWith("MD5:", StringComparison.OrdinalIgnoreCase) || System.Text.RegularExpressions.Regex.IsMatch(f,
+                "^([0-9a-fA-F]{2}:){15}[0-9a-fA-F]{2}$"))
                 throw new ArgumentException(
                     $"'{fingerprint}' is an MD5 fingerprint; give the SHA256 one that 'ssh-keygen -lf <key>.pub' prints (SHA256:...).");
             byte[] hash;
@@ -77,8 +79,46 @@ namespace Phoenix.Engine.Transport
             }
             if (f.Length != 43 || hash.Length != 32)
                 throw new ArgumentException(
-                    $"'{fingerprint}' is not a SHA256 host key fingerprint; expected the form 'SHA256:' followed by 43 base64 characters, as 'ssh-keygen -lf <key>.pub' prints it.");
+                    $"'{fingerprint}' is not a SHA256 host key fingerprint; expected the form 'SHA256:' followed by 43 base64 characters, as " +
+                        $"'ssh-keygen -lf <key>.pub' prints it.");
             return "SHA256:" + f;
+        }
+
+        /// <summary>
+        /// A checked copy to connect with: host, port, user and timeout present and in range, the fingerprint
+        /// normalized, <c>~</c> expanded. The caller's object is not changed.
+        /// </summary>
+        /// <exception cref="PhoenixException">InvalidHostName, InvalidPort, InvalidUserName, InvalidTimeout or InvalidHostKeyFingerprint.</exception>
+        internal SshConnectionOptions Validated()
+        {
+            var o = Clone();
+            PhoenixException Invalid(string reason, string message) =>
+                new PhoenixException(PhoenixErrorKind.InvalidArgument, reason, message, o.HostName);
+
+            if (string.IsNullOrWhiteSpace(o.HostName)) throw Invalid(ErrorIds.InvalidHostName, "A host name or address is needed to connect.");
+            o.HostName = o.HostName.Trim();
+            if (o.Port < 1 || o.Port > 65535) throw Invalid(ErrorIds.InvalidPort, $"The port {o.Port} is not a TCP port (1 to 65535).");
+            if (string.IsNullOrWhiteSpace(o.UserName)) throw Invalid(ErrorIds.InvalidUserName, "A user name is needed to connect.");
+            if (o.ConnectTimeout <= TimeSpan.Zero) throw Invalid(ErrorIds.InvalidTimeout, "The connect timeout must be positive.");
+            if (string.IsNullOrWhiteSpace(o.KnownHostsPath)) o.KnownHostsPath = DefaultKnownHostsPath;
+            o.KnownHostsPath = SshKeys.ExpandHome(o.KnownHostsPath);
+            if (string.IsNullOrWhiteSpace(o.HostKeyFingerprint))
+            {
+                o.HostKeyFingerprint = null;
+            }
+            else
+            {
+                try
+                {
+                    o.HostKeyFingerprint = NormalizeFingerprint(o.HostKeyFingerprint!);
+                }
+                catch (ArgumentException e)
+                {
+                    throw new PhoenixException(PhoenixErrorKind.InvalidArgument, ErrorIds.InvalidHostKeyFingerprint, e.Message, o.HostName, e);
+                }
+            }
+            if (string.IsNullOrEmpty(o.KeyFile)) o.KeyFile = null;
+            return o;
         }
 
         /// <summary>A shallow copy, so a connection is not affected by later changes to the caller's object.</summary>

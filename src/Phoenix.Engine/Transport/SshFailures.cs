@@ -27,19 +27,20 @@ namespace Phoenix.Engine.Transport
                     case SocketError.HostNotFound:
                     case SocketError.TryAgain:
                     case SocketError.NoData:
-                        return new PhoenixException(PhoenixErrorKind.ConnectionError, "HostNotFound",
+                        return new PhoenixException(PhoenixErrorKind.ConnectionError, ErrorIds.HostNotFound,
                             $"Cannot connect to {endpoint}: the host name '{host}' could not be resolved ({Cause(socket)}).", host, error)
                             .WithAdvice($"Check the spelling of '{host}' and the DNS settings of this machine, or give the host's IP address.");
                     case SocketError.ConnectionRefused:
-                        return new PhoenixException(PhoenixErrorKind.ConnectionError, "ConnectionRefused",
-                            $"Cannot connect to {endpoint}: the connection was refused. No SSH server listens on port {port} there, or a firewall rejects the connection.", host, error)
+                        return new PhoenixException(PhoenixErrorKind.ConnectionError, ErrorIds.ConnectionRefused,
+                            $"Cannot connect to {endpoint}: the connection was refused. No SSH server listens on port {port} there, or a firewall " +
+                                $"rejects the connection.", host, error)
                             .WithAdvice($"Check that sshd runs on {host} and listens on port {port} (-Port), and that no firewall rejects it.");
                     case SocketError.TimedOut:
                         return TimedOut(host, port, timeout, error);
                     case SocketError.HostUnreachable:
                     case SocketError.NetworkUnreachable:
                     case SocketError.HostDown:
-                        return new PhoenixException(PhoenixErrorKind.ConnectionError, "HostUnreachable",
+                        return new PhoenixException(PhoenixErrorKind.ConnectionError, ErrorIds.HostUnreachable,
                             $"Cannot connect to {endpoint}: there is no route to the host ({Cause(socket)}).", host, error)
                             .WithAdvice($"Check that {host} is up and that this machine can reach its network (routing, VPN).");
                 }
@@ -50,25 +51,25 @@ namespace Phoenix.Engine.Transport
                 case SshOperationTimeoutException _:
                     return TimedOut(host, port, timeout, error);
                 case SshAuthenticationException _:
-                    return new PhoenixException(PhoenixErrorKind.SecurityError, "AuthenticationFailed",
+                    return new PhoenixException(PhoenixErrorKind.SecurityError, ErrorIds.AuthenticationFailed,
                         $"Authentication to {endpoint} as '{user}' failed: the server did not accept {authDescription} ({Cause(error)}).", host, error)
                         .WithAdvice($"Check the user name (-UserName), and that the public key is in ~{user}/.ssh/authorized_keys on {host} " +
                             "(ssh-copy-id does that), or give the right key with -KeyFile or a password with -Credential.");
             }
 
-            return new PhoenixException(PhoenixErrorKind.ConnectionError, "ConnectionFailed",
+            return new PhoenixException(PhoenixErrorKind.ConnectionError, ErrorIds.ConnectionFailed,
                 $"Cannot connect to {endpoint}: {Cause(error)}.", host, error)
                 .WithAdvice($"Check that {endpoint} is an SSH server and that 'ssh -p {port} {user}@{host}' works from this machine.");
         }
 
         public static PhoenixException TimedOut(string host, int port, TimeSpan timeout, Exception? error) =>
-            new PhoenixException(PhoenixErrorKind.ConnectionError, "ConnectionTimedOut",
+            new PhoenixException(PhoenixErrorKind.ConnectionError, ErrorIds.ConnectionTimedOut,
                 $"Cannot connect to {Endpoint(host, port)}: no complete SSH answer within {FormatDuration(timeout)}. " +
                 "The host may be down, a firewall may drop the packets, or something other than an SSH server listens on that port.", host, error)
                 .WithAdvice($"Check that {host} is up and reachable from this machine on port {port}, or allow more time (ConnectTimeout).");
 
         public static PhoenixException ConnectionLost(string host, int port, string what, Exception error) =>
-            new PhoenixException(PhoenixErrorKind.ConnectionError, "ConnectionLost",
+            new PhoenixException(PhoenixErrorKind.ConnectionError, ErrorIds.ConnectionLost,
                 $"The connection to {Endpoint(host, port)} was lost during {what} ({Cause(error)}). " +
                 "It may or may not have completed on the host. The next call reconnects.", host, error)
                 .WithAdvice($"Check {host} and the network, look at the host's state, then run the operation again.");

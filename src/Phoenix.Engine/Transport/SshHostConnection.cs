@@ -15,8 +15,10 @@ namespace Phoenix.Engine.Transport
 {
     /// <summary>
     /// <see cref="IHostConnection"/> over SSH (SSH.NET). One SSH connection carries every command (each
-    /// on its own channel, so calls may run in parallel) and one SFTP connection every transfer; both
-    /// are opened once and reused. Host keys are verified fail-closed (see <see cref="SshConnectionOptions"/>).
+    /// on its own channel, so calls may run in parallel) and one SFTP connection every transfer
+    /// (<see cref="SftpTransfers"/>); both are opened once and reused. Host keys are verified fail-closed
+    /// (see <see cref="SshConnectionOptions"/>); the options are checked and the keys loaded beside them
+    /// (<see cref="SshConnectionOptions.Validated"/>, <see cref="SshKeys"/>).
     /// A connection that drops fails the calls in flight with Reason <c>ConnectionLost</c>; the next call
     /// reconnects once, and must meet the same host key as before.
     /// </summary>
@@ -36,6 +38,7 @@ namespace Phoenix.Engine.Transport
         private readonly HostKeyVerifier _verifier;
         private readonly IReadOnlyList<PrivateKeyFile> _keys;
         private readonly string _authDescription;
+        private readonly SftpTransfers _transfers;
         private readonly SemaphoreSlim _commandGate = new SemaphoreSlim(MaxParallelCommands, MaxParallelCommands);
         private readonly ClientSlot<SshClient> _ssh = new ClientSlot<SshClient>("ssh");
         private readonly ClientSlot<SftpClient> _sftp = new ClientSlot<SftpClient>("sftp");
@@ -49,6 +52,7 @@ namespace Phoenix.Engine.Transport
             _verifier = verifier;
             _keys = keys;
             _authDescription = authDescription;
+            _transfers = new SftpTransfers(this);
         }
 
         /// <inheritdoc />
@@ -80,7 +84,9 @@ namespace Phoenix.Engine.Transport
         /// </summary>
         public Action<string>? Log { get; set; }
 
-        private string Endpoint => SshFailures.Endpoint(HostName, Port);
+        internal string Endpoint => SshFailures.Endpoint(HostName, Port);
+
+        internal bool IsDisposed => _disposed;
 
         /// <summary>
         /// Connects, verifies the host key and authenticates. The SFTP connection is opened at the first
@@ -92,9 +98,9 @@ namespace Phoenix.Engine.Transport
         public static async Task<SshHostConnection> ConnectAsync(SshConnectionOptions options, CancellationToken cancellationToken = default)
         {
             if (options == null) throw new ArgumentNullException(nameof(options));
-            var o = Validate(options.Clone());
+            var o = options.Validated();
             var verifier = new HostKeyVerifier(o.HostName, o.Port, o.HostKeyFingerprint, o.KnownHostsPath, o.AcceptNewHostKey);
-            var keys = LoadKeys(o, out var authDescription);
+            var keys = SshKeys.Load(o, out var authDescription);
             var connection = new SshHostConnection(o, verifier, keys, authDescription);
             try
             {
@@ -161,89 +167,16 @@ namespace Phoenix.Engine.Transport
         /// <param name="content">The bytes to write.</param>
         /// <param name="mode">POSIX permission bits, 0 to 0777 (for example <c>Convert.ToInt32("600", 8)</c>); applied before any content is written.</param>
         /// <param name="cancellationToken">Stops the transfer; the temporary file is removed.</param>
-        public async Task UploadAsync(string remotePath, byte[] content, int mode, CancellationToken cancellationToken = default)
-        {
-            RemotePaths.ValidateFilePath(remotePath, nameof(remotePath));
-            if (content == null) throw new ArgumentNullException(nameof(content));
-            if (mode < 0 || mode > 0x1FF) throw new ArgumentOutOfRangeException(nameof(mode), "A file mode holds permission bits only (0 to 0777 octal).");
-            ThrowIfDisposed();
-            var temp = RemotePaths.TemporarySibling(remotePath);
-            var what = $"the upload of {remotePath}";
-            Log?.Invoke($"sftp put {ShellQuote.Quote(remotePath)} ({content.Length} bytes, mode {Convert.ToString(mode, 8).PadLeft(4, '0')})");
-
-            var sftp = await GetSftpClientAsync(cancellationToken).ConfigureAwait(false);
-            RemoveStaleTemporaries(sftp, remotePath);
-            var tempExists = false;
-            try
-            {
-                using (var stream = await sftp.OpenAsync(temp, FileMode.CreateNew, FileAccess.Write, cancellationToken).ConfigureAwait(false))
-                {
-                    tempExists = true;
-                    // Before the content, so it is never readable with looser permissions.
-                    sftp.ChangePermissions(temp, OctalDigits(mode));
-                    await stream.WriteAsync(content, 0, content.Length, cancellationToken).ConfigureAwait(false);
-                    await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
-                }
-                await RenameOverAsync(sftp, temp, remotePath, cancellationToken).ConfigureAwait(false);
-                tempExists = false;
-            }
-            catch (Exception e) when (!(e is OperationCanceledException) && !(e is PhoenixException))
-            {
-                throw MapSftpFailure(sftp, e, remotePath, what);
-            }
-            finally
-            {
-                if (tempExists) TryDelete(sftp, temp);
-            }
-        }
+        public Task UploadAsync(string remotePath, byte[] content, int mode, CancellationToken cancellationToken = default) =>
+            _transfers.UploadAsync(remotePath, content, mode, cancellationToken);
 
         /// <inheritdoc />
-        public async Task<byte[]> DownloadAsync(string remotePath, CancellationToken cancellationToken = default)
-        {
-            RemotePaths.ValidateFilePath(remotePath, nameof(remotePath));
-            ThrowIfDisposed();
-            Log?.Invoke($"sftp get {ShellQuote.Quote(remotePath)}");
-            var sftp = await GetSftpClientAsync(cancellationToken).ConfigureAwait(false);
-            try
-            {
-                using (var stream = await sftp.OpenAsync(remotePath, FileMode.Open, FileAccess.Read, cancellationToken).ConfigureAwait(false))
-                using (var buffer = new MemoryStream())
-                {
-                    await stream.CopyToAsync(buffer, 81920, cancellationToken).ConfigureAwait(false);
-                    return buffer.ToArray();
-                }
-            }
-            catch (SftpPathNotFoundException e)
-            {
-                throw new FileNotFoundException($"The file {remotePath} does not exist on {Endpoint}.", remotePath, e);
-            }
-            catch (Exception e) when (!(e is OperationCanceledException) && !(e is PhoenixException))
-            {
-                throw MapSftpFailure(sftp, e, remotePath, $"the download of {remotePath}");
-            }
-        }
+        public Task<byte[]> DownloadAsync(string remotePath, CancellationToken cancellationToken = default) =>
+            _transfers.DownloadAsync(remotePath, cancellationToken);
 
         /// <inheritdoc />
-        public async Task<bool> DeleteAsync(string remotePath, CancellationToken cancellationToken = default)
-        {
-            RemotePaths.ValidateFilePath(remotePath, nameof(remotePath));
-            ThrowIfDisposed();
-            Log?.Invoke($"sftp rm {ShellQuote.Quote(remotePath)}");
-            var sftp = await GetSftpClientAsync(cancellationToken).ConfigureAwait(false);
-            try
-            {
-                await sftp.DeleteFileAsync(remotePath, cancellationToken).ConfigureAwait(false);
-                return true;
-            }
-            catch (SftpPathNotFoundException)
-            {
-                return false;
-            }
-            catch (Exception e) when (!(e is OperationCanceledException) && !(e is PhoenixException))
-            {
-                throw MapSftpFailure(sftp, e, remotePath, $"the removal of {remotePath}");
-            }
-        }
+        public Task<bool> DeleteAsync(string remotePath, CancellationToken cancellationToken = default) =>
+            _transfers.DeleteAsync(remotePath, cancellationToken);
 
         /// <summary>Closes both connections. Calls still running fail with <see cref="ObjectDisposedException"/>.</summary>
         public void Dispose()
@@ -297,7 +230,8 @@ namespace Phoenix.Engine.Transport
             Observe(stopping);
         }
 
-        private async Task<CommandResult> ExecuteAsync(SshClient client, string text, byte[]? standardInput, string display, string? runId, CancellationToken token)
+        private async Task<CommandResult> ExecuteAsync(SshClient client, string text, byte[]? standardInput, string display, string? runId,
+            CancellationToken token)
         {
             SshCommand command;
             try
@@ -325,7 +259,7 @@ namespace Phoenix.Engine.Transport
                 }
                 catch (SshException e)
                 {
-                    throw new PhoenixException(PhoenixErrorKind.RemoteCommandFailed, "ChannelFailed",
+                    throw new PhoenixException(PhoenixErrorKind.RemoteCommandFailed, ErrorIds.ChannelFailed,
                         $"{Endpoint} did not let Phoenix start {display} ({SshFailures.Cause(e)}).", HostName, e)
                         .WithAdvice("Run it again; if this keeps happening, look at the host's sshd log (MaxSessions limits the commands per connection).");
                 }
@@ -429,83 +363,7 @@ namespace Phoenix.Engine.Transport
             }
         }
 
-        private async Task RenameOverAsync(SftpClient sftp, string temp, string target, CancellationToken token)
-        {
-            try
-            {
-                // posix-rename@openssh.com replaces the target atomically; plain SFTP rename refuses an existing target.
-                sftp.RenameFile(temp, target, isPosix: true);
-            }
-            catch (NotSupportedException)
-            {
-                var result = await RunAsync(new RemoteCommand("mv", "-f", "--", temp, target), TimeSpan.FromSeconds(60), token).ConfigureAwait(false);
-                if (result.ExitCode != 0)
-                    throw new PhoenixException(PhoenixErrorKind.RemoteCommandFailed, "UploadFailed",
-                        $"Cannot move the uploaded file into place at {target} on {Endpoint} ({result.StdErr.Trim()}).", HostName)
-                        .WithAdvice("Check the path and its permissions on the host.");
-            }
-        }
-
-        private Exception MapSftpFailure(SftpClient sftp, Exception e, string remotePath, string what)
-        {
-            if (_disposed) return new ObjectDisposedException(nameof(SshHostConnection), $"The connection to {Endpoint} was closed during {what}.");
-            if (IsConnectionFailure(e, sftp)) return Lost(_sftp, sftp, what, e);
-            switch (e)
-            {
-                case SftpPathNotFoundException _:
-                    return new PhoenixException(PhoenixErrorKind.NotFound, "RemoteDirectoryNotFound",
-                        $"Failed: {what} on {Endpoint}: the directory '{RemotePaths.DirectoryPrefix(remotePath)}' does not exist.", HostName, e)
-                        .WithAdvice("Check the path, or create the directory on the host first.");
-                case SftpPermissionDeniedException _:
-                    return new PhoenixException(PhoenixErrorKind.SecurityError, "PermissionDenied",
-                        $"Failed: {what} on {Endpoint}: permission denied for '{UserName}'.", HostName, e)
-                        .WithAdvice($"Check the permissions of the directory on the host, or connect as a user who may write there.");
-                default:
-                    return new PhoenixException(PhoenixErrorKind.RemoteCommandFailed, "TransferFailed",
-                        $"Failed: {what} on {Endpoint}: {SshFailures.Cause(e)}.", HostName, e)
-                        .WithAdvice("Check the path, its permissions and the free space on the host.");
-            }
-        }
-
-        /// <summary>
-        /// An upload cut off by a dropped connection cannot remove its temporary file, which may hold part of
-        /// a snippet (with a password hash). The next upload of the same target removes such leftovers; only
-        /// old ones, so a concurrent upload of the same file is left alone.
-        /// </summary>
-        private static void RemoveStaleTemporaries(SftpClient sftp, string remotePath)
-        {
-            var prefix = "." + RemotePaths.FileName(remotePath) + ".phoenix-";
-            var dir = RemotePaths.DirectoryPrefix(remotePath);
-            try
-            {
-                foreach (var f in sftp.ListDirectory(dir.Length == 0 ? "." : dir))
-                {
-                    if (f.Name.StartsWith(prefix, StringComparison.Ordinal) && f.Name.EndsWith(".tmp", StringComparison.Ordinal) &&
-                        DateTime.UtcNow - f.LastWriteTimeUtc > TimeSpan.FromMinutes(10))
-                    {
-                        TryDelete(sftp, f.FullName);
-                    }
-                }
-            }
-            catch (Exception e) when (e is Renci.SshNet.Common.SshException || e is IOException)
-            {
-                // Cleaning up is a courtesy; the upload itself reports real problems.
-            }
-        }
-
-        private static void TryDelete(SftpClient sftp, string path)
-        {
-            try
-            {
-                if (sftp.IsConnected) sftp.DeleteFile(path);
-            }
-            catch (Exception e) when (e is SshException || e is SocketException || e is ObjectDisposedException || e is InvalidOperationException)
-            {
-                // Best effort: the temporary name is hidden and unique, and a later upload does not trip over it.
-            }
-        }
-
-        private bool IsConnectionFailure(Exception e, BaseClient client) =>
+        internal bool IsConnectionFailure(Exception e, BaseClient client) =>
             e is SshConnectionException || e is SocketException || e is ObjectDisposedException ||
             ((e is SshException || e is IOException || e is InvalidOperationException) && !client.IsConnected);
 
@@ -519,7 +377,10 @@ namespace Phoenix.Engine.Transport
         private Task<SshClient> GetSshClientAsync(CancellationToken token) =>
             GetClientAsync(_ssh, info => new SshClient(info) { KeepAliveInterval = KeepAliveInterval }, token);
 
-        private Task<SftpClient> GetSftpClientAsync(CancellationToken token) =>
+        /// <summary>The SFTP side lost its connection during <paramref name="what"/>: forget the client, say so.</summary>
+        internal Exception SftpLost(SftpClient client, string what, Exception e) => Lost(_sftp, client, what, e);
+
+        internal Task<SftpClient> GetSftpClientAsync(CancellationToken token) =>
             GetClientAsync(_sftp, info => new SftpClient(info) { KeepAliveInterval = KeepAliveInterval, OperationTimeout = SftpOperationTimeout }, token);
 
         private async Task<T> GetClientAsync<T>(ClientSlot<T> slot, Func<ConnectionInfo, T> create, CancellationToken token) where T : BaseClient
@@ -566,7 +427,7 @@ namespace Phoenix.Engine.Transport
                 }
                 catch (Exception error)
                 {
-                    refusal = new PhoenixException(PhoenixErrorKind.SecurityError, "HostKeyCheckFailed",
+                    refusal = new PhoenixException(PhoenixErrorKind.SecurityError, ErrorIds.HostKeyCheckFailed,
                         $"The host key of {Endpoint} could not be checked ({SshFailures.Cause(error)}); Phoenix did not log in.", HostName, error)
                         .WithAdvice("Pin the host key with -HostKeyFingerprint, or check the known_hosts file.");
                 }
@@ -630,126 +491,7 @@ namespace Phoenix.Engine.Transport
         private static string KeyTypeOfAlgorithm(string algorithm) =>
             algorithm == "rsa-sha2-256" || algorithm == "rsa-sha2-512" ? "ssh-rsa" : algorithm;
 
-        private static SshConnectionOptions Validate(SshConnectionOptions o)
-        {
-            PhoenixException Invalid(string reason, string message) =>
-                new PhoenixException(PhoenixErrorKind.InvalidArgument, reason, message, o.HostName);
-
-            if (string.IsNullOrWhiteSpace(o.HostName)) throw Invalid("InvalidHostName", "A host name or address is needed to connect.");
-            o.HostName = o.HostName.Trim();
-            if (o.Port < 1 || o.Port > 65535) throw Invalid("InvalidPort", $"The port {o.Port} is not a TCP port (1 to 65535).");
-            if (string.IsNullOrWhiteSpace(o.UserName)) throw Invalid("InvalidUserName", "A user name is needed to connect.");
-            if (o.ConnectTimeout <= TimeSpan.Zero) throw Invalid("InvalidTimeout", "The connect timeout must be positive.");
-            if (string.IsNullOrWhiteSpace(o.KnownHostsPath)) o.KnownHostsPath = SshConnectionOptions.DefaultKnownHostsPath;
-            o.KnownHostsPath = ExpandHome(o.KnownHostsPath);
-            if (string.IsNullOrWhiteSpace(o.HostKeyFingerprint))
-            {
-                o.HostKeyFingerprint = null;
-            }
-            else
-            {
-                try
-                {
-                    o.HostKeyFingerprint = SshConnectionOptions.NormalizeFingerprint(o.HostKeyFingerprint!);
-                }
-                catch (ArgumentException e)
-                {
-                    throw new PhoenixException(PhoenixErrorKind.InvalidArgument, "InvalidHostKeyFingerprint", e.Message, o.HostName, e);
-                }
-            }
-            if (string.IsNullOrEmpty(o.KeyFile)) o.KeyFile = null;
-            return o;
-        }
-
-        private static IReadOnlyList<PrivateKeyFile> LoadKeys(SshConnectionOptions o, out string description)
-        {
-            var endpoint = SshFailures.Endpoint(o.HostName, o.Port);
-            if (o.KeyFile != null)
-            {
-                var path = ExpandHome(o.KeyFile);
-                description = $"the key {path}" + (o.Password != null ? " or the password" : "");
-                return new[] { LoadKey(path, o.KeyPassphrase, endpoint, o.HostName) };
-            }
-            if (o.Password != null)
-            {
-                description = "the password";
-                return Array.Empty<PrivateKeyFile>();
-            }
-
-            var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
-            var candidates = new[] { "id_ed25519", "id_ecdsa", "id_rsa" }.Select(n => Path.Combine(home, ".ssh", n)).ToList();
-            var keys = new List<PrivateKeyFile>();
-            var used = new List<string>();
-            foreach (var path in candidates.Where(File.Exists))
-            {
-                try
-                {
-                    keys.Add(LoadKey(path, o.KeyPassphrase, endpoint, o.HostName));
-                    used.Add(path);
-                }
-                catch (PhoenixException)
-                {
-                    // A default key that needs a passphrase or is broken is skipped, as ssh does without an agent.
-                }
-            }
-            if (keys.Count == 0)
-                throw new PhoenixException(PhoenixErrorKind.InvalidArgument, "NoCredential",
-                    $"No way to log in to {endpoint} as '{o.UserName}': no key file and no password were given, and none of {string.Join(", ", candidates)} could be used.",
-                    o.HostName)
-                    .WithAdvice("Give a private key with -KeyFile (and -KeyPassphrase if it has one), or a password with -Credential.");
-            description = "the default keys " + string.Join(", ", used);
-            return keys;
-        }
-
-        private static PrivateKeyFile LoadKey(string path, string? passphrase, string endpoint, string host)
-        {
-            PhoenixException Invalid(string why, string action, Exception? inner) =>
-                new PhoenixException(PhoenixErrorKind.InvalidArgument, "KeyFileInvalid",
-                    $"The private key file {path} cannot be used to connect to {endpoint}: {why}", host, inner)
-                    .WithAdvice(action);
-
-            if (!File.Exists(path))
-                throw Invalid("it does not exist.", "Check the path given with -KeyFile.", null);
-            try
-            {
-                return passphrase == null ? new PrivateKeyFile(path) : new PrivateKeyFile(path, passphrase);
-            }
-            catch (SshPassPhraseNullOrEmptyException e)
-            {
-                throw Invalid("it is protected by a passphrase and none was given.", "Give the passphrase with -KeyPassphrase.", e);
-            }
-            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
-            {
-                throw Invalid($"it cannot be read ({SshFailures.Cause(e)}).", "Check the file's permissions.", e);
-            }
-            catch (Exception e) when (passphrase != null && LooksLikeWrongPassphrase(e))
-            {
-                throw Invalid("the passphrase is wrong.", "Check the passphrase given with -KeyPassphrase.", e);
-            }
-            catch (Exception e) when (e is SshException || e is ArgumentException || e is FormatException || e is NotSupportedException || e is System.Security.Cryptography.CryptographicException)
-            {
-                throw Invalid($"it is not a private key Phoenix can read ({SshFailures.Cause(e)}).",
-                    "Give the private key (not the .pub file), in OpenSSH, PEM or PuTTY format.", e);
-            }
-        }
-
-        // SSH.NET has no exception type for a wrong passphrase: an OpenSSH key reports that its check
-        // bytes differ, PEM keys fail at padding or decryption.
-        private static bool LooksLikeWrongPassphrase(Exception e) =>
-            new[] { "passphrase", "check bytes", "padding", "decrypt" }.Any(w => e.Message.IndexOf(w, StringComparison.OrdinalIgnoreCase) >= 0);
-
-        private static string ExpandHome(string path)
-        {
-            if (path == "~" || path.StartsWith("~/", StringComparison.Ordinal))
-                return Environment.GetFolderPath(Environment.SpecialFolder.UserProfile) + path.Substring(1);
-            return path;
-        }
-
-        // SSH.NET takes a mode as the decimal number that reads like its octal form (0640 -> 640).
-        private static short OctalDigits(int mode) =>
-            (short)(((mode >> 6) & 7) * 100 + ((mode >> 3) & 7) * 10 + (mode & 7));
-
-        private void ThrowIfDisposed()
+        internal void ThrowIfDisposed()
         {
             if (_disposed) throw new ObjectDisposedException(nameof(SshHostConnection), $"The connection to {Endpoint} has been closed.");
         }
@@ -760,7 +502,8 @@ namespace Phoenix.Engine.Transport
             {
                 disposable?.Dispose();
             }
-            catch (Exception e) when (e is SshException || e is SocketException || e is ObjectDisposedException || e is InvalidOperationException || e is IOException)
+            catch (Exception e) when (e is SshException || e is SocketException || e is ObjectDisposedException || e is InvalidOperationException
+                || e is IOException)
             {
                 // Closing a connection that is already broken.
             }

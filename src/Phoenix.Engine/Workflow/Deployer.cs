@@ -49,7 +49,8 @@ namespace Phoenix.Engine.Workflow
         public const string StepPreSnapshot = "PreFeaturesSnapshot";
         public const string StepFeatures = "Features";
         public const string StepPostSnapshot = "PostFeaturesSnapshot";
-        private static readonly string[] VmSteps = { StepClone, StepConfigure, StepCloudInit, StepStart, StepWaitAgent, StepPreSnapshot, StepFeatures, StepPostSnapshot };
+        private static readonly string[] VmSteps = { StepClone, StepConfigure, StepCloudInit, StepStart, StepWaitAgent, StepPreSnapshot, StepFeatures,
+            StepPostSnapshot };
 
         private readonly ProxmoxHost _host;
         private readonly DeployOptions _options;
@@ -111,7 +112,8 @@ namespace Phoenix.Engine.Workflow
             return vms.Select(v => results[v.VmId]).ToList();
         }
 
-        private async Task<bool> DeployOneAsync(VmSpec spec, IReadOnlyDictionary<int, VmSpec> byId, DeployResult result, ISet<int> planned, CancellationToken ct)
+        private async Task<bool> DeployOneAsync(VmSpec spec, IReadOnlyDictionary<int, VmSpec> byId, DeployResult result, ISet<int> planned,
+            CancellationToken ct)
         {
             var total = Stopwatch.StartNew();
             var steps = spec.IsTemplate ? new[] { StepTemplate } : VmSteps;
@@ -149,7 +151,8 @@ namespace Phoenix.Engine.Workflow
                 if (spec.IsTemplate)
                 {
                     if (!string.IsNullOrEmpty(spec.TemplateSnapshotName))
-                        Warn($"VM {spec.VmId} ({name}) is a template, and Proxmox templates hold no snapshots: template_snapshot_name '{spec.TemplateSnapshotName}' is ignored. Clones of it are made from the template itself.");
+                        Warn($"VM {spec.VmId} ({name}) is a template, and Proxmox templates hold no snapshots: template_snapshot_name " +
+                            $"'{spec.TemplateSnapshotName}' is ignored. Clones of it are made from the template itself.");
                     await Step(StepTemplate, () => TemplateBuilder.EnsureTemplateAsync(_host,
                         TemplateRequest.FromSpec(spec, _options.ImageStorage, _options.TemplateStorage), ct)).ConfigureAwait(false);
                     lock (planned) planned.Add(spec.VmId);
@@ -172,11 +175,13 @@ namespace Phoenix.Engine.Workflow
 
                     await Step(StepStart, async () => isNew && _host.IsDryRun
                         ? await PlannedAsync(() => _host.StartAsync(spec.VmId, ct), "started").ConfigureAwait(false)
-                        : await VmLifecycle.EnsureStartedAsync(_host, spec.VmId, ct).ConfigureAwait(false) ? StepOutcome.Of("started") : StepOutcome.Unchanged("already running")).ConfigureAwait(false);
+                        : await VmLifecycle.EnsureStartedAsync(_host, spec.VmId,
+                            ct).ConfigureAwait(false) ? StepOutcome.Of("started") : StepOutcome.Unchanged("already running")).ConfigureAwait(false);
 
                     var finalSnapshot = !string.IsNullOrEmpty(spec.TemplateSnapshotName) ? spec.TemplateSnapshotName
                         : spec.Snapshots.PostFeatures ? spec.Snapshots.PostFeaturesName ?? VmSnapshotSettings.DefaultPostFeaturesName : null;
-                    var existing = isNew ? (IReadOnlyList<SnapshotInfo>)Array.Empty<SnapshotInfo>() : await _host.ListSnapshotsAsync(spec.VmId, ct).ConfigureAwait(false);
+                    var existing = isNew ? (IReadOnlyList<SnapshotInfo>)Array.Empty<SnapshotInfo>() : await _host.ListSnapshotsAsync(spec.VmId,
+                        ct).ConfigureAwait(false);
                     var finished = finalSnapshot != null && existing.Any(s => s.Name == finalSnapshot);
 
                     if (_host.IsDryRun)
@@ -184,12 +189,15 @@ namespace Phoenix.Engine.Workflow
                     else
                         await Step(StepWaitAgent, async () =>
                         {
-                            var ready = await VmLifecycle.WaitForAgentAsync(_host, spec.VmId, _options.AgentTimeout, _options.AgentPollInterval, null, ct).ConfigureAwait(false);
-                            return StepOutcome.Unchanged($"guest agent answered after {ready.Waited.TotalSeconds:0.0} s; addresses {string.Join(", ", ready.Addresses)}");
+                            var ready = await VmLifecycle.WaitForAgentAsync(_host, spec.VmId, _options.AgentTimeout, _options.AgentPollInterval, null,
+                                ct).ConfigureAwait(false);
+                            return StepOutcome.Unchanged($"guest agent answered after {ready.Waited.TotalSeconds:0.0} s; " +
+                                $"addresses {string.Join(", ", ready.Addresses)}");
                         }).ConfigureAwait(false);
 
                     if (spec.Snapshots.PreFeatures)
-                        await Step(StepPreSnapshot, () => SnapshotAsync(spec, spec.Snapshots.PreFeaturesName ?? VmSnapshotSettings.DefaultPreFeaturesName, "Phoenix: before features", isNew, ct)).ConfigureAwait(false);
+                        await Step(StepPreSnapshot, () => SnapshotAsync(spec, spec.Snapshots.PreFeaturesName ?? VmSnapshotSettings.DefaultPreFeaturesName,
+                            "Phoenix: before features", isNew, ct)).ConfigureAwait(false);
                     else
                         Skip(StepPreSnapshot, "not asked for");
 
@@ -203,7 +211,8 @@ namespace Phoenix.Engine.Workflow
                         Skip(StepFeatures, "no feature runner");
                     }
                     else
-                        await Step(StepFeatures, () => _options.Features(_host, spec, line => Log?.Invoke(spec.VmId, $"VM {spec.VmId}: {line}"), ct)).ConfigureAwait(false);
+                        await Step(StepFeatures, () => _options.Features(_host, spec, line => Log?.Invoke(spec.VmId,
+                            $"VM {spec.VmId}: {line}"), ct)).ConfigureAwait(false);
 
                     var post = new List<string>();
                     if (spec.Snapshots.PostFeatures) post.Add(spec.Snapshots.PostFeaturesName ?? VmSnapshotSettings.DefaultPostFeaturesName);
@@ -243,7 +252,8 @@ namespace Phoenix.Engine.Workflow
         private async Task<StepOutcome> SnapshotAsync(VmSpec spec, string name, string description, bool isNew, CancellationToken ct)
         {
             if (isNew && _host.IsDryRun)
-                return await PlannedAsync(() => _host.SnapshotAsync(spec.VmId, name, description, cancellationToken: ct), $"snapshot '{name}'").ConfigureAwait(false);
+                return await PlannedAsync(() => _host.SnapshotAsync(spec.VmId, name, description, cancellationToken: ct),
+                    $"snapshot '{name}'").ConfigureAwait(false);
             return await VmLifecycle.EnsureSnapshotAsync(_host, spec.VmId, name, description, ct).ConfigureAwait(false)
                 ? StepOutcome.Of($"snapshot '{name}'")
                 : StepOutcome.Unchanged($"snapshot '{name}' exists");
@@ -271,7 +281,7 @@ namespace Phoenix.Engine.Workflow
                 if (problem == null) continue;
                 var text = $"VM {spec.VmId} ({spec.Name}) depends on {id}, which {problem}.";
                 if (_options.RequireExternalDependencies)
-                    throw new PhoenixException(PhoenixErrorKind.InvalidOperation, "DependencyNotReady", text, spec.VmId)
+                    throw new PhoenixException(PhoenixErrorKind.InvalidOperation, ErrorIds.DependencyNotReady, text, spec.VmId)
                     { RecommendedAction = $"Create or start {id} first, or deploy without -RequireDependency to only warn." };
                 warn(text + " Deploying it anyway.");
             }

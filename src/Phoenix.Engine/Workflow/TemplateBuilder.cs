@@ -68,8 +68,9 @@ namespace Phoenix.Engine.Workflow
             if (config != null && !string.IsNullOrEmpty(request.Name) && config.Name != null && config.Name != request.Name)
             {
                 // Never turn someone else's VM into a template.
-                throw new PhoenixException(PhoenixErrorKind.AlreadyExists, "VmIdTaken",
-                    $"VM {request.VmId} already exists on the host as '{config.Name}', but the template is to be '{request.Name}'. Phoenix does not take over another VM.", request.VmId)
+                throw new PhoenixException(PhoenixErrorKind.AlreadyExists, ErrorIds.VmIdTaken,
+                    $"VM {request.VmId} already exists on the host as '{config.Name}', but the template is to be '{request.Name}'. Phoenix does " +
+                        $"not take over another VM.", request.VmId)
                 { RecommendedAction = $"Give the template a free VMID, or rename VM {request.VmId} if it really is this template." };
             }
             if (config != null && config.IsTemplate)
@@ -79,9 +80,10 @@ namespace Phoenix.Engine.Workflow
             {
                 if (string.IsNullOrEmpty(request.Image) && request.ImageUrl == null)
                 {
-                    throw new PhoenixException(PhoenixErrorKind.NotFound, "TemplateMissing",
+                    throw new PhoenixException(PhoenixErrorKind.NotFound, ErrorIds.TemplateMissing,
                         $"Template VM {request.VmId} ({request.Name}) does not exist and no cloud image is given to build it from.", request.VmId)
-                    { RecommendedAction = "Set template_image in the config (a file in the host's iso folder, e.g. /var/lib/vz/template/iso), or run New-PhoenixTemplate -Image <path on the host>." };
+                    { RecommendedAction = "Set template_image in the config (a file in the host's iso folder, e.g. /var/lib/vz/template/iso), or " +
+                        "run New-PhoenixTemplate -Image <path on the host>." };
                 }
                 await host.CreateAsync(request.VmId, new[]
                 {
@@ -152,8 +154,9 @@ namespace Phoenix.Engine.Workflow
             if (request.Image.StartsWith("/", StringComparison.Ordinal)) return request.Image;
             if (request.Image.IndexOf('/') >= 0 || request.Image.IndexOf(':') >= 0)
             {
-                throw new PhoenixException(PhoenixErrorKind.InvalidArgument, "InvalidImage",
-                    $"Template VM {request.VmId}: the image '{request.Image}' must be an absolute path on the host or a file name in storage '{request.ImageStorage}' (its iso folder).", request.VmId);
+                throw new PhoenixException(PhoenixErrorKind.InvalidArgument, ErrorIds.InvalidImage,
+                    $"Template VM {request.VmId}: the image '{request.Image}' must be an absolute path on the host or a file name in storage " +
+                        $"'{request.ImageStorage}' (its iso folder).", request.VmId);
             }
             return await host.StoragePathAsync($"{request.ImageStorage}:iso/{request.Image}", ct).ConfigureAwait(false);
         }
@@ -168,14 +171,16 @@ namespace Phoenix.Engine.Workflow
             var want = (request.ImageSha256 ?? "").Trim().ToLowerInvariant();
             if (!System.Text.RegularExpressions.Regex.IsMatch(want, "^[0-9a-f]{64}$"))
             {
-                throw new PhoenixException(PhoenixErrorKind.InvalidArgument, "ImageChecksumMissing",
-                    $"Template VM {request.VmId}: an image URL needs the SHA-256 the image must have (64 hex digits), so a corrupt or substituted download is never imported.", request.VmId)
+                throw new PhoenixException(PhoenixErrorKind.InvalidArgument, ErrorIds.ImageChecksumMissing,
+                    $"Template VM {request.VmId}: an image URL needs the SHA-256 the image must have (64 hex digits), so a corrupt or substituted " +
+                        $"download is never imported.", request.VmId)
                 { RecommendedAction = "Pass -ImageSha256 with the checksum from the distribution's SHA256SUMS file." };
             }
             var uri = new Uri(request.ImageUrl!);
             var name = System.IO.Path.GetFileName(uri.AbsolutePath);
             if (string.IsNullOrEmpty(name) || name.IndexOf(':') >= 0)
-                throw new PhoenixException(PhoenixErrorKind.InvalidArgument, "InvalidImage", $"Template VM {request.VmId}: the URL '{request.ImageUrl}' names no file.", request.VmId);
+                throw new PhoenixException(PhoenixErrorKind.InvalidArgument, ErrorIds.InvalidImage,
+                    $"Template VM {request.VmId}: the URL '{request.ImageUrl}' names no file.", request.VmId);
             var path = await host.StoragePathAsync($"{request.ImageStorage}:iso/{name}", ct).ConfigureAwait(false);
 
             if (await Sha256Async(host, path, request.VmId, ct).ConfigureAwait(false) == want) return path;
@@ -185,8 +190,9 @@ namespace Phoenix.Engine.Workflow
             if (got != want)
             {
                 await host.ExecuteAsync(new RemoteCommand("rm", "-f", "--", part), request.VmId, ct).ConfigureAwait(false);
-                throw new PhoenixException(PhoenixErrorKind.InvalidData, "ImageChecksumMismatch",
-                    $"Template VM {request.VmId}: the image downloaded from {request.ImageUrl} has SHA-256 {got ?? "(unreadable)"}, not {want}; it was deleted and nothing was imported.", request.VmId)
+                throw new PhoenixException(PhoenixErrorKind.InvalidData, ErrorIds.ImageChecksumMismatch,
+                    $"Template VM {request.VmId}: the image downloaded from {request.ImageUrl} has SHA-256 {got ?? "(unreadable)"}, not {want}; it " +
+                        $"was deleted and nothing was imported.", request.VmId)
                 { RecommendedAction = "Check the URL and the checksum against the distribution's SHA256SUMS file." };
             }
             await host.ExecuteAsync(new RemoteCommand("mv", "-f", "--", part, path), request.VmId, ct).ConfigureAwait(false);

@@ -107,7 +107,8 @@ namespace Phoenix.Engine.Workflow
             var cicustom = config["cicustom"];
             if (cicustom == null) return paths;
             var parts = PropertyString.Parse(cicustom).ToDictionary();
-            foreach (var (key, file) in new[] { ("user", CloudInitDocument.UserDataFileNameFor(vmId)), ("network", CloudInitDocument.NetworkConfigFileNameFor(vmId)) })
+            foreach (var (key, file) in new[] { ("user", CloudInitDocument.UserDataFileNameFor(vmId)), ("network",
+                CloudInitDocument.NetworkConfigFileNameFor(vmId)) })
             {
                 if (!parts.TryGetValue(key, out var volid) || !volid.EndsWith(":snippets/" + file, StringComparison.Ordinal)) continue;
                 paths.Add(await host.StoragePathAsync(volid, ct).ConfigureAwait(false));
@@ -121,7 +122,7 @@ namespace Phoenix.Engine.Workflow
         {
             var reason = ProxmoxNames.ValidateSnapshotName(name);
             if (reason != null)
-                throw new PhoenixException(PhoenixErrorKind.InvalidArgument, "InvalidSnapshotName", $"VM {vmId}: {reason}.", vmId);
+                throw new PhoenixException(PhoenixErrorKind.InvalidArgument, ErrorIds.InvalidSnapshotName, $"VM {vmId}: {reason}.", vmId);
             var snapshots = await host.ListSnapshotsAsync(vmId, ct).ConfigureAwait(false);
             if (snapshots.Any(s => !s.IsCurrent && s.Name == name)) return false;
             await host.SnapshotAsync(vmId, name, description, cancellationToken: ct).ConfigureAwait(false);
@@ -139,7 +140,7 @@ namespace Phoenix.Engine.Workflow
             var config = await host.GetVmConfigAsync(vmId, cancellationToken: ct).ConfigureAwait(false);
             if (!config.HasAgentKey || !config.IsAgentEnabled)
             {
-                throw new PhoenixException(PhoenixErrorKind.InvalidOperation, "AgentNotConfigured",
+                throw new PhoenixException(PhoenixErrorKind.InvalidOperation, ErrorIds.AgentNotConfigured,
                     $"VM {vmId} ({config.Name}) has no QEMU guest agent configured (`agent: 1` is missing), so Phoenix cannot wait for it.",
                     vmId)
                 { RecommendedAction = $"Run `qm set {vmId} --agent 1` (New-PhoenixVm sets it), install qemu-guest-agent in the guest, and restart the VM." };
@@ -167,9 +168,11 @@ namespace Phoenix.Engine.Workflow
                         ? $"VM {vmId} ({config.Name}) is running and `agent` is set, but the QEMU guest agent did not answer within {timeout.TotalSeconds:0} s."
                         : $"VM {vmId} ({config.Name}) is {status}, so its guest agent cannot answer (waited {timeout.TotalSeconds:0} s).";
                     var what = status == "running"
-                        ? "Check in the guest (console: qm terminal " + vmId + ") that qemu-guest-agent is installed and running (systemctl status qemu-guest-agent); the default Phoenix cloud-init installs it at first boot, which can take minutes. Or wait longer with -TimeoutSec."
+                        ? "Check in the guest (console: qm terminal " + vmId + ") that qemu-guest-agent is installed and running (systemctl status " +
+                            "qemu-guest-agent); the default Phoenix cloud-init installs it at first boot, which can take minutes. Or wait longer " +
+                            "with -TimeoutSec."
                         : $"Start it with Start-PhoenixVm -VmId {vmId}.";
-                    throw new PhoenixException(PhoenixErrorKind.OperationTimeout, "AgentTimeout", why + " " + what, vmId) { RecommendedAction = what };
+                    throw new PhoenixException(PhoenixErrorKind.OperationTimeout, ErrorIds.AgentTimeout, why + " " + what, vmId) { RecommendedAction = what };
                 }
                 onWaiting?.Invoke(watch.Elapsed);
                 await Task.Delay(pollInterval, ct).ConfigureAwait(false);

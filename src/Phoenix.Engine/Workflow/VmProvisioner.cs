@@ -63,16 +63,20 @@ namespace Phoenix.Engine.Workflow
             {
                 if (spec.Name != null && !string.Equals(existing.Name, spec.Name, StringComparison.Ordinal))
                 {
-                    throw new PhoenixException(PhoenixErrorKind.AlreadyExists, "VmIdTaken",
-                        $"VM {spec.VmId} already exists on the host as '{existing.Name ?? "VM " + spec.VmId}', but {Where(spec)} wants it to be '{spec.Name}'. " +
+                    throw new PhoenixException(PhoenixErrorKind.AlreadyExists, ErrorIds.VmIdTaken,
+                        $"VM {spec.VmId} already exists on the host as '{existing.Name ?? "VM " + spec.VmId}', but {Where(spec)} wants it to be " +
+                            $"'{spec.Name}'. " +
                         "Phoenix does not take over another VM.", spec.VmId)
-                    { RecommendedAction = $"Give '{spec.Name}' a free VMID in the config, or remove VM {spec.VmId} (Remove-PhoenixVm -VmId {spec.VmId}) if it is really not needed." };
+                    { RecommendedAction = $"Give '{spec.Name}' a free VMID in the config, or remove VM {spec.VmId} (Remove-PhoenixVm " +
+                        $"-VmId {spec.VmId}) if it is really not needed." };
                 }
                 if (existing.Lock == "clone")
                 {
-                    throw new PhoenixException(PhoenixErrorKind.InvalidOperation, "IncompleteClone",
-                        $"VM {spec.VmId} ({existing.Name}) is still locked by a clone: either a clone is running right now, or one was interrupted and left a half-made VM.", spec.VmId)
-                    { RecommendedAction = $"Check on the host that no clone task for {spec.VmId} is running (ps -ef | grep 'qm clone'); if none is, remove the half-made VM (qm unlock {spec.VmId} && qm destroy {spec.VmId}) and deploy again." };
+                    throw new PhoenixException(PhoenixErrorKind.InvalidOperation, ErrorIds.IncompleteClone,
+                        $"VM {spec.VmId} ({existing.Name}) is still locked by a clone: either a clone is running right now, or one was interrupted " +
+                            $"and left a half-made VM.", spec.VmId)
+                    { RecommendedAction = $"Check on the host that no clone task for {spec.VmId} is running (ps -ef | grep 'qm clone'); if none " +
+                        $"is, remove the half-made VM (qm unlock {spec.VmId} && qm destroy {spec.VmId}) and deploy again." };
                 }
                 return StepOutcome.Unchanged($"VM {spec.VmId} ({existing.Name}) exists; not cloned again.");
             }
@@ -86,9 +90,10 @@ namespace Phoenix.Engine.Workflow
                 sourceConfig = await TryGetConfigAsync(host, source.VmId, ct).ConfigureAwait(false);
                 if (sourceConfig == null)
                 {
-                    throw new PhoenixException(PhoenixErrorKind.NotFound, "CloneSourceNotFound",
+                    throw new PhoenixException(PhoenixErrorKind.NotFound, ErrorIds.CloneSourceNotFound,
                         $"VM {spec.VmId} ({spec.Name}) is to be cloned from VM {source.VmId}, which does not exist on the host.", spec.VmId)
-                    { RecommendedAction = $"Create VM {source.VmId} first (New-PhoenixTemplate for a base template), or set clone_from_vmid/template_vmid in {Where(spec)}." };
+                    { RecommendedAction = $"Create VM {source.VmId} first (New-PhoenixTemplate for a base template), or set " +
+                        $"clone_from_vmid/template_vmid in {Where(spec)}." };
                 }
             }
 
@@ -117,7 +122,8 @@ namespace Phoenix.Engine.Workflow
             // clone would copy (the source's), so the plan shows what the real run would set.
             var current = host.IsDryRun
                 ? await TryGetConfigAsync(host, spec.VmId, ct).ConfigureAwait(false)
-                    ?? await TryGetConfigAsync(host, ResolveSource(spec, fileVms ?? new Dictionary<int, VmSpec>(), options ?? new ProvisionOptions()).VmId, ct).ConfigureAwait(false)
+                    ?? await TryGetConfigAsync(host, ResolveSource(spec, fileVms ?? new Dictionary<int, VmSpec>(),
+                        options ?? new ProvisionOptions()).VmId, ct).ConfigureAwait(false)
                     ?? new VmConfig(Array.Empty<KeyValuePair<string, string>>())
                 : await host.GetVmConfigAsync(spec.VmId, cancellationToken: ct).ConfigureAwait(false);
             var warnings = new List<string>();
@@ -143,7 +149,8 @@ namespace Phoenix.Engine.Workflow
                     }
                     else if (want < bytes)
                     {
-                        warnings.Add($"VM {spec.VmId}: disk_size_gb {gb} is smaller than {disk.Key} ({disk.Size}); Proxmox cannot shrink a disk, so it stays as it is.");
+                        warnings.Add($"VM {spec.VmId}: disk_size_gb {gb} is smaller than {disk.Key} ({disk.Size}); Proxmox cannot shrink a disk, " +
+                            $"so it stays as it is.");
                     }
                 }
             }
@@ -241,7 +248,8 @@ namespace Phoenix.Engine.Workflow
         {
             var pos = spec.Position;
             return spec.SourceFile != null
-                ? $"{System.IO.Path.GetFileName(spec.SourceFile)}{(pos != null ? ":" + pos.Line.ToString(CultureInfo.InvariantCulture) : "")} (vms[{spec.Index}])"
+                ? $"{System.IO.Path.GetFileName(spec.SourceFile)}{(pos != null ? ":" + pos.Line.ToString(CultureInfo.InvariantCulture) : "")} " +
+                    $"(vms[{spec.Index}])"
                 : $"the config (vms[{spec.Index}])";
         }
     }

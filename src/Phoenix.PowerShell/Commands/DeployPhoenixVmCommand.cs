@@ -70,7 +70,7 @@ namespace Phoenix.PowerShell.Commands
             {
                 if (_specs.Any(x => x.VmId == s.VmId))
                 {
-                    WriteError(ErrorMapper.ToErrorRecord(new PhoenixException(PhoenixErrorKind.InvalidArgument, "DuplicateVmId",
+                    WriteError(ErrorMapper.ToErrorRecord(new PhoenixException(PhoenixErrorKind.InvalidArgument, ErrorIds.DuplicateVmId,
                         $"VM {s.VmId} came down the pipeline twice; it is deployed once.", s.VmId)));
                     continue;
                 }
@@ -114,18 +114,19 @@ namespace Phoenix.PowerShell.Commands
             {
                 if (r.Status == DeployStatus.Failed)
                 {
-                    var e = r.Exception as PhoenixException ?? new PhoenixException(PhoenixErrorKind.RemoteCommandFailed, "DeployFailed",
+                    var e = r.Exception as PhoenixException ?? new PhoenixException(PhoenixErrorKind.RemoteCommandFailed, ErrorIds.DeployFailed,
                         $"VM {r.VmId} ({r.Name}) failed to deploy: {string.Join("; ", r.Errors)}", r.VmId, r.Exception);
                     WriteError(ErrorMapper.ToErrorRecord(e, r.VmId));
                 }
                 else if (r.Status == DeployStatus.Skipped)
                 {
-                    WriteError(ErrorMapper.ToErrorRecord(new PhoenixException(PhoenixErrorKind.InvalidOperation, "DependencyFailed",
+                    WriteError(ErrorMapper.ToErrorRecord(new PhoenixException(PhoenixErrorKind.InvalidOperation, ErrorIds.DependencyFailed,
                         string.Join(" ", r.Errors), r.VmId)));
                 }
                 else
                 {
-                    WriteVerbose(r.Changed ? $"VM {r.VmId} ({r.Name}): {string.Join("; ", r.Changes)}" : $"VM {r.VmId} ({r.Name}) is already as the config says; nothing changed.");
+                    WriteVerbose(r.Changed ? $"VM {r.VmId} ({r.Name}): {string.Join("; ", r.Changes)}" : $"VM {r.VmId} ({r.Name}) is already as " +
+                        $"the config says; nothing changed.");
                 }
                 WriteObject(r);
             }
@@ -178,7 +179,8 @@ namespace Phoenix.PowerShell.Commands
             catch (DependencyCycleException e)
             {
                 // A cycle among the VMs: nothing was started.
-                Terminate(new PhoenixException(PhoenixErrorKind.InvalidData, "DependencyCycle", e.Message) { RecommendedAction = "Break the cycle in dependencies / clone_from_vmid (Test-PhoenixConfig names it)." });
+                Terminate(new PhoenixException(PhoenixErrorKind.InvalidData, ErrorIds.DependencyCycle,
+                    e.Message) { RecommendedAction = "Break the cycle in dependencies / clone_from_vmid (Test-PhoenixConfig names it)." });
                 return Array.Empty<DeployResult>();
             }
             finally

@@ -47,7 +47,7 @@ namespace Phoenix.PowerShell.Commands
                     var missing = VmId.Where(id => list.All(v => v.VmId != id)).ToList();
                     foreach (var id in missing)
                     {
-                        Error(new PhoenixException(PhoenixErrorKind.NotFound, "VmNotFound",
+                        Error(new PhoenixException(PhoenixErrorKind.NotFound, ErrorIds.VmNotFound,
                             $"VM {id} does not exist on node {session.Node}.", id)
                         { RecommendedAction = "Check the ID with Get-PhoenixVm." });
                     }

@@ -68,13 +68,13 @@ namespace Phoenix.PowerShell.Commands
         {
             if (Spec != null && VmId != 0 && Spec.VmId != VmId)
             {
-                WriteError(ErrorMapper.ToErrorRecord(new PhoenixException(PhoenixErrorKind.InvalidArgument, "VmIdMismatch",
+                WriteError(ErrorMapper.ToErrorRecord(new PhoenixException(PhoenixErrorKind.InvalidArgument, ErrorIds.VmIdMismatch,
                     $"-VmId {VmId} and the spec's vmid {Spec.VmId} differ; Phoenix will not guess which VM is meant.", VmId)));
                 return false;
             }
             if (VmId == 0 && Spec != null) VmId = Spec.VmId;
             if (VmId != 0) return true;
-            WriteError(ErrorMapper.ToErrorRecord(new PhoenixException(PhoenixErrorKind.InvalidArgument, "NoVm",
+            WriteError(ErrorMapper.ToErrorRecord(new PhoenixException(PhoenixErrorKind.InvalidArgument, ErrorIds.NoVm,
                 "Invoke-PhoenixFeature needs a VM: give -VmId, or pipe in a VmSpec (Import-PhoenixConfig) or a PhoenixVm (Get-PhoenixVm).")));
             return false;
         }
@@ -85,7 +85,7 @@ namespace Phoenix.PowerShell.Commands
             var names = (IReadOnlyList<string>?)Name ?? Spec?.Features;
             if (names == null)
             {
-                throw new PhoenixException(PhoenixErrorKind.InvalidArgument, "NoFeatureNamed",
+                throw new PhoenixException(PhoenixErrorKind.InvalidArgument, ErrorIds.NoFeatureNamed,
                     $"VM {vmId}: no feature to run. Name them with -Name, or pipe in the VM's spec, whose features are the default.", vmId);
             }
             if (names.Count == 0)

@@ -92,12 +92,13 @@ namespace Phoenix.PowerShell.Commands
             };
             if (ParameterSetName == SpecSet && !Spec!.IsTemplate)
             {
-                WriteError(ErrorMapper.ToErrorRecord(new PhoenixException(PhoenixErrorKind.InvalidArgument, "NotATemplate",
+                WriteError(ErrorMapper.ToErrorRecord(new PhoenixException(PhoenixErrorKind.InvalidArgument, ErrorIds.NotATemplate,
                     $"{VmLabel.Of(Spec)} is not marked is_template in the config; New-PhoenixVm makes ordinary VMs.", Spec.VmId)));
                 return;
             }
             if (ParameterSetName == SpecSet && !string.IsNullOrEmpty(Spec!.TemplateSnapshotName))
-                WriteWarning($"{VmLabel.Of(Spec)} is a template, and Proxmox templates hold no snapshots: template_snapshot_name '{Spec.TemplateSnapshotName}' is ignored.");
+                WriteWarning($"{VmLabel.Of(Spec)} is a template, and Proxmox templates hold no snapshots: template_snapshot_name " +
+                    $"'{Spec.TemplateSnapshotName}' is ignored.");
 
             var session = ResolveSession();
             ForItem(request.VmId, () =>

@@ -118,7 +118,7 @@ namespace Phoenix.PowerShell.Commands
             ForItem(vmId, () =>
             {
                 if (ParameterSetName == SpecSet && VmId.HasValue && VmId.Value != vmId)
-                    throw new PhoenixException(PhoenixErrorKind.InvalidArgument, "VmIdMismatch",
+                    throw new PhoenixException(PhoenixErrorKind.InvalidArgument, ErrorIds.VmIdMismatch,
                         $"-VmId {VmId.Value} does not match the spec, which is VM {vmId} ({spec.Name}). The snippets are named after the spec's VMID.",
                         VmId.Value)
                     { RecommendedAction = "Pass the spec of that VM, or leave -VmId out." };
@@ -132,7 +132,7 @@ namespace Phoenix.PowerShell.Commands
                 {
                     var r = await CloudInitApplier.ApplyAsync(h, spec, options, ct).ConfigureAwait(false);
                     if (!r.VmExists)
-                        throw new PhoenixException(PhoenixErrorKind.NotFound, "VmNotFound",
+                        throw new PhoenixException(PhoenixErrorKind.NotFound, ErrorIds.VmNotFound,
                             $"{target} does not exist on node {session.Node}, so there is no VM to give this cloud-init.", spec.VmId)
                         { RecommendedAction = "Create it first (New-PhoenixVm), or check the VMID with Get-PhoenixVm." };
                     return r;

@@ -23,12 +23,12 @@ namespace Phoenix.PowerShell.Infrastructure
                 return record;
             }
             if (error is TimeoutException)
-                return new ErrorRecord(error, "OperationTimedOut", ErrorCategory.OperationTimeout, fallbackTarget);
+                return new ErrorRecord(error, ErrorIds.OperationTimedOut, ErrorCategory.OperationTimeout, fallbackTarget);
             if (error is System.IO.FileNotFoundException)
-                return new ErrorRecord(error, "FileNotFound", ErrorCategory.ObjectNotFound, fallbackTarget);
+                return new ErrorRecord(error, ErrorIds.FileNotFound, ErrorCategory.ObjectNotFound, fallbackTarget);
             if (error is ArgumentException)
-                return new ErrorRecord(error, "InvalidArgument", ErrorCategory.InvalidArgument, fallbackTarget);
-            return new ErrorRecord(error, "UnexpectedError", ErrorCategory.NotSpecified, fallbackTarget);
+                return new ErrorRecord(error, ErrorIds.InvalidArgument, ErrorCategory.InvalidArgument, fallbackTarget);
+            return new ErrorRecord(error, ErrorIds.UnexpectedError, ErrorCategory.NotSpecified, fallbackTarget);
         }
 
         public static ErrorCategory ToCategory(PhoenixErrorKind kind)

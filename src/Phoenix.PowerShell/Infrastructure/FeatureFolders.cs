@@ -45,7 +45,7 @@ namespace Phoenix.PowerShell.Infrastructure
             {
                 if (!Directory.Exists(folder))
                 {
-                    throw new PhoenixException(PhoenixErrorKind.NotFound, "FeatureFolderNotFound",
+                    throw new PhoenixException(PhoenixErrorKind.NotFound, ErrorIds.FeatureFolderNotFound,
                         $"The feature folder '{folder}' named in the environment variable {EnvironmentVariable} does not exist.", folder)
                     { RecommendedAction = $"Correct {EnvironmentVariable} (folders separated by '{Path.PathSeparator}'), or remove the folder from it." };
                 }

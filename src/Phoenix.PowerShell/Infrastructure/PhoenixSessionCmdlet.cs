@@ -22,14 +22,14 @@ namespace Phoenix.PowerShell.Infrastructure
             var session = Session ?? SessionStore.Default;
             if (session == null)
             {
-                Terminate(new PhoenixException(PhoenixErrorKind.InvalidOperation, "NoSession",
+                Terminate(new PhoenixException(PhoenixErrorKind.InvalidOperation, ErrorIds.NoSession,
                     "There is no Phoenix session. Connect to a Proxmox host first with Connect-PhoenixHost -HostName <host> " +
                     "(or try Phoenix without one: Connect-PhoenixHost -Simulator).")
                 { RecommendedAction = "Run Connect-PhoenixHost, or pass -Session." });
             }
             if (session!.IsClosed)
             {
-                Terminate(new PhoenixException(PhoenixErrorKind.ConnectionError, "SessionClosed",
+                Terminate(new PhoenixException(PhoenixErrorKind.ConnectionError, ErrorIds.SessionClosed,
                     $"The session to {session.HostName} was closed with Disconnect-PhoenixHost. Connect again with Connect-PhoenixHost.", session.HostName));
             }
             return session;

@@ -38,7 +38,7 @@ namespace Phoenix.PowerShell.Infrastructure
             var name = result.StdOut.Trim();
             if (!result.Succeeded || name.Length == 0)
             {
-                throw new PhoenixException(PhoenixErrorKind.RemoteCommandFailed, "NodeUnknown",
+                throw new PhoenixException(PhoenixErrorKind.RemoteCommandFailed, ErrorIds.NodeUnknown,
                     $"Connected to {connection.HostName}, but `hostname` failed ({result.StdErr.Trim()}). Pass the node name with -Node.",
                     connection.HostName);
             }

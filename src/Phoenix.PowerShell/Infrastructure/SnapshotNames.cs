@@ -10,7 +10,7 @@ namespace Phoenix.PowerShell.Infrastructure
         {
             var reason = ProxmoxNames.ValidateSnapshotName(name);
             if (reason == null) return null;
-            return new PhoenixException(PhoenixErrorKind.InvalidArgument, "InvalidSnapshotName",
+            return new PhoenixException(PhoenixErrorKind.InvalidArgument, ErrorIds.InvalidSnapshotName,
                 $"VM {vmId}: {reason}. A snapshot name starts with a letter, has 2 to 40 letters, digits, '-' or '_', and is not 'current' or 'pending'.",
                 vmId);
         }

@@ -34,7 +34,8 @@ public sealed class FeatureRunnerTests
         $"/bin/bash /var/lib/phoenix/features/feature_install_{feature}.sh";
 
     private static string PollLine(string feature, long offset) =>
-        $"qm guest exec 101 -- /bin/sh -c '{GuestScripts.Poll}' phoenix-poll /var/lib/phoenix/features/{feature}.log /var/lib/phoenix/features/{feature}.status {offset} 1048576";
+        $"qm guest exec 101 -- /bin/sh -c '{GuestScripts.Poll}' phoenix-poll /var/lib/phoenix/features/{feature}.log " +
+            $"/var/lib/phoenix/features/{feature}.status {offset} 1048576";
 
     private static int ContextBytes(Phoenix.Engine.Config.VmSpec spec) => Encoding.UTF8.GetByteCount(spec.ToContextJson());
 
@@ -90,7 +91,8 @@ public sealed class FeatureRunnerTests
         Assert.Equal("portainer_service", (string?)json["docker_stacks"]![0]);
         Assert.Null(json["user_config"]!["password_hash"]);
 
-        var scriptWrite = log.Single(l => l.Command.Count == 5 && l.Command[3] == "phoenix-write" && l.Command[4] == "/var/lib/phoenix/features/feature_install_hello.sh");
+        var scriptWrite = log.Single(l => l.Command.Count == 5 && l.Command[3] == "phoenix-write"
+            && l.Command[4] == "/var/lib/phoenix/features/feature_install_hello.sh");
         Assert.Equal(File.ReadAllBytes(feature.Path), scriptWrite.Input);
     }
 
@@ -230,8 +232,10 @@ public sealed class FeatureRunnerTests
     {
         var recording = new RecordingGuestRunner();
         var output = string.Concat(Enumerable.Range(1, 25).Select(i => $"line {i}\n"));
-        recording.Responses.Add(new CannedGuestResult { Pattern = @"^/bin/sh -c .* phoenix-launch .*/feature_install_fail\.sh$", Stdout = "phoenix-started 4321\n" });
-        recording.Responses.Add(new CannedGuestResult { Pattern = @"^/bin/sh -c .* phoenix-poll /var/lib/phoenix/features/fail\.log ", Stdout = "phoenix-status 3\n" + output });
+        recording.Responses.Add(new CannedGuestResult { Pattern = @"^/bin/sh -c .* phoenix-launch .*/feature_install_fail\.sh$",
+            Stdout = "phoenix-started 4321\n" });
+        recording.Responses.Add(new CannedGuestResult { Pattern = @"^/bin/sh -c .* phoenix-poll /var/lib/phoenix/features/fail\.log ",
+            Stdout = "phoenix-status 3\n" + output });
         using var bed = new FeatureTestBed(recording);
         var fail = bed.AddFeature("fail", "exit 3\n");
         var second = bed.AddFeature("second", "true\n");
@@ -250,7 +254,8 @@ public sealed class FeatureRunnerTests
             "Not run after it: second. Last 20 lines of its output:\n" +
             string.Join("\n", Enumerable.Range(6, 20).Select(i => $"line {i}")),
             e.Message);
-        Assert.Equal("Read the whole log with: qm guest exec 101 -- tail -n 50 /var/lib/phoenix/features/fail.log. Fix the cause, then run the feature again (Invoke-PhoenixFeature -VmId 101 -Name fail).",
+        Assert.Equal("Read the whole log with: qm guest exec 101 -- tail -n 50 /var/lib/phoenix/features/fail.log. Fix the cause, then run the " +
+            "feature again (Invoke-PhoenixFeature -VmId 101 -Name fail).",
             e.RecommendedAction);
         Assert.Equal(3, e.Result!.ExitCode);
         Assert.Equal(output, e.Result.Output);
@@ -298,7 +303,8 @@ public sealed class FeatureRunnerTests
             "VM 101 (t1): feature 'slow' is still running in the guest after 0.3 s. Phoenix stopped following it but did not stop it, " +
             "and runs no later feature of this VM. Look at its log with: qm guest exec 101 -- tail -n 50 /var/lib/phoenix/features/slow.log",
             e.Message);
-        Assert.Equal("When it has ended, its exit code is in /var/lib/phoenix/features/slow.status. If it only needs more time, run it again with a longer -TimeoutSec once it has ended.",
+        Assert.Equal("When it has ended, its exit code is in /var/lib/phoenix/features/slow.status. If it only needs more time, run it again with " +
+            "a longer -TimeoutSec once it has ended.",
             e.RecommendedAction);
         // Nothing was killed: no command after the polls but polls.
         var afterLaunch = bed.Connection.Lines.SkipWhile(l => !l.Contains("phoenix-launch")).Skip(1).ToList();
@@ -351,17 +357,20 @@ public sealed class FeatureRunnerTests
         Assert.Equal(FeatureContract.MaxDeliveryBytes + 1, big.Length);
 
         var e = await Assert.ThrowsAsync<FeatureException>(() =>
-            new FeatureRunner(bed.Host, FeatureTestBed.Options()).RunAsync(FeatureTestBed.Spec("small", "big"), new[] { small, big }, null, CancellationToken.None));
+            new FeatureRunner(bed.Host, FeatureTestBed.Options()).RunAsync(FeatureTestBed.Spec("small",
+                "big"), new[] { small, big }, null, CancellationToken.None));
 
         Assert.Equal("FeatureTooLarge", e.Reason);
-        Assert.Equal($"VM 101 (t1): feature 'big' ({big.Path}) is 1048577 bytes; Phoenix sends scripts with qm guest exec --pass-stdin, which carries at most 1 MiB (1048576 bytes). Nothing was sent.",
+        Assert.Equal($"VM 101 (t1): feature 'big' ({big.Path}) is 1048577 bytes; Phoenix sends scripts with qm guest exec --pass-stdin, which " +
+            $"carries at most 1 MiB (1048576 bytes). Nothing was sent.",
             e.Message);
         Assert.Empty(bed.Connection.Lines);
 
         File.WriteAllText(big.Path, "#!/bin/bash\n" + new string('#', FeatureContract.MaxDeliveryBytes - 13) + "\n");
         big = bed.Catalog.Resolve("big");
         Assert.Equal(FeatureContract.MaxDeliveryBytes, big.Length);
-        var r = Assert.Single(await new FeatureRunner(bed.Host, FeatureTestBed.Options()).RunAsync(FeatureTestBed.Spec("big"), new[] { big }, null, CancellationToken.None));
+        var r = Assert.Single(await new FeatureRunner(bed.Host, FeatureTestBed.Options()).RunAsync(FeatureTestBed.Spec("big"), new[] { big }, null,
+            CancellationToken.None));
         Assert.Equal(FeatureRunStatus.RecordedNotRun, r.Status);
         Assert.Contains(WriteLine("/var/lib/phoenix/features/feature_install_big.sh", FeatureContract.MaxDeliveryBytes), bed.Connection.Lines);
     }
@@ -416,7 +425,8 @@ public sealed class FeatureRunnerTests
         var spec = FeatureTestBed.SpecOf(555, "t1", "phoenix_user", "hello");
         using var recorder = new PlanRecorder(bed.Connection);
 
-        var outcome = await FeatureRunner.RunForVmAsync(new ProxmoxHost(recorder, RetryPolicy.NoRetry), spec, bed.Catalog, FeatureTestBed.Options(), _ => { }, CancellationToken.None);
+        var outcome = await FeatureRunner.RunForVmAsync(new ProxmoxHost(recorder, RetryPolicy.NoRetry), spec, bed.Catalog, FeatureTestBed.Options(),
+            _ => { }, CancellationToken.None);
 
         Assert.Equal(new[] { "feature hello: would run" }, outcome.Changes);
         Assert.Equal(4, recorder.Commands.Count);
@@ -452,10 +462,12 @@ public sealed class FeatureRunnerTests
 
         // And a connection that says its guests run nothing, with its own words for why.
         bed.Connection.ClaimedCapabilities = HostCapabilities.WithoutGuestCommands("this test's guest only listens");
-        var r = Assert.Single(await new FeatureRunner(bed.Host, FeatureTestBed.Options()).RunAsync(FeatureTestBed.Spec("hello"), new[] { f }, null, CancellationToken.None));
+        var r = Assert.Single(await new FeatureRunner(bed.Host, FeatureTestBed.Options()).RunAsync(FeatureTestBed.Spec("hello"), new[] { f }, null,
+            CancellationToken.None));
         Assert.Equal(FeatureRunStatus.RecordedNotRun, r.Status);
         Assert.Equal("this test's guest only listens", r.NotRunReason);
-        Assert.Equal("VM 101 (t1): the guest recorded feature 'hello' without running it (this test's guest only listens), so its exit code 0 says nothing about the script.",
+        Assert.Equal("VM 101 (t1): the guest recorded feature 'hello' without running it (this test's guest only listens), so its exit code 0 says " +
+            "nothing about the script.",
             FeatureRunner.NotRunWarning(r));
     }
 
@@ -465,13 +477,15 @@ public sealed class FeatureRunnerTests
         using var bed = new FeatureTestBed();
         bed.AddFeature("hello", "echo hi\n");
 
-        var outcome = await FeatureRunner.RunForVmAsync(bed.Host, FeatureTestBed.Spec("hello"), bed.Catalog, FeatureTestBed.Options(), _ => { }, CancellationToken.None);
+        var outcome = await FeatureRunner.RunForVmAsync(bed.Host, FeatureTestBed.Spec("hello"), bed.Catalog, FeatureTestBed.Options(), _ => { },
+            CancellationToken.None);
 
         Assert.Empty(outcome.Changes);
         Assert.Equal(new[] { "feature hello: recorded by the guest, not run" }, outcome.Notes);
         Assert.Equal(new[]
         {
-            "VM 101 (t1): the guest recorded feature 'hello' without running it (the in-process simulator runs no guest commands), so its exit code 0 says nothing about the script.",
+            "VM 101 (t1): the guest recorded feature 'hello' without running it (the in-process simulator runs no guest commands), so its exit " +
+                "code 0 says nothing about the script.",
         }, outcome.Warnings);
     }
 
@@ -482,7 +496,8 @@ public sealed class FeatureRunnerTests
         bed.AddFeature("hello", "echo hi\n");
 
         var e = await Assert.ThrowsAsync<PhoenixException>(() =>
-            FeatureRunner.RunForVmAsync(bed.Host, FeatureTestBed.Spec("hello", "nope"), bed.Catalog, FeatureTestBed.Options(), _ => { }, CancellationToken.None));
+            FeatureRunner.RunForVmAsync(bed.Host, FeatureTestBed.Spec("hello",
+                "nope"), bed.Catalog, FeatureTestBed.Options(), _ => { }, CancellationToken.None));
 
         Assert.Equal("FeatureNotFound", e.Reason);
         Assert.StartsWith("Feature 'nope' was not found. Known features: hello.", e.Message);

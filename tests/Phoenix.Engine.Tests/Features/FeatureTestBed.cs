@@ -53,7 +53,8 @@ internal sealed class FeatureTestBed : IDisposable
 
     public FeatureInfo AddFeature(string name, string body)
     {
-        File.WriteAllText(Path.Combine(FeatureFolder, FeatureCatalog.FileNameFor(name)), "#!/usr/bin/env bash\n# Description: test feature " + name + "\n" + body);
+        File.WriteAllText(Path.Combine(FeatureFolder, FeatureCatalog.FileNameFor(name)), "#!/usr/bin/env bash\n# Description: test feature " + name +
+            "\n" + body);
         return Catalog.Resolve(name);
     }
 
@@ -162,7 +163,10 @@ internal sealed class FeatureGuest : GuestRunnerBase
     public List<(int VmId, IReadOnlyList<string> Command)> LaunchedIn { get; } = new();
 
     /// <summary>The launched commands of VM 101 (the test bed's VM).</summary>
-    public List<IReadOnlyList<string>> Launched { get { lock (_gate) return LaunchedIn.Where(l => l.VmId == FeatureTestBed.VmId).Select(l => l.Command).ToList(); } }
+    public List<IReadOnlyList<string>> Launched
+    {
+        get { lock (_gate) return LaunchedIn.Where(l => l.VmId == FeatureTestBed.VmId).Select(l => l.Command).ToList(); }
+    }
 
     public string FileText(string path, int vmId = FeatureTestBed.VmId) { lock (_gate) return Encoding.UTF8.GetString(_files[(vmId, path)]); }
 

@@ -84,7 +84,8 @@ public class PlanRecorderTests
         var fake = new ScriptedHostConnection().WithFile("/var/lib/vz/snippets/user-data-1001.yml", Encoding.UTF8.GetBytes("#cloud-config\n"));
         var recorder = new PlanRecorder(fake);
 
-        await recorder.UploadAsync("/var/lib/vz/snippets/user-data-1001.yml", Encoding.UTF8.GetBytes("#cloud-config\npassword: x\n"), Convert.ToInt32("640", 8));
+        await recorder.UploadAsync("/var/lib/vz/snippets/user-data-1001.yml", Encoding.UTF8.GetBytes("#cloud-config\npassword: x\n"),
+            Convert.ToInt32("640", 8));
         var current = await recorder.DownloadAsync("/var/lib/vz/snippets/user-data-1001.yml");
 
         Assert.Empty(fake.Uploads);
@@ -141,7 +142,8 @@ public class PlanRecorderTests
         public string? HostKeyFingerprint => null;
         public bool IsConnected => true;
         public HostCapabilities Capabilities => HostCapabilities.Full;
-        public Task<CommandResult> RunAsync(RemoteCommand command, TimeSpan? timeout = null, CancellationToken cancellationToken = default) => Task.FromResult(new CommandResult(0, "", ""));
+        public Task<CommandResult> RunAsync(RemoteCommand command, TimeSpan? timeout = null,
+            CancellationToken cancellationToken = default) => Task.FromResult(new CommandResult(0, "", ""));
         public Task UploadAsync(string remotePath, byte[] content, int mode, CancellationToken cancellationToken = default) => Task.CompletedTask;
         public Task<byte[]> DownloadAsync(string remotePath, CancellationToken cancellationToken = default) => Task.FromResult(Array.Empty<byte>());
         public Task<bool> DeleteAsync(string remotePath, CancellationToken cancellationToken = default) => Task.FromResult(false);

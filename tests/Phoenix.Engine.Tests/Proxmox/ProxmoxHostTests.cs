@@ -49,7 +49,8 @@ public class ProxmoxHostTests
         Assert.All(events, e => Assert.Equal(ProxmoxErrorReason.LockTimeout, e.Error.ProxmoxReason));
         Assert.All(events, e => Assert.Equal(1001, e.VmId));
         Assert.Equal("qm clone 9000 1001 --name web01", events[0].Command);
-        Assert.Equal("VM 1001: its configuration file is locked by another command; waiting 0.5 s before trying again (0 s of 2 min waited)", events[0].Message);
+        Assert.Equal("VM 1001: its configuration file is locked by another command; waiting 0.5 s before trying again (0 s of 2 min waited)",
+            events[0].Message);
     }
 
     [Fact]
@@ -191,7 +192,9 @@ public class ProxmoxHostTests
         var fake = new ScriptedHostConnection()
             .On("qm status 1001", Ok("status: running\n"))
             .On("qm status 1003", Fail("Configuration file 'nodes/pve/qemu-server/1003.conf' does not exist\n", 2))
-            .On("qm listsnapshot 1001", Ok("`-> s1                          2024-05-01 10:00:00     first snap\n `-> current                                            You are here!\n"))
+            .On("qm listsnapshot 1001",
+                Ok("`-> s1                          2024-05-01 10:00:00     first snap\n `-> current                                            " +
+                "You are here!\n"))
             .On("qm config 1001 --snapshot s1", Ok("cores: 2\nsnaptime: 1714557600\n"));
         var host = new ProxmoxHost(fake);
 
@@ -213,8 +216,10 @@ public class ProxmoxHostTests
                 "local             dir     active        98497780        12345678        81085716   12.53%\n"))
             .On("pvesm path local:snippets/user-data-1001.yml", Ok("/var/lib/vz/snippets/user-data-1001.yml\n"))
             .On("pvesh get /cluster/nextid", Ok("100\n"))
-            .On("pvesh get /cluster/nextid --vmid 1001", Fail("400 Parameter verification failed.\nvmid: VM 1001 already exists\n\npvesh get <api_path> [OPTIONS] [FORMAT_OPTIONS]\n"))
-            .On("pvesh get /cluster/resources --type vm --output-format json", Ok("[{\"id\":\"lxc/102\",\"name\":\"dns\",\"node\":\"pve\",\"status\":\"stopped\",\"type\":\"lxc\",\"vmid\":102}]\n"));
+            .On("pvesh get /cluster/nextid --vmid 1001",
+                Fail("400 Parameter verification failed.\nvmid: VM 1001 already exists\n\npvesh get <api_path> [OPTIONS] [FORMAT_OPTIONS]\n"))
+            .On("pvesh get /cluster/resources --type vm --output-format json",
+                Ok("[{\"id\":\"lxc/102\",\"name\":\"dns\",\"node\":\"pve\",\"status\":\"stopped\",\"type\":\"lxc\",\"vmid\":102}]\n"));
         var host = new ProxmoxHost(fake);
 
         Assert.Equal("local", Assert.Single(await host.StorageStatusAsync()).Name);
@@ -261,7 +266,8 @@ public class ProxmoxHostTests
         var e = await Assert.ThrowsAsync<ProxmoxException>(() => host.TemplateAsync(9000));
         Assert.Equal(ProxmoxErrorReason.RemoteCommandFailed, e.ProxmoxReason);
         Assert.Equal(0, e.ExitCode);
-        Assert.Equal("`qm template 9000` failed for VM 9000 (exit code 0). See Proxmox's message below for the cause. Proxmox said: lvrename 'pve/vm-9000-disk-0' => 'pve/base-9000-disk-0' error: failed", e.Message);
+        Assert.Equal("`qm template 9000` failed for VM 9000 (exit code 0). See Proxmox's message below for the cause. Proxmox said: lvrename " +
+            "'pve/vm-9000-disk-0' => 'pve/base-9000-disk-0' error: failed", e.Message);
 
         await host.TemplateAsync(9001);
         Assert.Equal(new[] { "qm template 9000", "qm template 9001" }, fake.CallLines);
@@ -341,7 +347,8 @@ public class ProxmoxHostTests
         Assert.Equal(2, result.ExitCode);
         Assert.Equal("docker: not found\n", result.ErrData);
         Assert.Equal(4242L, result.Pid);
-        Assert.Equal(new[] { "qm guest exec 1001 --timeout 5 -- /bin/bash /tmp/feature.sh", "qm guest exec-status 1001 4242", "qm guest exec-status 1001 4242" }, fake.CallLines);
+        Assert.Equal(new[] { "qm guest exec 1001 --timeout 5 -- /bin/bash /tmp/feature.sh", "qm guest exec-status 1001 4242",
+            "qm guest exec-status 1001 4242" }, fake.CallLines);
         Assert.Equal(new[] { TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1) }, waits);
     }
 
@@ -396,8 +403,12 @@ public class ProxmoxHostTests
     public async Task Guest_addresses_leave_out_loopback()
     {
         var fake = new ScriptedHostConnection().On("qm guest cmd 1001 network-get-interfaces", Ok(
-            "[\n   {\n      \"hardware-address\" : \"00:00:00:00:00:00\",\n      \"ip-addresses\" : [\n         {\n            \"ip-address\" : \"127.0.0.1\",\n            \"ip-address-type\" : \"ipv4\",\n            \"prefix\" : 8\n         }\n      ],\n      \"name\" : \"lo\"\n   },\n" +
-            "   {\n      \"hardware-address\" : \"bc:24:11:aa:bb:cc\",\n      \"ip-addresses\" : [\n         {\n            \"ip-address\" : \"10.0.0.101\",\n            \"ip-address-type\" : \"ipv4\",\n            \"prefix\" : 24\n         }\n      ],\n      \"name\" : \"eth0\"\n   }\n]\n"));
+            "[\n   {\n      \"hardware-address\" : \"00:00:00:00:00:00\",\n      \"ip-addresses\" : [\n         {\n            \"ip-address\" : " +
+                "\"127.0.0.1\",\n            \"ip-address-type\" : \"ipv4\",\n            \"prefix\" : 8\n         }\n      ],\n      \"name\" : " +
+                "\"lo\"\n   },\n" +
+            "   {\n      \"hardware-address\" : \"bc:24:11:aa:bb:cc\",\n      \"ip-addresses\" : [\n         {\n            \"ip-address\" : " +
+                "\"10.0.0.101\",\n            \"ip-address-type\" : \"ipv4\",\n            \"prefix\" : 24\n         }\n      ],\n      \"name\" : " +
+                "\"eth0\"\n   }\n]\n"));
         var host = new ProxmoxHost(fake);
 
         var address = Assert.Single(await host.GetGuestAddressesAsync(1001));
@@ -415,7 +426,8 @@ public class ProxmoxHostTests
         public string? HostKeyFingerprint => null;
         public bool IsConnected => true;
         public HostCapabilities Capabilities => HostCapabilities.Full;
-        public Task<CommandResult> RunAsync(RemoteCommand command, TimeSpan? timeout = null, CancellationToken cancellationToken = default) => Task.FromException<CommandResult>(_error);
+        public Task<CommandResult> RunAsync(RemoteCommand command, TimeSpan? timeout = null,
+            CancellationToken cancellationToken = default) => Task.FromException<CommandResult>(_error);
         public Task UploadAsync(string remotePath, byte[] content, int mode, CancellationToken cancellationToken = default) => Task.FromException(_error);
         public Task<byte[]> DownloadAsync(string remotePath, CancellationToken cancellationToken = default) => Task.FromException<byte[]>(_error);
         public Task<bool> DeleteAsync(string remotePath, CancellationToken cancellationToken = default) => Task.FromException<bool>(_error);
