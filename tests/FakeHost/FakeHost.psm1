@@ -21,9 +21,29 @@ function Stop-FakeHost {
     throw "The fake host on port $($FakeHost.port) did not stop after its supervisor (pid $($FakeHost.pid)) was told to."
 }
 
+function Start-FakeHostSession {
+    <#
+    The set-up of a test file on the fake host: the host (-Empty for a node without template 9000), a session on
+    it, and Phoenix's own SSH transport to it for raw commands (Invoke-Remote). Stop-FakeHostSession undoes it.
+    #>
+    param([switch] $Empty)
+    $fake = Start-FakeHost -Empty:$Empty
+    [pscustomobject]@{ Fake = $fake; Session = (Connect-FakeHost $fake); Ssh = (New-FakeHostConnection $fake) }
+}
+
+function Stop-FakeHostSession {
+    <# Closes the transport and the session and stops the fake host; what was never started is passed over. #>
+    param($Run)
+    if (-not $Run) { return }
+    if ($Run.Ssh) { $Run.Ssh.Dispose() }
+    if ($Run.Session) { $Run.Session | Disconnect-PhoenixHost }
+    if ($Run.Fake) { Stop-FakeHost $Run.Fake }
+}
+
 function Connect-FakeHost {
     param([Parameter(Mandatory)] $FakeHost)
-    Connect-PhoenixHost -HostName $FakeHost.host -Port $FakeHost.port -UserName $FakeHost.user -KeyFile $FakeHost.keyFile -HostKeyFingerprint $FakeHost.hostKeyFingerprint
+    Connect-PhoenixHost -HostName $FakeHost.host -Port $FakeHost.port -UserName $FakeHost.user -KeyFile $FakeHost.keyFile `
+        -HostKeyFingerprint $FakeHost.hostKeyFingerprint
 }
 
 function New-FakeHostConnection {
@@ -48,4 +68,5 @@ function Get-Audit {
     if (Test-Path $log) { Get-Content $log }
 }
 
-Export-ModuleMember -Function Start-FakeHost, Stop-FakeHost, Connect-FakeHost, New-FakeHostConnection, Invoke-Remote, Get-Audit
+Export-ModuleMember -Function Start-FakeHost, Stop-FakeHost, Start-FakeHostSession, Stop-FakeHostSession, Connect-FakeHost, New-FakeHostConnection,
+    Invoke-Remote, Get-Audit

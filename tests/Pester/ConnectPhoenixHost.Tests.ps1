@@ -47,7 +47,8 @@ Describe 'Connect-PhoenixHost over real SSH' {
     It 'refuses a wrong pinned fingerprint and names the real one' {
         $wrong = 'SHA256:' + [Convert]::ToBase64String([byte[]](1..32)).TrimEnd('=')
         $err = $null
-        Connect-PhoenixHost -HostName $sshd.host -Port $sshd.port -UserName $sshd.user -KeyFile $sshd.keyFile -HostKeyFingerprint $wrong -ErrorVariable err -ErrorAction SilentlyContinue
+        Connect-PhoenixHost -HostName $sshd.host -Port $sshd.port -UserName $sshd.user -KeyFile $sshd.keyFile -HostKeyFingerprint $wrong `
+            -ErrorVariable err -ErrorAction SilentlyContinue
         $err | Should -HaveCount 1
         $err[0].FullyQualifiedErrorId | Should -Be 'HostKeyMismatch,Phoenix.PowerShell.Commands.ConnectPhoenixHostCommand'
         $err[0].CategoryInfo.Category | Should -Be 'SecurityError'
@@ -58,7 +59,8 @@ Describe 'Connect-PhoenixHost over real SSH' {
     It 'refuses an unknown host key and says how to pin it' {
         Set-Content -Path $knownHosts -Value '' -NoNewline
         $err = $null
-        Connect-PhoenixHost -HostName $sshd.host -Port $sshd.port -UserName $sshd.user -KeyFile $sshd.keyFile -KnownHostsPath $knownHosts -ErrorVariable err -ErrorAction SilentlyContinue
+        Connect-PhoenixHost -HostName $sshd.host -Port $sshd.port -UserName $sshd.user -KeyFile $sshd.keyFile -KnownHostsPath $knownHosts `
+            -ErrorVariable err -ErrorAction SilentlyContinue
         $err[0].FullyQualifiedErrorId | Should -Be 'HostKeyUnknown,Phoenix.PowerShell.Commands.ConnectPhoenixHostCommand'
         $err[0].Exception.Message | Should -BeLike "*$($sshd.hostKeyFingerprint)*"
         $err[0].Exception.Message | Should -BeLike '*-HostKeyFingerprint*'
@@ -67,7 +69,8 @@ Describe 'Connect-PhoenixHost over real SSH' {
 
     It 'accepts a new host key with -AcceptNewHostKey, then trusts known_hosts' {
         Set-Content -Path $knownHosts -Value '' -NoNewline
-        $s1 = Connect-PhoenixHost -HostName $sshd.host -Port $sshd.port -UserName $sshd.user -KeyFile $sshd.keyFile -KnownHostsPath $knownHosts -AcceptNewHostKey
+        $s1 = Connect-PhoenixHost -HostName $sshd.host -Port $sshd.port -UserName $sshd.user -KeyFile $sshd.keyFile -KnownHostsPath $knownHosts `
+            -AcceptNewHostKey
         $s1.IsConnected | Should -BeTrue
         (Get-Content -Raw $knownHosts) | Should -Match "^\[127\.0\.0\.1\]:$($sshd.port) ssh-ed25519 "
         $s2 = Connect-PhoenixHost -HostName $sshd.host -Port $sshd.port -UserName $sshd.user -KeyFile $sshd.keyFile -KnownHostsPath $knownHosts
@@ -82,7 +85,8 @@ Describe 'Connect-PhoenixHost over real SSH' {
         $parts = (Get-Content (Join-Path $sshd.dir 'otherkey.pub')) -split ' '
         Set-Content -Path $knownHosts -Value "[127.0.0.1]:$($sshd.port) $($parts[0]) $($parts[1])"
         $err = $null
-        Connect-PhoenixHost -HostName $sshd.host -Port $sshd.port -UserName $sshd.user -KeyFile $sshd.keyFile -KnownHostsPath $knownHosts -AcceptNewHostKey -ErrorVariable err -ErrorAction SilentlyContinue
+        Connect-PhoenixHost -HostName $sshd.host -Port $sshd.port -UserName $sshd.user -KeyFile $sshd.keyFile -KnownHostsPath $knownHosts `
+            -AcceptNewHostKey -ErrorVariable err -ErrorAction SilentlyContinue
         $err[0].FullyQualifiedErrorId | Should -Be 'HostKeyChanged,Phoenix.PowerShell.Commands.ConnectPhoenixHostCommand'
         $err[0].Exception.Message | Should -BeLike "*$($sshd.hostKeyFingerprint)*"
     }
@@ -90,7 +94,8 @@ Describe 'Connect-PhoenixHost over real SSH' {
     It 'gives a clear error for a closed port' {
         $port = Get-FreeTcpPort
         $err = $null
-        Connect-PhoenixHost -HostName 127.0.0.1 -Port $port -KeyFile $sshd.keyFile -HostKeyFingerprint $sshd.hostKeyFingerprint -ErrorVariable err -ErrorAction SilentlyContinue
+        Connect-PhoenixHost -HostName 127.0.0.1 -Port $port -KeyFile $sshd.keyFile -HostKeyFingerprint $sshd.hostKeyFingerprint -ErrorVariable err `
+            -ErrorAction SilentlyContinue
         $err[0].FullyQualifiedErrorId | Should -Be 'ConnectionRefused,Phoenix.PowerShell.Commands.ConnectPhoenixHostCommand'
         $err[0].CategoryInfo.Category | Should -Be 'ConnectionError'
         $err[0].Exception.Message | Should -BeLike "*127.0.0.1:$port*"
@@ -99,7 +104,8 @@ Describe 'Connect-PhoenixHost over real SSH' {
     It 'refuses a key the server does not know' {
         $null = & ssh-keygen -q -t ed25519 -N '' -f (Join-Path $sshd.dir 'strangerkey')
         $err = $null
-        Connect-PhoenixHost -HostName $sshd.host -Port $sshd.port -UserName $sshd.user -KeyFile (Join-Path $sshd.dir 'strangerkey') -HostKeyFingerprint $sshd.hostKeyFingerprint -ErrorVariable err -ErrorAction SilentlyContinue
+        Connect-PhoenixHost -HostName $sshd.host -Port $sshd.port -UserName $sshd.user -KeyFile (Join-Path $sshd.dir 'strangerkey') `
+            -HostKeyFingerprint $sshd.hostKeyFingerprint -ErrorVariable err -ErrorAction SilentlyContinue
         $err[0].FullyQualifiedErrorId | Should -Be 'AuthenticationFailed,Phoenix.PowerShell.Commands.ConnectPhoenixHostCommand'
     }
 
@@ -119,7 +125,8 @@ Describe 'Connect-PhoenixHost over real SSH' {
             $plain = Invoke-ChildPwsh "($connect).IsConnected"
             # Only the encrypted key: it opens with -KeyPassphrase, and without one nothing is left to log in with.
             Remove-Item (Join-Path $dotSsh 'id_ecdsa')
-            $withPassphrase = Invoke-ChildPwsh "(`$p = ConvertTo-SecureString 'correct horse' -AsPlainText -Force) | Out-Null; ($connect -KeyPassphrase `$p).IsConnected"
+            $withPassphrase = Invoke-ChildPwsh ("(`$p = ConvertTo-SecureString 'correct horse' -AsPlainText -Force) | Out-Null; ($connect " +
+                "-KeyPassphrase `$p).IsConnected")
             $none = Invoke-ChildPwsh "$connect -ErrorAction SilentlyContinue -ErrorVariable e | Out-Null; `$e[0].FullyQualifiedErrorId"
         } finally { $env:HOME = $saved }
         $plain.Output.Trim() | Should -Be 'True'
@@ -130,6 +137,7 @@ Describe 'Connect-PhoenixHost over real SSH' {
     It 'closes every session and then tells the user to connect' {
         Get-PhoenixHost | Disconnect-PhoenixHost
         Get-PhoenixHost | Should -BeNullOrEmpty
-        { Get-PhoenixVm } | Should -Throw -ErrorId 'NoSession,Phoenix.PowerShell.Commands.GetPhoenixVmCommand' -ExpectedMessage '*Connect-PhoenixHost -Simulator*'
+        { Get-PhoenixVm } | Should -Throw -ErrorId 'NoSession,Phoenix.PowerShell.Commands.GetPhoenixVmCommand' `
+            -ExpectedMessage '*Connect-PhoenixHost -Simulator*'
     }
 }

@@ -2,9 +2,10 @@ BeforeAll {
     Import-Module (Join-Path $env:PHOENIX_MODULE_DIR 'Phoenix.psd1') -Force
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
     $script:realWorld = Join-Path $env:PHOENIX_REPO_ROOT 'tests/fixtures/realworld-shape/phoenix_vm_configs.json'
-    $script:key1 = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIIGTu4sFs9wPOADX2g1CCwUmJPX5LNRd9e/q419dxfzL admin@phoenix'
-    $script:key2 = 'ecdsa-sha2-nistp384 AAAAE2VjZHNhLXNoYTItbmlzdHAzODQAAAAIbmlzdHAzODQAAABhBJcHC50u6lmEG+ZYqYOrx4+YZK9uIvGl4Om8wWfgfsyf+lrCOor2oGBR+SXXR2eMxiku++r299M+/aVnRxitsPeF2l7AJRjJiVbBk04o0xUrO3uKuWRYB4aOe6s0I7ORvQ== ec@phoenix'
-    $script:hash = '$6$Ph0enixSaltX$ftJwDSr61U2rxoivlCCQi2XmsSIyQ5LVwSH1XRbCfEx1pbGDv6ZQ/0/jXhAFe/s2ZurgrM1kE.PGyCfneeR9F/'
+    $secrets = Get-TestSecret
+    $script:key1 = $secrets.Ed25519Key
+    $script:key2 = $secrets.EcdsaKey
+    $script:hash = $secrets.PasswordHash
     # A comment a sed-based renderer would turn into other YAML: quotes, a colon, a hash, an anchor, an alias, a tag.
     $script:hostileComment = 'it''s "me": #1 &a *b !!str'
     $script:hostileKey = $key1.Replace('admin@phoenix', $hostileComment)
@@ -61,7 +62,8 @@ Describe 'ConvertTo-PhoenixCloudInit' {
         ($doc.UserData -split "`n")[0] | Should -Be '#cloud-config'
         $doc.Hash | Should -Match '^[0-9a-f]{64}$'
         $sha = [System.Security.Cryptography.SHA256]::Create()
-        $doc.UserDataHash | Should -Be (($sha.ComputeHash([System.Text.Encoding]::UTF8.GetBytes($doc.UserData)) | ForEach-Object { $_.ToString('x2') }) -join '')
+        $doc.UserDataHash | Should -Be (($sha.ComputeHash([System.Text.Encoding]::UTF8.GetBytes($doc.UserData)) |
+            ForEach-Object { $_.ToString('x2') }) -join '')
     }
 
     It 'renders the same bytes twice (a stable hash)' {
@@ -84,7 +86,8 @@ Describe 'ConvertTo-PhoenixCloudInit' {
     It 'uses a template folder given with -TemplatePath' {
         $dir = Join-Path $TestDrive 'templates'
         $null = New-Item -ItemType Directory -Force $dir
-        Set-Content (Join-Path $dir 'user-data.template.yml') "#cloud-config`nhostname: __HOSTNAME__`nfqdn: __FQDN__`n# __USERNAME__ and __VMID__ are not used here`n" -NoNewline
+        Set-Content (Join-Path $dir 'user-data.template.yml') ("#cloud-config`nhostname: __HOSTNAME__`nfqdn: __FQDN__`n# __USERNAME__ and " +
+            "__VMID__ are not used here`n") -NoNewline
         $doc = $specs[0] | ConvertTo-PhoenixCloudInit -TemplatePath $dir
         $doc.UserData | Should -BeLike "#cloud-config`nhostname: `"web-01`"`nfqdn: `"web-01.lab.example`"*"
         $doc.NetworkConfig | Should -Be ($specs[0] | ConvertTo-PhoenixCloudInit).NetworkConfig
@@ -93,7 +96,8 @@ Describe 'ConvertTo-PhoenixCloudInit' {
     It 'refuses a template with a placeholder Phoenix does not know' {
         $dir = Join-Path $TestDrive 'bad-templates'
         $null = New-Item -ItemType Directory -Force $dir
-        Set-Content (Join-Path $dir 'user-data.template.yml') "#cloud-config`nhostname: __HOSTNAME__`nfqdn: __FQDN__`nuser: __USERNAME__`nx: __VMID__`ntimezone: __TIME_ZONE__`n" -NoNewline
+        Set-Content (Join-Path $dir 'user-data.template.yml') ("#cloud-config`nhostname: __HOSTNAME__`nfqdn: __FQDN__`nuser: __USERNAME__`nx: " +
+            "__VMID__`ntimezone: __TIME_ZONE__`n") -NoNewline
         { $specs[0] | ConvertTo-PhoenixCloudInit -TemplatePath $dir -ErrorAction Stop } |
             Should -Throw -ErrorId 'UnknownPlaceholder,Phoenix.PowerShell.Commands.ConvertToPhoenixCloudInitCommand'
     }
@@ -125,7 +129,8 @@ Describe 'Rendered cloud-init passes cloud-init''s own validators' {
         $r.Network | Should -Match '(?m)^DHCP=ipv4$'
         $r.Network | Should -Not -Match 'Address='
         $doc.NetworkConfig | Should -Not -BeLike '*addresses: *dhcp*'
-        $keys = & /usr/bin/python3 -c 'import sys, json, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1], encoding="utf-8"))["users"][0]["ssh_authorized_keys"]))' $r.UserDataPath | ConvertFrom-Json
+        $readKeys = 'import sys, json, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1], encoding="utf-8"))["users"][0]["ssh_authorized_keys"]))'
+        $keys = & /usr/bin/python3 -c $readKeys $r.UserDataPath | ConvertFrom-Json
         @($keys) | Should -Be @($hostileKey)
     }
 

@@ -26,7 +26,8 @@ echo PHOENIX_CHANGED=1
     }
 
     # Changing commands, as the fake host's audit log (commands.log) records them.
-    $script:changing = '^(qm (clone|set|start|stop|shutdown|snapshot|resize|create|template|destroy|rollback|delsnapshot|importdisk|unlock|disk)|qm cloudinit update|qm guest exec \d+ --pass-stdin)'
+    $script:changing = '^(qm (clone|set|start|stop|shutdown|snapshot|resize|create|template|destroy|rollback|delsnapshot|importdisk|unlock|disk)' +
+        '|qm cloudinit update|qm guest exec \d+ --pass-stdin)'
 
     function Get-Config($fake, [int] $vmId) {
         $c = New-FakeHostConnection $fake
@@ -40,15 +41,14 @@ AfterAll {
 
 Describe 'The real-world config on the fake host' {
     BeforeAll {
-        $script:fake = Start-FakeHost
-        $script:session = Connect-FakeHost $fake
+        $script:run = Start-FakeHostSession
+        $script:fake = $run.Fake; $script:session = $run.Session
         $script:specs = Import-PhoenixConfig -Path $realWorld -FeaturePath $featureDir
         $script:first = $specs | Deploy-PhoenixVm -FeaturePath $featureDir -AgentTimeoutSec 60 -WarningVariable script:warnings -WarningAction SilentlyContinue
         $script:audit1 = @(Get-Audit $fake)
     }
     AfterAll {
-        $session | Disconnect-PhoenixHost
-        Stop-FakeHost $fake
+        Stop-FakeHostSession $run
     }
 
     It 'deploys every VM' {
@@ -103,7 +103,8 @@ Describe 'The real-world config on the fake host' {
     }
 }
 
-Describe 'The original real-world file, when it sits beside the clone' -Skip:(-not (Test-Path (Join-Path $env:PHOENIX_REPO_ROOT '../shared/realworld/phoenix_vm_configs.json'))) {
+Describe 'The original real-world file, when it sits beside the clone' `
+    -Skip:(-not (Test-Path (Join-Path $env:PHOENIX_REPO_ROOT '../shared/realworld/phoenix_vm_configs.json'))) {
     # The in-repo fixture reproduces its shape; this runs on the original itself where a checkout has
     # it beside it (as CI does). The suite is complete without it.
     BeforeAll {
@@ -126,14 +127,13 @@ Describe 'The original real-world file, when it sits beside the clone' -Skip:(-n
 
 Describe 'An empty node with the cloud image on the host' {
     BeforeAll {
-        $script:fake = Start-FakeHost -Empty
-        $script:session = Connect-FakeHost $fake
+        $script:run = Start-FakeHostSession -Empty
+        $script:fake = $run.Fake; $script:session = $run.Session
         $image = Join-Path $fake.stateDir 'node/var/lib/vz/template/iso/noble-server-cloudimg-amd64.img'
         [System.IO.File]::WriteAllBytes($image, [byte[]](1..255))
     }
     AfterAll {
-        $session | Disconnect-PhoenixHost
-        Stop-FakeHost $fake
+        Stop-FakeHostSession $run
     }
 
     It 'builds template 9000 with New-PhoenixTemplate steps, then the clones' {
@@ -157,18 +157,19 @@ Describe 'An empty node with the cloud image on the host' {
 
 Describe 'An interrupted deployment' {
     BeforeAll {
-        $script:fake = Start-FakeHost
-        $script:session = Connect-FakeHost $fake
+        $script:run = Start-FakeHostSession
+        $script:fake = $run.Fake; $script:session = $run.Session
     }
     AfterAll {
-        $session | Disconnect-PhoenixHost
-        Stop-FakeHost $fake
+        Stop-FakeHostSession $run
     }
 
     It 'is finished by the next run' {
         # A deploy in another pwsh, killed once its first clone is there.
-        $script = "Connect-PhoenixHost -HostName $($fake.host) -Port $($fake.port) -UserName $($fake.user) -KeyFile '$($fake.keyFile)' -HostKeyFingerprint '$($fake.hostKeyFingerprint)' | Out-Null; " +
-            "Import-PhoenixConfig -Path '$realWorld' -FeaturePath '$featureDir' | Deploy-PhoenixVm -FeaturePath '$featureDir' -ThrottleLimit 1 -WarningAction SilentlyContinue"
+        $script = ("Connect-PhoenixHost -HostName $($fake.host) -Port $($fake.port) -UserName $($fake.user) -KeyFile '$($fake.keyFile)' " +
+            "-HostKeyFingerprint '$($fake.hostKeyFingerprint)' | Out-Null; ") +
+            ("Import-PhoenixConfig -Path '$realWorld' -FeaturePath '$featureDir' | Deploy-PhoenixVm -FeaturePath '$featureDir' -ThrottleLimit 1 " +
+                "-WarningAction SilentlyContinue")
         $child = Start-ChildPwsh $script
         $deadline = (Get-Date).AddSeconds(60)
         # The first command after the clone (its configuration being read) shows the clone has finished.
@@ -179,7 +180,8 @@ Describe 'An interrupted deployment' {
         $child.WaitForExit()
         (Get-Audit $fake) | Should -Not -Contain 'qm clone 9000 1002 --name buildagent'
 
-        $r = Import-PhoenixConfig -Path $realWorld -FeaturePath $featureDir | Deploy-PhoenixVm -FeaturePath $featureDir -AgentTimeoutSec 60 -WarningAction SilentlyContinue
+        $r = Import-PhoenixConfig -Path $realWorld -FeaturePath $featureDir | Deploy-PhoenixVm -FeaturePath $featureDir -AgentTimeoutSec 60 `
+            -WarningAction SilentlyContinue
         $r.Status | Should -Be @('Succeeded', 'Succeeded', 'Succeeded')
         $c1 = Get-Config $fake 1001
         $c1 | Should -Match '(?m)^cores: 4$'
@@ -193,14 +195,12 @@ Describe 'An interrupted deployment' {
 
 Describe 'A config of our own on the simulator' {
     BeforeAll {
-        $script:state = Join-Path ([System.IO.Path]::GetTempPath()) ("phoenix-deploy-" + [guid]::NewGuid().ToString('n').Substring(0, 8))
-        $script:session = Connect-PhoenixHost -Simulator -StatePath $state
+        $script:node = Start-SimulatorNode
         $script:example = Join-Path $env:PHOENIX_REPO_ROOT 'examples/phoenix.example.json'
         $script:result = Import-PhoenixConfig -Path $example | Deploy-PhoenixVm -AgentTimeoutSec 30 -WarningAction SilentlyContinue
     }
     AfterAll {
-        $session | Disconnect-PhoenixHost
-        Remove-Item -Recurse -Force $state -ErrorAction Ignore
+        Stop-SimulatorNode $node
     }
 
     It 'deploys in dependency order and succeeds' {
@@ -243,12 +243,39 @@ Describe 'A config of our own on the simulator' {
     }
 }
 
+Describe 'Deploy-PhoenixVm -WhatIf' {
+    BeforeAll { $script:node = Start-SimulatorNode -NoDefault }
+    AfterAll { Stop-SimulatorNode $node }
+
+    It 'shows each VM under its own line with the exact commands of its plan, in dependency order, and creates nothing' {
+        $w = Get-HostOutput {
+            Import-PhoenixConfig -Path (Join-Path $env:PHOENIX_REPO_ROOT 'examples/phoenix.example.json') -WarningAction SilentlyContinue |
+                Deploy-PhoenixVm -Session $node.Session -WhatIf -WarningAction SilentlyContinue
+        }
+        $w.Output | Should -BeNullOrEmpty
+        $lines = @($w.Text -split "`r?`n" | Where-Object { $_ -like 'What if:*' })
+        $heads = @($lines | Where-Object { $_ -like 'What if: Performing the operation "Deploy" on target*' })
+        $heads | Should -Be @(
+            'What if: Performing the operation "Deploy" on target "VM 9000 (ubuntu-2404-cloud-template)".'
+            'What if: Performing the operation "Deploy" on target "VM 201 (docker-01)".'
+            'What if: Performing the operation "Deploy" on target "VM 202 (web-02)".'
+            'What if: Performing the operation "Deploy" on target "VM 203 (docker-02)".')
+        $lines[1] | Should -Be 'What if:     nothing to change'
+        $lines[3] | Should -Be 'What if:     qm clone 9000 201 --name docker-01'
+        $lines | Should -Contain 'What if:     qm clone 201 203 --name docker-02 --snapname docker-golden --storage local-lvm'
+        $lines | Should -Contain 'What if:     qm start 202'
+        ([array]::IndexOf($lines, $heads[2])) | Should -BeLessThan ([array]::IndexOf($lines, 'What if:     qm start 202'))
+        (Invoke-OnNode $node 'qm', 'list') | Should -Not -Match '\b20[123]\b'
+    }
+}
+
 Describe 'WhatIf wins' {
     It 'changes nothing under $WhatIfPreference, even with -Confirm:$false' {
         $fresh = Connect-PhoenixHost -Simulator
         try {
             $WhatIfPreference = $true
-            $r = Import-PhoenixConfig -Path (Join-Path $env:PHOENIX_REPO_ROOT 'examples/phoenix.example.json') | Deploy-PhoenixVm -Confirm:$false -WarningAction SilentlyContinue
+            $r = Import-PhoenixConfig -Path (Join-Path $env:PHOENIX_REPO_ROOT 'examples/phoenix.example.json') | Deploy-PhoenixVm -Confirm:$false `
+                -WarningAction SilentlyContinue
             $WhatIfPreference = $false
             $r | Should -BeNullOrEmpty
             (Get-PhoenixVm).VmId | Should -Be @(9000)
@@ -264,125 +291,34 @@ Describe 'Dependencies outside the file' {
 
     It 'fails the VM with -RequireDependency and skips what depends on it' {
         $err = $null
-        $r = Import-PhoenixConfig -Path $realWorld -FeaturePath $featureDir | Deploy-PhoenixVm -FeaturePath $featureDir -RequireDependency -AgentTimeoutSec 30 -ErrorVariable err -ErrorAction SilentlyContinue -WarningAction SilentlyContinue
+        $r = Import-PhoenixConfig -Path $realWorld -FeaturePath $featureDir | Deploy-PhoenixVm -FeaturePath $featureDir -RequireDependency `
+            -AgentTimeoutSec 30 -ErrorVariable err -ErrorAction SilentlyContinue -WarningAction SilentlyContinue
         ($r | Where-Object VmId -EQ 1001).Status | Should -Be 'Failed'
         ($r | Where-Object VmId -EQ 1002).Status | Should -Be 'Skipped'
-        ($err | Where-Object { $_.TargetObject -eq 1001 }).FullyQualifiedErrorId | Should -Be 'DependencyNotReady,Phoenix.PowerShell.Commands.DeployPhoenixVmCommand'
+        ($err | Where-Object { $_.TargetObject -eq 1001 }).FullyQualifiedErrorId | Should `
+            -Be 'DependencyNotReady,Phoenix.PowerShell.Commands.DeployPhoenixVmCommand'
         ($err | Where-Object { $_.TargetObject -eq 1001 }).Exception.Message | Should -BeLike '*depends on 102, which does not exist*'
         (Get-PhoenixVm).VmId | Should -Not -Contain 1001
     }
 }
 
-Describe 'Cloning from a VM snapshot depends on the storage' {
-    BeforeAll {
-        # A node with a ZFS pool besides local-lvm, seeded by the simulator's own CLI.
-        $script:state = Join-Path ([System.IO.Path]::GetTempPath()) ("phoenix-zfs-" + [guid]::NewGuid().ToString('n').Substring(0, 8))
-        $env:PHOENIX_SIM_STATE = $state
-        $null = & dotnet (Join-Path $env:PHOENIX_REPO_ROOT 'out/fakehost/bin/phoenix-sim.dll') init --zfs-storage local-zfs
-        Remove-Item Env:PHOENIX_SIM_STATE
-        $script:session = Connect-PhoenixHost -Simulator -StatePath $state
-    }
-    AfterAll {
-        $session | Disconnect-PhoenixHost
-        Remove-Item -Recurse -Force $state -ErrorAction Ignore
-    }
-
-    It 'clones from a snapshot on LVM-thin' {
-        $null = New-PhoenixVm -VmId 311 -Name thin-src
-        $null = New-PhoenixSnapshot -VmId 311 -Name golden
-        (New-PhoenixVm -VmId 312 -Name thin-clone -CloneFromVmId 311 -SnapshotName golden).Changes |
-            Should -Contain "cloned from VM 311 snapshot 'golden' (full clone)"
-    }
-
-    It 'gives Proxmox''s error, explained, on ZFS' {
-        $null = New-PhoenixVm -VmId 301 -Name zfs-src -StoragePool local-zfs -FullClone $true
-        $null = New-PhoenixSnapshot -VmId 301 -Name golden
-        $err = $null
-        New-PhoenixVm -VmId 302 -Name zfs-clone -CloneFromVmId 301 -SnapshotName golden -ErrorVariable err -ErrorAction SilentlyContinue
-        $err[0].FullyQualifiedErrorId | Should -Be 'FullCloneNotSupported,Phoenix.PowerShell.Commands.NewPhoenixVmCommand'
-        $err[0].Exception.Message | Should -BeLike "*Full clone feature is not supported for a snapshot of 'local-zfs:vm-301-*"
-        $err[0].Exception.Message | Should -BeLike '*Cloning from a snapshot is a storage feature*'
-        (Get-PhoenixVm).VmId | Should -Not -Contain 302
-    }
-}
-
-Describe 'A template with linked clones' {
-    BeforeAll {
-        $script:state = Join-Path ([System.IO.Path]::GetTempPath()) ("phoenix-zfs-" + [guid]::NewGuid().ToString('n').Substring(0, 8))
-        $env:PHOENIX_SIM_STATE = $state
-        $null = & dotnet (Join-Path $env:PHOENIX_REPO_ROOT 'out/fakehost/bin/phoenix-sim.dll') init --zfs-storage local-zfs
-        Remove-Item Env:PHOENIX_SIM_STATE
-        $script:session = Connect-PhoenixHost -Simulator -StatePath $state
-    }
-    AfterAll {
-        $session | Disconnect-PhoenixHost
-        Remove-Item -Recurse -Force $state -ErrorAction Ignore
-    }
-
-    It 'is not removed while a linked clone uses it on ZFS, with Proxmox''s reason' {
-        $null = New-PhoenixVm -VmId 320 -Name zfs-base -StoragePool local-zfs -FullClone $true
-        # New-PhoenixTemplate finishes a VM that exists into a template (the image is only needed to create one).
-        (New-PhoenixTemplate -VmId 320 -Name zfs-base -Image unused.img).IsTemplate | Should -BeTrue
-        (New-PhoenixVm -VmId 321 -Name zfs-linked -CloneFromVmId 320).Changes | Should -Contain 'cloned from VM 320 (linked clone)'
-        $err = $null
-        Remove-PhoenixVm -VmId 320 -Confirm:$false -ErrorVariable err -ErrorAction SilentlyContinue
-        $err[0].FullyQualifiedErrorId | Should -Be 'BaseVolumeInUse,Phoenix.PowerShell.Commands.RemovePhoenixVmCommand'
-        $err[0].Exception.Message | Should -BeLike "*base volume 'local-zfs:base-320-disk-0' is still in use by linked cloned*"
-        (Get-PhoenixVm -VmId 320).IsTemplate | Should -BeTrue
-    }
-}
-
-Describe 'New-PhoenixTemplate from a URL on the fake host' {
-    BeforeAll {
-        $script:fake = Start-FakeHost -Empty
-        $script:session = Connect-FakeHost $fake
-        # The host downloads with curl; a file: URL keeps the test off the network.
-        $script:image = Join-Path ([System.IO.Path]::GetTempPath()) ("phoenix-img-" + [guid]::NewGuid().ToString('n').Substring(0, 8) + '.img')
-        [System.IO.File]::WriteAllBytes($image, [byte[]](1..200))
-        $script:sha = (Get-FileHash $image -Algorithm SHA256).Hash.ToLowerInvariant()
-    }
-    AfterAll {
-        $session | Disconnect-PhoenixHost
-        Stop-FakeHost $fake
-        Remove-Item $image -ErrorAction Ignore
-    }
-
-    It 'refuses a download whose checksum differs and imports nothing' {
-        $err = $null
-        New-PhoenixTemplate -VmId 9100 -Name url-tpl -ImageUrl "file://$image" -ImageSha256 ('0' * 64) -ErrorVariable err -ErrorAction SilentlyContinue
-        $err[0].FullyQualifiedErrorId | Should -Be 'ImageChecksumMismatch,Phoenix.PowerShell.Commands.NewPhoenixTemplateCommand'
-        $err[0].Exception.Message | Should -BeLike "*has SHA-256 $sha*"
-        Test-Path (Join-Path $fake.stateDir "node/var/lib/vz/template/iso/$(Split-Path -Leaf $image)") | Should -BeFalse
-        @(Get-Audit $fake) | Should -Not -Contain 'qm template 9100'
-    }
-
-    It 'downloads, checks and builds the template' {
-        $t = New-PhoenixTemplate -VmId 9100 -Name url-tpl -ImageUrl "file://$image" -ImageSha256 $sha
-        $t.IsTemplate | Should -BeTrue
-        $t.Changes[0] | Should -BeLike "downloaded file://$image to *"
-        $t.Changes | Should -Contain 'converted to template'
-        (Get-FileHash (Join-Path $fake.stateDir "node/var/lib/vz/template/iso/$(Split-Path -Leaf $image)")).Hash.ToLowerInvariant() | Should -Be $sha
-    }
-}
-
 Describe 'Locks during a deployment' {
     BeforeAll {
-        $script:state = Join-Path ([System.IO.Path]::GetTempPath()) ("phoenix-locks-" + [guid]::NewGuid().ToString('n').Substring(0, 8))
-        $script:session = Connect-PhoenixHost -Simulator -StatePath $state
+        $script:node = Start-SimulatorNode
     }
     AfterAll {
-        $session | Disconnect-PhoenixHost
-        Remove-Item -Recurse -Force $state -ErrorAction Ignore
+        Stop-SimulatorNode $node
     }
 
     It 'waits out "VM is locked (clone)" and "can''t lock file ... got timeout" and succeeds' {
         $faults = @{
             failures = @(
                 @{ kind = 'set'; vmid = 1001; count = 2; exitCode = 255; stderr = "VM is locked (clone)`n" }
-                @{ kind = 'start'; vmid = 1002; count = 2; exitCode = 255; stderr = "trying to acquire lock...`ncan't lock file '/var/lock/qemu-server/lock-1002.conf' - got timeout`n" }
+                @{ kind = 'start'; vmid = 1002; count = 2; exitCode = 255;
+                    stderr = "trying to acquire lock...`ncan't lock file '/var/lock/qemu-server/lock-1002.conf' - got timeout`n" }
             )
         } | ConvertTo-Json -Depth 5
-        Set-Content -Path (Join-Path $state 'faults.json') -Value $faults
+        Set-Content -Path (Join-Path $node.Dir 'faults.json') -Value $faults
         $out = Import-PhoenixConfig -Path $realWorld -FeaturePath $featureDir |
             Deploy-PhoenixVm -FeaturePath $featureDir -AgentTimeoutSec 30 -WarningAction SilentlyContinue -Verbose 4>&1
         $results = $out | Where-Object { $_ -is [Phoenix.Engine.Workflow.DeployResult] }

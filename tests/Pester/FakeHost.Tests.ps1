@@ -3,15 +3,12 @@
 BeforeAll {
     Import-Module (Join-Path $env:PHOENIX_MODULE_DIR 'Phoenix.psd1') -Force
     Import-Module (Join-Path $env:PHOENIX_REPO_ROOT 'tests/FakeHost/FakeHost.psm1') -Force
-    $script:fake = Start-FakeHost
-    $script:session = Connect-FakeHost $fake
-    $script:ssh = New-FakeHostConnection $fake
+    $script:run = Start-FakeHostSession
+    $script:fake = $run.Fake; $script:session = $run.Session; $script:ssh = $run.Ssh
 }
 
 AfterAll {
-    if ($ssh) { $ssh.Dispose() }
-    if ($session) { $session | Disconnect-PhoenixHost }
-    if ($fake) { Stop-FakeHost $fake }
+    Stop-FakeHostSession $run
 }
 
 Describe 'The fake host over SSH' {
@@ -78,8 +75,10 @@ Describe 'Two clones racing for one VMID' {
         $a = New-FakeHostConnection $fake
         $b = New-FakeHostConnection $fake
         try {
-            $ta = $a.RunAsync([Phoenix.Engine.Transport.RemoteCommand]::new('qm', [string[]]@('clone', '9000', '150', '--name', 'race-a')), [TimeSpan]::FromSeconds(60))
-            $tb = $b.RunAsync([Phoenix.Engine.Transport.RemoteCommand]::new('qm', [string[]]@('clone', '9000', '150', '--name', 'race-b')), [TimeSpan]::FromSeconds(60))
+            $ta = $a.RunAsync([Phoenix.Engine.Transport.RemoteCommand]::new('qm', [string[]]@('clone', '9000', '150', '--name', 'race-a')),
+                [TimeSpan]::FromSeconds(60))
+            $tb = $b.RunAsync([Phoenix.Engine.Transport.RemoteCommand]::new('qm', [string[]]@('clone', '9000', '150', '--name', 'race-b')),
+                [TimeSpan]::FromSeconds(60))
             $results = @($ta.GetAwaiter().GetResult(), $tb.GetAwaiter().GetResult())
         } finally { $a.Dispose(); $b.Dispose() }
         @($results | Where-Object ExitCode -EQ 0).Count | Should -Be 1

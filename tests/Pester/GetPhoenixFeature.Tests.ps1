@@ -118,7 +118,8 @@ Describe 'about_Phoenix_Features' {
     It 'names the paths, variables and limits the runner uses' {
         $runner = [Phoenix.Engine.Features.FeatureRunner]
         $contract = [Phoenix.Engine.Features.FeatureContract]
-        foreach ($text in @([Phoenix.Engine.Features.FeatureStateFile]::Path, "$($runner::GuestFolder)/feature_install_<name>.sh", "$($runner::GuestFolder)/<name>.log",
+        foreach ($text in @([Phoenix.Engine.Features.FeatureStateFile]::Path, "$($runner::GuestFolder)/feature_install_<name>.sh",
+            "$($runner::GuestFolder)/<name>.log",
                 $contract::DefaultContextFile, $contract::EnvVmId, $contract::EnvVmName, $contract::EnvUserName, $contract::EnvContextFile,
                 'PHOENIX_FEATURE_PATH', "'input-data' (STDIN) is limited to 1 MiB, aborting", '-TimeoutSec', '-AgentTimeoutSec', 'RecordedNotRun')) {
             $flat | Should -Match ([regex]::Escape($text)) -Because "the topic must mention $text"

@@ -2,9 +2,9 @@ BeforeAll {
     Import-Module (Join-Path $env:PHOENIX_MODULE_DIR 'Phoenix.psd1') -Force
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
     $script:realWorld = Join-Path $env:PHOENIX_REPO_ROOT 'tests/fixtures/realworld-shape/phoenix_vm_configs.json'
-    # Made for tests with ssh-keygen and openssl passwd -6; the private halves and passwords were thrown away.
-    $script:key = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIIGTu4sFs9wPOADX2g1CCwUmJPX5LNRd9e/q419dxfzL admin@phoenix'
-    $script:hash = '$6$Ph0enixSaltX$ftJwDSr61U2rxoivlCCQi2XmsSIyQ5LVwSH1XRbCfEx1pbGDv6ZQ/0/jXhAFe/s2ZurgrM1kE.PGyCfneeR9F/'
+    $secrets = Get-TestSecret
+    $script:key = $secrets.Ed25519Key
+    $script:hash = $secrets.PasswordHash
 
     # Writes a config into TestDrive and returns its full path.
     function New-TestConfig([string] $Name, [string] $Json) {
@@ -90,7 +90,9 @@ Describe 'Import-PhoenixConfig on the real-world file' {
     It 'warns about the LXC dependency, the template snapshot and the features it cannot find' {
         $text = $warnings | ForEach-Object Message
         $text | Should -HaveCount 6
-        $text[0] | Should -Be "$((Resolve-Path $realWorld).ProviderPath):16:39: vms[0].template_snapshot_name (line 16): template_snapshot_name `"pristine_base_state`" is ignored: VM 9000 is a template, and a template holds no snapshot (clones are made from the template itself). Fix: Remove template_snapshot_name from the template, or drop is_template to build a golden VM instead."
+        $text[0] | Should -Be ("$((Resolve-Path $realWorld).ProviderPath):16:39: vms[0].template_snapshot_name (line 16): template_snapshot_name " +
+            ("`"pristine_base_state`" is ignored: VM 9000 is a template, and a template holds no snapshot (clones are made from the template " +
+                "itself). Fix: Remove template_snapshot_name from the template, or drop is_template to build a golden VM instead."))
         ($text -like '*vms`[1`].dependencies`[0`] (line 43): dependency 102 is not a VM of this file*') | Should -HaveCount 1
         ($text -like "*feature 'trusted_ca' is found in no feature folder*") | Should -HaveCount 2
     }
@@ -128,7 +130,8 @@ Describe 'Import-PhoenixConfig input forms' {
         $err[0].FullyQualifiedErrorId | Should -Be 'FileNotFound,Phoenix.PowerShell.Commands.ImportPhoenixConfigCommand'
         $err[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
         $err[0].TargetObject | Should -Be $missing
-        $err[0].Exception.Message | Should -Be "$($missing): Config file '$missing' does not exist. Fix: Check the path; relative paths are taken from the current directory."
+        $err[0].Exception.Message | Should `
+            -Be "$($missing): Config file '$missing' does not exist. Fix: Check the path; relative paths are taken from the current directory."
     }
 
     It 'reports a wildcard that matches nothing' {
@@ -160,11 +163,15 @@ Describe 'Import-PhoenixConfig with errors' {
         $err[0].FullyQualifiedErrorId | Should -Be 'VmIdRange,Phoenix.PowerShell.Commands.ImportPhoenixConfigCommand'
         $err[0].CategoryInfo.Category | Should -Be 'InvalidData'
         $err[0].TargetObject | Should -Be 99
-        $err[0].Exception.Message | Should -Be "$($badPath):3:15: vms[0].vmid (line 3): VMID 99 is outside 100..999999999; Proxmox refuses it with `"vmid: invalid format - value does not look like a valid VM ID`". Fix: Use a number from 100 to 999999999."
+        $err[0].Exception.Message | Should `
+            -Be ("$($badPath):3:15: vms[0].vmid (line 3): VMID 99 is outside 100..999999999; Proxmox refuses it with `"vmid: invalid format - " +
+                "value does not look like a valid VM ID`". Fix: Use a number from 100 to 999999999.")
         $gwLine = Get-LineOf $bad '"gw"'
         $err[1].FullyQualifiedErrorId | Should -Be 'GatewayOutsideSubnet,Phoenix.PowerShell.Commands.ImportPhoenixConfigCommand'
         $err[1].TargetObject | Should -Be 102
-        $err[1].Exception.Message | Should -BeLike "$($badPath):$($gwLine):*: vms``[1``].network_config.gw (line $gwLine): gw 10.0.1.1 is outside the subnet 10.0.0.0/24 of ip 10.0.0.12/24*Fix: *"
+        $err[1].Exception.Message | Should `
+            -BeLike ("$($badPath):$($gwLine):*: vms``[1``].network_config.gw (line $gwLine): gw 10.0.1.1 is outside the subnet 10.0.0.0/24 of ip " +
+                "10.0.0.12/24*Fix: *")
         $err[1].ErrorDetails.RecommendedAction | Should -Be 'Use a gateway inside 10.0.0.0/24, or fix the prefix length of ip.'
     }
 
@@ -184,7 +191,9 @@ Describe 'Import-PhoenixConfig with errors' {
         $err | Should -HaveCount 1
         $err[0].FullyQualifiedErrorId | Should -Be 'PasswordHashFormat,Phoenix.PowerShell.Commands.ImportPhoenixConfigCommand'
         $line = Get-LineOf $json 'password_hash'
-        $err[0].Exception.Message | Should -BeLike "*:$($line):*: vms``[0``].user_config.password_hash (line $line): password_hash is not a crypt hash (it looks like a plain-text password); plain passwords are refused. Fix: *mkpasswd -m sha-512*"
+        $err[0].Exception.Message | Should `
+            -BeLike ("*:$($line):*: vms``[0``].user_config.password_hash (line $line): password_hash is not a crypt hash (it looks like a " +
+                "plain-text password); plain passwords are refused. Fix: *mkpasswd -m sha-512*")
         ($err | Out-String) | Should -Not -BeLike "*$secret*"
         ($all | Out-String) | Should -Not -BeLike "*$secret*"
         ($all | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }) | Should -Not -BeNullOrEmpty

@@ -3,9 +3,8 @@
 BeforeAll {
     Import-Module (Join-Path $env:PHOENIX_MODULE_DIR 'Phoenix.psd1') -Force
     Import-Module (Join-Path $env:PHOENIX_REPO_ROOT 'tests/FakeHost/FakeHost.psm1') -Force
-    $script:fake = Start-FakeHost
-    $script:session = Connect-FakeHost $fake
-    $script:ssh = New-FakeHostConnection $fake
+    $script:run = Start-FakeHostSession
+    $script:fake = $run.Fake; $script:session = $run.Session; $script:ssh = $run.Ssh
 
     $script:featureDir = Join-Path ([System.IO.Path]::GetTempPath()) ("phoenix-ftest-" + [guid]::NewGuid().ToString('n').Substring(0, 8))
     $null = New-Item -ItemType Directory $featureDir
@@ -44,9 +43,7 @@ exit 4
 }
 
 AfterAll {
-    if ($ssh) { $ssh.Dispose() }
-    if ($session) { $session | Disconnect-PhoenixHost }
-    if ($fake) { Stop-FakeHost $fake }
+    Stop-FakeHostSession $run
     Remove-Item -Recurse -Force $featureDir -ErrorAction Ignore
 }
 
@@ -56,7 +53,8 @@ Describe 'The docker feature in a fake guest' {
         $r.Feature | Should -Be 'docker'
         $r.ExitCode | Should -Be 0
         $r.Changed | Should -BeTrue
-        $calls = @((Read-GuestFile '/var/log/phoenix-guest/calls.log') -split "`n" | Where-Object { $_ -and $_ -notmatch '^(dpkg|dpkg-query|systemctl is-|fuser|lsb_release)' })
+        $calls = @((Read-GuestFile '/var/log/phoenix-guest/calls.log') -split "`n" |
+            Where-Object { $_ -and $_ -notmatch '^(dpkg|dpkg-query|systemctl is-|fuser|lsb_release)' })
         $expected = @(
             '^apt-get .*update'
             '^apt-get .*install -y ca-certificates curl'

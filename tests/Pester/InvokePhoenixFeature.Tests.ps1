@@ -1,17 +1,17 @@
 BeforeAll {
     Import-Module (Join-Path $env:PHOENIX_MODULE_DIR 'Phoenix.psd1') -Force
-    # The simulator's own API makes the VMs: New-PhoenixVm is not part of this module yet.
-    Add-Type -Path (Join-Path $env:PHOENIX_MODULE_DIR 'Phoenix.Simulator.dll')
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
     $script:savedPath = $env:PHOENIX_FEATURE_PATH
     $env:PHOENIX_FEATURE_PATH = $null
 
     $script:features = Join-Path $TestDrive 'features'
     $null = New-Item -ItemType Directory $features
     foreach ($name in 'hello', 'fail', 'second') {
-        Set-Content -Path (Join-Path $features "feature_install_$name.sh") -Value "#!/usr/bin/env bash`n# Description: Test feature $name.`necho $name" -NoNewline
+        Set-Content -Path (Join-Path $features "feature_install_$name.sh") `
+            -Value "#!/usr/bin/env bash`n# Description: Test feature $name.`necho $name" -NoNewline
     }
 
-    $script:hash = '$6$rounds=4096$saltsalt$notarealhashnotarealhashnotarealhash'
+    $script:hash = (Get-TestSecret).PasswordHash
     $config = @{
         vms = @(
             @{ vmid = 101; name = 't1'; clone_from_vmid = 9000; features = @('hello'); docker_stacks = @('portainer_service')
@@ -20,36 +20,6 @@ BeforeAll {
         )
     } | ConvertTo-Json -Depth 5
     $script:specs = [Phoenix.Engine.Config.PhoenixConfigLoader]::Parse($config).Vms
-
-    # A node in a state folder with VMs 101 and 102 cloned from 9000 and running (agent at once).
-    function New-TestNode {
-        $dir = Join-Path ([IO.Path]::GetTempPath()) ('phoenix-feat-' + [guid]::NewGuid().ToString('n').Substring(0, 8))
-        $opts = [Phoenix.Simulator.SimulatorOptions]::new()
-        $opts.StateDirectory = $dir
-        $opts.AgentStartupDelay = [TimeSpan]::Zero
-        $sim = [Phoenix.Simulator.ProxmoxSimulator]::new($opts)
-        $none = [byte[]]::new(0)
-        foreach ($id in 101, 102) {
-            foreach ($argv in @(@('qm', 'clone', '9000', "$id", '--name', "t$($id - 100)"), @('qm', 'start', "$id"))) {
-                $r = $sim.Execute([string[]]$argv, $none, [Threading.CancellationToken]::None)
-                if ($r.ExitCode -ne 0) { throw "$argv failed: $($r.StdErr)" }
-            }
-        }
-        $session = Connect-PhoenixHost -Simulator -StatePath $dir -NoDefault
-        [pscustomobject]@{ Dir = $dir; Sim = $sim; Session = $session }
-    }
-
-    function Remove-TestNode($node) {
-        Disconnect-PhoenixHost -Session $node.Session
-        Remove-Item -Recurse -Force $node.Dir
-    }
-
-    function Get-HostOutput([scriptblock] $Script) {
-        $path = Join-Path $TestDrive ('transcript-' + [guid]::NewGuid().ToString('n') + '.txt')
-        $null = Start-Transcript -Path $path -UseMinimalHeader
-        try { $null = & $Script } finally { $null = Stop-Transcript }
-        Get-Content -Raw $path
-    }
 }
 
 AfterAll {
@@ -57,8 +27,9 @@ AfterAll {
 }
 
 Describe 'Invoke-PhoenixFeature on the in-process simulator' {
-    BeforeEach { $script:node = New-TestNode }
-    AfterEach { Remove-TestNode $node }
+    # Each test on a node of its own with VMs 101 and 102 cloned from 9000 and running (agent at once).
+    BeforeEach { $script:node = Start-SimulatorNode -Vm ([ordered]@{ 101 = 't1'; 102 = 't2' }) -Running -NoDefault }
+    AfterEach { Stop-SimulatorNode $node }
 
     It 'runs the spec''s features and reports each as recorded, not run, with a warning' {
         $warn = $null
@@ -76,7 +47,9 @@ Describe 'Invoke-PhoenixFeature on the in-process simulator' {
         $r.Session.Id | Should -Be $node.Session.Id
         $r.Spec.VmId | Should -Be 101
         $warn | Should -HaveCount 1
-        "$($warn[0])" | Should -Be "VM 101 (t1): the guest recorded feature 'hello' without running it (the in-process simulator runs no guest commands), so its exit code 0 says nothing about the script."
+        "$($warn[0])" | Should `
+            -Be ("VM 101 (t1): the guest recorded feature 'hello' without running it (the in-process simulator runs no guest commands), so its " +
+                "exit code 0 says nothing about the script.")
 
         $log = $node.Sim.GuestLog(101)
         $log | Should -HaveCount 4
@@ -99,7 +72,8 @@ Describe 'Invoke-PhoenixFeature on the in-process simulator' {
         $r.Feature | Should -Be @('second', 'hello')
         $r.VmId | Should -Be @(102, 102)
         $r[0].Spec | Should -BeNullOrEmpty
-        $launched = $node.Sim.GuestLog(102) | Where-Object { $_.Command.Count -gt 3 -and $_.Command[3] -eq 'phoenix-launch' } | ForEach-Object { $_.Command[-1] }
+        $launched = $node.Sim.GuestLog(102) | Where-Object { $_.Command.Count -gt 3 -and $_.Command[3] -eq 'phoenix-launch' } |
+            ForEach-Object { $_.Command[-1] }
         $launched | Should -Be @('/var/lib/phoenix/features/feature_install_second.sh', '/var/lib/phoenix/features/feature_install_hello.sh')
         # Without a spec the context file holds the VM's ID and name from its config.
         $context = $node.Sim.GuestLog(102) | Where-Object { $_.Command.Count -gt 4 -and $_.Command[4] -eq '/tmp/vm_context.json' } | Select-Object -First 1
@@ -125,13 +99,15 @@ Describe 'Invoke-PhoenixFeature on the in-process simulator' {
         } | ConvertTo-Json -Depth 5)).Vms
 
         $err = $null
-        $out = $failing | Invoke-PhoenixFeature -Session $node.Session -FeaturePath $features -ErrorVariable err -ErrorAction SilentlyContinue -WarningAction SilentlyContinue
+        $out = $failing | Invoke-PhoenixFeature -Session $node.Session -FeaturePath $features -ErrorVariable err -ErrorAction SilentlyContinue `
+            -WarningAction SilentlyContinue
 
         $err | Should -HaveCount 1
         $err[0].FullyQualifiedErrorId | Should -Be 'FeatureFailed,Phoenix.PowerShell.Commands.InvokePhoenixFeatureCommand'
         $err[0].CategoryInfo.Category | Should -Be 'InvalidResult'
         $err[0].TargetObject | Should -Be 101
-        $err[0].Exception.Message | Should -Be ("VM 101 (t1): feature 'fail' failed with exit code 3 (package manager (apt) failure, by the convention of the bundled features). " +
+        $err[0].Exception.Message | Should `
+            -Be ("VM 101 (t1): feature 'fail' failed with exit code 3 (package manager (apt) failure, by the convention of the bundled features). " +
             "Not run after it: second. Last 20 lines of its output:`n" + ((6..25 | ForEach-Object { "line $_" }) -join "`n"))
         $err[0].ErrorDetails.RecommendedAction | Should -BeLike 'Read the whole log with: qm guest exec 101 -- tail -n 50 /var/lib/phoenix/features/fail.log.*'
         $err[0].Exception.Result.ExitCode | Should -Be 3
@@ -141,7 +117,8 @@ Describe 'Invoke-PhoenixFeature on the in-process simulator' {
         $out.VmId | Should -Be 102
         $out.Feature | Should -Be 'hello'
         ($node.Sim.GuestLog(101) | Where-Object { ($_.Command -join ' ') -match 'second' }) | Should -BeNullOrEmpty
-        ($node.Sim.GuestLog(101) | Where-Object { $_.Command -contains 'phoenix-write' -and $_.Command -contains '/var/lib/phoenix/features.state' }) | Should -BeNullOrEmpty
+        ($node.Sim.GuestLog(101) |
+            Where-Object { $_.Command -contains 'phoenix-write' -and $_.Command -contains '/var/lib/phoenix/features.state' }) | Should -BeNullOrEmpty
     }
 
     It 'stops following at -TimeoutSec without stopping the script, says how to read its log, and shows the poll once in Verbose' {
@@ -157,7 +134,8 @@ Describe 'Invoke-PhoenixFeature on the in-process simulator' {
         $err | Should -HaveCount 1
         $err[0].FullyQualifiedErrorId | Should -Be 'FeatureTimeout,Phoenix.PowerShell.Commands.InvokePhoenixFeatureCommand'
         $err[0].CategoryInfo.Category | Should -Be 'OperationTimeout'
-        $err[0].Exception.Message | Should -Be ("VM 101 (t1): feature 'hello' is still running in the guest after 1 s. Phoenix stopped following it but did not stop it, " +
+        $err[0].Exception.Message | Should `
+            -Be ("VM 101 (t1): feature 'hello' is still running in the guest after 1 s. Phoenix stopped following it but did not stop it, " +
             'and runs no later feature of this VM. Look at its log with: qm guest exec 101 -- tail -n 50 /var/lib/phoenix/features/hello.log')
         $polls = @($node.Sim.GuestLog(101) | Where-Object { $_.Command -contains 'phoenix-poll' })
         $polls.Count | Should -BeGreaterThan 1
@@ -169,11 +147,13 @@ Describe 'Invoke-PhoenixFeature on the in-process simulator' {
 
     It 'lists the exact commands with -WhatIf and runs nothing' {
         $before = @($node.Sim.GuestLog(101)).Count
-        $text = Get-HostOutput { $specs[0] | Invoke-PhoenixFeature -Session $node.Session -FeaturePath $features -Name hello, second -WhatIf }
+        $text = (Get-HostOutput { $specs[0] | Invoke-PhoenixFeature -Session $node.Session -FeaturePath $features -Name hello, second -WhatIf }).Text
         $text | Should -Match ([regex]::Escape('What if: Performing the operation "Run features hello, second" on target "VM 101 (t1)".'))
-        $text | Should -Match ([regex]::Escape("qm guest exec 101 --pass-stdin 1 -- /bin/sh -c 'umask 077 && mkdir -p -- `"`${1%/*}`" && cat > `"`$1.new`" && mv -f -- `"`$1.new`" `"`$1`"' phoenix-write /tmp/vm_context.json <<< ("))
+        $text | Should -Match ([regex]::Escape(("qm guest exec 101 --pass-stdin 1 -- /bin/sh -c 'umask 077 && mkdir -p -- `"`${1%/*}`" && cat > " +
+            "`"`$1.new`" && mv -f -- `"`$1.new`" `"`$1`"' phoenix-write /tmp/vm_context.json <<< (")))
         $text | Should -Match ([regex]::Escape('phoenix-write /var/lib/phoenix/features/feature_install_second.sh <<< ('))
-        $text | Should -Match ([regex]::Escape("'PHOENIX_USERNAME=phoenix_user' 'PHOENIX_CONTEXT_FILE=/tmp/vm_context.json' /bin/bash /var/lib/phoenix/features/feature_install_hello.sh"))
+        $text | Should -Match ([regex]::Escape(("'PHOENIX_USERNAME=phoenix_user' 'PHOENIX_CONTEXT_FILE=/tmp/vm_context.json' /bin/bash " +
+            "/var/lib/phoenix/features/feature_install_hello.sh")))
         ([regex]::Matches($text, 'qm guest exec 101 ')).Count | Should -Be 8
         $text | Should -Match ([regex]::Escape('on target "VM 101 (t1)".'))
         # Only the state file was read in the guest; nothing was written or started.
@@ -186,7 +166,8 @@ Describe 'Invoke-PhoenixFeature on the in-process simulator' {
         $r = $node.Sim.Execute([string[]]@('qm', 'stop', '101'), [byte[]]::new(0), [Threading.CancellationToken]::None)
         $r.ExitCode | Should -Be 0
         $err = $null
-        Invoke-PhoenixFeature -Session $node.Session -VmId 101 -Name hello -FeaturePath $features -AgentTimeoutSec 1 -ErrorVariable err -ErrorAction SilentlyContinue
+        Invoke-PhoenixFeature -Session $node.Session -VmId 101 -Name hello -FeaturePath $features -AgentTimeoutSec 1 -ErrorVariable err `
+            -ErrorAction SilentlyContinue
         $err | Should -HaveCount 1
         $err[0].FullyQualifiedErrorId | Should -Be 'AgentTimeout,Phoenix.PowerShell.Commands.InvokePhoenixFeatureCommand'
         $err[0].Exception.Message | Should -Be 'VM 101 (t1) is stopped, so its guest agent cannot answer (waited 1 s). Start it with Start-PhoenixVm -VmId 101.'

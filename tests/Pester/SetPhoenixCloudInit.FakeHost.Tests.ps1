@@ -3,9 +3,8 @@
 BeforeAll {
     Import-Module (Join-Path $env:PHOENIX_MODULE_DIR 'Phoenix.psd1') -Force
     Import-Module (Join-Path $env:PHOENIX_REPO_ROOT 'tests/FakeHost/FakeHost.psm1') -Force
-    $script:fake = Start-FakeHost
-    $script:session = Connect-FakeHost $fake
-    $script:ssh = New-FakeHostConnection $fake
+    $script:run = Start-FakeHostSession
+    $script:fake = $run.Fake; $script:session = $run.Session; $script:ssh = $run.Ssh
     $null = Invoke-Remote $ssh 'qm', 'clone', '9000', '130', '--name', 'ci-130'
     $script:keys = foreach ($n in 1, 2) {
         $f = Join-Path $fake.root "key$n"
@@ -16,9 +15,7 @@ BeforeAll {
 }
 
 AfterAll {
-    if ($ssh) { $ssh.Dispose() }
-    if ($session) { $session | Disconnect-PhoenixHost }
-    if ($fake) { Stop-FakeHost $fake }
+    Stop-FakeHostSession $run
 }
 
 Describe 'Set-PhoenixCloudInit over SSH' {
@@ -26,7 +23,8 @@ Describe 'Set-PhoenixCloudInit over SSH' {
         $r = Set-PhoenixCloudInit -VmId 130 -HostName ci-130 -UserName ops -SshPublicKey $keys[0] -IpAddress 10.0.0.130/24 -Gateway 10.0.0.1
         $r.Uploaded | Should -Be @("$snippets/user-data-130.yml", "$snippets/network-config-130.yml")
         $r.Regenerated | Should -BeTrue
-        (Invoke-Remote $ssh 'qm', 'config', '130').StdOut | Should -Match '(?m)^cicustom: user=local:snippets/user-data-130.yml,network=local:snippets/network-config-130.yml$'
+        (Invoke-Remote $ssh 'qm', 'config', '130').StdOut | Should `
+            -Match '(?m)^cicustom: user=local:snippets/user-data-130.yml,network=local:snippets/network-config-130.yml$'
         (& stat -c '%a' "$snippets/user-data-130.yml") | Should -Be '600'
         Get-Content -Raw "$snippets/user-data-130.yml" | Should -Match ([regex]::Escape($keys[0].Split(' ')[1]))
         Get-Content -Raw "$snippets/network-config-130.yml" | Should -Match '10\.0\.0\.130/24'

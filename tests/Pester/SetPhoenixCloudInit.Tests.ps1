@@ -1,9 +1,10 @@
 BeforeAll {
     Import-Module (Join-Path $env:PHOENIX_MODULE_DIR 'Phoenix.psd1') -Force
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
-    $script:key1 = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIIGTu4sFs9wPOADX2g1CCwUmJPX5LNRd9e/q419dxfzL admin@phoenix'
-    $script:key2 = 'ecdsa-sha2-nistp384 AAAAE2VjZHNhLXNoYTItbmlzdHAzODQAAAAIbmlzdHAzODQAAABhBJcHC50u6lmEG+ZYqYOrx4+YZK9uIvGl4Om8wWfgfsyf+lrCOor2oGBR+SXXR2eMxiku++r299M+/aVnRxitsPeF2l7AJRjJiVbBk04o0xUrO3uKuWRYB4aOe6s0I7ORvQ== ec@phoenix'
-    $script:hash = '$6$Ph0enixSaltX$ftJwDSr61U2rxoivlCCQi2XmsSIyQ5LVwSH1XRbCfEx1pbGDv6ZQ/0/jXhAFe/s2ZurgrM1kE.PGyCfneeR9F/'
+    $secrets = Get-TestSecret
+    $script:key1 = $secrets.Ed25519Key
+    $script:key2 = $secrets.EcdsaKey
+    $script:hash = $secrets.PasswordHash
 
     # One VM of a config, imported the way users get it.
     function New-Spec([int] $VmId, [string] $Name, [string] $Key = $key1) {
@@ -19,44 +20,15 @@ BeforeAll {
         Import-PhoenixConfig $path
     }
 
-    # The simulator keeps its node in a folder; a second simulator on the same folder plays the admin at the
-    # host's shell: it clones VMs for the tests and reads qm config and the snippet files behind Phoenix's back.
-    $script:stateDir = Join-Path ([System.IO.Path]::GetTempPath()) ('phoenix-ci-' + [guid]::NewGuid().ToString('n').Substring(0, 8))
-    $script:session = Connect-PhoenixHost -Simulator -StatePath $stateDir -NoDefault
-    $opts = [Phoenix.Simulator.SimulatorOptions]::new()
-    $opts.StateDirectory = $stateDir
-    $script:node = [Phoenix.Simulator.ProxmoxSimulator]::new($opts)
-
-    function Invoke-OnHost([string[]] $Argv) {
-        $r = $node.Execute($Argv, [byte[]]::new(0), [System.Threading.CancellationToken]::None)
-        if ($r.ExitCode -ne 0) { throw "$($Argv -join ' ') failed: $($r.StdErr)" }
-        return $r.StdOut
-    }
-
-    function Get-HostFile([string] $Path) {
-        $bytes = $node.Store.ReadFile($Path)
-        if ($null -eq $bytes) { return $null }
-        [System.Text.Encoding]::UTF8.GetString($bytes)
-    }
-
-    # -WhatIf writes to the host, not to a stream: a transcript catches it.
-    function Get-WhatIfText([scriptblock] $Script) {
-        $t = Join-Path $TestDrive ("whatif-" + [guid]::NewGuid().ToString('n') + '.txt')
-        $null = Start-Transcript -LiteralPath $t
-        try { $out = & $Script } finally { $null = Stop-Transcript }
-        [pscustomobject]@{ Output = $out; Text = (Get-Content -Raw -LiteralPath $t) }
-    }
-
-    $null = Invoke-OnHost @('qm', 'clone', '9000', '101', '--name', 'web-01')
-    $null = Invoke-OnHost @('qm', 'clone', '9000', '102', '--name', 'plan-01')
-    $null = Invoke-OnHost @('qm', 'clone', '9000', '103', '--name', 'pipe-01')
+    # A node in a folder of its own; Invoke-OnNode and Get-NodeFile read qm config and the snippet files behind Phoenix's back.
+    $script:node = Start-SimulatorNode -Vm ([ordered]@{ 101 = 'web-01'; 102 = 'plan-01'; 103 = 'pipe-01' }) -NoDefault
+    $script:session = $node.Session
     $script:spec101 = New-Spec 101 'web-01'
     $script:cicustom101 = 'user=local:snippets/user-data-101.yml,network=local:snippets/network-config-101.yml'
 }
 
 AfterAll {
-    if ($session) { $session | Disconnect-PhoenixHost }
-    if ($stateDir -and (Test-Path $stateDir)) { Remove-Item -Recurse -Force $stateDir }
+    if ($node) { Stop-SimulatorNode $node }
 }
 
 Describe 'Set-PhoenixCloudInit on the simulator' {
@@ -70,14 +42,14 @@ Describe 'Set-PhoenixCloudInit on the simulator' {
         $r.Regenerated | Should -BeTrue
         $r.Changed | Should -BeTrue
         $r.Cicustom | Should -Be $cicustom101
-        (Invoke-OnHost @('qm', 'config', '101')) | Should -Match "(?m)^cicustom: $([regex]::Escape($cicustom101))$"
+        (Invoke-OnNode $node @('qm', 'config', '101')) | Should -Match "(?m)^cicustom: $([regex]::Escape($cicustom101))$"
         $doc = $spec101 | ConvertTo-PhoenixCloudInit
-        Get-HostFile '/var/lib/vz/snippets/user-data-101.yml' | Should -Be $doc.UserData
-        Get-HostFile '/var/lib/vz/snippets/network-config-101.yml' | Should -Be $doc.NetworkConfig
-        $node.Store.GetMode('/var/lib/vz/snippets/user-data-101.yml') | Should -Be ([Convert]::ToInt32('600', 8))
+        Get-NodeFile $node '/var/lib/vz/snippets/user-data-101.yml' | Should -Be $doc.UserData
+        Get-NodeFile $node '/var/lib/vz/snippets/network-config-101.yml' | Should -Be $doc.NetworkConfig
+        $node.Sim.Store.GetMode('/var/lib/vz/snippets/user-data-101.yml') | Should -Be ([Convert]::ToInt32('600', 8))
         $r.Hash | Should -Be $doc.Hash
         # The regenerated drive carries Phoenix's user-data.
-        Get-HostFile '/var/lib/phoenix-sim/cloudinit/101/user-data' | Should -Be $doc.UserData
+        Get-NodeFile $node '/var/lib/phoenix-sim/cloudinit/101/user-data' | Should -Be $doc.UserData
     }
 
     It 'second run: changes nothing and runs no qm set' {
@@ -101,16 +73,18 @@ Describe 'Set-PhoenixCloudInit on the simulator' {
         $r.CicustomSet | Should -BeFalse
         $r.Regenerated | Should -BeTrue
         $r.InstanceIdChanged | Should -BeTrue
-        Get-HostFile '/var/lib/vz/snippets/user-data-101.yml' | Should -BeLike "*$key2*"
-        Get-HostFile '/var/lib/phoenix-sim/cloudinit/101/user-data' | Should -BeLike "*$key2*"
+        Get-NodeFile $node '/var/lib/vz/snippets/user-data-101.yml' | Should -BeLike "*$key2*"
+        Get-NodeFile $node '/var/lib/phoenix-sim/cloudinit/101/user-data' | Should -BeLike "*$key2*"
         $warn | Should -HaveCount 1
-        $warn[0].Message | Should -Be "VM 101 (web-01): the cloud-init content changed, so its instance-id is now $($r.InstanceId): cloud-init runs its first-boot steps (users, SSH keys, packages, runcmd) again at the VM's next start."
+        $warn[0].Message | Should `
+            -Be ("VM 101 (web-01): the cloud-init content changed, so its instance-id is now $($r.InstanceId): cloud-init runs its first-boot " +
+                "steps (users, SSH keys, packages, runcmd) again at the VM's next start.")
     }
 
     It '-WhatIf shows the files, their hashes and the exact qm set, and changes nothing' {
         $spec = New-Spec 102 'plan-01'
         $doc = $spec | ConvertTo-PhoenixCloudInit
-        $w = Get-WhatIfText { $spec | Set-PhoenixCloudInit -Session $session -WhatIf }
+        $w = Get-HostOutput { $spec | Set-PhoenixCloudInit -Session $session -WhatIf }
         $w.Output | Should -BeNullOrEmpty
         $w.Text | Should -BeLike '*What if: Performing the operation "Set cloud-init (storage local)" on target "VM 102 (plan-01)".*'
         $w.Text | Should -BeLike "*user-data-102.yml sha256 $($doc.UserDataHash) -> /var/lib/vz/snippets/user-data-102.yml*"
@@ -119,13 +93,13 @@ Describe 'Set-PhoenixCloudInit on the simulator' {
         $w.Text | Should -BeLike "*qm set 102 --cicustom 'user=local:snippets/user-data-102.yml,network=local:snippets/network-config-102.yml'*"
         $w.Text | Should -BeLike '*qm cloudinit update 102*'
         $w.Text | Should -Not -BeLike '*Ph0enixSaltX*'
-        Get-HostFile '/var/lib/vz/snippets/user-data-102.yml' | Should -BeNullOrEmpty
-        Get-HostFile '/var/lib/vz/snippets/network-config-102.yml' | Should -BeNullOrEmpty
-        (Invoke-OnHost @('qm', 'config', '102')) | Should -Not -Match 'cicustom'
+        Get-NodeFile $node '/var/lib/vz/snippets/user-data-102.yml' | Should -BeNullOrEmpty
+        Get-NodeFile $node '/var/lib/vz/snippets/network-config-102.yml' | Should -BeNullOrEmpty
+        (Invoke-OnNode $node @('qm', 'config', '102')) | Should -Not -Match 'cicustom'
     }
 
     It '-WhatIf on a VM that is already up to date says nothing would change' {
-        $w = Get-WhatIfText { New-Spec 101 'web-01' -Key $key2 | Set-PhoenixCloudInit -Session $session -WhatIf }
+        $w = Get-HostOutput { New-Spec 101 'web-01' -Key $key2 | Set-PhoenixCloudInit -Session $session -WhatIf }
         $w.Text | Should -BeLike '*nothing to change: the files on the host and cicustom are already as rendered*'
         $w.Text | Should -Not -BeLike '*qm set*'
     }
@@ -160,22 +134,27 @@ Describe 'Set-PhoenixCloudInit on the simulator' {
     It 'names the storages that can hold snippets when given a block storage' {
         $spec101 | Set-PhoenixCloudInit -Session $session -Storage local-lvm -ErrorVariable err -ErrorAction SilentlyContinue
         $err[0].FullyQualifiedErrorId | Should -Be 'SnippetsNotEnabled,Phoenix.PowerShell.Commands.SetPhoenixCloudInitCommand'
-        $err[0].Exception.Message | Should -Be "VM 101 (web-01): storage 'local-lvm' is of type lvmthin, which cannot hold snippets (only file-based storages such as dir or nfs can), so Phoenix cannot put the cloud-init files there. Storages that hold snippets: local."
+        $err[0].Exception.Message | Should `
+            -Be ("VM 101 (web-01): storage 'local-lvm' is of type lvmthin, which cannot hold snippets (only file-based storages such as dir or " +
+                "nfs can), so Phoenix cannot put the cloud-init files there. Storages that hold snippets: local.")
     }
 
     It 'says how to enable snippets on a directory storage without them' {
-        $cfg = Get-HostFile '/etc/pve/storage.cfg'
-        $node.Store.WriteFile('/etc/pve/storage.cfg', [System.Text.Encoding]::UTF8.GetBytes($cfg.Replace('content backup,iso,snippets,vztmpl', 'content backup,iso,vztmpl')), 416)
+        $cfg = Get-NodeFile $node '/etc/pve/storage.cfg'
+        $node.Sim.Store.WriteFile('/etc/pve/storage.cfg', [System.Text.Encoding]::UTF8.GetBytes($cfg.Replace('content backup,iso,snippets,vztmpl',
+            'content backup,iso,vztmpl')), 416)
         try {
             $spec101 | Set-PhoenixCloudInit -Session $session -ErrorVariable err -ErrorAction SilentlyContinue
             $err | Should -HaveCount 1
             $err[0].FullyQualifiedErrorId | Should -Be 'SnippetsNotEnabled,Phoenix.PowerShell.Commands.SetPhoenixCloudInitCommand'
             $err[0].TargetObject | Should -Be 'local'
-            $err[0].Exception.Message | Should -BeLike "*storage 'local' does not hold snippets (its content is backup,iso,vztmpl)*Enable snippets on it with: pvesm set local --content backup,iso,vztmpl,snippets*"
+            $err[0].Exception.Message | Should `
+                -BeLike ("*storage 'local' does not hold snippets (its content is backup,iso,vztmpl)*Enable snippets on it with: pvesm set local " +
+                    "--content backup,iso,vztmpl,snippets*")
             $err[0].ErrorDetails.RecommendedAction | Should -Be 'pvesm set local --content backup,iso,vztmpl,snippets'
         }
         finally {
-            $node.Store.WriteFile('/etc/pve/storage.cfg', [System.Text.Encoding]::UTF8.GetBytes($cfg), 416)
+            $node.Sim.Store.WriteFile('/etc/pve/storage.cfg', [System.Text.Encoding]::UTF8.GetBytes($cfg), 416)
         }
     }
 
@@ -186,14 +165,14 @@ Describe 'Set-PhoenixCloudInit on the simulator' {
         $err[0].TargetObject | Should -Be 150
         $spec | Set-PhoenixCloudInit -Session $session -WhatIf -ErrorVariable err2 -ErrorAction SilentlyContinue
         $err2[0].FullyQualifiedErrorId | Should -Be 'VmNotFound,Phoenix.PowerShell.Commands.SetPhoenixCloudInitCommand'
-        Get-HostFile '/var/lib/vz/snippets/user-data-150.yml' | Should -BeNullOrEmpty
+        Get-NodeFile $node '/var/lib/vz/snippets/user-data-150.yml' | Should -BeNullOrEmpty
     }
 }
 
 Describe 'Set-PhoenixCloudInit -VmId with the pieces (no config file)' {
     BeforeAll {
-        $null = Invoke-OnHost @('qm', 'clone', '9000', '110', '--name', 'pieces-01')
-        $null = Invoke-OnHost @('qm', 'clone', '9000', '111', '--name', 'pieces-02')
+        $null = Invoke-OnNode $node @('qm', 'clone', '9000', '110', '--name', 'pieces-01')
+        $null = Invoke-OnNode $node @('qm', 'clone', '9000', '111', '--name', 'pieces-02')
         $script:piecesHash = ConvertTo-SecureString $hash -AsPlainText -Force
 
         # What the same VM looks like written in a config file: the pieces must render exactly like it.
@@ -233,11 +212,12 @@ Describe 'Set-PhoenixCloudInit -VmId with the pieces (no config file)' {
         $r.Uploaded | Should -Be @('/var/lib/vz/snippets/user-data-110.yml', '/var/lib/vz/snippets/network-config-110.yml')
         $r.CicustomSet | Should -BeTrue
         $r.Regenerated | Should -BeTrue
-        (Invoke-OnHost @('qm', 'config', '110')) | Should -Match '(?m)^cicustom: user=local:snippets/user-data-110\.yml,network=local:snippets/network-config-110\.yml$'
-        $node.Store.GetMode('/var/lib/vz/snippets/user-data-110.yml') | Should -Be ([Convert]::ToInt32('600', 8))
+        (Invoke-OnNode $node @('qm', 'config', '110')) | Should `
+            -Match '(?m)^cicustom: user=local:snippets/user-data-110\.yml,network=local:snippets/network-config-110\.yml$'
+        $node.Sim.Store.GetMode('/var/lib/vz/snippets/user-data-110.yml') | Should -Be ([Convert]::ToInt32('600', 8))
 
-        $userData = Get-HostFile '/var/lib/vz/snippets/user-data-110.yml'
-        $networkConfig = Get-HostFile '/var/lib/vz/snippets/network-config-110.yml'
+        $userData = Get-NodeFile $node '/var/lib/vz/snippets/user-data-110.yml'
+        $networkConfig = Get-NodeFile $node '/var/lib/vz/snippets/network-config-110.yml'
         $doc = New-FileSpec 110 'pieces-01' '10.0.0.110/24' '10.0.0.1' @($key1, $key2) | ConvertTo-PhoenixCloudInit
         $userData | Should -Be $doc.UserData
         $networkConfig | Should -Be $doc.NetworkConfig
@@ -262,14 +242,16 @@ Describe 'Set-PhoenixCloudInit -VmId with the pieces (no config file)' {
         $err[0].FullyQualifiedErrorId | Should -Be 'PasswordHashFormat,Phoenix.PowerShell.Commands.SetPhoenixCloudInitCommand'
         $err[0].CategoryInfo.Category | Should -Be 'InvalidArgument'
         $err[0].TargetObject | Should -Be 111
-        $err[0].Exception.Message | Should -Be ("VM 111, -PasswordHash: password_hash is not a crypt hash (it looks like a plain-text password); plain passwords are refused. " +
-            "Fix: Put a crypt hash here, never the password: make one with 'mkpasswd -m sha-512' (package whois) or 'openssl passwd -6', and paste its output (`$6`$...).")
+        $err[0].Exception.Message | Should `
+            -Be ("VM 111, -PasswordHash: password_hash is not a crypt hash (it looks like a plain-text password); plain passwords are refused. " +
+            ("Fix: Put a crypt hash here, never the password: make one with 'mkpasswd -m sha-512' (package whois) or 'openssl passwd -6', and " +
+                "paste its output (`$6`$...)."))
         ($err | Out-String -Width 1000) + ($out | Out-String -Width 1000) | Should -Not -BeLike '*Correct-Horse*'
         $err[0].ErrorDetails.RecommendedAction | Should -BeLike "Put a crypt hash here*"
         Get-HostTraffic $out | Should -BeNullOrEmpty
         @($out | Where-Object { $_ -is [Phoenix.PowerShell.CloudInitResult] }) | Should -BeNullOrEmpty
-        Get-HostFile '/var/lib/vz/snippets/user-data-111.yml' | Should -BeNullOrEmpty
-        (Invoke-OnHost @('qm', 'config', '111')) | Should -Not -Match 'cicustom'
+        Get-NodeFile $node '/var/lib/vz/snippets/user-data-111.yml' | Should -BeNullOrEmpty
+        (Invoke-OnNode $node @('qm', 'config', '111')) | Should -Not -Match 'cicustom'
     }
 
     It 'refuses a gateway outside the subnet, naming -Gateway, and reports every bad piece at once' {
@@ -277,11 +259,13 @@ Describe 'Set-PhoenixCloudInit -VmId with the pieces (no config file)' {
             -IpAddress 10.0.0.111/24 -Gateway 10.9.9.1 -Verbose -ErrorVariable err -ErrorAction SilentlyContinue 4>&1
         $err | Should -HaveCount 2
         $err[0].FullyQualifiedErrorId | Should -Be 'GatewayOutsideSubnet,Phoenix.PowerShell.Commands.SetPhoenixCloudInitCommand'
-        $err[0].Exception.Message | Should -Be 'VM 111, -Gateway: gw 10.9.9.1 is outside the subnet 10.0.0.0/24 of ip 10.0.0.111/24; the VM could not reach it. Fix: Use a gateway inside 10.0.0.0/24, or fix the prefix length of ip.'
+        $err[0].Exception.Message | Should `
+            -Be ('VM 111, -Gateway: gw 10.9.9.1 is outside the subnet 10.0.0.0/24 of ip 10.0.0.111/24; the VM could not reach it. Fix: Use a ' +
+                'gateway inside 10.0.0.0/24, or fix the prefix length of ip.')
         $err[1].FullyQualifiedErrorId | Should -Be 'SshKeyFormat,Phoenix.PowerShell.Commands.SetPhoenixCloudInitCommand'
         $err[1].Exception.Message | Should -BeLike 'VM 111, -SshPublicKey: SSH key 2 *'
         Get-HostTraffic $out | Should -BeNullOrEmpty
-        Get-HostFile '/var/lib/vz/snippets/network-config-111.yml' | Should -BeNullOrEmpty
+        Get-NodeFile $node '/var/lib/vz/snippets/network-config-111.yml' | Should -BeNullOrEmpty
     }
 
     It 'refuses -Dhcp together with -IpAddress, and a -Gateway with -Dhcp names -Gateway' {
@@ -289,17 +273,18 @@ Describe 'Set-PhoenixCloudInit -VmId with the pieces (no config file)' {
             -Dhcp -IpAddress 10.0.0.111/24 -ErrorVariable err -ErrorAction SilentlyContinue
         $err | Should -HaveCount 1
         $err[0].FullyQualifiedErrorId | Should -Be 'DhcpWithIpAddress,Phoenix.PowerShell.Commands.SetPhoenixCloudInitCommand'
-        $err[0].Exception.Message | Should -Be 'VM 111: -Dhcp and -IpAddress 10.0.0.111/24 contradict each other: the VM takes its address either by DHCP or as given.'
+        $err[0].Exception.Message | Should `
+            -Be 'VM 111: -Dhcp and -IpAddress 10.0.0.111/24 contradict each other: the VM takes its address either by DHCP or as given.'
         Set-PhoenixCloudInit -Session $session -VmId 111 -HostName pieces-02 -UserName phoenix -SshPublicKey $key1 `
             -Dhcp -Gateway 10.0.0.1 -ErrorVariable err2 -ErrorAction SilentlyContinue
         $err2[0].FullyQualifiedErrorId | Should -Be 'GatewayWithDhcp,Phoenix.PowerShell.Commands.SetPhoenixCloudInitCommand'
         $err2[0].Exception.Message | Should -BeLike 'VM 111, -Gateway: gw "10.0.0.1" is set but ip is dhcp;*'
-        (Invoke-OnHost @('qm', 'config', '111')) | Should -Not -Match 'cicustom'
+        (Invoke-OnNode $node @('qm', 'config', '111')) | Should -Not -Match 'cicustom'
     }
 
     It '-WhatIf with pieces shows the files and the exact qm set, and changes nothing' {
         $doc = New-FileSpec 111 'pieces-02' '10.0.0.111/24' '10.0.0.1' @($key1) | ConvertTo-PhoenixCloudInit
-        $w = Get-WhatIfText {
+        $w = Get-HostOutput {
             Set-PhoenixCloudInit -Session $session -VmId 111 -HostName pieces-02 -UserName phoenix -SshPublicKey $key1 -PasswordHash $piecesHash `
                 -IpAddress 10.0.0.111/24 -Gateway 10.0.0.1 -Nameserver 1.1.1.1, 8.8.8.8 -SearchDomain lab.example -WhatIf
         }
@@ -308,8 +293,8 @@ Describe 'Set-PhoenixCloudInit -VmId with the pieces (no config file)' {
         $w.Text | Should -BeLike "*network-config-111.yml sha256 $($doc.NetworkConfigHash) -> /var/lib/vz/snippets/network-config-111.yml*"
         $w.Text | Should -BeLike "*qm set 111 --cicustom 'user=local:snippets/user-data-111.yml,network=local:snippets/network-config-111.yml'*"
         $w.Text | Should -Not -BeLike '*Ph0enixSaltX*'
-        Get-HostFile '/var/lib/vz/snippets/user-data-111.yml' | Should -BeNullOrEmpty
-        Get-HostFile '/var/lib/vz/snippets/network-config-111.yml' | Should -BeNullOrEmpty
-        (Invoke-OnHost @('qm', 'config', '111')) | Should -Not -Match 'cicustom'
+        Get-NodeFile $node '/var/lib/vz/snippets/user-data-111.yml' | Should -BeNullOrEmpty
+        Get-NodeFile $node '/var/lib/vz/snippets/network-config-111.yml' | Should -BeNullOrEmpty
+        (Invoke-OnNode $node @('qm', 'config', '111')) | Should -Not -Match 'cicustom'
     }
 }

@@ -2,8 +2,9 @@ BeforeAll {
     Import-Module (Join-Path $env:PHOENIX_MODULE_DIR 'Phoenix.psd1') -Force
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
     $script:realWorld = Join-Path $env:PHOENIX_REPO_ROOT 'tests/fixtures/realworld-shape/phoenix_vm_configs.json'
-    $script:key = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIIGTu4sFs9wPOADX2g1CCwUmJPX5LNRd9e/q419dxfzL admin@phoenix'
-    $script:hash = '$6$Ph0enixSaltX$ftJwDSr61U2rxoivlCCQi2XmsSIyQ5LVwSH1XRbCfEx1pbGDv6ZQ/0/jXhAFe/s2ZurgrM1kE.PGyCfneeR9F/'
+    $secrets = Get-TestSecret
+    $script:key = $secrets.Ed25519Key
+    $script:hash = $secrets.PasswordHash
 
     function New-TestConfig([string] $Name, [string] $Json) {
         $path = Join-Path $TestDrive $Name
@@ -59,7 +60,8 @@ Describe 'Test-PhoenixConfig' {
     It 'returns only warnings for the real-world file, and -Quiet says $true' {
         $findings = Test-PhoenixConfig $realWorld
         $findings | ForEach-Object { $_ | Should -BeOfType ([Phoenix.Engine.Config.ConfigFinding]) }
-        ($findings | ForEach-Object Rule) | Should -Be @('TemplateSnapshotOnTemplate', 'FeatureNotFound', 'FeatureNotFound', 'DependencyOutsideFile', 'FeatureNotFound', 'FeatureNotFound')
+        ($findings | ForEach-Object Rule) | Should -Be @('TemplateSnapshotOnTemplate', 'FeatureNotFound', 'FeatureNotFound', 'DependencyOutsideFile',
+            'FeatureNotFound', 'FeatureNotFound')
         ($findings | Where-Object Severity -EQ 'Error') | Should -BeNullOrEmpty
         $quiet = Test-PhoenixConfig $realWorld -Quiet
         $quiet | Should -BeOfType ([bool])
@@ -112,15 +114,23 @@ Describe 'Test-PhoenixConfig' {
 
 Describe 'Test-PhoenixConfig rule <Rule> names the JSON path and the line' -ForEach @(
     @{ Rule = 'VmIdRange'; Old = '"vmid": 101'; New = '"vmid": 99'; Path = 'vms[1].vmid'; Marker = '"vmid": 99'; Text = 'VMID 99 is outside 100..999999999*' }
-    @{ Rule = 'NameDnsFormat'; Old = '"name": "web-01"'; New = '"name": "web_01!"'; Path = 'vms[1].name'; Marker = 'web_01!'; Text = 'name "web_01!" is not a DNS name*' }
+    @{ Rule = 'NameDnsFormat'; Old = '"name": "web-01"'; New = '"name": "web_01!"'; Path = 'vms[1].name'; Marker = 'web_01!';
+        Text = 'name "web_01!" is not a DNS name*' }
     @{ Rule = 'IpFormat'; Old = '10.0.0.11/24'; New = '10.0.0.11'; Path = 'vms[1].network_config.ip'; Marker = '"ip"'; Text = 'ip "10.0.0.11"*' }
-    @{ Rule = 'GatewayOutsideSubnet'; Old = '"gw": "10.0.0.1"'; New = '"gw": "192.168.1.1"'; Path = 'vms[1].network_config.gw'; Marker = '"gw"'; Text = 'gw 192.168.1.1 is outside the subnet 10.0.0.0/24 of ip 10.0.0.11/24*' }
-    @{ Rule = 'SshKeyFormat'; Old = '["ssh-ed25519 AAAA'; New = '["ssh-ed25519 not-base64!AAAA'; Path = 'vms[1].user_config.ssh_public_keys[0]'; Marker = 'not-base64!'; Text = 'SSH key 1 *' }
-    @{ Rule = 'SnapshotNameFormat'; Old = '"dependencies": []'; New = '"template_snapshot_name": "1bad"'; Path = 'vms[1].template_snapshot_name'; Marker = '1bad'; Text = 'snapshot name "1bad" is refused by Proxmox*' }
-    @{ Rule = 'CloneSourceMissing'; Old = '"clone_from_vmid": 9000'; New = '"clone_from_vmid": 8000'; Path = 'vms[1].clone_from_vmid'; Marker = '8000'; Text = 'clone_from_vmid 8000 points to no VM of the file.' }
-    @{ Rule = 'Cycle'; Old = '"is_template": true,'; New = '"is_template": false, "dependencies": ["101"],'; Path = 'vms[1].clone_from_vmid'; Marker = '"clone_from_vmid": 9000'; Text = 'dependencies and clones form a cycle: 101 -> 9000 -> 101*' }
-    @{ Rule = 'CoresRange'; Old = '"name": "web-01",'; New = '"name": "web-01", "cores": 0,'; Path = 'vms[1].cores'; Marker = '"cores": 0'; Text = 'cores is 0; the number of cores must be from 1 to 8192.' }
-    @{ Rule = 'TypeMismatch'; Old = '"name": "web-01",'; New = '"name": "web-01", "memory_mb": "lots",'; Path = 'vms[1].memory_mb'; Marker = '"lots"'; Text = '*' }
+    @{ Rule = 'GatewayOutsideSubnet'; Old = '"gw": "10.0.0.1"'; New = '"gw": "192.168.1.1"'; Path = 'vms[1].network_config.gw'; Marker = '"gw"';
+        Text = 'gw 192.168.1.1 is outside the subnet 10.0.0.0/24 of ip 10.0.0.11/24*' }
+    @{ Rule = 'SshKeyFormat'; Old = '["ssh-ed25519 AAAA'; New = '["ssh-ed25519 not-base64!AAAA'; Path = 'vms[1].user_config.ssh_public_keys[0]';
+        Marker = 'not-base64!'; Text = 'SSH key 1 *' }
+    @{ Rule = 'SnapshotNameFormat'; Old = '"dependencies": []'; New = '"template_snapshot_name": "1bad"'; Path = 'vms[1].template_snapshot_name';
+        Marker = '1bad'; Text = 'snapshot name "1bad" is refused by Proxmox*' }
+    @{ Rule = 'CloneSourceMissing'; Old = '"clone_from_vmid": 9000'; New = '"clone_from_vmid": 8000'; Path = 'vms[1].clone_from_vmid';
+        Marker = '8000'; Text = 'clone_from_vmid 8000 points to no VM of the file.' }
+    @{ Rule = 'Cycle'; Old = '"is_template": true,'; New = '"is_template": false, "dependencies": ["101"],'; Path = 'vms[1].clone_from_vmid';
+        Marker = '"clone_from_vmid": 9000'; Text = 'dependencies and clones form a cycle: 101 -> 9000 -> 101*' }
+    @{ Rule = 'CoresRange'; Old = '"name": "web-01",'; New = '"name": "web-01", "cores": 0,'; Path = 'vms[1].cores'; Marker = '"cores": 0';
+        Text = 'cores is 0; the number of cores must be from 1 to 8192.' }
+    @{ Rule = 'TypeMismatch'; Old = '"name": "web-01",'; New = '"name": "web-01", "memory_mb": "lots",'; Path = 'vms[1].memory_mb';
+        Marker = '"lots"'; Text = '*' }
 ) {
     It 'finds <Rule>' {
         $r = Get-OnlyError $Old $New "$Rule.json"

@@ -85,7 +85,9 @@ namespace Phoenix.Engine.Workflow
                     { RecommendedAction = "Set template_image in the config (a file in the host's iso folder, e.g. /var/lib/vz/template/iso), or " +
                         "run New-PhoenixTemplate -Image <path on the host>." };
                 }
-                await host.CreateAsync(request.VmId, new[]
+                // A bad image name is refused before the VM is created, so it leaves nothing half-made.
+                if (request.ImageUrl == null) CheckImage(request);
+                var created = new[]
                 {
                     Kv("name", request.Name),
                     Kv("cores", request.Cores.ToString(inv)),
@@ -96,9 +98,11 @@ namespace Phoenix.Engine.Workflow
                     Kv("agent", "1"),
                     Kv("serial0", "socket"),
                     Kv("vga", "serial0"),
-                }, ct).ConfigureAwait(false);
+                };
+                await host.CreateAsync(request.VmId, created, ct).ConfigureAwait(false);
                 changes.Add("created");
-                config = host.IsDryRun ? new VmConfig(Array.Empty<KeyValuePair<string, string>>())
+                // A plan goes on from the config the create would give, so it shows only what the real run sets next.
+                config = host.IsDryRun ? new VmConfig(created)
                     : await host.GetVmConfigAsync(request.VmId, cancellationToken: ct).ConfigureAwait(false);
             }
 
@@ -151,14 +155,18 @@ namespace Phoenix.Engine.Workflow
 
         private static async Task<string> ImagePathAsync(ProxmoxHost host, TemplateRequest request, CancellationToken ct)
         {
+            CheckImage(request);
             if (request.Image.StartsWith("/", StringComparison.Ordinal)) return request.Image;
-            if (request.Image.IndexOf('/') >= 0 || request.Image.IndexOf(':') >= 0)
-            {
-                throw new PhoenixException(PhoenixErrorKind.InvalidArgument, ErrorIds.InvalidImage,
-                    $"Template VM {request.VmId}: the image '{request.Image}' must be an absolute path on the host or a file name in storage " +
-                        $"'{request.ImageStorage}' (its iso folder).", request.VmId);
-            }
             return await host.StoragePathAsync($"{request.ImageStorage}:iso/{request.Image}", ct).ConfigureAwait(false);
+        }
+
+        // An absolute path on the host, or a plain file name in the image storage's iso folder.
+        private static void CheckImage(TemplateRequest request)
+        {
+            if (request.Image.StartsWith("/", StringComparison.Ordinal) || (request.Image.IndexOf('/') < 0 && request.Image.IndexOf(':') < 0)) return;
+            throw new PhoenixException(PhoenixErrorKind.InvalidArgument, ErrorIds.InvalidImage,
+                $"Template VM {request.VmId}: the image '{request.Image}' must be an absolute path on the host or a file name in storage " +
+                    $"'{request.ImageStorage}' (its iso folder).", request.VmId);
         }
 
         /// <summary>

@@ -5,7 +5,7 @@ using Phoenix.PowerShell.Infrastructure;
 namespace Phoenix.PowerShell.Commands
 {
     /// <summary>Deletes a snapshot of VMs (qm delsnapshot).</summary>
-    [Cmdlet(VerbsCommon.Remove, "PhoenixSnapshot", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = ByNameSet)]
+    [Cmdlet(VerbsCommon.Remove, "PhoenixSnapshot", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = SnapshotSet)]
     [OutputType(typeof(void))]
     public sealed class RemovePhoenixSnapshotCommand : SnapshotTargetCmdlet
     {

@@ -6,7 +6,7 @@ using Phoenix.PowerShell.Infrastructure;
 namespace Phoenix.PowerShell.Commands
 {
     /// <summary>Rolls VMs back to a snapshot (qm rollback). A running VM is stopped by Proxmox first.</summary>
-    [Cmdlet(VerbsData.Restore, "PhoenixSnapshot", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = ByNameSet)]
+    [Cmdlet(VerbsData.Restore, "PhoenixSnapshot", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = SnapshotSet)]
     [OutputType(typeof(PhoenixVm))]
     public sealed class RestorePhoenixSnapshotCommand : SnapshotTargetCmdlet
     {

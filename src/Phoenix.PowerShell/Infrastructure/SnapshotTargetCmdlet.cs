@@ -5,7 +5,8 @@ namespace Phoenix.PowerShell.Infrastructure
     /// <summary>
     /// A cmdlet that acts on one named snapshot of a VM: by -VmId and -Name, or on snapshots piped
     /// from Get-PhoenixSnapshot. -Name is deliberately not bound by property name: a piped VM's Name
-    /// is the VM's, not a snapshot's.
+    /// is the VM's, not a snapshot's. The cmdlets default to the Snapshot set, so that a piped snapshot
+    /// binds as a whole (PowerShell tries the default set first and would bind only its VmId by name).
     /// </summary>
     public abstract class SnapshotTargetCmdlet : VmTargetCmdlet
     {

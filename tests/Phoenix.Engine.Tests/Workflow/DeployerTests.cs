@@ -1,0 +1,223 @@
+using Phoenix.Engine.CloudInit;
+using Phoenix.Engine.Config;
+using Phoenix.Engine.Errors;
+using Phoenix.Engine.Proxmox;
+using Phoenix.Engine.Tests.Config;
+using Phoenix.Engine.Workflow;
+using Xunit;
+
+namespace Phoenix.Engine.Tests.Workflow;
+
+/// <summary>
+/// The Deployer on the in-process simulator with the real cloud-init step: the seed's workflow per VM, in
+/// dependency order, what a failure does to the VMs after it, what a plan shows, and a converged re-run.
+/// </summary>
+public sealed class DeployerTests : IDisposable
+{
+    private static readonly string User = $$"""
+        "user_config": { "username": "phoenix", "password_hash": "{{ConfigSamples.Sha512Hash}}", "ssh_public_keys": ["{{ConfigSamples.Ed25519Key}}"] }
+        """;
+
+    private readonly SimulatedNode _node = new();
+    private readonly List<DeployProgress> _progress = new();
+    private readonly List<string> _warnings = new();
+
+    public void Dispose() => _node.Dispose();
+
+    private Deployer NewDeployer(ProxmoxHost? host = null, Action<DeployOptions>? configure = null)
+    {
+        var options = new DeployOptions
+        {
+            AgentTimeout = TimeSpan.FromSeconds(20),
+            AgentPollInterval = TimeSpan.FromMilliseconds(10),
+            CloudInit = CloudInitApplier.AsDeployStep(),
+        };
+        configure?.Invoke(options);
+        var deployer = new Deployer(host ?? _node.Host, options);
+        deployer.Progress += p => { lock (_progress) _progress.Add(p); };
+        deployer.Warning += (_, w) => { lock (_warnings) _warnings.Add(w); };
+        return deployer;
+    }
+
+    private static IReadOnlyList<VmSpec> Specs(string vms) => SimulatedNode.Specs("{ \"vms\": [ " + vms + " ] }");
+
+    private int Index(string command) => _node.Commands.ToList().IndexOf(command);
+
+    [Fact]
+    public async Task A_golden_VM_and_its_clone_are_deployed_in_order_and_a_second_run_only_reads()
+    {
+        var specs = Specs($$"""
+            { "vmid": 201, "name": "golden", "cores": 4, "template_snapshot_name": "ready", "snapshots": { "post-features": true }, {{User}} },
+            { "vmid": 202, "name": "copy", "clone_from_vmid": 201, {{User}} }
+            """);
+
+        var first = await NewDeployer().DeployAsync(specs, CancellationToken.None);
+
+        Assert.All(first, r => Assert.True(r.Status == DeployStatus.Succeeded, string.Join("; ", r.Errors)));
+        Assert.Equal(new[]
+        {
+            Deployer.StepClone, Deployer.StepConfigure, Deployer.StepCloudInit, Deployer.StepStart, Deployer.StepWaitAgent,
+            Deployer.StepPreSnapshot, Deployer.StepFeatures, Deployer.StepPostSnapshot,
+        }, first[0].Steps.Select(s => s.Step));
+        Assert.Equal(new[] { "cloned from VM 9000 (linked clone)" }, first[0].Steps[0].Changes);
+        Assert.Equal(new[] { "set cores 4" }, first[0].Steps[1].Changes);
+        Assert.True(first[0].Steps[2].Changed);
+        Assert.Equal(new[] { "started" }, first[0].Steps[3].Changes);
+        Assert.True(first[0].Steps[5].Skipped);
+        Assert.Equal("no features", first[0].Steps[6].Detail);
+        Assert.Equal(new[] { "snapshot 'post-features'", "snapshot 'ready'" }, first[0].Steps[7].Changes);
+        Assert.Equal(new[] { "cloned from VM 201 snapshot 'ready' (full clone)" }, first[1].Steps[0].Changes);
+
+        // The copy is cloned from the golden VM's snapshot only after that snapshot exists; each VM's steps in order.
+        Assert.True(Index("qm snapshot 201 ready --description 'Phoenix: after features'") < Index("qm clone 201 202 --name copy --snapname ready"));
+        Assert.True(Index("qm clone 9000 201 --name golden") < Index("qm set 201 --cores 4"));
+        Assert.True(Index("qm set 201 --cores 4") < Index("qm cloudinit update 201"));
+        Assert.True(Index("qm cloudinit update 201") < Index("qm start 201"));
+        Assert.Equal("running", _node.Status(202));
+        Assert.Equal(new[] { "post-features", "ready" }, _node.Snapshots(201));
+        Assert.True(_node.FileExists("/var/lib/vz/snippets/user-data-202.yml"));
+
+        _node.Connection.Clear();
+        var second = await NewDeployer().DeployAsync(specs, CancellationToken.None);
+
+        Assert.All(second, r => Assert.Equal(DeployStatus.Succeeded, r.Status));
+        Assert.All(second, r => Assert.False(r.Changed, string.Join("; ", r.Changes)));
+        Assert.Empty(_node.Changes);
+        Assert.Empty(_node.Connection.Uploads);
+    }
+
+    [Fact]
+    public async Task A_failed_VM_skips_what_depends_on_it_and_the_other_VMs_go_on()
+    {
+        _node.Sim("qm", "clone", "9000", "201", "--name", "someone-else");
+        var specs = Specs($$"""
+            { "vmid": 201, "name": "base", {{User}} },
+            { "vmid": 202, "name": "child", "clone_from_vmid": 201, {{User}} },
+            { "vmid": 203, "name": "other", {{User}} }
+            """);
+
+        var results = await NewDeployer().DeployAsync(specs, CancellationToken.None);
+
+        Assert.Equal(new[] { DeployStatus.Failed, DeployStatus.Skipped, DeployStatus.Succeeded }, results.Select(r => r.Status));
+        Assert.Equal(ErrorIds.VmIdTaken, Assert.IsType<PhoenixException>(results[0].Exception).Reason);
+        Assert.Equal(new[] { "VM 202 was not deployed because VM 201 it depends on did not deploy." }, results[1].Errors);
+        Assert.Empty(results[1].Steps);
+        Assert.DoesNotContain(_node.Commands, c => c.Contains(" 202", StringComparison.Ordinal));
+        Assert.Equal("someone-else", _node.Config(201).Name);
+        Assert.Equal("running", _node.Status(203));
+        Assert.Contains(_progress, p => p.VmId == 201 && p.Completed);
+        Assert.DoesNotContain(_progress, p => p.VmId == 202);
+    }
+
+    [Fact]
+    public async Task A_dependency_outside_the_file_that_is_absent_is_a_warning_or_with_RequireExternalDependencies_a_failure()
+    {
+        var specs = Specs($$"""{ "vmid": 201, "name": "app", "dependencies": ["150"], {{User}} }""");
+
+        var warned = await NewDeployer().DeployAsync(specs, CancellationToken.None);
+
+        Assert.Equal(DeployStatus.Succeeded, warned[0].Status);
+        Assert.Equal(new[] { "VM 201 (app) depends on 150, which does not exist on the cluster. Deploying it anyway." }, warned[0].Warnings);
+        Assert.Equal(warned[0].Warnings, _warnings);
+        Assert.Contains("pvesh get /cluster/resources --type vm --output-format json", _node.Commands);
+
+        var strict = await NewDeployer(configure: o => o.RequireExternalDependencies = true).DeployAsync(
+            Specs($$"""{ "vmid": 204, "name": "strict", "dependencies": ["150"], {{User}} }"""), CancellationToken.None);
+
+        Assert.Equal(DeployStatus.Failed, strict[0].Status);
+        Assert.Equal(ErrorIds.DependencyNotReady, Assert.IsType<PhoenixException>(strict[0].Exception).Reason);
+        Assert.False(_node.Exists(204));
+    }
+
+    [Fact]
+    public async Task A_plan_lists_each_VMs_commands_and_creates_nothing()
+    {
+        var specs = Specs($$"""
+            { "vmid": 201, "name": "golden", "template_snapshot_name": "ready", {{User}} },
+            { "vmid": 202, "name": "copy", "clone_from_vmid": 201, {{User}} }
+            """);
+        using var recorder = new PlanRecorder(_node.Connection);
+
+        var plan = await NewDeployer(new ProxmoxHost(recorder, RetryPolicy.NoRetry)).DeployAsync(specs, CancellationToken.None);
+
+        Assert.All(plan, r => Assert.Equal(DeployStatus.Planned, r.Status));
+        Assert.Equal("qm clone 9000 201 --name golden", plan[0].Plan[0]);
+        Assert.Contains("qm start 201", plan[0].Plan);
+        Assert.Contains("qm snapshot 201 ready --description 'Phoenix: after features'", plan[0].Plan);
+        Assert.Equal("qm clone 201 202 --name copy --snapname ready", plan[1].Plan[0]);
+        Assert.Contains(plan[0].Plan, c => c.StartsWith("write ", StringComparison.Ordinal) && c.Contains("/var/lib/vz/snippets/user-data-201.yml"));
+        Assert.StartsWith("would wait up to 20 s for the guest agent", plan[0].Steps.Single(s => s.Step == Deployer.StepWaitAgent).Detail);
+        Assert.Equal(plan.SelectMany(r => r.Plan), recorder.Commands);
+        Assert.False(_node.Exists(201));
+        Assert.False(_node.Exists(202));
+        Assert.Empty(_node.Changes);
+    }
+
+    [Fact]
+    public async Task A_template_of_the_file_is_built_before_the_VMs_cloned_from_it()
+    {
+        _node.WriteFile("/var/lib/vz/template/iso/noble.img", "image");
+        var specs = Specs($$"""
+            { "vmid": 202, "name": "web", "template_vmid": 9100, {{User}} },
+            { "vmid": 9100, "name": "noble-tpl", "is_template": true, "template_image": "noble.img" }
+            """);
+
+        var results = await NewDeployer().DeployAsync(specs, CancellationToken.None);
+
+        Assert.All(results, r => Assert.True(r.Status == DeployStatus.Succeeded, string.Join("; ", r.Errors)));
+        Assert.Equal(new[] { Deployer.StepTemplate }, results[1].Steps.Select(s => s.Step));
+        Assert.Contains("converted to template", results[1].Changes);
+        Assert.Equal(new[] { "cloned from VM 9100 (linked clone)" }, results[0].Steps[0].Changes);
+        Assert.True(Index("qm template 9100") < Index("qm clone 9100 202 --name web"));
+        Assert.True(_node.Config(9100).IsTemplate);
+    }
+
+    [Fact]
+    public async Task Features_without_a_feature_runner_are_a_warning_and_a_skipped_step()
+    {
+        var specs = Specs($$"""{ "vmid": 201, "name": "app", "features": ["docker"], {{User}} }""");
+
+        var results = await NewDeployer().DeployAsync(specs, CancellationToken.None);
+
+        Assert.Equal(DeployStatus.Succeeded, results[0].Status);
+        var step = results[0].Steps.Single(s => s.Step == Deployer.StepFeatures);
+        Assert.True(step.Skipped);
+        Assert.Equal("no feature runner", step.Detail);
+        Assert.Equal(new[] { "VM 201: features (docker) were not run: this deployment has no feature runner." }, results[0].Warnings);
+    }
+
+    [Fact]
+    public async Task Every_VM_reports_its_steps_in_order_and_then_that_it_is_done()
+    {
+        var specs = Specs($$"""{ "vmid": 201, "name": "a", {{User}} }, { "vmid": 202, "name": "b", {{User}} }""");
+
+        await NewDeployer().DeployAsync(specs, CancellationToken.None);
+
+        foreach (var id in new[] { 201, 202 })
+        {
+            var mine = _progress.Where(p => p.VmId == id).ToList();
+            Assert.Equal(new[] { Deployer.StepClone, Deployer.StepConfigure, Deployer.StepCloudInit, Deployer.StepStart, Deployer.StepWaitAgent },
+                mine.Where(p => !p.Completed).Select(p => p.Step).Take(5));
+            var indexes = mine.Where(p => !p.Completed).Select(p => p.StepIndex).ToList();
+            Assert.Equal(indexes.OrderBy(i => i), indexes);
+            Assert.Equal(indexes.Count, indexes.Distinct().Count());
+            Assert.True(mine.Last().Completed);
+            Assert.Equal(8, mine.Last().StepCount);
+            Assert.Single(mine, p => p.Completed);
+        }
+    }
+
+    [Fact]
+    public async Task A_cycle_among_the_VMs_starts_nothing()
+    {
+        var specs = new[]
+        {
+            new VmSpec { VmId = 201, Name = "a", CloneFromVmId = 202 },
+            new VmSpec { VmId = 202, Name = "b", CloneFromVmId = 201 },
+        };
+
+        await Assert.ThrowsAsync<DependencyCycleException>(() => NewDeployer().DeployAsync(specs, CancellationToken.None));
+
+        Assert.Empty(_node.Commands);
+    }
+}
