@@ -70,10 +70,12 @@ $config = Join-Path $work 'fleet.json'
 } | ConvertTo-Json -Depth 8 | Set-Content $config
 
 # ---- Fake hosts -----------------------------------------------------------------------------------
+# Fresh fake hosts as the tests start them (tests/FakeHost/FakeHost.psm1: build.ps1 -Task FakeHost -NoBuild).
+$env:PHOENIX_REPO_ROOT = $repo
+Import-Module (Join-Path $repo 'tests/FakeHost/FakeHost.psm1')
+
 function Start-BenchHost([string] $name) {
-    $line = & (Join-Path $repo 'build.ps1') -Task FakeHost -NoBuild 2>$null | Select-Object -Last 1
-    if ($LASTEXITCODE -ne 0 -or -not $line) { throw "build.ps1 -Task FakeHost failed: $line" }
-    $h = $line | ConvertFrom-Json
+    $h = Start-FakeHost
     Set-Content (Join-Path $h.stateDir 'faults.json') $faults
     # For ssh: the pinned host key and the client key, no connection sharing, nothing from ~/.ssh.
     $pub = (Get-Content (Join-Path $h.root 'sshd/host_ed25519_key.pub')) -split ' '
@@ -97,15 +99,6 @@ Host fakehost
         Add-Member -NotePropertyName Name -NotePropertyValue $name -PassThru
 }
 
-function Stop-BenchHost($h) {
-    & kill -TERM $h.pid 2>$null
-    for ($i = 0; $i -lt 100; $i++) {
-        try { $c = [System.Net.Sockets.TcpClient]::new('127.0.0.1', $h.port); $c.Dispose(); Start-Sleep -Milliseconds 100 }
-        catch { Remove-Item -Recurse -Force $h.root -ErrorAction Ignore; return }
-    }
-    throw "The fake host on port $($h.port) did not stop (supervisor pid $($h.pid))."
-}
-
 function Get-CommandLines($h) {
     $log = Join-Path $h.stateDir 'commands.log'
     if (Test-Path $log) { @(Get-Content $log) } else { @() }
@@ -122,6 +115,28 @@ function Get-TransportConnections($session) {
     $c = if ($p) { $p.GetValue($session) }
     if ($c -and $c.PSObject.Properties['ConnectionsOpened']) { return $c.ConnectionsOpened }
     return 'n/a'
+}
+
+# CPU seconds of a process and of its children that have ended (/proc/<pid>/stat: utime, stime,
+# cutime, cstime). For the client: this pwsh (Phoenix's threads; bash and ssh for the baseline).
+$ticks = [double](& getconf CLK_TCK)
+function Get-CpuSeconds([int] $ProcessId) {
+    $stat = Get-Content -Raw "/proc/$ProcessId/stat"
+    $f = $stat.Substring($stat.LastIndexOf(')') + 2).Split(' ')
+    ([double]$f[11] + [double]$f[12] + [double]$f[13] + [double]$f[14]) / $ticks
+}
+
+# For the host: its sshd, once the connections have ended (each connection's sshd hands its CPU and its
+# commands' - shells, phoenix-sim - to the listening sshd when it exits). Guest programs, which
+# phoenix-sim starts detached, are not in it.
+function Get-HostCpuSeconds($h) {
+    $sshd = [int](Get-Content (Join-Path $h.root 'sshd/sshd.pid'))
+    for ($i = 0; $i -lt 100; $i++) {
+        $children = Get-Content -Raw "/proc/$sshd/task/$sshd/children" -ErrorAction Ignore
+        if (-not $children -or -not $children.Trim()) { break }
+        Start-Sleep -Milliseconds 100
+    }
+    Get-CpuSeconds $sshd
 }
 
 # ---- What a deploy made: compared between the runs ------------------------------------------------
@@ -179,37 +194,42 @@ function Compare-FleetState($a, $b, [string] $what) {
 
 # ---- Runs -----------------------------------------------------------------------------------------
 function Invoke-PhoenixRun($h, [int] $throttle) {
+    $hostCpu = Get-HostCpuSeconds $h
+    $clientCpu = Get-CpuSeconds $PID
     $watch = [System.Diagnostics.Stopwatch]::StartNew()
-    $session = Connect-PhoenixHost -HostName $h.host -Port $h.port -UserName $h.user -KeyFile $h.keyFile -HostKeyFingerprint $h.hostKeyFingerprint
+    $session = Connect-FakeHost $h
     $specs = Import-PhoenixConfig -Path $config -Session $session -FeaturePath $features -WarningAction SilentlyContinue
     $deployed = @($specs | Deploy-PhoenixVm -Session $session -ThrottleLimit $throttle -FeaturePath $features -WarningAction SilentlyContinue -ErrorAction SilentlyContinue -ErrorVariable errors)
     $watch.Stop()
     $connections = Get-TransportConnections $session
     $session | Disconnect-PhoenixHost
+    $clientCpu = (Get-CpuSeconds $PID) - $clientCpu
+    $hostCpu = (Get-HostCpuSeconds $h) - $hostCpu
     $failed = @($deployed | Where-Object Status -NE 'Succeeded')
     if ($failed.Count -gt 0 -or $errors.Count -gt 0 -or $deployed.Count -ne $VmCount) {
         $errors | ForEach-Object { Say "error: $_" }
         $failed | ForEach-Object { Say "VM $($_.VmId): $($_.Status) $($_.Errors -join '; ')" }
         throw "Deploy-PhoenixVm -ThrottleLimit $throttle did not deploy all $VmCount VMs on $($h.Name)."
     }
-    [pscustomobject]@{ Seconds = $watch.Elapsed.TotalSeconds; Results = $deployed; Connections = $connections }
+    [pscustomobject]@{ Seconds = $watch.Elapsed.TotalSeconds; Results = $deployed; Connections = $connections; ClientCpu = $clientCpu; HostCpu = $hostCpu }
 }
-
-$figures = [System.Collections.Generic.List[string]]::new()
 
 # 1. The baseline.
 Say "baseline: tools/bench/baseline.sh, $VmCount VMs one after another"
 $h = Start-BenchHost 'baseline'
 try {
+    $clientCpu = Get-CpuSeconds $PID
     $watch = [System.Diagnostics.Stopwatch]::StartNew()
     & bash (Join-Path $PSScriptRoot 'baseline.sh') --config $config --features $features -F $h.SshConfig fakehost 2> (Join-Path $OutDir 'baseline.log')
     $watch.Stop()
     if ($LASTEXITCODE -ne 0) { Get-Content (Join-Path $OutDir 'baseline.log') -Tail 20 | ForEach-Object { Say $_ }; throw "baseline.sh failed ($LASTEXITCODE)." }
     $baselineSeconds = $watch.Elapsed.TotalSeconds
+    $baselineClientCpu = (Get-CpuSeconds $PID) - $clientCpu
+    $baselineHostCpu = Get-HostCpuSeconds $h
     $baselineLog = Get-CommandLines $h
     $baselineSshd = Get-SshdAccepted $h
     $baselineState = Get-FleetState $h
-} finally { Stop-BenchHost $h }
+} finally { Stop-FakeHost $h }
 Set-Content (Join-Path $OutDir 'baseline.commands.log') $baselineLog
 Say ("baseline: {0:N1} s" -f $baselineSeconds)
 
@@ -220,7 +240,7 @@ try {
     $t1 = Invoke-PhoenixRun $h 1
     $t1Log = Get-CommandLines $h
     $t1State = Get-FleetState $h
-} finally { Stop-BenchHost $h }
+} finally { Stop-FakeHost $h }
 Set-Content (Join-Path $OutDir 'phoenix-t1.commands.log') $t1Log
 Say ("-ThrottleLimit 1: {0:N1} s" -f $t1.Seconds)
 
@@ -236,7 +256,7 @@ try {
     $rerunLog = @(Get-CommandLines $h | Select-Object -Skip $t8Log.Count)
     $rerunSshd = (Get-SshdAccepted $h) - $t8Sshd
     $t8State = Get-FleetState $h
-} finally { Stop-BenchHost $h }
+} finally { Stop-FakeHost $h }
 Set-Content (Join-Path $OutDir 'phoenix-t8.commands.log') $t8Log
 Set-Content (Join-Path $OutDir 'phoenix-rerun.commands.log') $rerunLog
 $rerunChanged = @($rerun.Results | Where-Object Changed)
@@ -276,6 +296,15 @@ Figure 'phoenix_t1_ssh_connections' $t1.Connections
 Figure 'baseline_ssh_commands_per_vm' (Ratio ($base.Total / $VmCount))
 Figure 'baseline_guest_exec_per_vm' (Ratio ($base.GuestExec / $VmCount))
 Figure 'baseline_ssh_connections' $baselineSshd
+Figure 'cores' ([Environment]::ProcessorCount)
+Figure 'baseline_host_cpu_seconds' (Seconds $baselineHostCpu)
+Figure 'baseline_client_cpu_seconds' (Seconds $baselineClientCpu)
+Figure 'phoenix_t1_host_cpu_seconds' (Seconds $t1.HostCpu)
+Figure 'phoenix_t8_host_cpu_seconds' (Seconds $t8.HostCpu)
+Figure 'phoenix_t8_client_cpu_seconds' (Seconds $t8.ClientCpu)
+Figure 'rerun_host_cpu_seconds' (Seconds $rerun.HostCpu)
+Figure 'rerun_client_cpu_seconds' (Seconds $rerun.ClientCpu)
+Figure 'host_cpu_ms_per_command' ([math]::Round(1000 * $t8.HostCpu / [math]::Max(1, $m8.Total)))
 Figure 'same_vms' $(if ($sameT1 -and $sameT8) { "yes ($VmCount VMs: qm config without MACs/uuids, snapshots, snippets as YAML)" } else { 'NO (see the lines above on stderr)' })
 Figure "phoenix_vm${firstVm}_first_deploy" (Format-KindCounts (Get-VmKindCounts $m8 $firstVm))
 Figure 'phoenix_other_first_deploy' (Format-KindCounts (Get-VmKindCounts $m8 -Except $vmIds))
