@@ -262,6 +262,17 @@ Set-Content (Join-Path $OutDir 'phoenix-rerun.commands.log') $rerunLog
 $rerunChanged = @($rerun.Results | Where-Object Changed)
 Say ("re-run: {0:N1} s, {1} VMs changed" -f $rerun.Seconds, $rerunChanged.Count)
 
+# Mean seconds per VM of each Deploy-PhoenixVm step (its DeployResult.Steps), in the steps' order.
+function Format-StepSeconds($results) {
+    $steps = @($results | ForEach-Object { $_.Steps } | Where-Object { -not $_.Skipped })
+    $names = @($steps | ForEach-Object Step | Select-Object -Unique)
+    ($names | ForEach-Object {
+            $n = $_
+            $sum = ($steps | Where-Object Step -EQ $n | Measure-Object { $_.Duration.TotalSeconds } -Sum).Sum
+            "$n $(Seconds ($sum / $results.Count))"
+        }) -join ', '
+}
+
 # ---- Figures ----------------------------------------------------------------------------------------
 $base = Measure-CommandLog $baselineLog
 $m1 = Measure-CommandLog $t1Log
@@ -304,8 +315,13 @@ Figure 'phoenix_t8_host_cpu_seconds' (Seconds $t8.HostCpu)
 Figure 'phoenix_t8_client_cpu_seconds' (Seconds $t8.ClientCpu)
 Figure 'rerun_host_cpu_seconds' (Seconds $rerun.HostCpu)
 Figure 'rerun_client_cpu_seconds' (Seconds $rerun.ClientCpu)
+Figure 'phoenix_t8_cpu_floor_seconds' (Seconds (($t8.HostCpu + $t8.ClientCpu) / [Environment]::ProcessorCount))
+Figure 'rerun_cpu_floor_seconds' (Seconds (($rerun.HostCpu + $rerun.ClientCpu) / [Environment]::ProcessorCount))
 Figure 'host_cpu_ms_per_command' ([math]::Round(1000 * $t8.HostCpu / [math]::Max(1, $m8.Total)))
 Figure 'same_vms' $(if ($sameT1 -and $sameT8) { "yes ($VmCount VMs: qm config without MACs/uuids, snapshots, snippets as YAML)" } else { 'NO (see the lines above on stderr)' })
+Figure 'phoenix_t1_step_seconds' (Format-StepSeconds $t1.Results)
+Figure 'phoenix_t8_step_seconds' (Format-StepSeconds $t8.Results)
+Figure 'rerun_step_seconds' (Format-StepSeconds $rerun.Results)
 Figure "phoenix_vm${firstVm}_first_deploy" (Format-KindCounts (Get-VmKindCounts $m8 $firstVm))
 Figure 'phoenix_other_first_deploy' (Format-KindCounts (Get-VmKindCounts $m8 -Except $vmIds))
 Figure "phoenix_vm${firstVm}_rerun" (Format-KindCounts (Get-VmKindCounts $mr $firstVm))
