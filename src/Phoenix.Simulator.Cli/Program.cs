@@ -87,25 +87,10 @@ namespace Phoenix.Simulator.Cli
             // Commands run in parallel processes, and FileMode.Append only seeks to the end when the file is
             // opened (it is not O_APPEND): two appends at once could overwrite each other's line. A lock file
             // beside the log puts them one after the other; readers of the log are not held up.
-            using var auditLock = OpenExclusive(Path.Combine(state, "commands.log.lock"));
+            using var auditLock = IsolatedGuestRunner.OpenLocked(Path.Combine(state, "commands.log.lock"));
             using var f = new FileStream(Path.Combine(state, "commands.log"), FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
             var bytes = Utf8.GetBytes(line);
             f.Write(bytes, 0, bytes.Length);
-        }
-
-        private static FileStream OpenExclusive(string path)
-        {
-            for (var i = 0; ; i++)
-            {
-                try
-                {
-                    return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-                }
-                catch (IOException) when (i < 2000)
-                {
-                    Thread.Sleep(5);
-                }
-            }
         }
 
         private static byte[]? ReadStdin()
