@@ -250,11 +250,21 @@ function Invoke-ImportTime {
 }
 
 function Invoke-Bench {
+    # tools/bench/README.md: the fleet over SSH against the bash baseline, import time, offline
+    # rendering, then the in-process simulator. Every figure is a `name: value` line; each script
+    # runs in a fresh pwsh. The fleet needs the fake host's packages (as the tests do) and jq.
     if (-not $NoBuild) { Invoke-Build }
-    foreach ($b in Get-ChildItem (Join-Path $Root 'tools/bench') -Filter '*.ps1') {
-        Write-Host "== $($b.Name)"
-        Invoke-FreshPwsh -NoProfile -NonInteractive -File $b.FullName -ModuleDir $ModuleDir
+    Install-TestPrerequisites
+    if (-not (Get-Command jq -ErrorAction Ignore)) {
+        if ((& id -u) -ne '0') { throw "The benchmark's bash baseline needs jq (apt-get install -y jq)." }
+        Invoke-Native apt-get @('install', '-y', '-qq', '--no-install-recommends', 'jq')
     }
+    $failed = @()
+    foreach ($b in 'Measure-Fleet.ps1', 'Measure-ImportTime.ps1', 'Measure-Render.ps1', 'Measure-Deploy.ps1') {
+        Invoke-FreshPwsh -NoProfile -NonInteractive -File (Join-Path $Root "tools/bench/$b") -ModuleDir $ModuleDir
+        if ($LASTEXITCODE -ne 0) { $failed += $b }
+    }
+    if ($failed) { throw "Benchmark scripts failed: $($failed -join ', ')." }
 }
 
 foreach ($t in $Task) {

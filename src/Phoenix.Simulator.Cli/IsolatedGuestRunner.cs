@@ -102,7 +102,8 @@ namespace Phoenix.Simulator.Cli
             return next;
         }
 
-        private static FileStream OpenLocked(string path)
+        /// <summary>Opens (creates) <paramref name="path"/> for this process alone, waiting up to 5 s while another holds it.</summary>
+        internal static FileStream OpenLocked(string path)
         {
             for (var i = 0; ; i++)
             {

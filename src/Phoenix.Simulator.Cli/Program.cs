@@ -84,6 +84,10 @@ namespace Phoenix.Simulator.Cli
             // Secrets are not written to the log, as Proxmox's own task log shows `<hidden>` for them.
             var shown = args.Select((a, i) => i > 0 && args[i - 1].StartsWith("--cipassword", StringComparison.Ordinal) ? "<hidden>" : a.Replace("\0", ""));
             var line = Phoenix.Engine.Transport.ShellQuote.Join(shown) + "\n";
+            // Commands run in parallel processes, and FileMode.Append only seeks to the end when the file is
+            // opened (it is not O_APPEND): two appends at once could overwrite each other's line. A lock file
+            // beside the log puts them one after the other; readers of the log are not held up.
+            using var auditLock = IsolatedGuestRunner.OpenLocked(Path.Combine(state, "commands.log.lock"));
             using var f = new FileStream(Path.Combine(state, "commands.log"), FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
             var bytes = Utf8.GetBytes(line);
             f.Write(bytes, 0, bytes.Length);

@@ -100,6 +100,7 @@ namespace Phoenix.Simulator
             ApplyLockHolds(plan, generation);
             var exit = 255;
             DropFault? dropAfter = null;
+            CommandEngine? engine = null;
             try
             {
                 var args = argv.Skip(1).ToList();
@@ -130,7 +131,7 @@ namespace Phoenix.Simulator
                     dropAfter = drop;
                 }
                 ArgParser.Validate(def, param);
-                var engine = new CommandEngine(Node, GuestRunner, plan, def.Kind);
+                engine = new CommandEngine(Node, GuestRunner, plan, def.Kind);
                 exit = def.Run(engine, new CommandContext(def, param, extra, inv));
             }
             catch (ParamException e)
@@ -150,6 +151,7 @@ namespace Phoenix.Simulator
                 inv.Err.Append(e.Message);
                 exit = e.ExitCode;
             }
+            engine?.SpendStartLatency(cancellationToken);
             if (dropAfter != null) throw Dropped(argv);
             return new CommandResult(exit, inv.Out.ToString(), inv.Err.ToString());
         }

@@ -62,6 +62,18 @@ public class ConcurrencyTests : IDisposable
     }
 
     [Fact]
+    public async Task CliAuditLogKeepsEveryLineOfParallelCommands()
+    {
+        var cli = CliPath();
+        Assert.Equal(0, (await RunCli(cli, "init")).ExitCode);
+        var expected = Enumerable.Range(0, 24).Select(i => $"pvesm path local:snippets/user-data-{100 + i}.yml").ToList();
+        var results = await Task.WhenAll(expected.Select(line => RunCli(cli, line.Split(' '))));
+        Assert.All(results, r => Assert.Equal(0, r.ExitCode));
+        var logged = File.ReadAllLines(Path.Combine(_dir, "commands.log"));
+        Assert.Equal(expected.OrderBy(l => l, StringComparer.Ordinal), logged.OrderBy(l => l, StringComparer.Ordinal));
+    }
+
+    [Fact]
     public async Task CliRequiresTheStateFolder()
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };

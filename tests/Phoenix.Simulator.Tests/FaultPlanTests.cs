@@ -1,5 +1,6 @@
 using Phoenix.Engine.Errors;
 using Phoenix.Simulator.Faults;
+using Phoenix.Simulator.Guest;
 
 namespace Phoenix.Simulator.Tests;
 
@@ -14,6 +15,42 @@ public class FaultPlanTests
         Assert.Equal(TestSim.Start.AddSeconds(2.5), sim.Clock.UtcNow);
         sim.Ok("qm config 101");
         Assert.Equal(TestSim.Start.AddSeconds(3), sim.Clock.UtcNow);
+    }
+
+    [Fact]
+    public void ACommandThatFailsBeforeItsWorkStillPaysTheStartLatency()
+    {
+        using var sim = TestSim.Create(o => o.Faults = new FaultPlan { Latency = { ["clone"] = 2, ["*"] = 0.3 } });
+        var missing = sim.Run("qm config 101");
+        Assert.Equal((255, "Configuration file 'nodes/pve/qemu-server/101.conf' does not exist\n"), (missing.ExitCode, missing.StdErr));
+        Assert.Equal(0.3, (sim.Clock.UtcNow - TestSim.Start).TotalSeconds, 6);
+        sim.Ok("qm clone 9000 101");
+        Assert.Equal(2.3, (sim.Clock.UtcNow - TestSim.Start).TotalSeconds, 6);
+        // A clone refused before its task: the program started, the 2 s of copying never happened.
+        Assert.Equal(255, sim.Run("qm clone 9000 101").ExitCode);
+        Assert.Equal(2.6, (sim.Clock.UtcNow - TestSim.Start).TotalSeconds, 6);
+    }
+
+    [Fact]
+    public void GuestExecPollsAsOftenAsThePlanSays()
+    {
+        using var sim = TestSim.Create();
+        sim.Ok("qm clone 9000 101");
+        sim.Ok("qm start 101");
+        sim.Clock.Advance(TimeSpan.FromSeconds(3));
+        var canned = new CannedGuestResult { Pattern = "^/bin/bash /tmp/feature", Stdout = "done\n", Duration = TimeSpan.FromSeconds(2.5) };
+
+        // Proxmox asks guest-exec-status once a second: a command of 2.5 s is seen to end at the third poll.
+        sim.P.Faults = new FaultPlan { GuestExecPollSeconds = 1, GuestResults = { canned } };
+        var before = sim.Clock.UtcNow;
+        Assert.Contains("\"exited\" : 1", sim.Run("qm guest exec 101 -- /bin/bash /tmp/feature.sh").StdOut);
+        Assert.Equal(TimeSpan.FromSeconds(3), sim.Clock.UtcNow - before);
+
+        // Without it, the node's short test interval (50 ms) applies.
+        sim.P.Faults = new FaultPlan { GuestResults = { canned } };
+        before = sim.Clock.UtcNow;
+        Assert.Contains("\"exited\" : 1", sim.Run("qm guest exec 101 -- /bin/bash /tmp/feature.sh").StdOut);
+        Assert.Equal(TimeSpan.FromSeconds(2.5), sim.Clock.UtcNow - before);
     }
 
     [Fact]
@@ -127,6 +164,7 @@ public class FaultPlanTests
             {
               "latency": { "clone": 2.5, "*": 0.1 },
               "agentStartupDelaySeconds": 5,
+              "guestExecPollSeconds": 1,
               "failures": [ { "kind": "clone", "vmid": 101, "count": 2, "exitCode": 255, "stderr": "e", "stdout": "o" } ],
               "lockHolds": [ { "vmid": 101, "lock": "backup", "seconds": 5 } ],
               "drops": [ { "kind": "exec", "count": 1, "phase": "before" } ],
@@ -137,6 +175,7 @@ public class FaultPlanTests
         var plan = FaultPlan.Parse(json);
         Assert.Equal(2.5, plan.Latency["clone"]);
         Assert.Equal(5, plan.AgentStartupDelaySeconds);
+        Assert.Equal(1, plan.GuestExecPollSeconds);
         Assert.Equal((101, 2, "e", "o"), (plan.Failures[0].VmId!.Value, plan.Failures[0].Count, plan.Failures[0].Stderr, plan.Failures[0].Stdout));
         Assert.Equal(("backup", 5.0), (plan.LockHolds[0].Lock, plan.LockHolds[0].Seconds));
         Assert.Equal(DropPhase.Before, plan.Drops[0].Phase);

@@ -1,22 +1,22 @@
 <#
 .SYNOPSIS
-    Prints how long Deploy-PhoenixVm takes for a fleet on the in-process simulator, serial and in
-    parallel, with Proxmox-like latencies injected (clone 1 s, start 0.5 s, snapshot 0.3 s, agent
-    up 2 s after start). Run through build.ps1 -Task Bench.
+    The second section of build.ps1 -Task Bench: Deploy-PhoenixVm of a fleet on the in-process
+    simulator (no SSH, no fake host), serial and in parallel, with latencies injected (clone 1 s,
+    start 0.5 s, snapshot 0.3 s, agent up 2 s after start). One figure a line (`name: value`).
 .DESCRIPTION
-    The figures show what -ThrottleLimit buys: with the latencies above, a serial deploy of N VMs
-    costs about N times one VM; a parallel one about N / ThrottleLimit times, plus the shared
-    connection's overhead. Also prints the process's peak working set.
+    Without SSH and without the fake host's own cost per command, this shows what -ThrottleLimit
+    buys in the engine alone: a serial deploy of N VMs costs about N times one VM, a parallel one
+    about N / ThrottleLimit times. Also prints the process's peak working set.
 #>
 param(
     [Parameter(Mandatory)] [string] $ModuleDir,
     [int] $VmCount = 12,
-    [int[]] $Throttle = @(1, 4, 8)
+    [int[]] $Throttle = @(1, 8)
 )
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
 $PSStyle.OutputRendering = 'PlainText'
-Import-Module (Join-Path $ModuleDir 'Phoenix.psd1')
+Import-Module (Join-Path (Resolve-Path -LiteralPath $ModuleDir).ProviderPath 'Phoenix.psd1')
 
 $vms = 1..$VmCount | ForEach-Object {
     [ordered]@{ vmid = 500 + $_; name = "bench-$_"; cores = 2; memory_mb = 2048
@@ -27,8 +27,8 @@ $config = Join-Path ([System.IO.Path]::GetTempPath()) "phoenix-bench-$PID.json"
 @{ vms = $vms } | ConvertTo-Json -Depth 6 | Set-Content $config
 $faults = @{ latency = @{ clone = 1.0; start = 0.5; snapshot = 0.3 }; agentStartupDelaySeconds = 2 } | ConvertTo-Json
 
-"Deploy-PhoenixVm of $VmCount VMs on the simulator (clone 1 s, start 0.5 s, snapshot 0.3 s, agent 2 s):"
-$serial = $null
+function Figure([string] $name, [double] $value) { "${name}: $([math]::Round($value, 1).ToString([cultureinfo]::InvariantCulture))" }
+"inproc_vms: $VmCount"
 foreach ($t in $Throttle) {
     $state = Join-Path ([System.IO.Path]::GetTempPath()) "phoenix-bench-$PID-$t"
     $null = New-Item -ItemType Directory -Force $state
@@ -39,10 +39,11 @@ foreach ($t in $Throttle) {
     $ok = @($r | Where-Object Status -EQ 'Succeeded').Count
     $rerun = (Measure-Command { $r2 = $specs | Deploy-PhoenixVm -ThrottleLimit $t -WarningAction SilentlyContinue }).TotalSeconds
     $unchanged = @($r2 | Where-Object { $_.Status -eq 'Succeeded' -and -not $_.Changed }).Count
-    if ($null -eq $serial) { $serial = $elapsed }
-    '  -ThrottleLimit {0,2}: {1,6:N1} s first run ({2} of {3} succeeded), speed-up {5:N1}x; re-run {4,5:N2} s ({6} unchanged)' -f $t, $elapsed, $ok, $VmCount, $rerun, ($serial / $elapsed), $unchanged
+    if ($ok -ne $VmCount -or $unchanged -ne $VmCount) { throw "-ThrottleLimit ${t}: $ok of $VmCount deployed, $unchanged unchanged on the re-run." }
+    Figure "inproc_t${t}_seconds" $elapsed
+    Figure "inproc_t${t}_rerun_seconds" $rerun
     $session | Disconnect-PhoenixHost
     Remove-Item -Recurse -Force $state
 }
 Remove-Item $config
-'Peak working set of this pwsh: {0:N0} MiB' -f ((Get-Process -Id $PID).PeakWorkingSet64 / 1MB)
+"inproc_peak_working_set_mib: $([math]::Round((Get-Process -Id $PID).PeakWorkingSet64 / 1MB))"

@@ -42,6 +42,7 @@ namespace Phoenix.Engine.Transport
         private readonly SemaphoreSlim _commandGate = new SemaphoreSlim(MaxParallelCommands, MaxParallelCommands);
         private readonly ClientSlot<SshClient> _ssh = new ClientSlot<SshClient>("ssh");
         private readonly ClientSlot<SftpClient> _sftp = new ClientSlot<SftpClient>("sftp");
+        private int _connectionsOpened;
         private volatile string? _fingerprint;
         private volatile string? _keyType;
         private volatile bool _disposed;
@@ -69,6 +70,12 @@ namespace Phoenix.Engine.Transport
 
         /// <summary>The type of the verified host key, for example <c>ssh-ed25519</c>.</summary>
         public string? HostKeyType => _keyType;
+
+        /// <summary>
+        /// How many SSH connections this object has opened so far: the command connection, the SFTP
+        /// connection and every reconnect each count one. A read-only statistic (the benchmark reports it).
+        /// </summary>
+        public int ConnectionsOpened => Volatile.Read(ref _connectionsOpened);
 
         /// <inheritdoc />
         public bool IsConnected => !_disposed && _ssh.Client?.IsConnected == true;
@@ -445,6 +452,7 @@ namespace Phoenix.Engine.Transport
                 try
                 {
                     await client.ConnectAsync(limit.Token).ConfigureAwait(false);
+                    Interlocked.Increment(ref _connectionsOpened);
                     return client;
                 }
                 catch (Exception e)

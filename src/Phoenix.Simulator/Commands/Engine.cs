@@ -81,6 +81,18 @@ namespace Phoenix.Simulator.Commands
             if (seconds > 0) Clock.Sleep(TimeSpan.FromSeconds(seconds), c.Inv.Ct);
         }
 
+        /// <summary>
+        /// A command that ends without having spent its latency (a check failed before its work: no such VM,
+        /// agent not running) still paid for starting the program, as a real node pays its Perl start:
+        /// it spends the <c>*</c> latency.
+        /// </summary>
+        internal void SpendStartLatency(System.Threading.CancellationToken ct)
+        {
+            if (_delayed || Faults == null) return;
+            _delayed = true;
+            if (Faults.Latency.TryGetValue("*", out var s) && s > 0) Clock.Sleep(TimeSpan.FromSeconds(s), ct);
+        }
+
         internal double LatencySeconds(string kind)
         {
             if (Faults == null) return 0;
@@ -162,6 +174,10 @@ namespace Phoenix.Simulator.Commands
 
         internal TimeSpan AgentStartupDelay =>
             Faults?.AgentStartupDelaySeconds is double s ? TimeSpan.FromSeconds(s) : Node.Settings.AgentStartupDelay;
+
+        /// <summary>How often a synchronous qm guest exec polls guest-exec-status (fault plans may override).</summary>
+        internal TimeSpan GuestExecPollInterval =>
+            Faults?.GuestExecPollSeconds is double s ? TimeSpan.FromSeconds(s) : Node.Settings.GuestExecPollInterval;
 
         /// <summary>assert_agent_available: configured, VM running, agent answering a ping.</summary>
         internal void AssertAgentAvailable(int vmid, VmConfig conf)

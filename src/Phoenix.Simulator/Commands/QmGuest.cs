@@ -61,7 +61,7 @@ namespace Phoenix.Simulator.Commands
                         exited = true;
                         break;
                     }
-                    Clock.Sleep(Node.Settings.GuestExecPollInterval, c.Inv.Ct);
+                    Clock.Sleep(GuestExecPollInterval, c.Inv.Ct);
                 }
                 if (!exited) c.Err.Append("timeout reached, returning pid\n");
             }

@@ -16,6 +16,7 @@ namespace Phoenix.Simulator.Faults
     /// {
     ///   "latency": { "clone": 2.5, "start": 1, "*": 0.1 },            // seconds, per command kind
     ///   "agentStartupDelaySeconds": 5,
+    ///   "guestExecPollSeconds": 1,
     ///   "failures": [ { "kind": "clone", "vmid": 101, "count": 2, "exitCode": 255,
     ///                   "stderr": "can't lock file '/var/lock/qemu-server/lock-101.conf' - got timeout",
     ///                   "stdout": "" } ],
@@ -38,6 +39,12 @@ namespace Phoenix.Simulator.Faults
 
         /// <summary>Overrides the node's guest agent start-up delay.</summary>
         public double? AgentStartupDelaySeconds { get; set; }
+
+        /// <summary>
+        /// Overrides how often a synchronous <c>qm guest exec</c> asks the agent whether its command has
+        /// exited (Proxmox: every second; the node's default is short so tests run fast).
+        /// </summary>
+        public double? GuestExecPollSeconds { get; set; }
 
         /// <summary>Commands that fail, as given, the next N times.</summary>
         public IList<FailureFault> Failures { get; } = new List<FailureFault>();
@@ -64,6 +71,7 @@ namespace Phoenix.Simulator.Faults
                 foreach (var p in lat.Properties()) plan.Latency[p.Name] = p.Value.Value<double>();
             }
             if (o["agentStartupDelaySeconds"] is JToken a && a.Type != JTokenType.Null) plan.AgentStartupDelaySeconds = a.Value<double>();
+            if (o["guestExecPollSeconds"] is JToken poll && poll.Type != JTokenType.Null) plan.GuestExecPollSeconds = poll.Value<double>();
             foreach (var f in (o["failures"] as JArray ?? new JArray()).OfType<JObject>())
             {
                 plan.Failures.Add(new FailureFault
@@ -124,6 +132,7 @@ namespace Phoenix.Simulator.Faults
             var o = new JObject();
             if (Latency.Count > 0) o["latency"] = new JObject(Latency.OrderBy(k => k.Key, StringComparer.Ordinal).Select(kv => new JProperty(kv.Key, kv.Value)));
             if (AgentStartupDelaySeconds.HasValue) o["agentStartupDelaySeconds"] = AgentStartupDelaySeconds.Value;
+            if (GuestExecPollSeconds.HasValue) o["guestExecPollSeconds"] = GuestExecPollSeconds.Value;
             if (Failures.Count > 0)
                 o["failures"] = new JArray(Failures.Select(f => new JObject
                 {
