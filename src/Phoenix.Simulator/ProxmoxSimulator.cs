@@ -100,7 +100,7 @@ namespace Phoenix.Simulator
             ApplyLockHolds(plan, generation);
             var exit = 255;
             DropFault? dropAfter = null;
-            CommandEngine? engine = null;
+            NodeCommands? commands = null;
             try
             {
                 var args = argv.Skip(1).ToList();
@@ -131,8 +131,8 @@ namespace Phoenix.Simulator
                     dropAfter = drop;
                 }
                 ArgParser.Validate(def, param);
-                engine = new CommandEngine(Node, GuestRunner, plan, def.Kind);
-                exit = def.Run(engine, new CommandContext(def, param, extra, inv));
+                commands = new NodeCommands(Node, GuestRunner, plan, def.Kind);
+                exit = def.Run(commands, new CommandContext(def, param, extra, inv));
             }
             catch (ParamException e)
             {
@@ -151,7 +151,7 @@ namespace Phoenix.Simulator
                 inv.Err.Append(e.Message);
                 exit = e.ExitCode;
             }
-            engine?.SpendStartLatency(cancellationToken);
+            commands?.SpendStartLatency(cancellationToken);
             if (dropAfter != null) throw Dropped(argv);
             return new CommandResult(exit, inv.Out.ToString(), inv.Err.ToString());
         }

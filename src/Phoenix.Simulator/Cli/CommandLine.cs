@@ -38,7 +38,7 @@ namespace Phoenix.Simulator.Cli
     /// <summary>A command of qm/pvesm/pvesh as CLIHandler sees it: API parameters plus positional ones.</summary>
     internal sealed class CommandDef
     {
-        public CommandDef(string prefix, string group, string kind, string[] argParams, IEnumerable<Prop> props, Func<Commands.CommandEngine, CommandContext, int> run)
+        public CommandDef(string prefix, string group, string kind, string[] argParams, IEnumerable<Prop> props, Func<Commands.NodeCommands, CommandContext, int> run)
         {
             Prefix = prefix;
             Group = group;
@@ -58,7 +58,7 @@ namespace Phoenix.Simulator.Cli
 
         public SortedDictionary<string, Prop> Props { get; } = new SortedDictionary<string, Prop>(StringComparer.Ordinal);
 
-        public Func<Commands.CommandEngine, CommandContext, int> Run { get; }
+        public Func<Commands.NodeCommands, CommandContext, int> Run { get; }
 
         /// <summary>The fault-plan kind of the command ("clone", "exec", ...).</summary>
         public string Kind { get; }

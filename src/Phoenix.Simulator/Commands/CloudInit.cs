@@ -11,7 +11,7 @@ using Phoenix.Simulator.Model;
 
 namespace Phoenix.Simulator.Commands
 {
-    internal sealed partial class CommandEngine
+    internal sealed partial class NodeCommands
     {
         private const int SnippetMax = 1024 * 1024;
 

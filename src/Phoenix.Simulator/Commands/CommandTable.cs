@@ -128,7 +128,7 @@ namespace Phoenix.Simulator.Commands
             yield return Str("watchdog");
         }
 
-        private static CommandDef Def(string prefix, string group, string kind, string[] args, IEnumerable<Prop> props, Func<CommandEngine, CommandContext, int> run) =>
+        private static CommandDef Def(string prefix, string group, string kind, string[] args, IEnumerable<Prop> props, Func<NodeCommands, CommandContext, int> run) =>
             new CommandDef(prefix, group, kind, args, props, run);
 
         private static CommandTree BuildQm()

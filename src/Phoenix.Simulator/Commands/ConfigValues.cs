@@ -11,7 +11,7 @@ using Phoenix.Simulator.Model;
 namespace Phoenix.Simulator.Commands
 {
     /// <summary>The checks and normalisations that qm set and qm create share (drives, nets, tags, keys).</summary>
-    internal sealed partial class CommandEngine
+    internal sealed partial class NodeCommands
     {
         private static readonly Regex NewDiskRe = new Regex(@"^(([^/:\s]+):)?(\d+(\.\d+)?)$", RegexOptions.Compiled);
 

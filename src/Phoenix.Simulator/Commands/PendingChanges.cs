@@ -11,7 +11,7 @@ using Phoenix.Simulator.Model;
 namespace Phoenix.Simulator.Commands
 {
     /// <summary>Applying a VM's [PENDING] section (qm set, qm start, disk import).</summary>
-    internal sealed partial class CommandEngine
+    internal sealed partial class NodeCommands
     {
         /// <summary>vmconfig_apply_pending (or, for a running VM, the hot-pluggable part of it).</summary>
         internal void ApplyPending(int vmid, VmConfig conf, StringBuilder output, bool hotplugOnly)

@@ -10,7 +10,7 @@ using Phoenix.Simulator.Model;
 
 namespace Phoenix.Simulator.Commands
 {
-    internal sealed partial class CommandEngine
+    internal sealed partial class NodeCommands
     {
         /// <summary>The size the simulated filesystem under a dir storage reports, in bytes.</summary>
         private const long DirTotal = 98497780L * 1024;

@@ -11,7 +11,7 @@ using Phoenix.Simulator.Model;
 namespace Phoenix.Simulator.Commands
 {
     /// <summary>qm create.</summary>
-    internal sealed partial class CommandEngine
+    internal sealed partial class NodeCommands
     {
         /// <summary>qm create: a new config, disks allocated, MAC addresses and identities generated.</summary>
         public int QmCreate(CommandContext c)

@@ -11,7 +11,7 @@ using Phoenix.Simulator.Model;
 namespace Phoenix.Simulator.Commands
 {
     /// <summary>qm disk import and qm disk resize.</summary>
-    internal sealed partial class CommandEngine
+    internal sealed partial class NodeCommands
     {
         /// <summary>qm disk import (importdisk): the image becomes an unused disk of the VM.</summary>
         public int QmImportDisk(CommandContext c)

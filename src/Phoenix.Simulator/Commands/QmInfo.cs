@@ -8,7 +8,7 @@ using Phoenix.Simulator.Model;
 
 namespace Phoenix.Simulator.Commands
 {
-    internal sealed partial class CommandEngine
+    internal sealed partial class NodeCommands
     {
         /// <summary>qm list (qm.pm 1336-1356).</summary>
         public int QmList(CommandContext c)

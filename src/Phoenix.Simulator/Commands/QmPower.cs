@@ -6,7 +6,7 @@ using Phoenix.Simulator.Model;
 
 namespace Phoenix.Simulator.Commands
 {
-    internal sealed partial class CommandEngine
+    internal sealed partial class NodeCommands
     {
         /// <summary>qm start: task qmstart; template, lock, running checks; cloud-init regenerated on each start.</summary>
         public int QmStart(CommandContext c)

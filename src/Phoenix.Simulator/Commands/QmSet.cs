@@ -11,7 +11,7 @@ using Phoenix.Simulator.Model;
 namespace Phoenix.Simulator.Commands
 {
     /// <summary>qm set: update_vm_api in its synchronous form.</summary>
-    internal sealed partial class CommandEngine
+    internal sealed partial class NodeCommands
     {
         /// <summary>Options that take effect at once on a running VM (fast-plug and hot-plug defaults).</summary>
         private static bool HotPluggable(string key) =>

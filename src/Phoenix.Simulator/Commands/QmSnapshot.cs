@@ -9,7 +9,7 @@ using Phoenix.Simulator.Model;
 
 namespace Phoenix.Simulator.Commands
 {
-    internal sealed partial class CommandEngine
+    internal sealed partial class NodeCommands
     {
         private static readonly HashSet<string> NotInSnapshot = new HashSet<string>(StringComparer.Ordinal)
         {

@@ -13,13 +13,14 @@ using Phoenix.Simulator.Model;
 namespace Phoenix.Simulator.Commands
 {
     /// <summary>
-    /// The commands of one simulated node. An instance lives for one command run: it carries the
-    /// effective fault plan and the command kind, so latency can be applied where Proxmox spends
-    /// its time (inside the locks of a task), not just at the start.
+    /// The qm, pvesm and pvesh commands as one simulated node runs them (each command is a method in
+    /// the partial file named after it; this file holds what they share). An instance lives for one
+    /// command run: it carries the effective fault plan and the command kind, so latency can be
+    /// applied where Proxmox spends its time (inside the locks of a task), not just at the start.
     /// </summary>
-    internal sealed partial class CommandEngine
+    internal sealed partial class NodeCommands
     {
-        public CommandEngine(SimNode node, IGuestRunner runner, FaultPlan? faults, string kind)
+        public NodeCommands(SimNode node, IGuestRunner runner, FaultPlan? faults, string kind)
         {
             Node = node;
             Runner = runner;
