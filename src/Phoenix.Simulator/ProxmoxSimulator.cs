@@ -9,7 +9,7 @@ using System.Threading;
 using Newtonsoft.Json.Linq;
 using Phoenix.Engine.Errors;
 using Phoenix.Engine.Transport;
-using Phoenix.Simulator.Cli;
+using Phoenix.Simulator.ApiSchema;
 using Phoenix.Simulator.Commands;
 using Phoenix.Simulator.Faults;
 using Phoenix.Simulator.Guest;

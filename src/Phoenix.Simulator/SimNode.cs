@@ -61,12 +61,12 @@ namespace Phoenix.Simulator
 
         internal bool ConfigExists(int vmid) => Store.FileExists(ConfigPath(vmid));
 
-        internal VmConfig? TryLoadConfig(int vmid) => ReadConfigText(vmid) is string s ? VmConfig.Parse(s) : null;
+        internal SimVmConfig? TryLoadConfig(int vmid) => ReadConfigText(vmid) is string s ? SimVmConfig.Parse(s) : null;
 
         /// <summary>load_config: the config or `Configuration file 'nodes/pve/qemu-server/N.conf' does not exist`.</summary>
-        internal VmConfig LoadConfig(int vmid) => TryLoadConfig(vmid) ?? throw new PveDie($"Configuration file '{CfsPath(vmid)}' does not exist");
+        internal SimVmConfig LoadConfig(int vmid) => TryLoadConfig(vmid) ?? throw new PveDie($"Configuration file '{CfsPath(vmid)}' does not exist");
 
-        internal void WriteConfig(int vmid, VmConfig conf) => Store.WriteFile(ConfigPath(vmid), Encoding.UTF8.GetBytes(conf.Write()), 0x1A0);
+        internal void WriteConfig(int vmid, SimVmConfig conf) => Store.WriteFile(ConfigPath(vmid), Encoding.UTF8.GetBytes(conf.Write()), 0x1A0);
 
         internal void WriteRawConfig(int vmid, string text) => Store.WriteFile(ConfigPath(vmid), Encoding.UTF8.GetBytes(text), 0x1A0);
 

@@ -4,7 +4,7 @@ using System.Globalization;
 using System.Linq;
 using System.Text;
 using System.Text.RegularExpressions;
-using Phoenix.Simulator.Cli;
+using Phoenix.Simulator.ApiSchema;
 using Phoenix.Simulator.Model;
 
 namespace Phoenix.Simulator.Commands

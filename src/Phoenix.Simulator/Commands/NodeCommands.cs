@@ -4,7 +4,7 @@ using System.Globalization;
 using System.Linq;
 using System.Text;
 using System.Text.RegularExpressions;
-using Phoenix.Simulator.Cli;
+using Phoenix.Simulator.ApiSchema;
 using Phoenix.Simulator.Faults;
 using Phoenix.Simulator.Guest;
 using Phoenix.Simulator.Internal;
@@ -103,12 +103,12 @@ namespace Phoenix.Simulator.Commands
 
         private static int Vmid(CommandContext c, string key = "vmid") => c.Int(key);
 
-        private static void CheckLock(VmConfig conf)
+        private static void CheckLock(SimVmConfig conf)
         {
             if (conf["lock"] is string l) throw new PveDie($"VM is locked ({l})");
         }
 
-        private static bool IsTemplate(VmConfig conf) => conf["template"] == "1";
+        private static bool IsTemplate(SimVmConfig conf) => conf["template"] == "1";
 
         // ---- drives ----
 
@@ -151,7 +151,7 @@ namespace Phoenix.Simulator.Commands
         }
 
         /// <summary>The config with pending changes applied (load_current_config without 'current').</summary>
-        internal static ConfigSection WithPending(VmConfig conf)
+        internal static ConfigSection WithPending(SimVmConfig conf)
         {
             var res = conf.Main.Clone();
             if (conf.Pending != null)
@@ -181,7 +181,7 @@ namespace Phoenix.Simulator.Commands
             Faults?.GuestExecPollSeconds is double s ? TimeSpan.FromSeconds(s) : Node.Settings.GuestExecPollInterval;
 
         /// <summary>assert_agent_available: configured, VM running, agent answering a ping.</summary>
-        internal void AssertAgentAvailable(int vmid, VmConfig conf)
+        internal void AssertAgentAvailable(int vmid, SimVmConfig conf)
         {
             if (conf["agent"] == null) throw new PveDie("No QEMU guest agent configured");
             var rt = Node.GetRuntime(vmid);
@@ -191,7 +191,7 @@ namespace Phoenix.Simulator.Commands
             if (Clock.UtcNow < up || rt.Status != "running") throw new PveDie("QEMU guest agent is not running");
         }
 
-        internal static bool AgentEnabled(VmConfig conf)
+        internal static bool AgentEnabled(SimVmConfig conf)
         {
             var agent = conf["agent"];
             if (agent == null) return false;
@@ -200,7 +200,7 @@ namespace Phoenix.Simulator.Commands
             return parsed.TryGetValue("enabled", out var en) && en == "1";
         }
 
-        internal bool AgentAnswers(int vmid, VmConfig conf)
+        internal bool AgentAnswers(int vmid, SimVmConfig conf)
         {
             try
             {

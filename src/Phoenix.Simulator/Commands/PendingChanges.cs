@@ -4,7 +4,7 @@ using System.Globalization;
 using System.Linq;
 using System.Text;
 using System.Text.RegularExpressions;
-using Phoenix.Simulator.Cli;
+using Phoenix.Simulator.ApiSchema;
 using Phoenix.Simulator.Internal;
 using Phoenix.Simulator.Model;
 
@@ -14,7 +14,7 @@ namespace Phoenix.Simulator.Commands
     internal sealed partial class NodeCommands
     {
         /// <summary>vmconfig_apply_pending (or, for a running VM, the hot-pluggable part of it).</summary>
-        internal void ApplyPending(int vmid, VmConfig conf, StringBuilder output, bool hotplugOnly)
+        internal void ApplyPending(int vmid, SimVmConfig conf, StringBuilder output, bool hotplugOnly)
         {
             if (conf.Pending == null) return;
             var deletes = conf.PendingDeletes();
@@ -63,7 +63,7 @@ namespace Phoenix.Simulator.Commands
             if (conf.Pending.Values.Count == 0 && conf.Pending.Description == null) conf.Pending = null;
         }
 
-        private static void AddUnused(VmConfig conf, string volid)
+        private static void AddUnused(SimVmConfig conf, string volid)
         {
             string? key = null;
             for (var i = 255; i >= 0; i--)

@@ -4,7 +4,7 @@ using System.Globalization;
 using System.Linq;
 using System.Text;
 using System.Text.RegularExpressions;
-using Phoenix.Simulator.Cli;
+using Phoenix.Simulator.ApiSchema;
 using Phoenix.Simulator.Internal;
 using Phoenix.Simulator.Model;
 
@@ -17,7 +17,11 @@ namespace Phoenix.Simulator.Commands
         private const long DirBaseUsed = 4475408L * 1024;
         private const long ThinTotal = 365760512L * 1024;
 
-        internal sealed class StorageStatus
+        /// <summary>
+        /// A storage as the node measures it, the source of `pvesm status` and the API's storage lists
+        /// (the engine's Phoenix.Engine.Proxmox.StorageStatus is a row parsed back from that output).
+        /// </summary>
+        internal sealed class SimStorageStatus
         {
             public string Storage = "";
             public string Type = "";
@@ -30,12 +34,12 @@ namespace Phoenix.Simulator.Commands
             public bool Shared;
         }
 
-        internal List<StorageStatus> StorageStatuses()
+        internal List<SimStorageStatus> StorageStatuses()
         {
-            var res = new List<StorageStatus>();
+            var res = new List<SimStorageStatus>();
             foreach (var st in Node.LoadStorage().Storages)
             {
-                var s = new StorageStatus
+                var s = new SimStorageStatus
                 {
                     Storage = st.Id,
                     Type = st.Type,

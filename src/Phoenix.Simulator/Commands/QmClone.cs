@@ -4,7 +4,7 @@ using System.Globalization;
 using System.Linq;
 using System.Text;
 using System.Text.RegularExpressions;
-using Phoenix.Simulator.Cli;
+using Phoenix.Simulator.ApiSchema;
 using Phoenix.Simulator.Model;
 
 namespace Phoenix.Simulator.Commands
@@ -18,9 +18,9 @@ namespace Phoenix.Simulator.Commands
 
         private sealed class ClonePlan
         {
-            public VmConfig Source = new VmConfig();
+            public SimVmConfig Source = new SimVmConfig();
             public ConfigSection Old = new ConfigSection();
-            public VmConfig New = new VmConfig();
+            public SimVmConfig New = new SimVmConfig();
             public SortedDictionary<string, DriveSpec> Drives = new SortedDictionary<string, DriveSpec>(StringComparer.Ordinal);
             public HashSet<string> Full = new HashSet<string>(StringComparer.Ordinal);
         }

@@ -4,7 +4,7 @@ using System.Globalization;
 using System.Linq;
 using System.Text;
 using System.Text.RegularExpressions;
-using Phoenix.Simulator.Cli;
+using Phoenix.Simulator.ApiSchema;
 using Phoenix.Simulator.Internal;
 using Phoenix.Simulator.Model;
 
@@ -41,7 +41,7 @@ namespace Phoenix.Simulator.Commands
                         var type = Node.ConfigExists(vmid) ? "VM" : "CT";
                         throw new PveDie($"unable to create VM {vmid} - {type} {vmid} already exists on node '{Node.Name}'");
                     }
-                    var conf = new VmConfig();
+                    var conf = new SimVmConfig();
                     conf["lock"] = "create";
                     Node.WriteConfig(vmid, conf);
                     try

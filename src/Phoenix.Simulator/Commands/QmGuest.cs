@@ -4,7 +4,7 @@ using System.Globalization;
 using System.Linq;
 using System.Text;
 using System.Text.RegularExpressions;
-using Phoenix.Simulator.Cli;
+using Phoenix.Simulator.ApiSchema;
 using Phoenix.Simulator.Guest;
 using Phoenix.Simulator.Internal;
 using Phoenix.Simulator.Model;
@@ -136,7 +136,7 @@ namespace Phoenix.Simulator.Commands
             return 0;
         }
 
-        private object? AgentCommand(int vmid, VmConfig conf, string command)
+        private object? AgentCommand(int vmid, SimVmConfig conf, string command)
         {
             var name = conf["name"] ?? "VM" + vmid.ToString(CultureInfo.InvariantCulture);
             var host = name.Contains('.') ? name.Substring(0, name.IndexOf('.')) : name;
@@ -221,7 +221,7 @@ namespace Phoenix.Simulator.Commands
         }
 
         /// <summary>A plausible guest-network-get-interfaces: lo, and ethN per netN with ipconfigN's address or a DHCP-looking one.</summary>
-        private List<object?> NetworkInterfaces(int vmid, VmConfig conf)
+        private List<object?> NetworkInterfaces(int vmid, SimVmConfig conf)
         {
             var list = new List<object?>
             {

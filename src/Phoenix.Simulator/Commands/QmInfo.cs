@@ -2,7 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
-using Phoenix.Simulator.Cli;
+using Phoenix.Simulator.ApiSchema;
 using Phoenix.Simulator.Internal;
 using Phoenix.Simulator.Model;
 
@@ -50,7 +50,7 @@ namespace Phoenix.Simulator.Commands
         }
 
         /// <summary>The vmstatus fields the simulator can give (sorted, as print_recursive_hash prints them).</summary>
-        internal SortedDictionary<string, object?> VmStatus(int vmid, VmConfig conf, SimNode.Runtime? rt)
+        internal SortedDictionary<string, object?> VmStatus(int vmid, SimVmConfig conf, SimNode.Runtime? rt)
         {
             var res = PerlJson.Obj();
             var cores = int.TryParse(conf["cores"], out var co) ? co : 1;

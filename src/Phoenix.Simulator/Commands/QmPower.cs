@@ -1,7 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
-using Phoenix.Simulator.Cli;
+using Phoenix.Simulator.ApiSchema;
 using Phoenix.Simulator.Model;
 
 namespace Phoenix.Simulator.Commands
@@ -175,7 +175,7 @@ namespace Phoenix.Simulator.Commands
         {
             var vmid = Vmid(c);
             var disk = c.Get("disk");
-            VmConfig conf;
+            SimVmConfig conf;
             using (Node.LockConfig(vmid, c.Err, c.Inv.Ct))
             {
                 conf = Node.LoadConfig(vmid);

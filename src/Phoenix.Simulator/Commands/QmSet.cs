@@ -4,7 +4,7 @@ using System.Globalization;
 using System.Linq;
 using System.Text;
 using System.Text.RegularExpressions;
-using Phoenix.Simulator.Cli;
+using Phoenix.Simulator.ApiSchema;
 using Phoenix.Simulator.Internal;
 using Phoenix.Simulator.Model;
 
@@ -156,7 +156,7 @@ namespace Phoenix.Simulator.Commands
         private static bool OptionExists(CommandContext c, string opt) =>
             (c.Def.Props.ContainsKey(opt) && !NotConfigKeys.Contains(opt)) || Regex.IsMatch(opt, @"^unused\d+$");
 
-        private static void SetPending(VmConfig conf, string opt, string value)
+        private static void SetPending(SimVmConfig conf, string opt, string value)
         {
             conf.Pending ??= new ConfigSection();
             conf.Pending[opt] = value;

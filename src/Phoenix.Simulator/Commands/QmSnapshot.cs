@@ -4,7 +4,7 @@ using System.Globalization;
 using System.Linq;
 using System.Text;
 using System.Text.RegularExpressions;
-using Phoenix.Simulator.Cli;
+using Phoenix.Simulator.ApiSchema;
 using Phoenix.Simulator.Model;
 
 namespace Phoenix.Simulator.Commands
@@ -28,7 +28,7 @@ namespace Phoenix.Simulator.Commands
             var saveVmstate = c.Flag("vmstate");
             return Task(c, upidExit: true, () =>
             {
-                VmConfig conf;
+                SimVmConfig conf;
                 ConfigSection snap;
                 using (Node.LockConfig(vmid, c.Out, c.Inv.Ct))
                 {
@@ -242,7 +242,7 @@ namespace Phoenix.Simulator.Commands
                     foreach (var d in Drives(conf.Main))
                     {
                         if (d.Value.IsCdrom || snapVolumes.Contains(d.Value.File)) continue;
-                        var tmp = new VmConfig();
+                        var tmp = new SimVmConfig();
                         foreach (var kv in newMain.Values) tmp[kv.Key] = kv.Value;
                         AddUnused(tmp, d.Value.File);
                         foreach (var kv in tmp.Main.Values) newMain[kv.Key] = kv.Value;
@@ -254,7 +254,7 @@ namespace Phoenix.Simulator.Commands
                         newMain[kv.Key] = kv.Value;
                     }
                     newMain["parent"] = snapname;
-                    var rebuilt = new VmConfig();
+                    var rebuilt = new SimVmConfig();
                     foreach (var kv in newMain.Values) rebuilt[kv.Key] = kv.Value;
                     rebuilt.Main.Description = newMain.Description;
                     foreach (var s in conf.Snapshots) rebuilt.Snapshots[s.Key] = s.Value;

@@ -38,9 +38,11 @@ namespace Phoenix.Simulator.Model
     /// <summary>
     /// A VM config in the format of /etc/pve/qemu-server/&lt;vmid&gt;.conf (qemu-server's
     /// parse_vm_config / write_vm_config): description as `#` lines, `key: value` lines sorted,
-    /// then [PENDING], [special:...] and the snapshot sections in name order.
+    /// then [PENDING], [special:...] and the snapshot sections in name order. This is the node's
+    /// side (the file and all its sections); the engine's Phoenix.Engine.Proxmox.VmConfig is the
+    /// client's side (what `qm config` prints).
     /// </summary>
-    internal sealed class VmConfig
+    internal sealed class SimVmConfig
     {
         private static readonly Regex KeyLine = new Regex(@"^([a-z][a-z_\-]*\d*):\s*(.+?)\s*$", RegexOptions.Compiled);
         private static readonly Regex SnapHeader = new Regex(@"^\[([a-z][a-z0-9_\-]+)\]\s*$", RegexOptions.Compiled | RegexOptions.IgnoreCase);
@@ -60,9 +62,9 @@ namespace Phoenix.Simulator.Model
             set => Main[key] = value;
         }
 
-        public static VmConfig Parse(string raw)
+        public static SimVmConfig Parse(string raw)
         {
-            var conf = new VmConfig();
+            var conf = new SimVmConfig();
             var current = conf.Main;
             string? descr = null;
 
@@ -158,7 +160,7 @@ namespace Phoenix.Simulator.Model
             foreach (var kv in section.Values) sb.Append(kv.Key).Append(": ").Append(kv.Value).Append('\n');
         }
 
-        public VmConfig Clone() => Parse(Write());
+        public SimVmConfig Clone() => Parse(Write());
 
         /// <summary>The pending deletions, as qemu-server's parse_pending_delete reads them.</summary>
         public Dictionary<string, bool> PendingDeletes()

@@ -5,7 +5,9 @@ using System.Text.RegularExpressions;
 using Phoenix.Simulator.Internal;
 using Phoenix.Simulator.Model;
 
-namespace Phoenix.Simulator.Cli
+// ApiSchema: each command's API parameters and how the CLI reads them, as PVE::JSONSchema and
+// PVE::CLIHandler do. (The phoenix-sim program that the fake host runs is src/Phoenix.Simulator.Cli.)
+namespace Phoenix.Simulator.ApiSchema
 {
     internal enum PropType
     {

@@ -4,7 +4,9 @@ using System.Linq;
 using System.Text;
 using Phoenix.Simulator.Internal;
 
-namespace Phoenix.Simulator.Cli
+// ApiSchema: each command's API parameters and how the CLI reads them, as PVE::JSONSchema and
+// PVE::CLIHandler do. (The phoenix-sim program that the fake host runs is src/Phoenix.Simulator.Cli.)
+namespace Phoenix.Simulator.ApiSchema
 {
     /// <summary>raise_param_exc: `400 Parameter verification failed.` with per-parameter errors.</summary>
     internal sealed class ParamException : Exception
