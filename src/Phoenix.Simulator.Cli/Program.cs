@@ -25,7 +25,11 @@ namespace Phoenix.Simulator.Cli
             var state = Environment.GetEnvironmentVariable("PHOENIX_SIM_STATE");
             if (args.Length == 0 || args[0] == "--help" || args[0] == "-h")
             {
-                Console.Error.Write("usage: phoenix-sim qm|pvesm|pvesh <args...>\n       phoenix-sim init [--node NAME] [--empty] [--local-path DIR] [--zfs-storage ID]... [--timezone TZ] [--agent-delay SECONDS]\n                        [--lock-timeout SECONDS] [--clone-lock-timeout SECONDS] [--container ID:NAME[:stopped]]\n(the node lives in the folder named by PHOENIX_SIM_STATE)\n");
+                Console.Error.Write(
+                    "usage: phoenix-sim qm|pvesm|pvesh <args...>\n" +
+                    "       phoenix-sim init [--node NAME] [--empty] [--local-path DIR] [--zfs-storage ID]... [--timezone TZ] [--agent-delay SECONDS]\n" +
+                    "                        [--lock-timeout SECONDS] [--clone-lock-timeout SECONDS] [--container ID:NAME[:stopped]]\n" +
+                    "(the node lives in the folder named by PHOENIX_SIM_STATE)\n");
                 return 2;
             }
             if (string.IsNullOrEmpty(state))
@@ -132,7 +136,8 @@ namespace Phoenix.Simulator.Cli
                 }
                 return false;
             }
-            catch (Exception e) when (e is IOException || e is InvalidOperationException || e is ArgumentException || e is System.ComponentModel.Win32Exception || e is UnauthorizedAccessException)
+            catch (Exception e) when (e is IOException || e is InvalidOperationException || e is ArgumentException
+                || e is System.ComponentModel.Win32Exception || e is UnauthorizedAccessException)
             {
                 return false;
             }

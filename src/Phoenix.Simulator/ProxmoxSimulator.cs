@@ -123,7 +123,9 @@ namespace Phoenix.Simulator
                     var failure = TakeFailure(plan, generation, def.Kind, vmid);
                     if (failure != null)
                     {
-                        var err = failure.Stderr.Length == 0 || failure.Stderr.EndsWith("\n", StringComparison.Ordinal) ? failure.Stderr : failure.Stderr + "\n";
+                        var err = failure.Stderr.Length == 0 || failure.Stderr.EndsWith("\n", StringComparison.Ordinal)
+                            ? failure.Stderr
+                            : failure.Stderr + "\n";
                         return new CommandResult(failure.ExitCode, failure.Stdout, err);
                     }
                     var drop = TakeDrop(plan, generation, def.Kind, vmid);
@@ -269,7 +271,8 @@ namespace Phoenix.Simulator
                 };
                 store.WriteFile("/etc/hostname", Utf8.GetBytes(s.NodeName + "\n"));
                 store.WriteFile("/etc/timezone", Utf8.GetBytes(s.TimeZone + "\n"));
-                store.WriteFile("/etc/resolv.conf", Utf8.GetBytes($"search {s.SearchDomain}\n" + string.Concat(s.Nameservers.Select(n => $"nameserver {n}\n"))));
+                var resolv = $"search {s.SearchDomain}\n" + string.Concat(s.Nameservers.Select(n => $"nameserver {n}\n"));
+                store.WriteFile("/etc/resolv.conf", Utf8.GetBytes(resolv));
                 store.WriteFile("/etc/pve/storage.cfg", Utf8.GetBytes(SeedStorageCfg(options.LocalStoragePath) +
                     string.Concat(options.ZfsStorages.Select(z => $"\nzfspool: {z}\n\tpool rpool/data\n\tcontent images,rootdir\n\tsparse 1\n"))), 0x1A0);
                 if (store.HostPath(options.LocalStoragePath + "/snippets") is string snippets)
@@ -313,7 +316,9 @@ namespace Phoenix.Simulator
             store.WriteFile("/var/lib/phoenix-sim/volumes/local-lvm.json", Utf8.GetBytes(volumes.ToString(Newtonsoft.Json.Formatting.Indented) + "\n"));
             foreach (var ct in options.Containers)
             {
-                var conf = $"arch: amd64\ncores: 1\nhostname: {ct.Name}\nmemory: 512\nnet0: name=eth0,bridge=vmbr0,hwaddr=BC:24:11:00:{ct.VmId % 256:X2}:02,ip=dhcp,type=veth\nostype: debian\nrootfs: local-lvm:vm-{ct.VmId}-disk-0,size=8G\nswap: 512\nunprivileged: 1\n";
+                var conf = $"arch: amd64\ncores: 1\nhostname: {ct.Name}\nmemory: 512\n"
+                    + $"net0: name=eth0,bridge=vmbr0,hwaddr=BC:24:11:00:{ct.VmId % 256:X2}:02,ip=dhcp,type=veth\n"
+                    + $"ostype: debian\nrootfs: local-lvm:vm-{ct.VmId}-disk-0,size=8G\nswap: 512\nunprivileged: 1\n";
                 store.WriteFile($"/etc/pve/nodes/{s.NodeName}/lxc/{ct.VmId}.conf", Utf8.GetBytes(conf), 0x1A0);
                 if (ct.Running) store.WriteFile($"/var/run/lxc/{ct.VmId}.running", Utf8.GetBytes("1\n"));
             }
@@ -362,7 +367,8 @@ namespace Phoenix.Simulator
 
         private static string Sha1(string text)
         {
-            using (var sha = SHA1.Create()) return string.Concat(sha.ComputeHash(Utf8.GetBytes(text)).Select(b => b.ToString("x2", CultureInfo.InvariantCulture)));
+            using (var sha = SHA1.Create())
+                return string.Concat(sha.ComputeHash(Utf8.GetBytes(text)).Select(b => b.ToString("x2", CultureInfo.InvariantCulture)));
         }
 
         private const string FaultStatePath = "/var/lib/phoenix-sim/faults-state.json";

@@ -298,7 +298,8 @@ namespace Phoenix.Simulator
             {
                 var path = StorageConfig.VolumePath(storage, info);
                 if (fmt == "qcow2")
-                    output.Append($"Formatting '{path}', fmt=qcow2 cluster_size=65536 extended_l2=off preallocation=metadata compression_type=zlib size={sizeBytes} lazy_refcounts=off refcount_bits=16\n");
+                    output.Append($"Formatting '{path}', fmt=qcow2 cluster_size=65536 extended_l2=off preallocation=metadata compression_type=zlib")
+                        .Append($" size={sizeBytes} lazy_refcounts=off refcount_bits=16\n");
                 else
                     output.Append($"Formatting '{path}', fmt={fmt} size={sizeBytes}\n");
             }

@@ -99,7 +99,8 @@ namespace Phoenix.Simulator
         {
             EnsureConnected();
             cancellationToken.ThrowIfCancellationRequested();
-            var data = Simulator.Store.ReadFile(MapPath(remotePath)) ?? throw new FileNotFoundException($"No such file on the simulated host: {remotePath}", remotePath);
+            var data = Simulator.Store.ReadFile(MapPath(remotePath))
+                ?? throw new FileNotFoundException($"No such file on the simulated host: {remotePath}", remotePath);
             return Task.FromResult(data);
         }
 
@@ -114,7 +115,8 @@ namespace Phoenix.Simulator
             {
                 if (path == dir || path.StartsWith(dir + "/", StringComparison.Ordinal))
                 {
-                    var target = dir == "/etc/pve/local" ? $"/etc/pve/nodes/{Simulator.Node.Name}" : $"/etc/pve/nodes/{Simulator.Node.Name}/{dir.Substring("/etc/pve/".Length)}";
+                    var nodeDir = $"/etc/pve/nodes/{Simulator.Node.Name}";
+                    var target = dir == "/etc/pve/local" ? nodeDir : nodeDir + "/" + dir.Substring("/etc/pve/".Length);
                     return target + path.Substring(dir.Length);
                 }
             }

@@ -136,7 +136,8 @@ public class CloneCommandTests
     {
         using var sim = TestSim.Create();
         sim.WriteFile("/etc/pve/storage.cfg",
-            "dir: local\n\tpath /var/lib/vz\n\tcontent backup,images,iso,snippets,vztmpl\n\nlvmthin: local-lvm\n\tthinpool data\n\tvgname pve\n\tcontent rootdir,images\n");
+            "dir: local\n\tpath /var/lib/vz\n\tcontent backup,images,iso,snippets,vztmpl\n\nlvmthin: local-lvm\n\tthinpool data\n\tvgname pve\n" +
+                "\tcontent rootdir,images\n");
         sim.Ok("qm create 300 --name dirvm --scsi0 local:4,format=qcow2");
         sim.Ok("qm snapshot 300 s1");
         var linked = sim.Run("qm clone 300 301 --snapname s1 --full 0");
@@ -158,7 +159,8 @@ public class CloneCommandTests
         var r = sim.Run("qm clone 900 901");
         Assert.Equal(0, r.ExitCode);
         Assert.Contains("create linked clone of drive scsi0 (local:900/base-900-disk-0.qcow2)\n" +
-                        "clone 900/base-900-disk-0.qcow2: images, vm-901-disk-0.qcow2, 901 to vm-901-disk-0.qcow2 (base=../900/base-900-disk-0.qcow2)\n", r.StdOut);
+                        "clone 900/base-900-disk-0.qcow2: images, vm-901-disk-0.qcow2, 901 to vm-901-disk-0.qcow2" +
+                        " (base=../900/base-900-disk-0.qcow2)\n", r.StdOut);
         Assert.Contains("scsi0: local:900/base-900-disk-0.qcow2/901/vm-901-disk-0.qcow2,size=4G\n", sim.Config(901));
         var destroy = sim.Run("qm destroy 900");
         Assert.Equal(255, destroy.ExitCode);

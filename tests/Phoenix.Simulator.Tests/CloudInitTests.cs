@@ -7,7 +7,8 @@ public class CloudInitTests
     {
         var sim = TestSim.Create();
         sim.Ok("qm clone 9000 101 --name web01");
-        sim.Ok("qm set 101 --net0 virtio=BC:24:11:AA:BB:CC,bridge=vmbr0 --ipconfig0 ip=10.0.0.101/24,gw=10.0.0.1 --nameserver '1.1.1.1 8.8.8.8' --searchdomain example.com");
+        sim.Ok("qm set 101 --net0 virtio=BC:24:11:AA:BB:CC,bridge=vmbr0 --ipconfig0 ip=10.0.0.101/24,gw=10.0.0.1" +
+            " --nameserver '1.1.1.1 8.8.8.8' --searchdomain example.com");
         return sim;
     }
 
@@ -43,7 +44,8 @@ public class CloudInitTests
     {
         using var sim = TestSim.Create();
         sim.Ok("qm clone 9000 102");
-        sim.Ok("qm set 102 --net0 virtio=BC:24:11:00:00:02,bridge=vmbr0 --ipconfig0 ip=dhcp,ip6=auto --net1 virtio=BC:24:11:00:00:03 --ipconfig1 ip6=fd00::5/64,gw6=fd00::1");
+        sim.Ok("qm set 102 --net0 virtio=BC:24:11:00:00:02,bridge=vmbr0 --ipconfig0 ip=dhcp,ip6=auto" +
+            " --net1 virtio=BC:24:11:00:00:03 --ipconfig1 ip6=fd00::5/64,gw6=fd00::1");
         var r = sim.Run("qm cloudinit dump 102 network");
         Assert.Equal(
             "version: 1\n" +
@@ -130,7 +132,8 @@ public class CloudInitTests
     {
         using var sim = NoteExample();
         Assert.Equal(
-            "400 Parameter verification failed.\ntype: value 'vendor' does not have a value in the enumeration 'user, network, meta'\nqm cloudinit dump <vmid> <type>\n",
+            "400 Parameter verification failed.\ntype: value 'vendor' does not have a value in the enumeration 'user, network, meta'\n" +
+                "qm cloudinit dump <vmid> <type>\n",
             sim.Run("qm cloudinit dump 101 vendor").StdErr);
     }
 

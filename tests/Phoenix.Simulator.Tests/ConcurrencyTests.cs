@@ -110,7 +110,10 @@ public class ConcurrencyTests : IDisposable
 
     private async Task<CommandResult> RunCli(string cli, params string[] args)
     {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, RedirectStandardInput = true, UseShellExecute = false };
+        var psi = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardError = true, RedirectStandardOutput = true, RedirectStandardInput = true, UseShellExecute = false,
+        };
         psi.ArgumentList.Add(cli);
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment["PHOENIX_SIM_STATE"] = _dir;

@@ -59,7 +59,10 @@ public class FaultPlanTests
         using var sim = TestSim.Create();
         sim.P.Faults = new FaultPlan
         {
-            Failures = { new FailureFault { Kind = "clone", Count = 2, Stderr = "can't lock file '/var/lock/qemu-server/lock-9000.conf' - got timeout", ExitCode = 255 } },
+            Failures =
+            {
+                new FailureFault { Kind = "clone", Count = 2, Stderr = "can't lock file '/var/lock/qemu-server/lock-9000.conf' - got timeout", ExitCode = 255 },
+            },
         };
         for (var i = 0; i < 2; i++)
         {

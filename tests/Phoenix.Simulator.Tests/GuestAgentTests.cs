@@ -41,7 +41,8 @@ public class GuestAgentTests
         using var sim = Running();
         var r = sim.Run("qm guest exec 101 -- apt-get install -y docker-ce");
         Assert.Equal(
-            "{\n   \"err-data\" : \"phoenix-sim: recorded, not run (this simulated guest runs no commands): apt-get install -y docker-ce\\n\",\n   \"exitcode\" : 0,\n   \"exited\" : 1\n}\n",
+            "{\n   \"err-data\" : \"phoenix-sim: recorded, not run (this simulated guest runs no commands): apt-get install -y docker-ce\\n\",\n" +
+                "   \"exitcode\" : 0,\n   \"exited\" : 1\n}\n",
             r.StdOut);
         var log = sim.P.GuestLog(101);
         Assert.Equal("recorded", log.Single().Handling);
@@ -95,7 +96,8 @@ public class GuestAgentTests
         Assert.Equal(
             "400 Parameter verification failed.\nsynchronous: needs to be set for 'timeout'\nqm guest exec <vmid> [<extra-args>] [OPTIONS]\n",
             sim.Run("qm guest exec 101 --synchronous 0 --timeout 5 -- true").StdErr);
-        var big = sim.P.ExecuteWithStdinReader(new[] { "qm", "guest", "exec", "101", "--pass-stdin", "1", "--", "true" }, () => new byte[1024 * 1024 + 1], CancellationToken.None);
+        var big = sim.P.ExecuteWithStdinReader(new[] { "qm", "guest", "exec", "101", "--pass-stdin", "1", "--", "true" },
+            () => new byte[1024 * 1024 + 1], CancellationToken.None);
         Assert.Equal((255, "'input-data' (STDIN) is limited to 1 MiB, aborting\n"), (big.ExitCode, big.StdErr));
         Assert.Equal("Configuration file 'nodes/pve/qemu-server/999.conf' does not exist\n", sim.Run("qm guest exec 999 -- true").StdErr);
     }
@@ -105,7 +107,10 @@ public class GuestAgentTests
     {
         using var sim = Running(o => o.Faults = new Faults.FaultPlan
         {
-            GuestResults = { new CannedGuestResult { Pattern = "^/bin/bash /tmp/feature", Stdout = "done\n", ExitCode = 3, Duration = TimeSpan.FromSeconds(10) } },
+            GuestResults =
+            {
+                new CannedGuestResult { Pattern = "^/bin/bash /tmp/feature", Stdout = "done\n", ExitCode = 3, Duration = TimeSpan.FromSeconds(10) },
+            },
         });
         var r = sim.Run("qm guest exec 101 --timeout 2 -- /bin/bash /tmp/feature.sh");
         Assert.Equal(0, r.ExitCode);
@@ -149,7 +154,8 @@ public class GuestAgentTests
         using var sim = Running();
         var r = sim.Run("qm agent 101 network-get-interfaces");
         Assert.Equal(0, r.ExitCode);
-        Assert.StartsWith("[\n   {\n      \"hardware-address\" : \"00:00:00:00:00:00\",\n      \"ip-addresses\" : [\n         {\n            \"ip-address\" : \"127.0.0.1\",", r.StdOut);
+        Assert.StartsWith("[\n   {\n      \"hardware-address\" : \"00:00:00:00:00:00\",\n      \"ip-addresses\" : [\n         {\n" +
+            "            \"ip-address\" : \"127.0.0.1\",", r.StdOut);
         Assert.Contains("\"name\" : \"eth0\"", r.StdOut);
         Assert.Contains("\"ip-address\" : \"10.0.0.101\",\n            \"ip-address-type\" : \"ipv4\",\n            \"prefix\" : 24", r.StdOut);
         Assert.EndsWith("}\n]\n", r.StdOut);
@@ -195,7 +201,8 @@ public class GuestAgentTests
     private sealed class ThrowingRunner : GuestRunnerBase
     {
         public override int StartExec(GuestExecRequest request) =>
-            throw new GuestAgentException($"Guest agent command failed, error was 'Failed to execute child process “{request.Command[0]}” (No such file or directory)'");
+            throw new GuestAgentException("Guest agent command failed, error was " +
+                $"'Failed to execute child process “{request.Command[0]}” (No such file or directory)'");
 
         public override GuestExecStatus? GetExecStatus(GuestContext guest, int pid) => null;
     }

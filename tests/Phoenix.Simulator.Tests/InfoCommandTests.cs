@@ -28,7 +28,8 @@ public class InfoCommandTests
         using var sim = TestSim.Create();
         var cfg = System.Text.Encoding.UTF8.GetString(sim.P.Store.ReadFile("/etc/pve/storage.cfg")!);
         Assert.Equal(
-            "dir: local\n\tpath /var/lib/vz\n\tcontent backup,iso,snippets,vztmpl\n\nlvmthin: local-lvm\n\tthinpool data\n\tvgname pve\n\tcontent rootdir,images\n",
+            "dir: local\n\tpath /var/lib/vz\n\tcontent backup,iso,snippets,vztmpl\n\nlvmthin: local-lvm\n\tthinpool data\n\tvgname pve\n" +
+                "\tcontent rootdir,images\n",
             cfg);
     }
 
@@ -130,7 +131,8 @@ public class InfoCommandTests
         var r = sim.Run("qm config 9000 --snapshot a1 --current");
         Assert.Equal(255, r.ExitCode);
         Assert.Equal(
-            "400 Parameter verification failed.\ncurrent: cannot use 'snapshot' parameter with 'current'\nsnapshot: cannot use 'snapshot' parameter with 'current'\nqm config <vmid> [OPTIONS]\n",
+            "400 Parameter verification failed.\ncurrent: cannot use 'snapshot' parameter with 'current'\n" +
+                "snapshot: cannot use 'snapshot' parameter with 'current'\nqm config <vmid> [OPTIONS]\n",
             r.StdErr);
     }
 

@@ -218,7 +218,8 @@ public class PowerCommandTests
         sim.P.Store.WriteFile("/var/lib/vz/template/iso/noble.img", qcow);
         var r = sim.Run("qm importdisk 200 /var/lib/vz/template/iso/noble.img local-lvm");
         Assert.Equal(0, r.ExitCode);
-        Assert.StartsWith("importing disk '/var/lib/vz/template/iso/noble.img' to VM 200 ...\n  Logical volume \"vm-200-disk-0\" created.\ntransferred 0.0 B of 3.5 GiB (0.00%)\n", r.StdOut);
+        Assert.StartsWith("importing disk '/var/lib/vz/template/iso/noble.img' to VM 200 ...\n  Logical volume \"vm-200-disk-0\" created.\n" +
+            "transferred 0.0 B of 3.5 GiB (0.00%)\n", r.StdOut);
         Assert.EndsWith("transferred 3.5 GiB of 3.5 GiB (100.00%)\nunused0: successfully imported disk 'local-lvm:vm-200-disk-0'\n", r.StdOut);
         Assert.Equal("/x.img: non-existent or non-regular file\n", sim.Run("qm disk import 200 /x.img local-lvm").StdErr);
         Assert.Equal("storage local does not support vm images\n", sim.Run("qm importdisk 200 /var/lib/vz/template/iso/noble.img local").StdErr);
@@ -232,7 +233,8 @@ public class PowerCommandTests
         using var sim = WithVm();
         var r = sim.Run("qm resize 101 scsi0 +8G");
         Assert.Equal(0, r.ExitCode);
-        Assert.Equal("  Size of logical volume pve/vm-101-disk-0 changed from 32.00 GiB (8192 extents) to 40.00 GiB (10240 extents).\n  Logical volume pve/vm-101-disk-0 successfully resized.\n", r.StdOut);
+        Assert.Equal("  Size of logical volume pve/vm-101-disk-0 changed from 32.00 GiB (8192 extents) to 40.00 GiB (10240 extents).\n" +
+            "  Logical volume pve/vm-101-disk-0 successfully resized.\n", r.StdOut);
         Assert.Contains("scsi0: local-lvm:vm-101-disk-0,size=40G\n", sim.Config(101));
         Assert.Equal("shrinking disks is not supported\n", sim.Run("qm disk resize 101 scsi0 10G").StdErr);
         Assert.Equal("disk 'scsi1' does not exist\n", sim.Run("qm resize 101 scsi1 10G").StdErr);

@@ -71,7 +71,8 @@ public class SetCommandTests
         var r = sim.Run("qm set 101 --cicustom local:snippets/user-data-101.yml");
         Assert.Equal(255, r.ExitCode);
         Assert.Equal(
-            "400 Parameter verification failed.\ncicustom: invalid format - value without key, but schema does not define a default key\n\nqm set <vmid> [OPTIONS]\n",
+            "400 Parameter verification failed.\ncicustom: invalid format - value without key, but schema does not define a default key\n\n" +
+                "qm set <vmid> [OPTIONS]\n",
             r.StdErr);
     }
 
@@ -81,7 +82,8 @@ public class SetCommandTests
         using var sim = WithVm();
         var r = sim.Run("qm set 101 --cicustom userdata=local:snippets/u.yml");
         Assert.Equal(
-            "400 Parameter verification failed.\ncicustom: invalid format - invalid key in comma-separated list property: userdata\n\nqm set <vmid> [OPTIONS]\n",
+            "400 Parameter verification failed.\ncicustom: invalid format - invalid key in comma-separated list property: userdata\n\n" +
+                "qm set <vmid> [OPTIONS]\n",
             r.StdErr);
     }
 
@@ -91,7 +93,8 @@ public class SetCommandTests
         using var sim = WithVm();
         var r = sim.Run("qm set 101 --cicustom user=/tmp/u.yml");
         Assert.Equal(
-            "400 Parameter verification failed.\ncicustom: invalid format - format error\ncicustom.user: invalid format - unable to parse volume ID '/tmp/u.yml'\n\n\nqm set <vmid> [OPTIONS]\n",
+            "400 Parameter verification failed.\ncicustom: invalid format - format error\n" +
+                "cicustom.user: invalid format - unable to parse volume ID '/tmp/u.yml'\n\n\nqm set <vmid> [OPTIONS]\n",
             r.StdErr);
     }
 
@@ -143,7 +146,8 @@ public class SetCommandTests
         using var sim = WithVm();
         var r = sim.Run("qm set 101 --ipconfig0 gw=10.0.0.1");
         Assert.Equal(
-            "400 Parameter verification failed.\nipconfig0: invalid format - format error\nipconfig0.ip: missing property - 'ipconfig0.gw' requires this property\n\nqm set <vmid> [OPTIONS]\n",
+            "400 Parameter verification failed.\nipconfig0: invalid format - format error\n" +
+                "ipconfig0.ip: missing property - 'ipconfig0.gw' requires this property\n\nqm set <vmid> [OPTIONS]\n",
             r.StdErr);
     }
 
@@ -180,7 +184,8 @@ public class SetCommandTests
         Assert.DoesNotContain("onboot", sim.Config(101));
         Assert.DoesNotContain("tags", sim.Config(101));
         var conflict = sim.Run("qm set 101 --cores 2 --delete cores");
-        Assert.Equal("400 Parameter verification failed.\ndelete: you can't use '-cores' and -delete cores' at the same time\nqm set <vmid> [OPTIONS]\n", conflict.StdErr);
+        Assert.Equal("400 Parameter verification failed.\ndelete: you can't use '-cores' and -delete cores' at the same time\n" +
+            "qm set <vmid> [OPTIONS]\n", conflict.StdErr);
         var unknown = sim.Run("qm set 101 --delete frobnicate");
         Assert.Equal("400 Parameter verification failed.\ndelete: unknown option 'frobnicate'\nqm set <vmid> [OPTIONS]\n", unknown.StdErr);
         var notSet = sim.Run("qm set 101 --delete startup");

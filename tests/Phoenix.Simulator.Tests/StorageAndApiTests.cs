@@ -20,7 +20,8 @@ public class StorageAndApiTests
     public void PvesmStatusOfADisabledStorage()
     {
         using var sim = TestSim.Create();
-        sim.WriteFile("/etc/pve/storage.cfg", "dir: local\n\tpath /var/lib/vz\n\tcontent iso\n\tdisable\n\nnfs: backup-nas\n\tpath /mnt/pve/backup-nas\n\tserver 10.0.0.5\n\texport /srv\n\tcontent backup\n");
+        sim.WriteFile("/etc/pve/storage.cfg", "dir: local\n\tpath /var/lib/vz\n\tcontent iso\n\tdisable\n\nnfs: backup-nas\n" +
+            "\tpath /mnt/pve/backup-nas\n\tserver 10.0.0.5\n\texport /srv\n\tcontent backup\n");
         Assert.Equal(
             "Name              Type     Status     Total (KiB)      Used (KiB) Available (KiB)        %\n" +
             "backup-nas         nfs     active        98497780         4475408        94022372    4.54%\n" +
@@ -70,7 +71,8 @@ public class StorageAndApiTests
         Assert.Equal("\"101\"\n", sim.Run("pvesh get /cluster/nextid --output-format json").StdOut);
         Assert.Equal("150\n", sim.Run("pvesh get /cluster/nextid --vmid 150").StdOut);
         var taken = sim.Run("pvesh get /cluster/nextid --vmid 100");
-        Assert.Equal((255, "400 Parameter verification failed.\nvmid: VM 100 already exists\npvesh get <api_path> [OPTIONS] [FORMAT_OPTIONS]\n"), (taken.ExitCode, taken.StdErr));
+        Assert.Equal((255, "400 Parameter verification failed.\nvmid: VM 100 already exists\n" +
+            "pvesh get <api_path> [OPTIONS] [FORMAT_OPTIONS]\n"), (taken.ExitCode, taken.StdErr));
     }
 
     [Fact]
@@ -88,8 +90,12 @@ public class StorageAndApiTests
         sim.Ok("qm start 101");
         var r = sim.Run("pvesh get /cluster/resources --type vm --output-format json");
         Assert.Equal(0, r.ExitCode);
-        Assert.StartsWith("[{\"cpu\":0,\"disk\":0,\"diskread\":0,\"diskwrite\":0,\"id\":\"qemu/101\",\"maxcpu\":2,\"maxdisk\":34359738368,\"maxmem\":2147483648,", r.StdOut);
-        Assert.Contains("\"name\":\"web01\",\"netin\":0,\"netout\":0,\"node\":\"pve\",\"status\":\"running\",\"template\":0,\"type\":\"qemu\",\"uptime\":0,\"vmid\":101}", r.StdOut);
+        Assert.StartsWith(
+            "[{\"cpu\":0,\"disk\":0,\"diskread\":0,\"diskwrite\":0,\"id\":\"qemu/101\",\"maxcpu\":2,\"maxdisk\":34359738368,\"maxmem\":2147483648,",
+            r.StdOut);
+        Assert.Contains(
+            "\"name\":\"web01\",\"netin\":0,\"netout\":0,\"node\":\"pve\",\"status\":\"running\",\"template\":0,\"type\":\"qemu\",\"uptime\":0,\"vmid\":101}",
+            r.StdOut);
         Assert.Contains("\"id\":\"qemu/9000\"", r.StdOut);
         Assert.Contains("\"id\":\"lxc/102\",", r.StdOut);
         Assert.Contains("\"name\":\"step-ca\",", r.StdOut);
@@ -102,7 +108,8 @@ public class StorageAndApiTests
     public void UnknownApiPath()
     {
         using var sim = TestSim.Create();
-        Assert.Equal((255, "No 'get' handler defined for '/cluster/frobs'\n"), (sim.Run("pvesh get /cluster/frobs").ExitCode, sim.Run("pvesh get /cluster/frobs").StdErr));
+        var r = sim.Run("pvesh get /cluster/frobs");
+        Assert.Equal((255, "No 'get' handler defined for '/cluster/frobs'\n"), (r.ExitCode, r.StdErr));
     }
 
     [Fact]

@@ -40,7 +40,8 @@ namespace Phoenix.Simulator.ApiSchema
     /// <summary>A command of qm/pvesm/pvesh as CLIHandler sees it: API parameters plus positional ones.</summary>
     internal sealed class CommandDef
     {
-        public CommandDef(string prefix, string group, string kind, string[] argParams, IEnumerable<Prop> props, Func<Commands.NodeCommands, CommandContext, int> run)
+        public CommandDef(string prefix, string group, string kind, string[] argParams, IEnumerable<Prop> props,
+            Func<Commands.NodeCommands, CommandContext, int> run)
         {
             Prefix = prefix;
             Group = group;
@@ -90,7 +91,8 @@ namespace Phoenix.Simulator.ApiSchema
                 if (!kv.Value.Optional)
                 {
                     if (args.Length > 0) args.Append(' ');
-                    args.Append("--").Append(kv.Key).Append(' ').Append(kv.Value.Type == PropType.String ? "<string>" : "<" + kv.Value.Type.ToString().ToLowerInvariant() + ">");
+                    var typeName = kv.Value.Type == PropType.String ? "<string>" : "<" + kv.Value.Type.ToString().ToLowerInvariant() + ">";
+                    args.Append("--").Append(kv.Key).Append(' ').Append(typeName);
                 }
             }
             var sb = new StringBuilder();
@@ -304,7 +306,8 @@ namespace Phoenix.Simulator.ApiSchema
             var candidates = def.Props.Values.Where(p => p.Name != listParam).ToList();
             var exact = candidates.FirstOrDefault(p => p.Name.ToLowerInvariant() == lower);
             if (exact != null) return exact;
-            var hits = candidates.Where(p => p.Name.ToLowerInvariant().StartsWith(lower, StringComparison.Ordinal)).Select(p => p.Name).OrderBy(n => n, StringComparer.Ordinal).ToList();
+            var hits = candidates.Where(p => p.Name.ToLowerInvariant().StartsWith(lower, StringComparison.Ordinal))
+                .Select(p => p.Name).OrderBy(n => n, StringComparer.Ordinal).ToList();
             if (hits.Count == 1) return def.Props[hits[0]];
             if (hits.Count > 1)
             {

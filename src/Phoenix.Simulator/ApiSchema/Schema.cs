@@ -232,13 +232,16 @@ namespace Phoenix.Simulator.ApiSchema
 
         public static readonly FormatCheck Vmid = (v, p) => Regex.IsMatch(v, "^[1-9][0-9]{2,8}$") ? null : "value does not look like a valid VM ID\n";
 
-        public static readonly FormatCheck ConfigId = (v, p) => Regex.IsMatch(v, "^[a-z][a-z0-9_-]+$", RegexOptions.IgnoreCase) ? null : $"invalid configuration ID '{v}'\n";
+        public static readonly FormatCheck ConfigId = (v, p) =>
+            Regex.IsMatch(v, "^[a-z][a-z0-9_-]+$", RegexOptions.IgnoreCase) ? null : $"invalid configuration ID '{v}'\n";
 
-        public static readonly FormatCheck StorageId = (v, p) => Regex.IsMatch(v, @"^[a-z][a-z0-9\-_.]*[a-z0-9]$", RegexOptions.IgnoreCase) ? null : $"storage ID '{v}' contains illegal characters\n";
+        public static readonly FormatCheck StorageId = (v, p) =>
+            Regex.IsMatch(v, @"^[a-z][a-z0-9\-_.]*[a-z0-9]$", RegexOptions.IgnoreCase) ? null : $"storage ID '{v}' contains illegal characters\n";
 
         public static readonly FormatCheck VolumeId = (v, p) => StorageConfig.TryParseVolumeId(v, out _, out _) ? null : $"unable to parse volume ID '{v}'\n";
 
-        public static readonly FormatCheck DnsName = (v, p) => Regex.IsMatch(v, $"^(?:{DnsLabel}\\.)*{DnsLabel}$") ? null : "value does not look like a valid DNS name\n";
+        public static readonly FormatCheck DnsName = (v, p) =>
+            Regex.IsMatch(v, $"^(?:{DnsLabel}\\.)*{DnsLabel}$") ? null : "value does not look like a valid DNS name\n";
 
         public static readonly FormatCheck NodeName = (v, p) => Regex.IsMatch(v, $"^{DnsLabel}$") ? null : "value does not look like a valid node name\n";
 
@@ -247,11 +250,14 @@ namespace Phoenix.Simulator.ApiSchema
         public static readonly FormatCheck Ipv6 = (v, p) => IsIpv6(v) ? null : "value does not look like a valid IPv6 address\n";
 
         public static readonly FormatCheck Address = (v, p) =>
-            Regex.IsMatch(v, $"^{Ipv4Re}$") || IsIpv6(v) || Regex.IsMatch(v, $"^(?:{DnsLabel}\\.)*{DnsLabel}$") ? null : $"value does not look like a valid address: {v}\n";
+            Regex.IsMatch(v, $"^{Ipv4Re}$") || IsIpv6(v) || Regex.IsMatch(v, $"^(?:{DnsLabel}\\.)*{DnsLabel}$")
+                ? null
+                : $"value does not look like a valid address: {v}\n";
 
         public static readonly FormatCheck Urlencoded = (v, p) => Regex.IsMatch(v, @"^[-%a-zA-Z0-9_.!~*'()]*$") ? null : $"invalid urlencoded string: {v}\n";
 
-        public static readonly FormatCheck Tag = (v, p) => Regex.IsMatch(v, @"^[a-z0-9_][a-z0-9_\-+.]*$", RegexOptions.IgnoreCase) ? null : "invalid characters in tag\n";
+        public static readonly FormatCheck Tag = (v, p) =>
+            Regex.IsMatch(v, @"^[a-z0-9_][a-z0-9_\-+.]*$", RegexOptions.IgnoreCase) ? null : "invalid characters in tag\n";
 
         public static readonly FormatCheck StartupOrder = (v, p) =>
         {
@@ -314,7 +320,13 @@ namespace Phoenix.Simulator.ApiSchema
             .Key(new Prop("order") { Format = BootOrder });
 
         public static readonly PropertyStringFormat Vga = new PropertyStringFormat("type")
-            .Key(new Prop("type") { Enum = new[] { "cirrus", "qxl", "qxl2", "qxl3", "qxl4", "none", "serial0", "serial1", "serial2", "serial3", "std", "virtio", "virtio-gl", "vmware" } })
+            .Key(new Prop("type")
+            {
+                Enum = new[]
+                {
+                    "cirrus", "qxl", "qxl2", "qxl3", "qxl4", "none", "serial0", "serial1", "serial2", "serial3", "std", "virtio", "virtio-gl", "vmware",
+                },
+            })
             .Key(new Prop("memory", PropType.Integer) { Minimum = 4, Maximum = 512 })
             .Key(new Prop("clipboard") { Enum = new[] { "vnc" } });
 
@@ -349,8 +361,10 @@ namespace Phoenix.Simulator.ApiSchema
             {
                 if (!KnownDriveOptions.Contains(k)) return $"invalid key in comma-separated list property: {k}\n";
             }
-            if (d["media"] is string media && media != "cdrom" && media != "disk") return $"format error\n{p}.media: value '{media}' does not have a value in the enumeration 'cdrom, disk'\n";
-            if (d["size"] is string size && PveText.ParseSize(size) == null) return $"format error\n{p}.size: invalid format - value does not look like a valid disk size: {size}\n\n";
+            if (d["media"] is string media && media != "cdrom" && media != "disk")
+                return $"format error\n{p}.media: value '{media}' does not have a value in the enumeration 'cdrom, disk'\n";
+            if (d["size"] is string size && PveText.ParseSize(size) == null)
+                return $"format error\n{p}.size: invalid format - value does not look like a valid disk size: {size}\n\n";
             return null;
         };
 

@@ -85,14 +85,15 @@ namespace Phoenix.Simulator.Commands
                     meta = custom.Meta ?? ConfigDrive2Metadata(Sha1Hex(user + network));
                 }
                 var vendor = custom.Vendor ?? "";
-                var sum = Encoding.UTF8.GetByteCount(user) + Encoding.UTF8.GetByteCount(network) + Encoding.UTF8.GetByteCount(meta) + Encoding.UTF8.GetByteCount(vendor);
+                var sum = new[] { user, network, meta, vendor }.Sum(part => (long)Encoding.UTF8.GetByteCount(part));
                 if (sum > 3 * 1024 * 1024) throw new PveDie("Cloud-Init sum of snippets too big (> 3 MiB)");
 
                 var storage = Node.LoadStorage().Require(storeid);
                 if (Node.FindVolume(kv.Value.File) == null)
                 {
                     var name = Regex.Match(volname, $@"(vm-{vmid}-cloudinit(\.\w+)?)").Groups[1].Value;
-                    Node.AllocVolume(storage, vmid, storage.IsFileBased ? "qcow2" : "raw", name.Contains('/') ? name.Substring(name.LastIndexOf('/') + 1) : name, 4 * 1024 * 1024, output);
+                    var file = name.Contains('/') ? name.Substring(name.LastIndexOf('/') + 1) : name;
+                    Node.AllocVolume(storage, vmid, storage.IsFileBased ? "qcow2" : "raw", file, 4 * 1024 * 1024, output);
                 }
                 output.Append("generating cloud-init ISO\n");
                 var dir = $"/var/lib/phoenix-sim/cloudinit/{vmid}";

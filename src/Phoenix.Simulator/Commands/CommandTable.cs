@@ -128,7 +128,8 @@ namespace Phoenix.Simulator.Commands
             yield return Str("watchdog");
         }
 
-        private static CommandDef Def(string prefix, string group, string kind, string[] args, IEnumerable<Prop> props, Func<NodeCommands, CommandContext, int> run) =>
+        private static CommandDef Def(string prefix, string group, string kind, string[] args, IEnumerable<Prop> props,
+            Func<NodeCommands, CommandContext, int> run) =>
             new CommandDef(prefix, group, kind, args, props, run);
 
         private static CommandTree BuildQm()
@@ -138,7 +139,8 @@ namespace Phoenix.Simulator.Commands
                 (e, c) => e.QmSet(c));
             set.FileParams.Add("sshkeys");
             var create = Def("qm create", QemuApi, "create", new[] { "vmid" },
-                new[] { VmidProp(), Str("archive"), Bool("force"), Str("pool"), Bool("start"), StorageProp(), Bool("unique"), Bool("live-restore") }.Concat(ConfigProps()),
+                new[] { VmidProp(), Str("archive"), Bool("force"), Str("pool"), Bool("start"), StorageProp(), Bool("unique"), Bool("live-restore") }
+                    .Concat(ConfigProps()),
                 (e, c) => e.QmCreate(c));
             create.FileParams.Add("sshkeys");
 
@@ -149,7 +151,8 @@ namespace Phoenix.Simulator.Commands
                     (e, c) => e.QmImportDisk(c)))
                 .Add("resize", Def("qm disk resize", QemuApi, "resize", new[] { "vmid", "disk", "size" },
                     new[] { VmidProp(), new Prop("disk") { Optional = false, Enum = DriveSpec.AllDriveNames().ToArray() },
-                        new Prop("size") { Optional = false, Pattern = new Regex(@"^\+?\d+(\.\d+)?[KMGT]?$") }, new Prop("digest") { MaxLength = 40 }, Skiplock() },
+                        new Prop("size") { Optional = false, Pattern = new Regex(@"^\+?\d+(\.\d+)?[KMGT]?$") },
+                        new Prop("digest") { MaxLength = 40 }, Skiplock() },
                     (e, c) => e.QmResize(c)));
 
             var guest = new CommandTree()
@@ -186,7 +189,8 @@ namespace Phoenix.Simulator.Commands
                     new[]
                     {
                         VmidProp(), VmidProp("newid"), Int("bwlimit", 0), new Prop("description"), Enum("format", "raw", "qcow2", "vmdk"), Bool("full"),
-                        new Prop("name") { Format = Formats.DnsName }, Str("pool"), Snap(optional: true), StorageProp(), new Prop("target") { Format = Formats.NodeName },
+                        new Prop("name") { Format = Formats.DnsName }, Str("pool"), Snap(optional: true), StorageProp(),
+                        new Prop("target") { Format = Formats.NodeName },
                     },
                     (e, c) => e.QmClone(c)))
                 .Add("set", set)

@@ -32,7 +32,9 @@ namespace Phoenix.Simulator.Commands
 
         private static bool LooksLikeSshKey(string line)
         {
-            var m = Regex.Match(line, @"(?:^|\s)(ssh-rsa|ssh-dss|ssh-ed25519|ecdsa-sha2-nistp(?:256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com)\s+([A-Za-z0-9+/]+={0,2})(?:\s|$)");
+            const string KeyTypes = @"ssh-rsa|ssh-dss|ssh-ed25519|ecdsa-sha2-nistp(?:256|384|521)"
+                + @"|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com";
+            var m = Regex.Match(line, @"(?:^|\s)(" + KeyTypes + @")\s+([A-Za-z0-9+/]+={0,2})(?:\s|$)");
             if (!m.Success) return false;
             try
             {

@@ -117,7 +117,8 @@ namespace Phoenix.Simulator.Commands
         {
             foreach (var name in DriveSpec.AllDriveNames())
             {
-                if (section[name] is string v && DriveSpec.Parse(v) is DriveSpec d && d.File != "none") yield return new KeyValuePair<string, DriveSpec>(name, d);
+                if (section[name] is string v && DriveSpec.Parse(v) is DriveSpec d && d.File != "none")
+                    yield return new KeyValuePair<string, DriveSpec>(name, d);
             }
         }
 

@@ -41,7 +41,8 @@ namespace Phoenix.Simulator.Commands
                 if (kv.Key == "delete") continue;
                 if (hotplugOnly && !HotPluggable(kv.Key)) continue;
                 var old = conf[kv.Key];
-                if (DriveSpec.IsDriveName(kv.Key) && old != null && DriveSpec.Parse(old) is DriveSpec od && DriveSpec.Parse(kv.Value) is DriveSpec nd && od.File != nd.File)
+                if (DriveSpec.IsDriveName(kv.Key) && old != null && DriveSpec.Parse(old) is DriveSpec od
+                    && DriveSpec.Parse(kv.Value) is DriveSpec nd && od.File != nd.File)
                 {
                     if (od.IsCloudInit) Node.FreeVolume(od.File, output);
                     else if (!od.IsCdrom) AddUnused(conf, od.File);

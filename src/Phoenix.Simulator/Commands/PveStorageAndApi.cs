@@ -155,7 +155,8 @@ namespace Phoenix.Simulator.Commands
             {
                 data = Node.VmIds.Select(id => (object?)VmStatus(id, Node.LoadConfig(id), Node.GetRuntime(id))).ToList();
             }
-            else if (m.Success && m.Groups[1].Value == Node.Name && Regex.Match(m.Groups[2].Value, @"^/qemu/(\d+)/(config|status/current)$") is Match q && q.Success)
+            else if (m.Success && m.Groups[1].Value == Node.Name
+                && Regex.Match(m.Groups[2].Value, @"^/qemu/(\d+)/(config|status/current)$") is Match q && q.Success)
             {
                 var vmid = int.Parse(q.Groups[1].Value, CultureInfo.InvariantCulture);
                 var conf = Node.LoadConfig(vmid);
@@ -190,7 +191,8 @@ namespace Phoenix.Simulator.Commands
             }
             else if (m.Success && m.Groups[1].Value != Node.Name)
             {
-                throw new PveDie($"hostname lookup '{m.Groups[1].Value}' failed - failed to get address info for: {m.Groups[1].Value}: Name or service not known");
+                var host = m.Groups[1].Value;
+                throw new PveDie($"hostname lookup '{host}' failed - failed to get address info for: {host}: Name or service not known");
             }
             else
             {
@@ -354,7 +356,10 @@ namespace Phoenix.Simulator.Commands
                     var widths = cols.Select(col => Math.Max(col.Length, rows.Max(r => r.TryGetValue(col, out var v) ? Scalar(v).Length : 0))).ToList();
                     if (c.Get("noheader") != "1") c.Out.Append(string.Join(" ", cols.Select((col, i) => Pad(col, widths[i]))).TrimEnd()).Append('\n');
                     foreach (var r in rows)
-                        c.Out.Append(string.Join(" ", cols.Select((col, i) => Pad(r.TryGetValue(col, out var v) ? Scalar(v) : "", widths[i]))).TrimEnd()).Append('\n');
+                        {
+                            var cells = cols.Select((col, i) => Pad(r.TryGetValue(col, out var v) ? Scalar(v) : "", widths[i]));
+                            c.Out.Append(string.Join(" ", cells).TrimEnd()).Append('\n');
+                        }
                     return;
                 default:
                     c.Out.Append(Scalar(data)).Append('\n');

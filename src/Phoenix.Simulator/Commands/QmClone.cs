@@ -185,7 +185,8 @@ namespace Phoenix.Simulator.Commands
                 string newVolname;
                 if (src.Type == "lvmthin")
                 {
-                    var vid = Node.AllocVolume(src, newid, "raw", null, SourceSize(drive), output, parent: snapname != null ? volname + "@" + snapname : volname);
+                    var parent = snapname != null ? volname + "@" + snapname : volname;
+                    var vid = Node.AllocVolume(src, newid, "raw", null, SourceSize(drive), output, parent: parent);
                     newVolname = vid.Substring(sid.Length + 1);
                 }
                 else if (src.IsFileBased)
@@ -200,7 +201,8 @@ namespace Phoenix.Simulator.Commands
                     });
                     var basePath = $"../{info.OwnerVmid}/{info.Name}";
                     output.Append($"clone {volname}: images, {file}, {newid} to {file} (base={basePath})\n");
-                    output.Append($"Formatting '{src.Path}/images/{newid}/{file}', fmt=qcow2 cluster_size=65536 extended_l2=off compression_type=zlib size={size} backing_file={basePath} backing_fmt={info.Format} lazy_refcounts=off refcount_bits=16\n");
+                    output.Append($"Formatting '{src.Path}/images/{newid}/{file}', fmt=qcow2 cluster_size=65536 extended_l2=off compression_type=zlib")
+                        .Append($" size={size} backing_file={basePath} backing_fmt={info.Format} lazy_refcounts=off refcount_bits=16\n");
                 }
                 else
                 {

@@ -18,7 +18,9 @@ namespace Phoenix.Simulator.Commands
         {
             var vmid = Vmid(c);
             if (c.Get("archive") != null) throw new PveDie("restoring backups is not supported by the simulator");
-            var param = new SortedDictionary<string, string>(c.Param.Where(kv => !NotConfigKeys.Contains(kv.Key) && kv.Key != "storage" && kv.Key != "start" && kv.Key != "pool" && kv.Key != "unique" && kv.Key != "archive" && kv.Key != "live-restore").ToDictionary(kv => kv.Key, kv => kv.Value), StringComparer.Ordinal);
+            var notConfig = new HashSet<string>(NotConfigKeys.Concat(new[] { "storage", "start", "pool", "unique", "archive", "live-restore" }));
+            var param = new SortedDictionary<string, string>(
+                c.Param.Where(kv => !notConfig.Contains(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value), StringComparer.Ordinal);
             if (param.TryGetValue("sshkeys", out var keys)) ValidateSshKeys(PveText.UriUnescape(keys));
             if (c.Get("pool") is string pool) throw new HttpException(403, $"Permission check failed (pool '{pool}' does not exist)");
             CheckDriveParams(param);
@@ -52,7 +54,8 @@ namespace Phoenix.Simulator.Commands
                             var value = kv.Value;
                             if (DriveSpec.IsDriveName(kv.Key)) value = CreateDisk(vmid, kv.Key, value, storageCfg, c.Out, out _);
                             else if (Regex.IsMatch(kv.Key, @"^net\d+$")) value = NormalizeNet(value);
-                            else if (kv.Key == "cipassword" && !IsWindows(param.TryGetValue("ostype", out var os) ? os : null) && !Regex.IsMatch(value, @"^\$(?:[156]|2[ay])(\$.+){2}")) value = EncryptPassword(value);
+                            else if (kv.Key == "cipassword" && !IsWindows(param.TryGetValue("ostype", out var os) ? os : null)
+                                && !Regex.IsMatch(value, @"^\$(?:[156]|2[ay])(\$.+){2}")) value = EncryptPassword(value);
                             else if (kv.Key == "tags") value = UniqueTags(value);
                             else if (kv.Key == "vmgenid" && value == "1") value = Node.NewUuid();
                             if (kv.Key == "description") conf.Main.Description = value;

@@ -87,7 +87,9 @@ namespace Phoenix.Simulator.Commands
                     if (st.Type == "lvmthin" || st.Type == "lvm")
                     {
                         var vg = st.Get("vgname") ?? "pve";
-                        c.Out.Append($"  Size of logical volume {vg}/{info.Name} changed from {LvmSize(oldSize)} ({oldSize / (4 * 1024 * 1024)} extents) to {LvmSize(newSize)} ({newSize / (4 * 1024 * 1024)} extents).\n");
+                        const long Extent = 4 * 1024 * 1024;
+                        c.Out.Append($"  Size of logical volume {vg}/{info.Name} changed from {LvmSize(oldSize)} ({oldSize / Extent} extents)")
+                            .Append($" to {LvmSize(newSize)} ({newSize / Extent} extents).\n");
                         c.Out.Append($"  Logical volume {vg}/{info.Name} successfully resized.\n");
                     }
                 }

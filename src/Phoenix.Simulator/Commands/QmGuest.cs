@@ -253,7 +253,8 @@ namespace Phoenix.Simulator.Commands
             return list;
         }
 
-        private static SortedDictionary<string, object?> Interface(string name, string mac, IEnumerable<(string Address, string Type, int Prefix)> addresses, long traffic)
+        private static SortedDictionary<string, object?> Interface(string name, string mac,
+            IEnumerable<(string Address, string Type, int Prefix)> addresses, long traffic)
         {
             var o = PerlJson.Obj();
             o["hardware-address"] = mac;

@@ -28,7 +28,8 @@ namespace Phoenix.Simulator.Commands
                     + PadLeft(PveText.F(disk, 2), 12) + " " + Pad((rt?.Pid ?? 0).ToString(CultureInfo.InvariantCulture), 10) + "\n");
             }
             if (rows.Count == 0) return 0;
-            c.Out.Append(PadLeft("VMID", 10) + " " + Pad("NAME", 20) + " " + Pad("STATUS", 10) + " " + Pad("MEM(MB)", 10) + " " + PadLeft("BOOTDISK(GB)", 12) + " " + Pad("PID", 10) + "\n");
+            c.Out.Append(PadLeft("VMID", 10) + " " + Pad("NAME", 20) + " " + Pad("STATUS", 10) + " " + Pad("MEM(MB)", 10) + " ")
+                .Append(PadLeft("BOOTDISK(GB)", 12) + " " + Pad("PID", 10) + "\n");
             foreach (var r in rows) c.Out.Append(r);
             return 0;
         }
@@ -45,7 +46,8 @@ namespace Phoenix.Simulator.Commands
                 c.Out.Append("status: ").Append(rt == null ? "stopped" : rt.Status).Append('\n');
                 return 0;
             }
-            foreach (var kv in VmStatus(vmid, conf, rt)) c.Out.Append(kv.Key).Append(": ").Append(Convert.ToString(kv.Value, CultureInfo.InvariantCulture)).Append('\n');
+            foreach (var kv in VmStatus(vmid, conf, rt))
+                c.Out.Append(kv.Key).Append(": ").Append(Convert.ToString(kv.Value, CultureInfo.InvariantCulture)).Append('\n');
             return 0;
         }
 
@@ -124,7 +126,10 @@ namespace Phoenix.Simulator.Commands
             }
             foreach (var d in deletes.Keys) keys.Add(d);
             if (Kind == "cloudinit-pending")
-                keys.RemoveWhere(k => !System.Text.RegularExpressions.Regex.IsMatch(k, @"^(ciuser|cipassword|citype|ciupgrade|sshkeys|nameserver|searchdomain|cicustom|ipconfig\d+)$"));
+                {
+                    const string CloudInitKeys = @"^(ciuser|cipassword|citype|ciupgrade|sshkeys|nameserver|searchdomain|cicustom|ipconfig\d+)$";
+                    keys.RemoveWhere(k => !System.Text.RegularExpressions.Regex.IsMatch(k, CloudInitKeys));
+                }
             foreach (var k in keys)
             {
                 string? v = k == "description" ? conf.Main.Description : conf.Main[k];

@@ -15,7 +15,8 @@ namespace Phoenix.Simulator.Commands
     {
         /// <summary>Options that take effect at once on a running VM (fast-plug and hot-plug defaults).</summary>
         private static bool HotPluggable(string key) =>
-            Regex.IsMatch(key, @"^(name|description|tags|onboot|startup|protection|lock|hookscript|vmstatestorage|shares|ciuser|cipassword|citype|ciupgrade|sshkeys|nameserver|searchdomain|cicustom|ipconfig\d+|net\d+|unused\d+)$")
+            Regex.IsMatch(key, @"^(name|description|tags|onboot|startup|protection|lock|hookscript|vmstatestorage|shares"
+                + @"|ciuser|cipassword|citype|ciupgrade|sshkeys|nameserver|searchdomain|cicustom|ipconfig\d+|net\d+|unused\d+)$")
             || DriveSpec.IsDriveName(key);
 
         private static readonly HashSet<string> NotConfigKeys = new HashSet<string>(StringComparer.Ordinal)
@@ -27,7 +28,8 @@ namespace Phoenix.Simulator.Commands
         public int QmSet(CommandContext c)
         {
             var vmid = Vmid(c);
-            var param = new SortedDictionary<string, string>(c.Param.Where(kv => kv.Key != "vmid" && kv.Key != "digest").ToDictionary(kv => kv.Key, kv => kv.Value), StringComparer.Ordinal);
+            var param = new SortedDictionary<string, string>(
+                c.Param.Where(kv => kv.Key != "vmid" && kv.Key != "digest").ToDictionary(kv => kv.Key, kv => kv.Value), StringComparer.Ordinal);
             var paramarr = string.Join(" ", param.Select(kv => "-" + kv.Key + " " + (kv.Key == "cipassword" ? "<hidden>" : kv.Value)));
             var skiplock = param.ContainsKey("skiplock") && param["skiplock"] == "1";
             param.TryGetValue("delete", out var deleteStr);

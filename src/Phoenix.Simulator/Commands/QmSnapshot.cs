@@ -65,7 +65,8 @@ namespace Phoenix.Simulator.Commands
                     {
                         var st = Node.LoadStorage().Find("local-lvm") ?? Node.LoadStorage().Storages.First(s => s.Content.Contains("images"));
                         var size = MemoryMiB(conf.Main) * 1024 * 1024 * 2;
-                        var vid = Node.AllocVolume(st, vmid, st.IsFileBased ? "raw" : "raw", st.IsFileBased ? $"vm-{vmid}-state-{snapname}.raw" : $"vm-{vmid}-state-{snapname}", size, new StringBuilder());
+                        var stateName = st.IsFileBased ? $"vm-{vmid}-state-{snapname}.raw" : $"vm-{vmid}-state-{snapname}";
+                        var vid = Node.AllocVolume(st, vmid, "raw", stateName, size, new StringBuilder());
                         snap["vmstate"] = vid + ",size=" + Internal.PveText.FormatSize(size);
                         snap["runningmachine"] = "pc-i440fx-9.2+pve1";
                         snap["runningcpu"] = "kvm64,enforce,+kvm_pv_eoi,+kvm_pv_unhalt,+lahf_lm,+sep";
@@ -82,7 +83,8 @@ namespace Phoenix.Simulator.Commands
                 if (isRunning && snap["vmstate"] != null)
                 {
                     c.Out.Append("saving VM state and RAM using storage '").Append(snap["vmstate"]!.Split(':')[0]).Append("'\n");
-                    c.Out.Append("completed saving the VM state in 1s, saved ").Append(Internal.PveText.RenderBytes(MemoryMiB(conf.Main) * 1024d * 1024 / 4)).Append('\n');
+                    c.Out.Append("completed saving the VM state in 1s, saved ")
+                        .Append(Internal.PveText.RenderBytes(MemoryMiB(conf.Main) * 1024d * 1024 / 4)).Append('\n');
                 }
                 if (freeze) c.Out.Append("issuing guest-agent 'fs-freeze' command\n");
                 Delay(c);

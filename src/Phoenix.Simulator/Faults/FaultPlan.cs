@@ -130,7 +130,8 @@ namespace Phoenix.Simulator.Faults
         public string ToJson()
         {
             var o = new JObject();
-            if (Latency.Count > 0) o["latency"] = new JObject(Latency.OrderBy(k => k.Key, StringComparer.Ordinal).Select(kv => new JProperty(kv.Key, kv.Value)));
+            if (Latency.Count > 0)
+                o["latency"] = new JObject(Latency.OrderBy(k => k.Key, StringComparer.Ordinal).Select(kv => new JProperty(kv.Key, kv.Value)));
             if (AgentStartupDelaySeconds.HasValue) o["agentStartupDelaySeconds"] = AgentStartupDelaySeconds.Value;
             if (GuestExecPollSeconds.HasValue) o["guestExecPollSeconds"] = GuestExecPollSeconds.Value;
             if (Failures.Count > 0)
@@ -148,10 +149,12 @@ namespace Phoenix.Simulator.Faults
             if (GuestResults.Count > 0)
                 o["guestResults"] = new JArray(GuestResults.Select(g => new JObject
                 {
-                    ["pattern"] = g.Pattern, ["exitCode"] = g.ExitCode, ["stdout"] = g.Stdout, ["stderr"] = g.Stderr, ["durationSeconds"] = g.Duration.TotalSeconds,
+                    ["pattern"] = g.Pattern, ["exitCode"] = g.ExitCode, ["stdout"] = g.Stdout, ["stderr"] = g.Stderr,
+                    ["durationSeconds"] = g.Duration.TotalSeconds,
                 }));
             if (Containers.Count > 0)
-                o["containers"] = new JArray(Containers.Select(c => new JObject { ["vmid"] = c.VmId, ["name"] = c.Name, ["status"] = c.Running ? "running" : "stopped" }));
+                o["containers"] = new JArray(Containers.Select(c =>
+                    new JObject { ["vmid"] = c.VmId, ["name"] = c.Name, ["status"] = c.Running ? "running" : "stopped" }));
             return o.ToString(Newtonsoft.Json.Formatting.Indented);
         }
     }

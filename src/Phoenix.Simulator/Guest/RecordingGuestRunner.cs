@@ -59,7 +59,9 @@ namespace Phoenix.Simulator.Guest
             using (LockGuest(guest))
             {
                 var pidPath = guest.GuestRoot + "/agent/last-pid";
-                var last = guest.Store.ReadFile(pidPath) is byte[] b && int.TryParse(Encoding.ASCII.GetString(b).Trim(), out var p) ? p : 1000 + guest.VmId % 1000;
+                var last = guest.Store.ReadFile(pidPath) is byte[] b && int.TryParse(Encoding.ASCII.GetString(b).Trim(), out var p)
+                    ? p
+                    : 1000 + guest.VmId % 1000;
                 var pid = last + 1;
                 guest.Store.WriteFile(pidPath, Encoding.ASCII.GetBytes(pid.ToString(CultureInfo.InvariantCulture) + "\n"));
 
@@ -313,7 +315,8 @@ namespace Phoenix.Simulator.Guest
                         inWord = true;
                         i = end;
                     }
-                    else if (c == '$' || c == '`' || c == '|' && !(i + 1 < script.Length && script[i + 1] == '|') || c == '<' || c == '(' || c == ')' || c == '*' || c == '?' || c == '\\' || c == '~')
+                    else if (c == '$' || c == '`' || c == '|' && !(i + 1 < script.Length && script[i + 1] == '|')
+                        || c == '<' || c == '(' || c == ')' || c == '*' || c == '?' || c == '\\' || c == '~')
                     {
                         return false;
                     }

@@ -281,8 +281,8 @@ pg_dpkg_status() {
     local rc=0 p
     for p in "$@"; do
         if pg_is_installed "$p"; then
-            printf 'Package: %s\nStatus: install ok installed\nPriority: optional\nSection: admin\nArchitecture: %s\nVersion: %s\nDescription: %s (recorded by the Phoenix guest stand-in)\n\n' \
-                "$p" "$(pg_arch)" "$(pg_version "$p")" "$p"
+            printf 'Package: %s\nStatus: install ok installed\nPriority: optional\nSection: admin\nArchitecture: %s\n' "$p" "$(pg_arch)"
+            printf 'Version: %s\nDescription: %s (recorded by the Phoenix guest stand-in)\n\n' "$(pg_version "$p")" "$p"
         else
             printf "dpkg-query: package '%s' is not installed and no information is available\n" "$p" >&2
             rc=1

@@ -8,7 +8,8 @@ namespace Phoenix.Simulator.Model
     /// <summary>A drive value such as <c>local-lvm:vm-100-disk-0,discard=on,size=32G</c>.</summary>
     internal sealed class DriveSpec
     {
-        private static readonly Regex DriveName = new Regex(@"^(ide[0-3]|sata[0-5]|scsi([0-9]|[12][0-9]|30)|virtio([0-9]|1[0-5])|efidisk0|tpmstate0)$", RegexOptions.Compiled);
+        private static readonly Regex DriveName =
+            new Regex(@"^(ide[0-3]|sata[0-5]|scsi([0-9]|[12][0-9]|30)|virtio([0-9]|1[0-5])|efidisk0|tpmstate0)$", RegexOptions.Compiled);
         private static readonly Regex CloudInitFile = new Regex(@"[:/](?:vm-\d+-)?cloudinit(?:\.(raw|qcow2|vmdk))?$", RegexOptions.Compiled);
 
         public DriveSpec(string file) { File = file; }

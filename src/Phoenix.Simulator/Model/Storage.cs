@@ -144,7 +144,12 @@ namespace Phoenix.Simulator.Model
                     throw new PveDie($"unable to parse lvm volume name '{volname}'");
                 var m = Regex.Match(volname, @"^((vm|base)-(\d+)-\S+)$");
                 if (m.Success && volname.IndexOf('/') < 0)
-                    return new VolumeInfo { Name = m.Groups[1].Value, OwnerVmid = int.Parse(m.Groups[3].Value), IsBase = m.Groups[2].Value == "base", Format = "raw" };
+                    {
+                        return new VolumeInfo
+                        {
+                            Name = m.Groups[1].Value, OwnerVmid = int.Parse(m.Groups[3].Value), IsBase = m.Groups[2].Value == "base", Format = "raw",
+                        };
+                    }
                 throw new PveDie($"unable to parse lvm volume name '{volname}'");
             }
             if (storage.Type == "zfspool")
