@@ -26,7 +26,9 @@ public class InternalsTests
     [Fact]
     public void EncodeTextEscapesColonsControlAndNonAscii()
     {
-        Assert.Equal("a%3Ab%0Ac%C3%A9 100%", PveText.EncodeText("a:b\ncé 100%"));
+        // '%' is escaped too since pve-common fix #5486; decoding takes the old unescaped form as well.
+        Assert.Equal("a%3Ab%0Ac%C3%A9 100%25", PveText.EncodeText("a:b\ncé 100%"));
+        Assert.Equal("100%", PveText.DecodeText("100%"));
         Assert.Equal("a:b\ncé", PveText.DecodeText("a%3Ab%0Ac%C3%A9"));
     }
 

@@ -246,4 +246,96 @@ public class SetCommandTests
         Assert.StartsWith("#line one\n#line%3A two\n", conf);
         Assert.Contains("description: line one%0Aline%3A two\n", sim.Run("qm config 101").StdOut);
     }
+
+    // ---- what qm config shows after qm set (update_vm_api, QS/API2/Qemu.pm 2067-2624) ----
+
+    private static string ConfigLine(TestSim sim, int vmid, string key, string args = "") =>
+        sim.Run($"qm config {vmid} {args}").StdOut.Split('\n').SingleOrDefault(l => l.StartsWith(key + ": ", StringComparison.Ordinal)) ?? "";
+
+    [Fact]
+    public void ANewDiskIsAllocatedAndSettingItAgainMovesTheOldOneToUnused()
+    {
+        using var sim = WithVm();
+        var r = sim.Run("qm set 101 --scsi1 local-lvm:32");
+        Assert.Equal((0, ""), (r.ExitCode, r.StdErr));
+        Assert.Equal(
+            "update VM 101: -scsi1 local-lvm:32\n" +
+            "  Logical volume \"vm-101-disk-1\" created.\n" +
+            "scsi1: successfully created disk 'local-lvm:vm-101-disk-1,size=32G'\n",
+            r.StdOut);
+        Assert.Equal("scsi1: local-lvm:vm-101-disk-1,size=32G", ConfigLine(sim, 101, "scsi1"));
+        sim.Ok("qm set 101 --scsi1 local-lvm:32");
+        Assert.Equal("scsi1: local-lvm:vm-101-disk-2,size=32G", ConfigLine(sim, 101, "scsi1"));
+        Assert.Equal("unused0: local-lvm:vm-101-disk-1", ConfigLine(sim, 101, "unused0"));
+    }
+
+    [Fact]
+    public void ValuesAreShownAsProxmoxStoresThem()
+    {
+        using var sim = WithVm();
+        var r = sim.Run("qm set 101 --net1 virtio,bridge=vmbr1 --cpu host --balloon 1024 --tags 'Web;db,web prod' --memory 4096"
+            + " --startup order=2,up=30 --agent enabled=1,fstrim_cloned_disks=1");
+        Assert.Equal(0, r.ExitCode);
+        // The update line shows the values as given, sorted by name; the config shows them as stored.
+        Assert.Equal("update VM 101: -agent enabled=1,fstrim_cloned_disks=1 -balloon 1024 -cpu host -memory 4096 -net1 virtio,bridge=vmbr1"
+            + " -startup order=2,up=30 -tags Web;db,web prod\n", r.StdOut);
+        Assert.Matches("^net1: virtio=BC:24:11:[0-9A-F]{2}:[0-9A-F]{2}:[0-9A-F]{2},bridge=vmbr1$", ConfigLine(sim, 101, "net1"));
+        Assert.Equal("cpu: host", ConfigLine(sim, 101, "cpu"));
+        Assert.Equal("balloon: 1024", ConfigLine(sim, 101, "balloon"));
+        // get_unique_tags: lower-cased, sorted, duplicates dropped, joined with ';' (GC/GuestHelpers.pm 349-378).
+        Assert.Equal("tags: db;prod;web", ConfigLine(sim, 101, "tags"));
+        Assert.Equal("memory: 4096", ConfigLine(sim, 101, "memory"));
+        Assert.Equal("startup: order=2,up=30", ConfigLine(sim, 101, "startup"));
+        Assert.Equal("agent: enabled=1,fstrim_cloned_disks=1", ConfigLine(sim, 101, "agent"));
+    }
+
+    [Fact]
+    public void DescriptionIsStoredAsCommentLinesAndPrintedEncoded()
+    {
+        using var sim = WithVm();
+        sim.Ok("qm set 101 --description 'Rate: 100%\nsecond line'");
+        // encode_text escapes control bytes, ':' and '%' (pve-common ParseUtils.pm 60-64).
+        Assert.StartsWith("#Rate%3A 100%25\n#second line\n", sim.Config(101));
+        Assert.Equal("description: Rate%3A 100%25%0Asecond line", ConfigLine(sim, 101, "description"));
+    }
+
+    [Fact]
+    public void BalloonAboveTheMemoryIsRefusedBeforeAnythingChanges()
+    {
+        using var sim = WithVm();
+        var r = sim.Run("qm set 101 --balloon 4096");
+        Assert.Equal((255, "", "balloon value too large (must be smaller than assigned memory)\n"), (r.ExitCode, r.StdOut, r.StdErr));
+        Assert.DoesNotContain("balloon", sim.Config(101));
+        Assert.Equal(0, sim.Run("qm set 101 --balloon 4096 --memory 8192").ExitCode);
+    }
+
+    [Fact]
+    public void BootOrderIsCheckedAndPrintedWithSemicolons()
+    {
+        using var sim = WithVm();
+        sim.Ok("qm set 101 --boot 'order=scsi0 net0'");
+        Assert.Equal("boot: order=scsi0;net0", ConfigLine(sim, 101, "boot"));
+        var r = sim.Run("qm set 101 --boot order=scsi0;scsi5");
+        Assert.Equal(255, r.ExitCode);
+        Assert.Equal("update VM 101: -boot order=scsi0;scsi5\n", r.StdOut);
+        Assert.Equal("invalid bootorder: device 'scsi5' does not exist'\n", r.StdErr);
+        Assert.Equal("boot: order=scsi0;net0", ConfigLine(sim, 101, "boot"));
+    }
+
+    [Fact]
+    public void ARunningVmKeepsColdChangesPendingAndDropsNonChanges()
+    {
+        using var sim = WithVm();
+        sim.Ok("qm start 101");
+        sim.Ok("qm set 101 --memory 4096 --balloon 1024 --tags prod");
+        Assert.Equal("memory: 4096", ConfigLine(sim, 101, "memory"));
+        Assert.Equal("memory: 2048", ConfigLine(sim, 101, "memory", "--current"));
+        Assert.Equal("balloon: 1024", ConfigLine(sim, 101, "balloon", "--current"));
+        Assert.Equal("tags: prod", ConfigLine(sim, 101, "tags", "--current"));
+        Assert.Equal("cur memory: 2048\nnew memory: 4096\n", string.Concat(
+            sim.Run("qm pending 101").StdOut.Split('\n').Where(l => l.EndsWith("memory: 2048") || l.EndsWith("memory: 4096")).Select(l => l + "\n")));
+        // Setting the current value again is no change (cleanup_pending): nothing stays pending for it.
+        sim.Ok("qm set 101 --cores 2");
+        Assert.DoesNotContain("cores", sim.Config(101).Split("[PENDING]").ElementAtOrDefault(1) ?? "");
+    }
 }

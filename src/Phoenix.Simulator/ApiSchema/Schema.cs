@@ -330,11 +330,11 @@ namespace Phoenix.Simulator.ApiSchema
             .Key(new Prop("memory", PropType.Integer) { Minimum = 4, Maximum = 512 })
             .Key(new Prop("clipboard") { Enum = new[] { "vnc" } });
 
+        /// <summary>pve-qm-bootdev-list: a list (split_list: ',', ';' or blanks) of boot devices.</summary>
         private static string? BootOrder(string v, string p)
         {
-            foreach (var dev in v.Split(';'))
+            foreach (var dev in SchemaCheck.SplitList(v))
             {
-                if (dev.Length == 0) continue;
                 if (!DriveSpec.IsDriveName(dev) && !Regex.IsMatch(dev, @"^(net\d+|hostpci\d+|usb\d+)$"))
                     return $"invalid boot device '{dev}'\n";
             }

@@ -20,7 +20,7 @@ namespace Phoenix.Simulator.Commands
             var deletes = conf.PendingDeletes();
             foreach (var del in deletes.ToList())
             {
-                if (hotplugOnly && !HotPluggable(del.Key)) continue;
+                if (hotplugOnly && !HotPluggable(del.Key, conf, null)) continue;
                 var old = conf[del.Key];
                 if (DriveSpec.IsDriveName(del.Key) && old != null && DriveSpec.Parse(old) is DriveSpec od)
                 {
@@ -39,7 +39,7 @@ namespace Phoenix.Simulator.Commands
             foreach (var kv in conf.Pending.Values.ToList())
             {
                 if (kv.Key == "delete") continue;
-                if (hotplugOnly && !HotPluggable(kv.Key)) continue;
+                if (hotplugOnly && !HotPluggable(kv.Key, conf, kv.Value)) continue;
                 var old = conf[kv.Key];
                 if (DriveSpec.IsDriveName(kv.Key) && old != null && DriveSpec.Parse(old) is DriveSpec od
                     && DriveSpec.Parse(kv.Value) is DriveSpec nd && od.File != nd.File)
@@ -50,7 +50,7 @@ namespace Phoenix.Simulator.Commands
                 conf[kv.Key] = kv.Value;
                 conf.Pending.Values.Remove(kv.Key);
             }
-            if (conf.Pending.Description != null && (!hotplugOnly || HotPluggable("description")))
+            if (conf.Pending.Description != null && (!hotplugOnly || HotPluggable("description", conf, conf.Pending.Description)))
             {
                 conf.Main.Description = conf.Pending.Description.Length > 0 ? conf.Pending.Description : null;
                 conf.Pending.Description = null;

@@ -11,13 +11,17 @@ namespace Phoenix.Simulator.Internal
     {
         private static readonly UTF8Encoding Utf8 = new UTF8Encoding(false);
 
-        /// <summary>PVE::Tools::encode_text: every byte outside 0x20-0x39 and 0x3b-0x7e (so also ':') becomes %XX.</summary>
+        /// <summary>
+        /// PVE::Tools::encode_text (pve-common src/PVE/ParseUtils.pm 60-64): every byte outside 0x20-0x24,
+        /// 0x26-0x39 and 0x3b-0x7e becomes %XX, so control and non-ASCII bytes, ':' and, since pve-common's
+        /// fix #5486 (2024-05), '%' too; decode_text (uri_unescape) reads both forms.
+        /// </summary>
         public static string EncodeText(string text)
         {
             var sb = new StringBuilder();
             foreach (var b in Utf8.GetBytes(text))
             {
-                if ((b >= 0x20 && b <= 0x39) || (b >= 0x3b && b <= 0x7e)) sb.Append((char)b);
+                if ((b >= 0x20 && b <= 0x24) || (b >= 0x26 && b <= 0x39) || (b >= 0x3b && b <= 0x7e)) sb.Append((char)b);
                 else sb.Append('%').Append(b.ToString("X2", CultureInfo.InvariantCulture));
             }
             return sb.ToString();
