@@ -133,8 +133,12 @@ namespace Phoenix.Simulator
                     dropAfter = drop;
                 }
                 ArgParser.Validate(def, param);
-                commands = new NodeCommands(Node, GuestRunner, plan, def.Kind);
+                commands = new NodeCommands(Node, GuestRunner, plan, def.Kind) { KillMidway = dropAfter?.Phase == DropPhase.During };
                 exit = def.Run(commands, new CommandContext(def, param, extra, inv));
+            }
+            catch (CommandKilledException)
+            {
+                throw Dropped(argv);
             }
             catch (ParamException e)
             {

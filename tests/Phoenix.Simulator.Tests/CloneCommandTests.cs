@@ -217,4 +217,41 @@ public class CloneCommandTests
         Assert.Equal(0, (await clone).ExitCode);
         Assert.DoesNotContain("lock", sim.Config(123));
     }
+
+    [Fact]
+    public void ACloneKilledPartWayLeavesTheLockedConfigAndItsFirstDisk()
+    {
+        using var sim = TestSim.Create();
+        sim.P.Faults = new Faults.FaultPlan { Drops = { new Faults.DropFault { Kind = "clone", Phase = Faults.DropPhase.During } } };
+        Assert.Throws<Phoenix.Engine.Errors.PhoenixException>(() => sim.Run("qm clone 9000 123 --name web01"));
+        sim.P.Faults = null;
+        // No cleanup ran: the target config holds `lock: clone` and the drive cloned so far (ide2 sorts first).
+        var conf = sim.Config(123);
+        Assert.Contains("lock: clone\n", conf);
+        Assert.Contains("ide2: local-lvm:vm-123-cloudinit,media=cdrom,size=4M\n", conf);
+        Assert.DoesNotContain("scsi0: ", conf);
+        Assert.Equal("VM is locked (clone)\n", sim.Run("qm destroy 123").StdErr);
+        Assert.Equal("unable to create VM 123: config file already exists\n", sim.Run("qm clone 9000 123").StdErr);
+    }
+
+    [Fact]
+    public void FromASnapshotTheCloneTakesTheSnapshotsConfigAndDescription()
+    {
+        // clone_vm copies every key of the snapshot section ($oldconf, QS/API2/Qemu.pm 4490-4575), its
+        // description included; only a non-empty --description replaces it (4607-4609).
+        using var sim = TestSim.Create();
+        sim.Ok("qm clone 9000 101 --name web01");
+        sim.Ok("qm set 101 --description 'the VM itself' --cores 4");
+        sim.Ok("qm snapshot 101 golden --description 'golden image'");
+        sim.Ok("qm set 101 --cores 8 --memory 4096 --description 'changed later'");
+        sim.Ok("qm clone 101 102 --snapname golden --name web02");
+        var config = sim.Run("qm config 102").StdOut;
+        Assert.Contains("description: golden image\n", config);
+        Assert.Contains("cores: 4\n", config);
+        Assert.Contains("memory: 2048\n", config);
+        Assert.DoesNotContain("snaptime", config);
+        Assert.DoesNotContain("parent", config);
+        sim.Ok("qm clone 101 103 --snapname golden --name web03 --description 'own text'");
+        Assert.Contains("description: own text\n", sim.Run("qm config 103").StdOut);
+    }
 }

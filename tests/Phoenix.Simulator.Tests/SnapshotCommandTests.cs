@@ -1,3 +1,5 @@
+using Phoenix.Simulator.Faults;
+
 namespace Phoenix.Simulator.Tests;
 
 /// <summary>Section 3 of the note: snapshot names, errors, the listsnapshot tree, delete and rollback.</summary>
@@ -167,5 +169,101 @@ public class SnapshotCommandTests
         var del = sim.Run("qm delsnapshot 101 live");
         Assert.Equal(0, del.ExitCode);
         Assert.StartsWith("  Logical volume \"vm-101-state-live\" successfully removed.\n", del.StdOut);
+    }
+
+    // ---- a snapshot cut off part-way (GC/AbstractConfig.pm snapshot_create, snapshot_delete, snapshot_rollback) ----
+
+    private static void KillNext(TestSim sim, string kind) =>
+        sim.P.Faults = new FaultPlan { Drops = { new DropFault { Kind = kind, Phase = DropPhase.During } } };
+
+    [Fact]
+    public void ASnapshotKilledInItsPrepareStepLeavesPrepareAndTheLock()
+    {
+        using var sim = WithVm();
+        sim.Ok("qm snapshot 101 s1");
+        sim.Clock.Advance(TimeSpan.FromMinutes(1));
+        KillNext(sim, "snapshot");
+        var e = Assert.Throws<Phoenix.Engine.Errors.PhoenixException>(() => sim.Run("qm snapshot 101 s2 --description half"));
+        Assert.Equal("ConnectionLost", e.Reason);
+        sim.P.Faults = null;
+        var conf = sim.Config(101);
+        Assert.Contains("lock: snapshot\n", conf);
+        Assert.Contains("parent: s1\n", conf.Substring(0, conf.IndexOf("[s1]", StringComparison.Ordinal)));
+        Assert.Contains("\n[s2]\n#half\n", conf);
+        var s2 = conf.Substring(conf.IndexOf("[s2]", StringComparison.Ordinal));
+        Assert.Contains("parent: s1\n", s2);
+        Assert.Contains("snapstate: prepare\n", s2);
+        Assert.Contains("snaptime: 1714557660\n", s2);
+
+        // listsnapshot shows it like any other; current still hangs under s1.
+        Assert.Equal(
+            "`-> s1                          2024-05-01 10:00:00     no-description\n" +
+            " `-> s2                         2024-05-01 10:01:00     half\n" +
+            " `-> current                                            You are here!\n",
+            sim.Run("qm listsnapshot 101").StdOut);
+        Assert.Equal((255, "unable to rollback to incomplete snapshot (snapstate = prepare)\n"),
+            (sim.Run("qm rollback 101 s2").ExitCode, sim.Run("qm rollback 101 s2").StdErr));
+        // snapshot_delete first sets its own lock (set_lock), so the snapshot lock stops it, --force or not.
+        Assert.Equal((255, "VM is locked (snapshot)\n"), (sim.Run("qm delsnapshot 101 s2").ExitCode, sim.Run("qm delsnapshot 101 s2").StdErr));
+        Assert.Equal("VM is locked (snapshot)\n", sim.Run("qm delsnapshot 101 s2 --force").StdErr);
+        Assert.Equal("VM is locked (snapshot)\n", sim.Run("qm snapshot 101 s3").StdErr);
+
+        var unlock = sim.Run("qm unlock 101");
+        Assert.Equal((0, "", ""), (unlock.ExitCode, unlock.StdOut, unlock.StdErr));
+        Assert.DoesNotContain("lock:", sim.Config(101));
+    }
+
+    [Fact]
+    public void AfterUnlockAPreparedSnapshotIsRemovedOnlyWithForce()
+    {
+        using var sim = WithVm();
+        KillNext(sim, "snapshot");
+        Assert.Throws<Phoenix.Engine.Errors.PhoenixException>(() => sim.Run("qm snapshot 101 s2"));
+        sim.P.Faults = null;
+        sim.Ok("qm unlock 101");
+
+        // The disks never got the snapshot: without --force the storage error ends the task and leaves
+        // the snapshot marked for deletion under the delete lock.
+        const string lvError = "lvremove snapshot 'pve/snap_vm-101-disk-0_s2' error:   Failed to find logical volume \"pve/snap_vm-101-disk-0_s2\"\n";
+        var plain = sim.Run("qm delsnapshot 101 s2");
+        Assert.Equal((255, "", lvError), (plain.ExitCode, plain.StdOut, plain.StdErr));
+        var conf = sim.Config(101);
+        Assert.Contains("lock: snapshot-delete\n", conf);
+        Assert.Contains("snapstate: delete\n", conf);
+        Assert.Equal("VM is locked (snapshot-delete)\n", sim.Run("qm delsnapshot 101 s2 --force").StdErr);
+
+        sim.Ok("qm unlock 101");
+        var forced = sim.Run("qm delsnapshot 101 s2 --force");
+        Assert.Equal((0, lvError, ""), (forced.ExitCode, forced.StdOut, forced.StdErr));
+        conf = sim.Config(101);
+        Assert.DoesNotContain("[s2]", conf);
+        Assert.DoesNotContain("lock:", conf);
+        Assert.DoesNotContain("parent:", conf);
+        Assert.DoesNotContain("unused", conf);
+    }
+
+    [Fact]
+    public void AnInterruptedDeleteOrRollbackLeavesItsLock()
+    {
+        using var sim = WithVm();
+        sim.Ok("qm snapshot 101 s1");
+        KillNext(sim, "delsnapshot");
+        Assert.Throws<Phoenix.Engine.Errors.PhoenixException>(() => sim.Run("qm delsnapshot 101 s1"));
+        Assert.Contains("lock: snapshot-delete\n", sim.Config(101));
+        Assert.Contains("snapstate: delete\n", sim.Config(101));
+        sim.P.Faults = null;
+        Assert.Equal("unable to rollback to incomplete snapshot (snapstate = delete)\n", sim.Run("qm rollback 101 s1").StdErr);
+        sim.Ok("qm unlock 101");
+        // The volume snapshot is still there, so a plain delete finishes the job.
+        var again = sim.Run("qm delsnapshot 101 s1");
+        Assert.Equal((0, "  Logical volume \"snap_vm-101-disk-0_s1\" successfully removed.\n"), (again.ExitCode, again.StdOut));
+        Assert.DoesNotContain("[s1]", sim.Config(101));
+
+        sim.Ok("qm snapshot 101 s2");
+        KillNext(sim, "rollback");
+        Assert.Throws<Phoenix.Engine.Errors.PhoenixException>(() => sim.Run("qm rollback 101 s2"));
+        sim.P.Faults = null;
+        Assert.Contains("lock: rollback\n", sim.Config(101));
+        Assert.Equal("VM is locked (rollback)\n", sim.Run("qm start 101").StdErr);
     }
 }

@@ -36,6 +36,18 @@ namespace Phoenix.Simulator.Commands
 
         private ISimulatorClock Clock => Node.Clock;
 
+        /// <summary>An injected drop in phase "during": the command dies at its <see cref="Midway"/> point.</summary>
+        public bool KillMidway { get; set; }
+
+        /// <summary>
+        /// The point where a killed command leaves its half-done state (config locks, prepared snapshots):
+        /// with <see cref="KillMidway"/> the command ends here, without cleanup, as a SIGKILL would end it.
+        /// </summary>
+        internal void Midway()
+        {
+            if (KillMidway) throw new CommandKilledException();
+        }
+
         // ---- generic mechanics ----
 
         /// <summary>
@@ -240,5 +252,11 @@ namespace Phoenix.Simulator.Commands
         internal static string Pad(string s, int width) => s.Length >= width ? s : s + new string(' ', width - s.Length);
 
         internal static string PadLeft(string s, int width) => s.Length >= width ? s : new string(' ', width - s.Length) + s;
+    }
+
+    /// <summary>Thrown at <see cref="NodeCommands.Midway"/> when the fault plan kills the command there.</summary>
+    internal sealed class CommandKilledException : Exception
+    {
+        public CommandKilledException() : base("The command was killed part-way (injected fault).") { }
     }
 }

@@ -151,7 +151,9 @@ namespace Phoenix.Simulator.Commands
                     var newDrive = CloneDisk(c, vmid, newid, kv.Key, kv.Value, plan.Full.Contains(kv.Key), snapname, storageCfg, newVolumes);
                     newconf[kv.Key] = newDrive.ToString();
                     Node.WriteConfig(newid, newconf);
+                    Midway();
                 }
+                Midway();
                 newconf["lock"] = null;
                 if (snapname == null && plan.Source.Pending != null && plan.Source.Pending.Values.Count > 0)
                 {

@@ -48,6 +48,7 @@ namespace Phoenix.Simulator.Commands
                     Node.WriteConfig(vmid, conf);
                     try
                     {
+                        Midway();
                         Delay(c);
                         foreach (var kv in param)
                         {
@@ -67,7 +68,7 @@ namespace Phoenix.Simulator.Commands
                         conf["lock"] = null;
                         Node.WriteConfig(vmid, conf);
                     }
-                    catch
+                    catch (Exception e) when (!(e is CommandKilledException))
                     {
                         foreach (var d in Drives(Node.TryLoadConfig(vmid)?.Main ?? conf.Main)) Node.FreeVolume(d.Value.File, new StringBuilder());
                         Node.DeleteConfig(vmid);

@@ -77,6 +77,7 @@ namespace Phoenix.Simulator.Commands
                     conf.Snapshots[snapname] = snap;
                     Node.WriteConfig(vmid, conf);
                 }
+                Midway();
 
                 var isRunning = Node.GetRuntime(vmid) != null;
                 var freeze = isRunning && snap["vmstate"] == null && AgentAnswers(vmid, conf);
@@ -132,7 +133,7 @@ namespace Phoenix.Simulator.Commands
         {
             var vmid = Vmid(c);
             var snapname = c.Get("snapname")!;
-            // --force only skips the replication check and tolerates storage errors; the simulator has neither.
+            // --force skips the replication check (the simulator has none) and turns storage errors into warnings.
             return Task(c, upidExit: true, () =>
             {
                 var conf = Node.LoadConfig(vmid);
@@ -154,12 +155,29 @@ namespace Phoenix.Simulator.Commands
                     snap["snapstate"] = "delete";
                     Node.WriteConfig(vmid, conf);
                 }
+                Midway();
                 Delay(c);
-                if (snap["vmstate"] is string vmstate) Node.FreeVolume(vmstate.Split(',')[0], c.Out);
+                var force = c.Flag("force");
+                var deletedVolumes = new List<string>();
+                if (snap["vmstate"] is string vmstate)
+                {
+                    Node.FreeVolume(vmstate.Split(',')[0], c.Out);
+                    if (!force) RemoveFromSnapshot(c, vmid, snapname, "vmstate");
+                }
                 foreach (var d in Drives(snap))
                 {
                     if (d.Value.IsCdrom) continue;
-                    DeleteVolumeSnapshot(d.Value.File, snapname, c.Out);
+                    try
+                    {
+                        DeleteVolumeSnapshot(d.Value.File, snapname, c.Out);
+                        deletedVolumes.Add(d.Value.File);
+                    }
+                    catch (PveDie e) when (force)
+                    {
+                        // --force: the storage's error is a warning and the snapshot goes from the config anyway.
+                        c.Out.Append(e.Message);
+                    }
+                    if (!force) RemoveFromSnapshot(c, vmid, snapname, d.Key);
                 }
                 using (Node.LockConfig(vmid, c.Out, c.Inv.Ct))
                 {
@@ -174,26 +192,76 @@ namespace Phoenix.Simulator.Commands
                     }
                     conf.Snapshots.Remove(snapname);
                     conf["lock"] = null;
+                    // A volume only this snapshot still used becomes an unused disk (add_unused_volume; write_config
+                    // drops the entry again for volumes the VM still has).
+                    var attached = new HashSet<string>(Drives(conf.Main).Select(d => d.Value.File), StringComparer.Ordinal);
+                    foreach (var volid in deletedVolumes.Where(v => !attached.Contains(v))) AddUnused(conf, volid);
                     Node.WriteConfig(vmid, conf);
                 }
                 Runner.OnDeleteSnapshot(Node.Guest(vmid), snapname);
             });
         }
 
+        /// <summary>
+        /// snapshot_delete's remove_drive step (without --force): once a volume's snapshot is gone, the drive
+        /// leaves the snapshot section (QemuConfig __snapshot_delete_remove_drive: vmstate is dropped, a disk
+        /// becomes the section's unusedN), so a delete that fails half-way leaves an honest config.
+        /// </summary>
+        private void RemoveFromSnapshot(CommandContext c, int vmid, string snapname, string key)
+        {
+            using (Node.LockConfig(vmid, c.Out, c.Inv.Ct))
+            {
+                var conf = Node.LoadConfig(vmid);
+                if (conf["lock"] != "snapshot-delete") throw new PveDie("encountered invalid lock, expected 'snapshot-delete'");
+                if (!conf.Snapshots.TryGetValue(snapname, out var snap)) throw new PveDie($"snapshot '{snapname}' does not exist");
+                if (key != "vmstate")
+                {
+                    if (!(snap[key] is string value) || !(DriveSpec.Parse(value) is DriveSpec d) || d.IsCdrom) return;
+                    var holder = new SimVmConfig();
+                    foreach (var kv in snap.Values.Where(kv => Regex.IsMatch(kv.Key, @"^unused\d+$"))) holder[kv.Key] = kv.Value;
+                    AddUnused(holder, d.File);
+                    foreach (var kv in holder.Main.Values) snap[kv.Key] = kv.Value;
+                }
+                snap[key] = null;
+                Node.WriteConfig(vmid, conf);
+            }
+        }
+
+        /// <summary>
+        /// The storage plugin's volume_snapshot_delete. A snapshot that the volume does not have (a snapshot
+        /// cut off in its prepare step never reached the disks) fails with the storage tool's error.
+        /// </summary>
         private void DeleteVolumeSnapshot(string volid, string snapname, StringBuilder output)
         {
             if (!StorageConfig.TryParseVolumeId(volid, out var sid, out var volname)) return;
             var st = Node.LoadStorage().Find(sid);
             if (st == null) return;
-            Node.WithVolumes(sid, vols =>
-            {
-                if (vols.TryGetValue(volname, out var rec)) rec.Snapshots.Remove(snapname);
-                return 0;
-            });
+            var info = StorageConfig.ParseVolname(st, volname);
+            var existed = Node.WithVolumes(sid, vols => vols.TryGetValue(volname, out var rec) && rec.Snapshots.Remove(snapname));
+            if (!existed && Node.FindVolume(volid) != null) throw new PveDie(MissingSnapshotError(st, info, volname, snapname));
             if (st.Type == "lvmthin")
             {
-                var info = StorageConfig.ParseVolname(st, volname);
                 output.Append($"  Logical volume \"snap_{info.Name}_{snapname}\" successfully removed.\n");
+            }
+        }
+
+        /// <summary>
+        /// What the storage tool says about a snapshot that is not there, as run_command wraps it. LvmThinPlugin
+        /// (errmsg "lvremove snapshot ... error") and ZFSPoolPlugin (errmsg "zfs error") are as in pve-storage; the
+        /// tools' own texts (LVM's "Failed to find logical volume", zfs's and qemu-img's) are [UNVERIFIED].
+        /// </summary>
+        private static string MissingSnapshotError(StorageDef st, VolumeInfo info, string volname, string snapname)
+        {
+            switch (st.Type)
+            {
+                case "lvmthin":
+                    var lv = $"{st.Get("vgname") ?? "pve"}/snap_{info.Name}_{snapname}";
+                    return $"lvremove snapshot '{lv}' error:   Failed to find logical volume \"{lv}\"";
+                case "zfspool":
+                    return "zfs error: could not find any snapshots to destroy; check snapshot names.";
+                default:
+                    var path = StorageConfig.VolumePath(st, info);
+                    return $"command '/usr/bin/qemu-img snapshot -d {snapname} {path}' failed: exit code 1";
             }
         }
 
@@ -227,6 +295,7 @@ namespace Phoenix.Simulator.Commands
                     conf["lock"] = "rollback";
                     Node.WriteConfig(vmid, conf);
                 }
+                Midway();
                 Delay(c);
                 foreach (var d in Drives(snap))
                 {

@@ -21,7 +21,7 @@ namespace Phoenix.Simulator.Faults
     ///                   "stderr": "can't lock file '/var/lock/qemu-server/lock-101.conf' - got timeout",
     ///                   "stdout": "" } ],
     ///   "lockHolds": [ { "vmid": 101, "lock": "backup", "seconds": 5 } ],
-    ///   "drops": [ { "kind": "exec", "vmid": 101, "count": 1, "phase": "after" } ],
+    ///   "drops": [ { "kind": "exec", "vmid": 101, "count": 1, "phase": "after" } ],   // or "before", "during"
     ///   "guestResults": [ { "pattern": "^apt-get ", "exitCode": 0, "stdout": "", "stderr": "",
     ///                       "durationSeconds": 3 } ],
     ///   "containers": [ { "vmid": 102, "name": "dns", "status": "running" } ]
@@ -100,7 +100,7 @@ namespace Phoenix.Simulator.Faults
                     Kind = d.Value<string>("kind") ?? "*",
                     VmId = d.Value<int?>("vmid"),
                     Count = d.Value<int?>("count") ?? 1,
-                    Phase = d.Value<string>("phase") == "before" ? DropPhase.Before : DropPhase.After,
+                    Phase = ParsePhase(d.Value<string>("phase")),
                 });
             }
             foreach (var g in (o["guestResults"] as JArray ?? new JArray()).OfType<JObject>())
@@ -126,6 +126,13 @@ namespace Phoenix.Simulator.Faults
             return plan;
         }
 
+        private static DropPhase ParsePhase(string? phase) => phase switch
+        {
+            "before" => DropPhase.Before,
+            "during" => DropPhase.During,
+            _ => DropPhase.After,
+        };
+
         /// <summary>Writes the plan in the JSON shape described on the class.</summary>
         public string ToJson()
         {
@@ -144,7 +151,7 @@ namespace Phoenix.Simulator.Faults
             if (Drops.Count > 0)
                 o["drops"] = new JArray(Drops.Select(d => new JObject
                 {
-                    ["kind"] = d.Kind, ["vmid"] = d.VmId, ["count"] = d.Count, ["phase"] = d.Phase == DropPhase.Before ? "before" : "after",
+                    ["kind"] = d.Kind, ["vmid"] = d.VmId, ["count"] = d.Count, ["phase"] = d.Phase.ToString().ToLowerInvariant(),
                 }));
             if (GuestResults.Count > 0)
                 o["guestResults"] = new JArray(GuestResults.Select(g => new JObject
@@ -202,6 +209,16 @@ namespace Phoenix.Simulator.Faults
 
         /// <summary>After the command did its work but before its answer arrives (the harder case).</summary>
         After,
+
+        /// <summary>
+        /// Part-way through, as a SIGKILL or a crashed node would cut it: the command leaves what Proxmox leaves at
+        /// that point (qm snapshot: the snapshot in <c>snapstate: prepare</c> and <c>lock: snapshot</c>; qm clone:
+        /// the new config with <c>lock: clone</c> and its first disk; qm delsnapshot: <c>snapstate: delete</c> and
+        /// <c>lock: snapshot-delete</c>; qm rollback: <c>lock: rollback</c>; qm create: <c>lock: create</c>; qm migrate:
+        /// <c>lock: migrate</c>), no cleanup runs, and the connection drops. Commands without such a point
+        /// behave as <see cref="After"/>.
+        /// </summary>
+        During,
     }
 
     /// <summary>Drop the connection during the next <see cref="Count"/> commands of a kind.</summary>
