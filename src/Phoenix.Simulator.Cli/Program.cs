@@ -14,7 +14,9 @@ namespace Phoenix.Simulator.Cli
 {
     /// <summary>
     /// phoenix-sim: the fake host's qm, pvesm and pvesh. `phoenix-sim qm list` runs `qm list` on the node
-    /// kept in the folder named by PHOENIX_SIM_STATE; `phoenix-sim init [...]` seeds a new node there.
+    /// kept in the folder named by PHOENIX_SIM_STATE (in a cluster, the member PHOENIX_SIM_NODE names);
+    /// `phoenix-sim init [...]` seeds a new node or cluster there; `phoenix-sim nodes-down` prints the
+    /// nodes the fault plan has down, one a line (the fake host's supervisor stops their sshd).
     /// </summary>
     internal static class Program
     {
@@ -29,7 +31,9 @@ namespace Phoenix.Simulator.Cli
                     "usage: phoenix-sim qm|pvesm|pvesh <args...>\n" +
                     "       phoenix-sim init [--node NAME] [--empty] [--local-path DIR] [--zfs-storage ID]... [--timezone TZ] [--agent-delay SECONDS]\n" +
                     "                        [--lock-timeout SECONDS] [--clone-lock-timeout SECONDS] [--container ID:NAME[:stopped]]\n" +
-                    "(the node lives in the folder named by PHOENIX_SIM_STATE)\n");
+                    "                        [--cluster-node NAME]... [--node-address ADDRESS] [--shared-path DIR]\n" +
+                    "       phoenix-sim nodes-down\n" +
+                    "(the node lives in the folder named by PHOENIX_SIM_STATE; in a cluster PHOENIX_SIM_NODE names the node)\n");
                 return 2;
             }
             if (string.IsNullOrEmpty(state))
@@ -38,8 +42,11 @@ namespace Phoenix.Simulator.Cli
                 return 2;
             }
             if (args[0] == "init") return Init(state!, args.Skip(1).ToList());
+            if (args[0] == "nodes-down") return NodesDown(state!);
 
             var options = new SimulatorOptions { StateDirectory = state };
+            var node = Environment.GetEnvironmentVariable("PHOENIX_SIM_NODE");
+            if (!string.IsNullOrEmpty(node)) options.NodeName = node!;
             var runnerType = Environment.GetEnvironmentVariable("PHOENIX_SIM_GUEST_RUNNER");
             if (!string.IsNullOrEmpty(runnerType))
             {
@@ -143,9 +150,36 @@ namespace Phoenix.Simulator.Cli
             }
         }
 
+        /// <summary>The nodes faults.json has down, one a line (nothing when there is no plan).</summary>
+        private static int NodesDown(string state)
+        {
+            var file = Path.Combine(state, "faults.json");
+            string text;
+            try
+            {
+                text = File.ReadAllText(file);
+            }
+            catch (IOException)
+            {
+                return 0;
+            }
+            if (text.Trim().Length == 0) return 0;
+            try
+            {
+                foreach (var n in FaultPlan.Parse(text).NodesDown) Console.Out.Write(n + "\n");
+            }
+            catch (Newtonsoft.Json.JsonException e)
+            {
+                Console.Error.Write($"phoenix-sim nodes-down: {file}: {e.Message}\n");
+                return 1;
+            }
+            return 0;
+        }
+
         private static int Init(string state, List<string> args)
         {
             var options = new SimulatorOptions { StateDirectory = state };
+            string? nodeAddress = null;
             for (var i = 0; i < args.Count; i++)
             {
                 string Next() => i + 1 < args.Count ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -157,6 +191,9 @@ namespace Phoenix.Simulator.Cli
                         case "--empty": options.Empty = true; break;
                         case "--local-path": options.LocalStoragePath = Next(); break;
                         case "--zfs-storage": options.ZfsStorages.Add(Next()); break;
+                        case "--cluster-node": options.ClusterNodes.Add(Next()); break;
+                        case "--node-address": nodeAddress = Next(); break;
+                        case "--shared-path": options.SharedStoragePath = Next(); break;
                         case "--timezone": options.TimeZone = Next(); break;
                         case "--agent-delay": options.AgentStartupDelay = TimeSpan.FromSeconds(double.Parse(Next(), CultureInfo.InvariantCulture)); break;
                         case "--lock-timeout": options.ConfigLockTimeout = TimeSpan.FromSeconds(double.Parse(Next(), CultureInfo.InvariantCulture)); break;
@@ -181,8 +218,13 @@ namespace Phoenix.Simulator.Cli
                     return 2;
                 }
             }
+            if (nodeAddress != null)
+            {
+                foreach (var n in options.ClusterNodes.DefaultIfEmpty(options.NodeName)) options.NodeAddresses[n] = nodeAddress;
+            }
             var sim = new ProxmoxSimulator(options);
-            Console.Out.Write($"{{\"node\":\"{sim.Node.Name}\",\"stateDir\":\"{sim.Store.StateDirectory}\"}}\n");
+            var nodes = string.Join(",", sim.Cluster.NodeNames.Select(n => "\"" + n + "\""));
+            Console.Out.Write($"{{\"node\":\"{sim.Node.Name}\",\"nodes\":[{nodes}],\"stateDir\":\"{sim.Store.StateDirectory}\"}}\n");
             return 0;
         }
     }

@@ -21,60 +21,84 @@ namespace Phoenix.Simulator
     /// <summary>
     /// A simulated Proxmox VE node that answers <c>qm</c>, <c>pvesm</c> and <c>pvesh</c> with the outputs,
     /// error strings and exit codes of proxmox-behaviour.md. Thread-safe; with a state folder, several
-    /// processes can share one node.
+    /// processes can share one node. A node may be one of a simulated cluster (<see cref="Cluster"/>):
+    /// <see cref="ForNode"/> gives the simulator of another member, over the same state and faults.
     /// </summary>
     public sealed class ProxmoxSimulator
     {
         private static readonly UTF8Encoding Utf8 = new UTF8Encoding(false);
-        private readonly object _faultGate = new object();
-        private FaultPlan? _faults;
-        private int _faultRevision;
+        private readonly FaultSource _faultSource;
 
-        /// <summary>Opens (and seeds, when new) a node as the options say.</summary>
+        /// <summary>Opens (and seeds, when new) a node or cluster as the options say.</summary>
         public ProxmoxSimulator(SimulatorOptions? options = null)
         {
             Options = options ?? new SimulatorOptions();
-            Store = Options.StateDirectory != null ? new FolderStateStore(Options.StateDirectory) : new MemoryStateStore();
-            var settings = Seed(Store, Options);
-            Node = new SimNode(settings.NodeName, Store, Options.Clock, settings, Options.RandomSeed);
+            var root = Options.StateDirectory != null ? new FolderStateStore(Options.StateDirectory) : (IStateStore)new MemoryStateStore();
+            Cluster = SimCluster.Open(root, Options);
+            Node = Cluster.Node(Cluster.LocalNodeName(Options.NodeName));
             GuestRunner = Options.GuestRunner ?? new RecordingGuestRunner();
-            _faults = Options.Faults;
+            _faultSource = new FaultSource { Plan = Options.Faults };
+        }
+
+        private ProxmoxSimulator(ProxmoxSimulator other, SimNode node)
+        {
+            Options = other.Options;
+            Cluster = other.Cluster;
+            Node = node;
+            GuestRunner = other.GuestRunner;
+            _faultSource = other._faultSource;
         }
 
         /// <summary>The options the node was opened with.</summary>
         public SimulatorOptions Options { get; }
 
+        /// <summary>The cluster the node belongs to (a lone node is a cluster of one without corosync).</summary>
+        public SimCluster Cluster { get; }
+
         /// <summary>The node.</summary>
         public SimNode Node { get; }
 
-        /// <summary>The node's files.</summary>
-        public IStateStore Store { get; }
+        /// <summary>The node's files (in a cluster, its view: /etc/pve shared, its own files apart).</summary>
+        public IStateStore Store => Node.Store;
 
         /// <summary>What runs guest commands.</summary>
         public IGuestRunner GuestRunner { get; }
 
+        /// <summary>The simulator of another node of the cluster: same state, same guest runner, same fault plan.</summary>
+        public ProxmoxSimulator ForNode(string nodeName)
+        {
+            if (Cluster.Member(nodeName) == null) throw new ArgumentException($"'{nodeName}' is not a node of this cluster.", nameof(nodeName));
+            return nodeName == Node.Name ? this : new ProxmoxSimulator(this, Cluster.Node(nodeName));
+        }
+
         /// <summary>
-        /// The in-process fault plan. Setting it (again) re-arms its counters. A state folder's
-        /// faults.json, when present, wins over this.
+        /// The in-process fault plan, one for all nodes of the cluster. Setting it (again) re-arms its
+        /// counters. A state folder's faults.json, when present, wins over this.
         /// </summary>
         public FaultPlan? Faults
         {
             get
             {
-                lock (_faultGate) return _faults;
+                lock (_faultSource) return _faultSource.Plan;
             }
             set
             {
-                lock (_faultGate)
+                lock (_faultSource)
                 {
-                    _faults = value;
-                    _faultRevision++;
+                    _faultSource.Plan = value;
+                    _faultSource.Revision++;
                 }
             }
         }
 
+        private sealed class FaultSource
+        {
+            public FaultPlan? Plan;
+            public int Revision;
+        }
+
         /// <summary>The path of the fault plan file in a state folder (null in memory).</summary>
-        public string? FaultsFile => Store.StateDirectory == null ? null : Path.Combine(Store.StateDirectory, "faults.json");
+        public string? FaultsFile => Cluster.Root.StateDirectory == null ? null : Path.Combine(Cluster.Root.StateDirectory, "faults.json");
 
         /// <summary>The commands a VM's recording guest was asked to run.</summary>
         public IReadOnlyList<RecordedGuestCommand> GuestLog(int vmid) => RecordingGuestRunner.ReadLog(Node.Guest(vmid));
@@ -97,6 +121,12 @@ namespace Phoenix.Simulator
 
             var inv = new Invocation(stdin, cancellationToken);
             var plan = EffectivePlan(out var generation);
+            // A node that is down answers nothing: its connections drop (the fake host stops its sshd).
+            if (plan != null && plan.NodesDown.Contains(Node.Name))
+            {
+                throw new PhoenixException(PhoenixErrorKind.ConnectionError, "ConnectionLost",
+                    $"The simulated node '{Node.Name}' is down (injected fault); '{string.Join(" ", argv.Take(3))}' got no answer.", "simulator");
+            }
             ApplyLockHolds(plan, generation);
             var exit = 255;
             DropFault? dropAfter = null;
@@ -240,112 +270,6 @@ namespace Phoenix.Simulator
             inv.Err.Append(CommandTable.UsageListing(tree, program, "       ", "\n"));
         }
 
-        // ---- seeding ----
-
-        private const string SettingsPath = "/var/lib/phoenix-sim/node.json";
-
-        /// <summary>
-        /// Storage choice for the seeded node: `local` gets the installer's iso,vztmpl,backup plus
-        /// snippets, because Phoenix's cicustom snippets live there and a Proxmox admin who uses them
-        /// enables it (the installer default lacks it). No `images` on `local`: with local-lvm present the
-        /// installer does not put VM disks on the directory storage.
-        /// </summary>
-        private static string SeedStorageCfg(string localPath) =>
-            "dir: local\n\tpath " + localPath + "\n\tcontent backup,iso,snippets,vztmpl\n\n" +
-            "lvmthin: local-lvm\n\tthinpool data\n\tvgname pve\n\tcontent rootdir,images\n";
-
-        private static NodeSettings Seed(IStateStore store, SimulatorOptions options)
-        {
-            var existing = ReadSettings(store);
-            if (existing != null) return existing;
-            using (SeedLock(store))
-            {
-                existing = ReadSettings(store);
-                if (existing != null) return existing;
-                var s = new NodeSettings
-                {
-                    NodeName = options.NodeName,
-                    TimeZone = options.TimeZone,
-                    AgentStartupDelay = options.AgentStartupDelay,
-                    ConfigLockTimeout = options.ConfigLockTimeout,
-                    CloneLockTimeout = options.CloneLockTimeout,
-                    GuestExecPollInterval = options.GuestExecPollInterval,
-                    Nameservers = options.HostNameservers.ToList(),
-                    SearchDomain = options.HostSearchDomain,
-                };
-                store.WriteFile("/etc/hostname", Utf8.GetBytes(s.NodeName + "\n"));
-                store.WriteFile("/etc/timezone", Utf8.GetBytes(s.TimeZone + "\n"));
-                var resolv = $"search {s.SearchDomain}\n" + string.Concat(s.Nameservers.Select(n => $"nameserver {n}\n"));
-                store.WriteFile("/etc/resolv.conf", Utf8.GetBytes(resolv));
-                store.WriteFile("/etc/pve/storage.cfg", Utf8.GetBytes(SeedStorageCfg(options.LocalStoragePath) +
-                    string.Concat(options.ZfsStorages.Select(z => $"\nzfspool: {z}\n\tpool rpool/data\n\tcontent images,rootdir\n\tsparse 1\n"))), 0x1A0);
-                if (store.HostPath(options.LocalStoragePath + "/snippets") is string snippets)
-                {
-                    Directory.CreateDirectory(snippets);
-                    Directory.CreateDirectory(store.HostPath(options.LocalStoragePath + "/template/iso")!);
-                    Directory.CreateDirectory(store.HostPath($"/etc/pve/nodes/{s.NodeName}/qemu-server")!);
-                }
-                if (!options.Empty) SeedGuests(store, options, s);
-                store.WriteFile(SettingsPath, Utf8.GetBytes(s.ToJson().ToString(Newtonsoft.Json.Formatting.Indented) + "\n"));
-                return s;
-            }
-        }
-
-        private static void SeedGuests(IStateStore store, SimulatorOptions options, NodeSettings s)
-        {
-            var ctime = options.Clock.UtcNow.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
-            var template =
-                "agent: 1\n" +
-                "boot: order=scsi0\n" +
-                "cores: 2\n" +
-                "ide2: local-lvm:vm-9000-cloudinit,media=cdrom\n" +
-                "memory: 2048\n" +
-                $"meta: creation-qemu=9.2.0,ctime={ctime}\n" +
-                "name: ubuntu-2404-cloud-template\n" +
-                "net0: virtio=BC:24:11:5E:7A:01,bridge=vmbr0\n" +
-                "ostype: l26\n" +
-                "scsi0: local-lvm:base-9000-disk-0,size=32G\n" +
-                "scsihw: virtio-scsi-pci\n" +
-                "serial0: socket\n" +
-                "smbios1: uuid=6f1d3c52-8a4e-4b7f-9c21-5e0a7d3b9f14\n" +
-                "template: 1\n" +
-                "vga: serial0\n" +
-                "vmgenid: 2b9e4f70-1c3d-4a8b-b6e5-0f7a9d2c4e81\n";
-            store.WriteFile($"/etc/pve/nodes/{s.NodeName}/qemu-server/9000.conf", Utf8.GetBytes(template), 0x1A0);
-            var volumes = new JObject
-            {
-                ["base-9000-disk-0"] = new JObject { ["size"] = 32L * 1024 * 1024 * 1024, ["format"] = "raw" },
-                ["vm-9000-cloudinit"] = new JObject { ["size"] = 4L * 1024 * 1024, ["format"] = "raw" },
-            };
-            store.WriteFile("/var/lib/phoenix-sim/volumes/local-lvm.json", Utf8.GetBytes(volumes.ToString(Newtonsoft.Json.Formatting.Indented) + "\n"));
-            foreach (var ct in options.Containers)
-            {
-                var conf = $"arch: amd64\ncores: 1\nhostname: {ct.Name}\nmemory: 512\n"
-                    + $"net0: name=eth0,bridge=vmbr0,hwaddr=BC:24:11:00:{ct.VmId % 256:X2}:02,ip=dhcp,type=veth\n"
-                    + $"ostype: debian\nrootfs: local-lvm:vm-{ct.VmId}-disk-0,size=8G\nswap: 512\nunprivileged: 1\n";
-                store.WriteFile($"/etc/pve/nodes/{s.NodeName}/lxc/{ct.VmId}.conf", Utf8.GetBytes(conf), 0x1A0);
-                if (ct.Running) store.WriteFile($"/var/run/lxc/{ct.VmId}.running", Utf8.GetBytes("1\n"));
-            }
-        }
-
-        private static NodeSettings? ReadSettings(IStateStore store)
-        {
-            var raw = store.ReadFile(SettingsPath);
-            return raw == null ? null : NodeSettings.FromJson(JObject.Parse(Utf8.GetString(raw)));
-        }
-
-        private static IDisposable SeedLock(IStateStore store)
-        {
-            var deadline = DateTime.UtcNow.AddSeconds(30);
-            while (true)
-            {
-                var h = store.TryLock("/var/lock/phoenix-sim/seed.lock", shared: false);
-                if (h != null) return h;
-                if (DateTime.UtcNow > deadline) throw new IOException("The simulator's state folder stays locked (seed.lock).");
-                Thread.Sleep(5);
-            }
-        }
-
         // ---- faults ----
 
         private FaultPlan? EffectivePlan(out string generation)
@@ -362,10 +286,11 @@ namespace Phoenix.Simulator
                 {
                 }
             }
-            lock (_faultGate)
+            lock (_faultSource)
             {
-                generation = _faults == null ? "none" : "mem:" + _faultRevision.ToString(CultureInfo.InvariantCulture) + ":" + Sha1(_faults.ToJson());
-                return _faults;
+                var plan = _faultSource.Plan;
+                generation = plan == null ? "none" : "mem:" + _faultSource.Revision.ToString(CultureInfo.InvariantCulture) + ":" + Sha1(plan.ToJson());
+                return plan;
             }
         }
 
@@ -375,11 +300,12 @@ namespace Phoenix.Simulator
                 return string.Concat(sha.ComputeHash(Utf8.GetBytes(text)).Select(b => b.ToString("x2", CultureInfo.InvariantCulture)));
         }
 
-        private const string FaultStatePath = "/var/lib/phoenix-sim/faults-state.json";
+        /// <summary>The fault counters, one set for every node of the cluster.</summary>
+        private const string FaultStatePath = "/var/lib/phoenix-sim/cluster/faults-state.json";
 
         private T WithFaultState<T>(string generation, Func<JObject, T> change)
         {
-            using (Node.InternalLock("faults"))
+            using (Node.InternalLock("faults", clusterWide: true))
             {
                 var raw = Store.ReadFile(FaultStatePath);
                 var state = raw == null ? new JObject() : JObject.Parse(Utf8.GetString(raw));
@@ -460,15 +386,18 @@ namespace Phoenix.Simulator
                     var rec = holds[key] as JObject;
                     if (rec != null && rec.Value<bool>("released")) continue;
                     if (rec != null && now < rec.Value<long>("until")) continue;
-                    using (var vmLock = Store.TryLock(SimNode.LockPath(h.VmId), shared: false))
+                    // The hold is taken on the node that owns the VM, under that node's config lock.
+                    var owner = Cluster.FindGuest(h.VmId) is var g && g?.Type == "qemu" ? Cluster.Node(g.Value.Node) : null;
+                    if (owner == null) continue;
+                    using (var vmLock = owner.Store.TryLock(SimNode.LockPath(h.VmId), shared: false))
                     {
                         if (vmLock == null) continue;
-                        var conf = Node.TryLoadConfig(h.VmId);
+                        var conf = owner.TryLoadConfig(h.VmId);
                         if (conf == null) continue;
                         if (rec == null)
                         {
                             conf["lock"] = h.Lock;
-                            Node.WriteConfig(h.VmId, conf);
+                            owner.WriteConfig(h.VmId, conf);
                             holds[key] = new JObject { ["until"] = now + (long)(h.Seconds * 1000), ["released"] = false };
                         }
                         else
@@ -476,7 +405,7 @@ namespace Phoenix.Simulator
                             if (conf["lock"] == h.Lock)
                             {
                                 conf["lock"] = null;
-                                Node.WriteConfig(h.VmId, conf);
+                                owner.WriteConfig(h.VmId, conf);
                             }
                             rec["released"] = true;
                         }

@@ -15,16 +15,17 @@ using Phoenix.Simulator.State;
 namespace Phoenix.Simulator
 {
     /// <summary>
-    /// One simulated Proxmox VE node: its name and its files in a state store. A value, not a
-    /// global: several nodes can share nothing or, later, one cluster state.
+    /// One simulated Proxmox VE node: its name and its view of the state (in a cluster, /etc/pve shared
+    /// with the other members and its own files apart; see <see cref="NodeStore"/>).
     /// </summary>
     public sealed class SimNode
     {
         private readonly object _randomGate = new object();
         private readonly Random _random;
 
-        internal SimNode(string name, IStateStore store, ISimulatorClock clock, NodeSettings settings, int? randomSeed)
+        internal SimNode(SimCluster cluster, string name, IStateStore store, ISimulatorClock clock, NodeSettings settings, int? randomSeed)
         {
+            Cluster = cluster;
             Name = name;
             Store = store;
             Clock = clock;
@@ -32,11 +33,17 @@ namespace Phoenix.Simulator
             _random = randomSeed.HasValue ? new Random(randomSeed.Value) : new Random();
         }
 
+        /// <summary>The cluster the node is a member of (a lone node is a cluster of one).</summary>
+        public SimCluster Cluster { get; }
+
         /// <summary>The node's name (<c>pve</c> unless set).</summary>
         public string Name { get; }
 
-        /// <summary>The node's files.</summary>
+        /// <summary>The node's files, as the node sees them.</summary>
         public IStateStore Store { get; }
+
+        /// <summary>The node's address (corosync's ring0_addr in a cluster).</summary>
+        public string Address => Cluster.Member(Name)?.Address ?? Settings.NodeAddress;
 
         internal ISimulatorClock Clock { get; }
 
@@ -85,8 +92,20 @@ namespace Phoenix.Simulator
             return res;
         }
 
-        internal StorageConfig LoadStorage() =>
-            StorageConfig.Parse(Store.ReadFile("/etc/pve/storage.cfg") is byte[] b ? Encoding.UTF8.GetString(b) : "");
+        /// <summary>storage.cfg, with `{node}` in a path read as this node's name (see <see cref="StorageDef.ExpandNode"/>).</summary>
+        internal StorageConfig LoadStorage()
+        {
+            var cfg = StorageConfig.Parse(Store.ReadFile("/etc/pve/storage.cfg") is byte[] b ? Encoding.UTF8.GetString(b) : "");
+            foreach (var st in cfg.Storages)
+            {
+                for (var i = 0; i < st.Properties.Count; i++)
+                {
+                    var p = st.Properties[i];
+                    if (p.Key == "path") st.Properties[i] = new KeyValuePair<string, string>(p.Key, StorageDef.ExpandNode(p.Value, Name));
+                }
+            }
+            return cfg;
+        }
 
         // ---- locks ----
 
@@ -117,10 +136,10 @@ namespace Phoenix.Simulator
         internal IDisposable LockConfig(int vmid, StringBuilder progress, CancellationToken ct, TimeSpan? timeout = null, bool shared = false) =>
             Lock(LockPath(vmid), timeout ?? Settings.ConfigLockTimeout, shared, progress, ct);
 
-        /// <summary>A short internal lock for the simulator's own bookkeeping files.</summary>
-        internal IDisposable InternalLock(string name)
+        /// <summary>A short internal lock for the simulator's own bookkeeping files (the node's, or the cluster's).</summary>
+        internal IDisposable InternalLock(string name, bool clusterWide = false)
         {
-            var path = "/var/lock/phoenix-sim/" + name + ".lock";
+            var path = (clusterWide ? "/var/lib/phoenix-sim/cluster/locks/" : "/var/lock/phoenix-sim/") + name + ".lock";
             var watch = Stopwatch.StartNew();
             while (true)
             {
@@ -212,7 +231,14 @@ namespace Phoenix.Simulator
             public List<string> Snapshots = new List<string>();
         }
 
-        private static string RegistryPath(string storage) => $"/var/lib/phoenix-sim/volumes/{storage}.json";
+        /// <summary>
+        /// The simulator's list of a storage's volumes: the node's own for a local storage (each node's local-lvm is
+        /// its own volume group), one for the whole cluster for a shared one.
+        /// </summary>
+        internal static string RegistryPath(string storage, bool shared) =>
+            (shared ? "/var/lib/phoenix-sim/cluster/volumes/" : "/var/lib/phoenix-sim/volumes/") + storage + ".json";
+
+        private string RegistryPath(string storage) => RegistryPath(storage, LoadStorage().Find(storage)?.Shared == true);
 
         internal SortedDictionary<string, VolumeRecord> LoadVolumes(string storage)
         {
@@ -249,7 +275,7 @@ namespace Phoenix.Simulator
 
         internal T WithVolumes<T>(string storage, Func<SortedDictionary<string, VolumeRecord>, T> change)
         {
-            using (InternalLock("storage-" + storage))
+            using (InternalLock("storage-" + storage, clusterWide: LoadStorage().Find(storage)?.Shared == true))
             {
                 var vols = LoadVolumes(storage);
                 var res = change(vols);
@@ -342,6 +368,7 @@ namespace Phoenix.Simulator
     internal sealed class NodeSettings
     {
         public string NodeName = "pve";
+        public string NodeAddress = "10.0.0.11";
         public string TimeZone = "UTC";
         public TimeSpan AgentStartupDelay = TimeSpan.FromSeconds(2);
         public TimeSpan ConfigLockTimeout = TimeSpan.FromSeconds(10);
@@ -353,6 +380,7 @@ namespace Phoenix.Simulator
         public JObject ToJson() => new JObject
         {
             ["nodeName"] = NodeName,
+            ["nodeAddress"] = NodeAddress,
             ["timeZone"] = TimeZone,
             ["agentStartupDelayMs"] = (long)AgentStartupDelay.TotalMilliseconds,
             ["configLockTimeoutMs"] = (long)ConfigLockTimeout.TotalMilliseconds,
@@ -366,6 +394,7 @@ namespace Phoenix.Simulator
         {
             var s = new NodeSettings();
             s.NodeName = o.Value<string>("nodeName") ?? s.NodeName;
+            s.NodeAddress = o.Value<string>("nodeAddress") ?? s.NodeAddress;
             s.TimeZone = o.Value<string>("timeZone") ?? s.TimeZone;
             if (o["agentStartupDelayMs"] != null) s.AgentStartupDelay = TimeSpan.FromMilliseconds(o.Value<long>("agentStartupDelayMs"));
             if (o["configLockTimeoutMs"] != null) s.ConfigLockTimeout = TimeSpan.FromMilliseconds(o.Value<long>("configLockTimeoutMs"));

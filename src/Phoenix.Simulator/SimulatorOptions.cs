@@ -15,13 +15,30 @@ namespace Phoenix.Simulator
         /// </summary>
         public string? StateDirectory { get; set; }
 
-        /// <summary>The node's name.</summary>
+        /// <summary>The node's name; in a cluster, the member this simulator answers as (default: the first).</summary>
         public string NodeName { get; set; } = "pve";
+
+        /// <summary>
+        /// The members of a cluster to seed (for example pve1, pve2, pve3): one /etc/pve for all, a VM owned by
+        /// one node, VMIDs unique cluster-wide. Empty (the default): a lone node named <see cref="NodeName"/>,
+        /// which reports itself as Proxmox reports a node in no cluster.
+        /// </summary>
+        public IList<string> ClusterNodes { get; } = new List<string>();
+
+        /// <summary>The cluster's name (corosync's cluster_name).</summary>
+        public string ClusterName { get; set; } = "phoenix";
+
+        /// <summary>Node addresses by name (corosync's ring0_addr); the rest get 10.0.0.11, 10.0.0.12, ... in order.</summary>
+        public IDictionary<string, string> NodeAddresses { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+        /// <summary>The folder of a cluster's shared NFS storage `shared` (the same for every node).</summary>
+        public string SharedStoragePath { get; set; } = "/mnt/pve/shared";
 
         /// <summary>
         /// The path of the `local` directory storage (Proxmox's /var/lib/vz). The fake host sets it to a real
         /// folder inside the state folder, so that files its sshd receives over SFTP at the paths `pvesm path`
-        /// prints are the files the simulator reads.
+        /// prints are the files the simulator reads. `{node}` in it stands for each node's name (a cluster's
+        /// nodes each have their own `local`).
         /// </summary>
         public string LocalStoragePath { get; set; } = "/var/lib/vz";
 

@@ -42,6 +42,17 @@ internal sealed class TestSim : IDisposable
         return new TestSim(new ProxmoxSimulator(options), clock, dir);
     }
 
+    /// <summary>A cluster of the given nodes (pve1..pve3 by default), seen from its first node.</summary>
+    public static TestSim Cluster(Action<SimulatorOptions>? configure = null, bool folder = false, params string[] nodes) =>
+        Create(o =>
+        {
+            foreach (var n in nodes.Length > 0 ? nodes : new[] { "pve1", "pve2", "pve3" }) o.ClusterNodes.Add(n);
+            configure?.Invoke(o);
+        }, folder);
+
+    /// <summary>The same cluster seen from another node (same state, clock and faults).</summary>
+    public TestSim On(string node) => new(P.ForNode(node), Clock, null);
+
     public CommandResult Run(string commandLine, string? stdin = null) =>
         P.Execute(Split(commandLine), stdin == null ? null : Encoding.UTF8.GetBytes(stdin), CancellationToken.None);
 

@@ -216,6 +216,14 @@ namespace Phoenix.Simulator.Commands
                 .Add("shutdown", Def("qm shutdown", QemuApi, "shutdown", new[] { "vmid" },
                     new[] { VmidProp(), Skiplock(), Int("timeout", 0), Bool("forceStop"), Bool("keepActive") }, (e, c) => e.QmShutdown(c)))
                 .Add("unlock", Def("qm unlock", QmCli, "unlock", new[] { "vmid" }, new[] { VmidProp() }, (e, c) => e.QmUnlock(c)))
+                .Add("migrate", Def("qm migrate", QemuApi, "migrate", new[] { "vmid", "target" },
+                    new[]
+                    {
+                        VmidProp(), new Prop("target") { Optional = false, Format = Formats.NodeName }, Bool("online"), Bool("force"),
+                        Enum("migration_type", "secure", "insecure"), Str("migration_network"), Bool("with-local-disks"),
+                        StorageProp("targetstorage"), Int("bwlimit", 0), Bool("with-conntrack-state"),
+                    },
+                    (e, c) => e.QmMigrate(c)))
                 .Add("importdisk", new CommandAlias("disk import"))
                 .Add("resize", new CommandAlias("disk resize"))
                 .Add("agent", new CommandAlias("guest cmd"))

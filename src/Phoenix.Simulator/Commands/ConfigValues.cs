@@ -116,7 +116,10 @@ namespace Phoenix.Simulator.Commands
             }
         }
 
-        /// <summary>create_disks for one drive: allocate `storage:size`, `storage:cloudinit`, or import.</summary>
+        /// <summary>
+        /// create_disks for one drive: allocate `storage:size`, `storage:cloudinit`, or import. vdisk_alloc activates
+        /// the storage first, which needs it enabled on this node (storage_check_enabled).
+        /// </summary>
         private string CreateDisk(int vmid, string opt, string value, StorageConfig cfg, StringBuilder output, out bool isCloudInit)
         {
             isCloudInit = false;
@@ -124,7 +127,7 @@ namespace Phoenix.Simulator.Commands
             StorageConfig.TryParseVolumeId(d.File, out var sid, out var volname);
             if (volname == "cloudinit")
             {
-                var st = cfg.Require(sid);
+                var st = cfg.RequireEnabled(sid, Node.Name);
                 var fmt = st.IsFileBased ? d["format"] ?? "qcow2" : "raw";
                 var name = st.IsFileBased ? $"vm-{vmid}-cloudinit.{fmt}" : $"vm-{vmid}-cloudinit";
                 d.File = Node.AllocVolume(st, vmid, fmt, name, 4 * 1024 * 1024, output);
@@ -138,7 +141,7 @@ namespace Phoenix.Simulator.Commands
             var m = NewDiskRe.Match(d.File);
             if (!d.IsCdrom && m.Success && m.Groups[2].Success)
             {
-                var st = cfg.Require(m.Groups[2].Value);
+                var st = cfg.RequireEnabled(m.Groups[2].Value, Node.Name);
                 long size;
                 if (d["import-from"] is string source)
                 {

@@ -43,8 +43,8 @@ namespace Phoenix.Simulator.Commands
                 {
                     Storage = st.Id,
                     Type = st.Type,
-                    Enabled = !st.Disabled,
-                    Active = !st.Disabled,
+                    Enabled = st.EnabledOn(Node.Name),
+                    Active = st.EnabledOn(Node.Name),
                     Content = string.Join(",", st.Content.OrderBy(x => x, StringComparer.Ordinal)),
                     Shared = st.Shared,
                 };
@@ -83,7 +83,8 @@ namespace Phoenix.Simulator.Commands
             if (c.Get("content") is string content)
             {
                 var wanted = SchemaCheck.SplitList(content).ToList();
-                list = list.Where(s => s.Content.Split(',').Any(wanted.Contains)).ToList();
+                // storage_info: with a content filter, storages not enabled on this node are left out.
+                list = list.Where(s => s.Enabled && s.Content.Split(',').Any(wanted.Contains)).ToList();
             }
             if (c.Flag("enabled")) list = list.Where(s => s.Enabled).ToList();
             var maxlen = list.Count == 0 ? 0 : list.Max(s => s.Storage.Length);
@@ -134,6 +135,7 @@ namespace Phoenix.Simulator.Commands
             var m = Regex.Match(path, @"^/nodes/([^/]+)(/.*)?$");
             if (path == "/cluster/nextid") data = NextId(c);
             else if (path == "/cluster/resources") data = Resources(c.Get("type"));
+            else if (path == "/cluster/status") data = ClusterStatus();
             else if (path == "/version")
             {
                 var o = PerlJson.Obj();
@@ -142,38 +144,42 @@ namespace Phoenix.Simulator.Commands
                 o["version"] = "9.0.3";
                 data = o;
             }
-            else if (path == "/nodes")
+            else if (path == "/nodes") data = NodeList();
+            else if (m.Success)
             {
-                var o = PerlJson.Obj();
-                o["node"] = Node.Name;
-                o["status"] = "online";
-                o["type"] = "node";
-                o["id"] = "node/" + Node.Name;
-                data = new List<object?> { o };
+                var name = m.Groups[1].Value == "localhost" ? Node.Name : m.Groups[1].Value;
+                // pvesh runs a call for another node there (check_proxyto, over SSH).
+                var there = name == Node.Name ? this : ProxyTo(name);
+                data = there.NodeApi(m.Groups[2].Value) ?? throw new PveDie($"No 'get' handler defined for '{path}'");
             }
-            else if (m.Success && m.Groups[1].Value == Node.Name && m.Groups[2].Value == "/qemu")
+            else
             {
-                data = Node.VmIds.Select(id => (object?)VmStatus(id, Node.LoadConfig(id), Node.GetRuntime(id))).ToList();
+                throw new PveDie($"No 'get' handler defined for '{path}'");
             }
-            else if (m.Success && m.Groups[1].Value == Node.Name
-                && Regex.Match(m.Groups[2].Value, @"^/qemu/(\d+)/(config|status/current)$") is Match q && q.Success)
+            PrintApiResult(c, data);
+            return 0;
+        }
+
+        /// <summary>The /nodes/{node}/... calls, answered by this node; null when there is no handler.</summary>
+        private object? NodeApi(string subPath)
+        {
+            if (subPath == "/qemu")
+                return Node.VmIds.Select(id => (object?)VmStatus(id, Node.LoadConfig(id), Node.GetRuntime(id))).ToList();
+            if (Regex.Match(subPath, @"^/qemu/(\d+)/(config|status/current)$") is Match q && q.Success)
             {
                 var vmid = int.Parse(q.Groups[1].Value, CultureInfo.InvariantCulture);
                 var conf = Node.LoadConfig(vmid);
-                if (q.Groups[2].Value == "config")
-                {
-                    var o = PerlJson.Obj();
-                    foreach (var kv in WithPending(conf).Values) o[kv.Key] = kv.Value;
-                    if (conf.Main.Description != null) o["description"] = conf.Main.Description;
-                    if (o.ContainsKey("cipassword")) o["cipassword"] = Secret;
-                    o["digest"] = Sha1Hex(conf.Write());
-                    data = o;
-                }
-                else data = VmStatus(vmid, conf, Node.GetRuntime(vmid));
+                if (q.Groups[2].Value != "config") return VmStatus(vmid, conf, Node.GetRuntime(vmid));
+                var o = PerlJson.Obj();
+                foreach (var kv in WithPending(conf).Values) o[kv.Key] = kv.Value;
+                if (conf.Main.Description != null) o["description"] = conf.Main.Description;
+                if (o.ContainsKey("cipassword")) o["cipassword"] = Secret;
+                o["digest"] = Sha1Hex(conf.Write());
+                return o;
             }
-            else if (m.Success && m.Groups[1].Value == Node.Name && m.Groups[2].Value == "/storage")
+            if (subPath == "/storage")
             {
-                data = StorageStatuses().Select(s =>
+                return StorageStatuses().Select(s =>
                 {
                     var o = PerlJson.Obj();
                     o["active"] = s.Active ? 1 : 0;
@@ -189,136 +195,7 @@ namespace Phoenix.Simulator.Commands
                     return (object?)o;
                 }).ToList();
             }
-            else if (m.Success && m.Groups[1].Value != Node.Name)
-            {
-                var host = m.Groups[1].Value;
-                throw new PveDie($"hostname lookup '{host}' failed - failed to get address info for: {host}: Name or service not known");
-            }
-            else
-            {
-                throw new PveDie($"No 'get' handler defined for '{path}'");
-            }
-            PrintApiResult(c, data);
-            return 0;
-        }
-
-        private string NextId(CommandContext c)
-        {
-            var used = new HashSet<int>(Node.VmIds.Concat(Node.ListGuests("lxc")).Concat(Faults?.Containers.Select(x => x.VmId) ?? Enumerable.Empty<int>()));
-            if (c.Get("vmid") is string want)
-            {
-                var id = int.Parse(want, CultureInfo.InvariantCulture);
-                if (used.Contains(id)) throw new ParamException("vmid", $"VM {id} already exists");
-                return want;
-            }
-            for (var id = 100; id < 1000000; id++)
-            {
-                if (!used.Contains(id)) return id.ToString(CultureInfo.InvariantCulture);
-            }
-            throw new PveDie("unable to get any free VMID in range [100, 1000000]");
-        }
-
-        private List<object?> Resources(string? type)
-        {
-            var list = new List<object?>();
-            if (type == null || type == "vm")
-            {
-                foreach (var vmid in Node.VmIds)
-                {
-                    var conf = Node.TryLoadConfig(vmid);
-                    if (conf == null) continue;
-                    var rt = Node.GetRuntime(vmid);
-                    var o = PerlJson.Obj();
-                    o["cpu"] = 0;
-                    o["disk"] = 0;
-                    o["diskread"] = 0;
-                    o["diskwrite"] = 0;
-                    o["id"] = "qemu/" + vmid.ToString(CultureInfo.InvariantCulture);
-                    o["maxcpu"] = (int.TryParse(conf["cores"], out var co) ? co : 1) * (int.TryParse(conf["sockets"], out var so) ? so : 1);
-                    o["maxdisk"] = BootDiskSize(conf.Main);
-                    o["maxmem"] = MemoryMiB(conf.Main) * 1024 * 1024;
-                    o["mem"] = rt == null ? 0 : MemoryMiB(conf.Main) * 1024 * 1024 / 3;
-                    o["name"] = conf["name"] ?? "VM " + vmid.ToString(CultureInfo.InvariantCulture);
-                    o["netin"] = 0;
-                    o["netout"] = 0;
-                    o["node"] = Node.Name;
-                    o["status"] = rt == null ? "stopped" : "running";
-                    if (conf["tags"] is string tags) o["tags"] = tags;
-                    o["template"] = IsTemplate(conf) ? 1 : 0;
-                    o["type"] = "qemu";
-                    o["uptime"] = rt == null ? 0 : Math.Max(0L, (Clock.UtcNow.ToUnixTimeMilliseconds() - rt.StartedUnixMs) / 1000);
-                    o["vmid"] = vmid;
-                    list.Add(o);
-                }
-                var cts = new SortedDictionary<int, (string Name, bool Running)>();
-                foreach (var ct in Node.ListGuests("lxc"))
-                {
-                    var raw = Node.Store.ReadFile(Node.LxcConfigPath(ct));
-                    var text = raw == null ? "" : Encoding.UTF8.GetString(raw);
-                    var name = Regex.Match(text, @"^hostname:\s*(\S+)", RegexOptions.Multiline) is Match hm && hm.Success ? hm.Groups[1].Value : "CT" + ct;
-                    cts[ct] = (name, Node.Store.FileExists($"/var/run/lxc/{ct}.running"));
-                }
-                foreach (var ct in Faults?.Containers ?? new List<Faults.SimulatedContainer>()) cts[ct.VmId] = (ct.Name, ct.Running);
-                foreach (var kv in cts)
-                {
-                    var o = PerlJson.Obj();
-                    o["cpu"] = 0;
-                    o["disk"] = 0;
-                    o["diskread"] = 0;
-                    o["diskwrite"] = 0;
-                    o["id"] = "lxc/" + kv.Key.ToString(CultureInfo.InvariantCulture);
-                    o["maxcpu"] = 1;
-                    o["maxdisk"] = 8L * 1024 * 1024 * 1024;
-                    o["maxmem"] = 512L * 1024 * 1024;
-                    o["mem"] = kv.Value.Running ? 64L * 1024 * 1024 : 0;
-                    o["name"] = kv.Value.Name;
-                    o["netin"] = 0;
-                    o["netout"] = 0;
-                    o["node"] = Node.Name;
-                    o["status"] = kv.Value.Running ? "running" : "stopped";
-                    o["template"] = 0;
-                    o["type"] = "lxc";
-                    o["uptime"] = kv.Value.Running ? 3600 : 0;
-                    o["vmid"] = kv.Key;
-                    list.Add(o);
-                }
-            }
-            if (type == null || type == "storage")
-            {
-                foreach (var s in StorageStatuses())
-                {
-                    var o = PerlJson.Obj();
-                    o["content"] = s.Content;
-                    o["disk"] = s.Used;
-                    o["id"] = $"storage/{Node.Name}/{s.Storage}";
-                    o["maxdisk"] = s.Total;
-                    o["node"] = Node.Name;
-                    o["plugintype"] = s.Type;
-                    o["shared"] = s.Shared ? 1 : 0;
-                    o["status"] = s.Enabled ? "available" : "unknown";
-                    o["storage"] = s.Storage;
-                    o["type"] = "storage";
-                    list.Add(o);
-                }
-            }
-            if (type == null || type == "node")
-            {
-                var o = PerlJson.Obj();
-                o["cpu"] = 0.01;
-                o["disk"] = DirBaseUsed;
-                o["id"] = "node/" + Node.Name;
-                o["level"] = "";
-                o["maxcpu"] = 8;
-                o["maxdisk"] = DirTotal;
-                o["maxmem"] = 33554432L * 1024;
-                o["mem"] = 4194304L * 1024;
-                o["node"] = Node.Name;
-                o["status"] = "online";
-                o["type"] = "node";
-                o["uptime"] = 86400;
-                list.Add(o);
-            }
-            return list;
+            return null;
         }
 
         /// <summary>

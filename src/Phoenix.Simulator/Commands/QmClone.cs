@@ -32,6 +32,8 @@ namespace Phoenix.Simulator.Commands
             var newid = Vmid(c, "newid");
             var target = c.Get("target");
             if (target != null && (target == Node.Name || target == "localhost")) target = null;
+            // check_running first (QemuConfig assert_config_exists_on_node): a clone runs on the source's node.
+            if (!Node.ConfigExists(vmid)) throw new PveDie($"unable to find configuration file for VM {vmid} on node '{Node.Name}'");
             var running = Node.GetRuntime(vmid) != null;
 
             LoadAndCheckClone(c, vmid, newid, target, running);
@@ -51,14 +53,20 @@ namespace Phoenix.Simulator.Commands
         private ClonePlan LoadAndCheckClone(CommandContext c, int vmid, int newid, string? target, bool running)
         {
             if (c.Get("pool") is string pool) throw new HttpException(403, $"Permission check failed (pool '{pool}' does not exist)");
-            if (target != null) throw new PveDie($"no such cluster node '{target}'");
+            if (target != null && Cluster.Member(target) == null) throw new PveDie($"no such cluster node '{target}'");
             var storageCfg = Node.LoadStorage();
             var storage = c.Get("storage");
             if (storage != null)
             {
-                var st = storageCfg.RequireEnabled(storage);
+                var st = storageCfg.RequireEnabled(storage, Node.Name);
                 if (!st.Content.Contains("images")) throw new ParamException("storage", $"storage '{storage}' does not support vm images");
+                if (target != null)
+                {
+                    storageCfg.RequireEnabled(storage, target);
+                    if (!st.Shared) throw new PveDie($"can't clone to non-shared storage '{storage}'");
+                }
             }
+            CheckQuorum();
             var plan = new ClonePlan { Source = Node.LoadConfig(vmid) };
             CheckLock(plan.Source);
             if ((Node.GetRuntime(vmid) != null) != running) throw new PveDie("unexpected state change");
@@ -68,6 +76,10 @@ namespace Phoenix.Simulator.Commands
             if (storage != null && !full) throw new PveDie("parameter 'storage' not allowed for linked clones");
             if (c.Get("format") != null && !full) throw new PveDie("parameter 'format' not allowed for linked clones");
             plan.Old = snapname != null ? plan.Source.Snapshots[snapname] : plan.Source.Main;
+            // $check_storage_access_clone: every disk and CD-ROM image (not 'none', not the host's 'cdrom') on
+            // a shared storage, checked on the source's storages (so --storage does not get round it).
+            var sharedVm = Drives(plan.Old).All(d => !StorageConfig.TryParseVolumeId(d.Value.File, out var sid, out _) || storageCfg.Require(sid).Shared);
+            if (target != null && !sharedVm) throw new PveDie($"can't clone VM to node '{target}' (VM uses local storage)");
             if (Node.ConfigExists(newid)) throw new PveDie($"unable to create VM {newid}: config file already exists");
 
             plan.New["lock"] = "clone";
@@ -140,7 +152,11 @@ namespace Phoenix.Simulator.Commands
             newconf["name"] = c.Get("name") ?? "Copy-of-VM-" + (plan.Old["name"] ?? vmid.ToString(CultureInfo.InvariantCulture));
             if (!string.IsNullOrEmpty(c.Get("description"))) newconf.Main.Description = c.Get("description");
 
-            Node.WriteRawConfig(newid, "# qmclone temporary file\nlock: clone\n");
+            // pmxcfs refuses a config for an ID that another node (or a container) has: EEXIST on the rename
+            // that ends file_set_contents (pmxcfs memdb.c memdb_rename, pve-common File.pm 97-100).
+            if (Cluster.FindGuest(newid) is var other && other != null && !(other.Value.Type == "qemu" && other.Value.Node == Node.Name))
+                throw new PveDie($"close (rename) atomic file '/etc/pve/{Node.CfsPath(newid)}' failed: File exists");
+            WriteRawConfig(newid, "# qmclone temporary file\nlock: clone\n");
             var newVolumes = new List<string>();
             try
             {
@@ -150,7 +166,7 @@ namespace Phoenix.Simulator.Commands
                 {
                     var newDrive = CloneDisk(c, vmid, newid, kv.Key, kv.Value, plan.Full.Contains(kv.Key), snapname, storageCfg, newVolumes);
                     newconf[kv.Key] = newDrive.ToString();
-                    Node.WriteConfig(newid, newconf);
+                    WriteConfig(newid, newconf);
                     Midway();
                 }
                 Midway();
@@ -160,13 +176,20 @@ namespace Phoenix.Simulator.Commands
                     var pending = string.Join(",", plan.Source.Pending.Values.Keys.OrderBy(k => k, StringComparer.Ordinal));
                     output.Append($"found pending changes for '{pending}', discarding for clone\n");
                 }
-                Node.WriteConfig(newid, newconf);
+                WriteConfig(newid, newconf);
+                var target = c.Get("target") is string t && t != Node.Name && t != "localhost" ? t : null;
+                if (target != null)
+                {
+                    // With --target the finished config moves into the target's folder: that node owns the VM now.
+                    Cluster.Node(target).WriteRawConfig(newid, Node.ReadConfigText(newid)!);
+                    Node.DeleteConfig(newid);
+                }
                 Runner.OnClone(Node.Guest(vmid), snapname, Node.Guest(newid));
             }
             catch (Exception e) when (e is PveDie || e is ParamException)
             {
                 foreach (var volid in newVolumes) Node.FreeVolume(volid, new StringBuilder());
-                Node.DeleteConfig(newid);
+                DeleteConfig(newid);
                 var msg = e is PveDie d ? d.Message : ((ParamException)e).Render();
                 throw new PveDie("clone failed: " + msg);
             }

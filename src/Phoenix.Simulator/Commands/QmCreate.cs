@@ -22,6 +22,7 @@ namespace Phoenix.Simulator.Commands
             var param = new SortedDictionary<string, string>(
                 c.Param.Where(kv => !notConfig.Contains(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value), StringComparer.Ordinal);
             if (param.TryGetValue("sshkeys", out var keys)) ValidateSshKeys(PveText.UriUnescape(keys));
+            CheckQuorum();
             if (c.Get("pool") is string pool) throw new HttpException(403, $"Permission check failed (pool '{pool}' does not exist)");
             CheckDriveParams(param);
             var storageCfg = Node.LoadStorage();
@@ -38,14 +39,15 @@ namespace Phoenix.Simulator.Commands
             {
                 using (Node.LockConfig(vmid, c.Out, c.Inv.Ct, TimeSpan.FromSeconds(5)))
                 {
-                    if (Node.ConfigExists(vmid) || Node.Store.FileExists(Node.LxcConfigPath(vmid)))
+                    // check_vmid_unused: the ID must be free in the whole cluster, containers included.
+                    if (Cluster.FindGuest(vmid) is var owner && owner != null)
                     {
-                        var type = Node.ConfigExists(vmid) ? "VM" : "CT";
-                        throw new PveDie($"unable to create VM {vmid} - {type} {vmid} already exists on node '{Node.Name}'");
+                        var type = owner.Value.Type == "qemu" ? "VM" : "CT";
+                        throw new PveDie($"unable to create VM {vmid} - {type} {vmid} already exists on node '{owner.Value.Node}'");
                     }
                     var conf = new SimVmConfig();
                     conf["lock"] = "create";
-                    Node.WriteConfig(vmid, conf);
+                    WriteConfig(vmid, conf);
                     try
                     {
                         Midway();
@@ -66,12 +68,14 @@ namespace Phoenix.Simulator.Commands
                         if (conf["vmgenid"] == null) conf["vmgenid"] = Node.NewUuid();
                         conf["meta"] = "creation-qemu=9.2.0,ctime=" + Node.Clock.UtcNow.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
                         conf["lock"] = null;
-                        Node.WriteConfig(vmid, conf);
+                        WriteConfig(vmid, conf);
                     }
                     catch (Exception e) when (!(e is CommandKilledException))
                     {
                         foreach (var d in Drives(Node.TryLoadConfig(vmid)?.Main ?? conf.Main)) Node.FreeVolume(d.Value.File, new StringBuilder());
-                        Node.DeleteConfig(vmid);
+                        DeleteConfig(vmid);
+                        // create_vm: die "$emsg $err" (QS/API2/Qemu.pm 1545-1550).
+                        if (e is PveDie die) throw new PveDie($"unable to create VM {vmid} - {die.Message}");
                         throw;
                     }
                 }

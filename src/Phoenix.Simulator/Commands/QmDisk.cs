@@ -24,7 +24,7 @@ namespace Phoenix.Simulator.Commands
             var data = Node.Store.ReadFile(source);
             if (data == null) throw new PveDie($"{source}: non-existent or non-regular file");
             var cfg = Node.LoadStorage();
-            var st = cfg.RequireEnabled(storeid);
+            var st = cfg.RequireEnabled(storeid, Node.Name);
             if (!st.Content.Contains("images")) throw new PveDie($"storage {storeid} does not support vm images");
             c.Out.Append($"importing disk '{source}' to VM {vmid} ...\n");
             Delay(c);
@@ -47,7 +47,7 @@ namespace Phoenix.Simulator.Commands
                     AddUnused(conf, volid);
                     driveId = conf.Main.Values.First(kv => kv.Key.StartsWith("unused", StringComparison.Ordinal) && kv.Value == volid).Key;
                 }
-                Node.WriteConfig(vmid, conf);
+                WriteConfig(vmid, conf);
             }
             c.Out.Append($"{driveId}: successfully imported disk '{conf[driveId]}'\n");
             return 0;
@@ -95,7 +95,7 @@ namespace Phoenix.Simulator.Commands
                 }
                 d["size"] = PveText.FormatSize(newSize);
                 conf[disk] = d.ToString();
-                Node.WriteConfig(vmid, conf);
+                WriteConfig(vmid, conf);
             }
             return 0;
         }

@@ -226,7 +226,7 @@ namespace Phoenix.Simulator.Commands
                 conf["lock"] = null;
                 if (conf.Pending != null) conf.Pending["lock"] = null;
                 Delay(c);
-                Node.WriteConfig(vmid, conf);
+                WriteConfig(vmid, conf);
             }
             return 0;
         }

@@ -12,6 +12,7 @@ namespace Phoenix.Simulator.Commands
         public int QmStart(CommandContext c)
         {
             var vmid = Vmid(c);
+            CheckQuorum();
             return Task(c, upidExit: true, () => StartVm(c, vmid, c.Flag("skiplock")));
         }
 
@@ -26,7 +27,7 @@ namespace Phoenix.Simulator.Commands
                 if (conf.Pending != null && (conf.Pending.Values.Count > 0 || conf.Pending.Description != null))
                 {
                     ApplyPending(vmid, conf, c.Out, hotplugOnly: false);
-                    Node.WriteConfig(vmid, conf);
+                    WriteConfig(vmid, conf);
                 }
                 GenerateCloudInit(vmid, conf.Main, c.Out);
                 Delay(c);
@@ -153,7 +154,7 @@ namespace Phoenix.Simulator.Commands
                         if (info.OwnerVmid != vmid) continue;
                         Node.FreeVolume(volid, c.Out);
                     }
-                    Node.DeleteConfig(vmid);
+                    DeleteConfig(vmid);
                     Node.ClearRuntime(vmid);
                     Runner.OnDestroy(Node.Guest(vmid));
                     Node.Store.DeleteTree($"/var/lib/phoenix-sim/cloudinit/{vmid}");
@@ -184,7 +185,7 @@ namespace Phoenix.Simulator.Commands
                 if (IsTemplate(conf) && disk == null) throw new PveDie("you can't convert a template to a template");
                 if (Node.GetRuntime(vmid) != null) throw new PveDie("you can't convert a VM to template if VM is running");
                 conf["template"] = "1";
-                Node.WriteConfig(vmid, conf);
+                WriteConfig(vmid, conf);
             }
             return Task(c, upidExit: false, () =>
             {
@@ -206,7 +207,7 @@ namespace Phoenix.Simulator.Commands
                             throw new PveDie($"volume '{d.File}' does not support template/clone");
                         d.File = CreateBase(st, volname, info, c.Out);
                         conf[kv.Key] = d.ToString();
-                        Node.WriteConfig(vmid, conf);
+                        WriteConfig(vmid, conf);
                     }
                 }
             });

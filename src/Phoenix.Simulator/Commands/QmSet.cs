@@ -185,7 +185,7 @@ namespace Phoenix.Simulator.Commands
 
                 CleanupPending(conf);
                 ApplyPending(vmid, conf, c.Out, hotplugOnly: running);
-                Node.WriteConfig(vmid, conf);
+                WriteConfig(vmid, conf);
                 if (addedCloudInit && !running) GenerateCloudInit(vmid, conf.Main, c.Out);
             }
             return 0;

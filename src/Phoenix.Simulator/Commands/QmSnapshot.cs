@@ -75,7 +75,7 @@ namespace Phoenix.Simulator.Commands
                     snap["snaptime"] = Node.Clock.UtcNow.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
                     if (!string.IsNullOrEmpty(description)) snap.Description = description;
                     conf.Snapshots[snapname] = snap;
-                    Node.WriteConfig(vmid, conf);
+                    WriteConfig(vmid, conf);
                 }
                 Midway();
 
@@ -105,7 +105,7 @@ namespace Phoenix.Simulator.Commands
                     s["snapstate"] = null;
                     conf["lock"] = null;
                     conf["parent"] = snapname;
-                    Node.WriteConfig(vmid, conf);
+                    WriteConfig(vmid, conf);
                 }
                 Runner.OnSnapshot(Node.Guest(vmid), snapname);
             });
@@ -143,7 +143,7 @@ namespace Phoenix.Simulator.Commands
                     conf = Node.LoadConfig(vmid);
                     CheckLock(conf);
                     conf["lock"] = "snapshot-delete";
-                    Node.WriteConfig(vmid, conf);
+                    WriteConfig(vmid, conf);
                 }
                 ConfigSection snap;
                 using (Node.LockConfig(vmid, c.Out, c.Inv.Ct))
@@ -153,7 +153,7 @@ namespace Phoenix.Simulator.Commands
                     if (IsTemplate(conf)) throw new PveDie("you can't delete a snapshot if vm is a template");
                     if (!conf.Snapshots.TryGetValue(snapname, out snap!)) throw new PveDie($"snapshot '{snapname}' does not exist");
                     snap["snapstate"] = "delete";
-                    Node.WriteConfig(vmid, conf);
+                    WriteConfig(vmid, conf);
                 }
                 Midway();
                 Delay(c);
@@ -196,7 +196,7 @@ namespace Phoenix.Simulator.Commands
                     // drops the entry again for volumes the VM still has).
                     var attached = new HashSet<string>(Drives(conf.Main).Select(d => d.Value.File), StringComparer.Ordinal);
                     foreach (var volid in deletedVolumes.Where(v => !attached.Contains(v))) AddUnused(conf, volid);
-                    Node.WriteConfig(vmid, conf);
+                    WriteConfig(vmid, conf);
                 }
                 Runner.OnDeleteSnapshot(Node.Guest(vmid), snapname);
             });
@@ -223,7 +223,7 @@ namespace Phoenix.Simulator.Commands
                     foreach (var kv in holder.Main.Values) snap[kv.Key] = kv.Value;
                 }
                 snap[key] = null;
-                Node.WriteConfig(vmid, conf);
+                WriteConfig(vmid, conf);
             }
         }
 
@@ -293,7 +293,7 @@ namespace Phoenix.Simulator.Commands
                     CheckLock(conf);
                     StopVm(vmid);
                     conf["lock"] = "rollback";
-                    Node.WriteConfig(vmid, conf);
+                    WriteConfig(vmid, conf);
                 }
                 Midway();
                 Delay(c);
@@ -329,7 +329,7 @@ namespace Phoenix.Simulator.Commands
                     foreach (var kv in newMain.Values) rebuilt[kv.Key] = kv.Value;
                     rebuilt.Main.Description = newMain.Description;
                     foreach (var s in conf.Snapshots) rebuilt.Snapshots[s.Key] = s.Value;
-                    Node.WriteConfig(vmid, rebuilt);
+                    WriteConfig(vmid, rebuilt);
                     Runner.OnRollback(Node.Guest(vmid), snapname);
                     if (snap["vmstate"] != null)
                     {

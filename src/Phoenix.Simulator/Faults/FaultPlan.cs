@@ -24,7 +24,8 @@ namespace Phoenix.Simulator.Faults
     ///   "drops": [ { "kind": "exec", "vmid": 101, "count": 1, "phase": "after" } ],   // or "before", "during"
     ///   "guestResults": [ { "pattern": "^apt-get ", "exitCode": 0, "stdout": "", "stderr": "",
     ///                       "durationSeconds": 3 } ],
-    ///   "containers": [ { "vmid": 102, "name": "dns", "status": "running" } ]
+    ///   "containers": [ { "vmid": 102, "name": "dns", "status": "running" } ],
+    ///   "nodesDown": [ "pve2" ]
     /// }
     /// </code>
     /// Kinds are qm sub-commands (<c>clone</c>, <c>start</c>, <c>set</c>, <c>snapshot</c>, ...),
@@ -60,6 +61,12 @@ namespace Phoenix.Simulator.Faults
 
         /// <summary>LXC containers to report in /cluster/resources (the real config depends on CT 102).</summary>
         public IList<SimulatedContainer> Containers { get; } = new List<SimulatedContainer>();
+
+        /// <summary>
+        /// Cluster nodes that are down: they answer nothing (their connections drop; the fake host stops their
+        /// sshd), the others see them offline, and a cluster without a majority of its nodes up has no quorum.
+        /// </summary>
+        public ISet<string> NodesDown { get; } = new SortedSet<string>(StringComparer.Ordinal);
 
         /// <summary>Reads the JSON shape described on the class.</summary>
         public static FaultPlan Parse(string json)
@@ -114,6 +121,7 @@ namespace Phoenix.Simulator.Faults
                     Duration = TimeSpan.FromSeconds(g.Value<double?>("durationSeconds") ?? 0),
                 });
             }
+            foreach (var n in (o["nodesDown"] as JArray ?? new JArray()).Select(t => t.ToString())) plan.NodesDown.Add(n);
             foreach (var c in (o["containers"] as JArray ?? new JArray()).OfType<JObject>())
             {
                 plan.Containers.Add(new SimulatedContainer
@@ -159,6 +167,7 @@ namespace Phoenix.Simulator.Faults
                     ["pattern"] = g.Pattern, ["exitCode"] = g.ExitCode, ["stdout"] = g.Stdout, ["stderr"] = g.Stderr,
                     ["durationSeconds"] = g.Duration.TotalSeconds,
                 }));
+            if (NodesDown.Count > 0) o["nodesDown"] = new JArray(NodesDown.Cast<object>().ToArray());
             if (Containers.Count > 0)
                 o["containers"] = new JArray(Containers.Select(c =>
                     new JObject { ["vmid"] = c.VmId, ["name"] = c.Name, ["status"] = c.Running ? "running" : "stopped" }));

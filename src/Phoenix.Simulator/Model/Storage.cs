@@ -39,7 +39,29 @@ namespace Phoenix.Simulator.Model
 
         public bool Disabled => Get("disable") is string d && d != "0";
 
-        public bool Shared => Get("shared") == "1" || Type == "nfs" || Type == "cifs" || Type == "rbd";
+        /// <summary>The nodes the storage is restricted to (`nodes pve1,pve2`), or null for every node.</summary>
+        public IReadOnlyList<string>? Nodes =>
+            Get("nodes") is string n ? n.Split(new[] { ',', ';', ' ' }, StringSplitOptions.RemoveEmptyEntries) : null;
+
+        /// <summary>
+        /// True for storages every node sees the same: `shared 1`, or a type that always is (pve-storage's
+        /// shared types: nfs, cifs, glusterfs, cephfs, rbd, iscsi, zfs over iSCSI, pbs).
+        /// </summary>
+        public bool Shared => Get("shared") == "1" || SharedTypes.Contains(Type);
+
+        private static readonly HashSet<string> SharedTypes = new HashSet<string>(StringComparer.Ordinal)
+        {
+            "nfs", "cifs", "glusterfs", "cephfs", "rbd", "iscsi", "iscsidirect", "zfs", "pbs",
+        };
+
+        /// <summary>
+        /// A storage path with `{node}` in it names a folder per node (a simulator convention: the multi-node
+        /// fake host gives each node's `local` its own real folder, since every node's `local` is its own disk).
+        /// </summary>
+        public static string ExpandNode(string path, string nodeName) => path.Replace("{node}", nodeName);
+
+        /// <summary>storage_check_enabled with noerr: not disabled, and the node in `nodes` when that is set.</summary>
+        public bool EnabledOn(string node) => !Disabled && (Nodes == null || Nodes.Contains(node));
 
         public bool IsFileBased => Type == "dir" || Type == "nfs" || Type == "cifs" || Type == "glusterfs" || Type == "cephfs" || Type == "btrfs";
 
@@ -115,11 +137,12 @@ namespace Phoenix.Simulator.Model
         /// <summary>storage_config: the storage or `storage 'x' does not exist`.</summary>
         public StorageDef Require(string id) => Find(id) ?? throw new PveDie($"storage '{id}' does not exist");
 
-        /// <summary>storage_check_enabled.</summary>
-        public StorageDef RequireEnabled(string id)
+        /// <summary>storage_check_enabled (ST/Storage.pm 264-291): disabled, then not on the node's list.</summary>
+        public StorageDef RequireEnabled(string id, string node)
         {
             var s = Require(id);
             if (s.Disabled) throw new PveDie($"storage '{id}' is disabled");
+            if (s.Nodes != null && !s.Nodes.Contains(node)) throw new PveDie($"storage '{id}' is not available on node '{node}'");
             return s;
         }
 
