@@ -108,7 +108,35 @@ public class ConcurrencyTests : IDisposable
         Assert.Equal(0, after.Execute(new[] { "qm", "config", "123" }, null, CancellationToken.None).ExitCode);
     }
 
-    private async Task<CommandResult> RunCli(string cli, params string[] args)
+    [Fact]
+    public async Task CliNodesOfOneClusterShareTheFolder()
+    {
+        var cli = CliPath();
+        var local = Path.Combine(_dir, "node", "var", "lib", "phoenix-sim", "nodes", "{node}", "var", "lib", "vz");
+        var init = await RunCli(cli, "init", "--cluster-node", "pve1", "--cluster-node", "pve2", "--local-path", local, "--node-address", "127.0.0.1");
+        Assert.Equal((0, $"{{\"node\":\"pve1\",\"nodes\":[\"pve1\",\"pve2\"],\"stateDir\":\"{_dir}\"}}\n"), (init.ExitCode, init.StdOut));
+        // Each node's `local` is a real folder of its own, so that SFTP to that node writes where its qm reads.
+        var path = await RunCliOn("pve2", cli, "pvesm", "path", "local:snippets/a.yml");
+        Assert.Equal(local.Replace("{node}", "pve2") + "/snippets/a.yml\n", path.StdOut);
+        Assert.True(Directory.Exists(Path.Combine(local.Replace("{node}", "pve2"), "snippets")));
+        var status = await RunCliOn("pve2", cli, "pvesh", "get", "/cluster/status", "--output-format", "json");
+        Assert.Contains("{\"id\":\"node/pve2\",\"ip\":\"127.0.0.1\",\"level\":\"\",\"local\":1,\"name\":\"pve2\",\"nodeid\":2,", status.StdOut);
+        Assert.Equal("Configuration file 'nodes/pve2/qemu-server/9000.conf' does not exist\n", (await RunCliOn("pve2", cli, "qm", "config", "9000")).StdErr);
+        Assert.Contains(" 9000 ubuntu-2404-cloud-template", (await RunCliOn("pve1", cli, "qm", "list")).StdOut);
+
+        File.WriteAllText(Path.Combine(_dir, "faults.json"), "{ \"nodesDown\": [ \"pve2\" ] }");
+        Assert.Equal((0, "pve2\n"), ((await RunCli(cli, "nodes-down")).ExitCode, (await RunCli(cli, "nodes-down")).StdOut));
+        Assert.Equal((255, "", "phoenix-sim: connection dropped (injected fault)\n"), Tuple(await RunCliOn("pve2", cli, "qm", "list")));
+        Assert.Contains("\"online\":0", (await RunCliOn("pve1", cli, "pvesh", "get", "/cluster/status", "--output-format", "json")).StdOut);
+    }
+
+    private static (int, string, string) Tuple(CommandResult r) => (r.ExitCode, r.StdOut, r.StdErr);
+
+    private Task<CommandResult> RunCliOn(string node, string cli, params string[] args) => RunCli(cli, args, node);
+
+    private Task<CommandResult> RunCli(string cli, params string[] args) => RunCli(cli, args, null);
+
+    private async Task<CommandResult> RunCli(string cli, string[] args, string? node)
     {
         var psi = new ProcessStartInfo("dotnet")
         {
@@ -117,6 +145,7 @@ public class ConcurrencyTests : IDisposable
         psi.ArgumentList.Add(cli);
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment["PHOENIX_SIM_STATE"] = _dir;
+        if (node != null) psi.Environment["PHOENIX_SIM_NODE"] = node;
         using var p = Process.Start(psi)!;
         p.StandardInput.Close();
         var stdout = p.StandardOutput.ReadToEndAsync();
