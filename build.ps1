@@ -12,6 +12,7 @@
         Demo        Build, then deploy examples/ on the in-process simulator
         Package     Build, then zip out/Phoenix into out/Phoenix-<version>.zip
         FakeHost    Build, then start a fake Proxmox host behind sshd on 127.0.0.1; prints one JSON line
+                    (-Nodes N: a cluster, one sshd per node, every node in the JSON line)
         ImportTime  Build, then measure Import-Module against a bare pwsh start (figures printed)
         Bench       Build, then run the benchmarks in tools/bench (figures printed)
 #>
@@ -42,7 +43,11 @@ param(
     [switch] $NoBuild,
 
     # FakeHost: a node with no VMs (no base template 9000).
-    [switch] $EmptyNode
+    [switch] $EmptyNode,
+
+    # FakeHost: a cluster of this many nodes (pve1..pveN), one sshd each over one state; 1 is the lone node.
+    [ValidateRange(1, 99)]
+    [int] $Nodes = 1
 )
 
 $ErrorActionPreference = 'Stop'
@@ -240,6 +245,7 @@ function Invoke-FakeHost {
     # Prints one JSON line; `kill <pid>` stops everything it started.
     $hostArgs = @('--bin', (Join-Path $Out 'fakehost/bin'))
     if ($EmptyNode) { $hostArgs += '--empty' }
+    if ($Nodes -gt 1) { $hostArgs += @('--nodes', "$Nodes") }
     & bash (Join-Path $Root 'tests/FakeHost/start-fakehost.sh') @hostArgs
     if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }
 }

@@ -1,24 +1,36 @@
 # Starts and stops the fake Proxmox host for Pester tests: the same script `build.ps1 -Task FakeHost` runs.
 
 function Start-FakeHost {
-    <# Starts a fake host exactly as `build.ps1 -Task FakeHost` does (the build is already done by the test run). #>
-    param([switch] $Empty)
-    $line = & (Join-Path $env:PHOENIX_REPO_ROOT 'build.ps1') -Task FakeHost -NoBuild -EmptyNode:$Empty
+    <#
+    Starts a fake host exactly as `build.ps1 -Task FakeHost` does (the build is already done by the test run).
+    -Nodes N: a cluster of N nodes; the result's .nodes has each node's endpoint.
+    #>
+    param([switch] $Empty, [int] $Nodes = 1)
+    $line = & (Join-Path $env:PHOENIX_REPO_ROOT 'build.ps1') -Task FakeHost -NoBuild -EmptyNode:$Empty -Nodes $Nodes
     if ($LASTEXITCODE -ne 0) { throw "build.ps1 -Task FakeHost failed: $line" }
     return ($line | Select-Object -Last 1 | ConvertFrom-Json)
 }
 
+function Test-PortOpen {
+    <# True while something accepts TCP connections on 127.0.0.1:$Port. #>
+    param([Parameter(Mandatory)] [int] $Port)
+    try { $c = [System.Net.Sockets.TcpClient]::new('127.0.0.1', $Port); $c.Dispose(); return $true }
+    catch { return $false }
+}
+
 function Stop-FakeHost {
     param([Parameter(Mandatory)] $FakeHost)
+    $ports = if ($FakeHost.PSObject.Properties['nodes']) { @($FakeHost.nodes.port) } else { @($FakeHost.port) }
     # SIGTERM, so the supervisor's trap stops sshd (Stop-Process sends SIGKILL, which no trap sees).
     & kill -TERM $FakeHost.pid 2>$null
-    # The supervisor stops sshd; wait until the port is closed so the next test starts clean, and fail
-    # loudly when it does not close: a leaked server must not go unnoticed.
+    # The supervisor stops every sshd; wait until the ports are closed so the next test starts clean, and
+    # fail loudly when one stays open: a leaked server must not go unnoticed.
     for ($i = 0; $i -lt 100; $i++) {
-        try { $c = [System.Net.Sockets.TcpClient]::new('127.0.0.1', $FakeHost.port); $c.Dispose(); Start-Sleep -Milliseconds 100 }
-        catch { Remove-Item -Recurse -Force $FakeHost.root -ErrorAction Ignore; return }
+        $open = @($ports | Where-Object { Test-PortOpen $_ })
+        if (-not $open) { Remove-Item -Recurse -Force $FakeHost.root -ErrorAction Ignore; return }
+        Start-Sleep -Milliseconds 100
     }
-    throw "The fake host on port $($FakeHost.port) did not stop after its supervisor (pid $($FakeHost.pid)) was told to."
+    throw "The fake host's port(s) $($open -join ', ') did not close after its supervisor (pid $($FakeHost.pid)) was told to stop."
 }
 
 function Start-FakeHostSession {
@@ -47,7 +59,7 @@ function Connect-FakeHost {
 }
 
 function New-FakeHostConnection {
-    <# Phoenix's own SSH transport to the fake host, for tests that check raw qm output. #>
+    <# Phoenix's own SSH transport to the fake host (or to one node's entry of a cluster's .nodes), for tests that check raw qm output. #>
     param([Parameter(Mandatory)] $FakeHost)
     $o = [Phoenix.Engine.Transport.SshConnectionOptions]::new()
     $o.HostName = $FakeHost.host; $o.Port = $FakeHost.port; $o.UserName = $FakeHost.user
@@ -68,5 +80,5 @@ function Get-Audit {
     if (Test-Path $log) { Get-Content $log }
 }
 
-Export-ModuleMember -Function Start-FakeHost, Stop-FakeHost, Start-FakeHostSession, Stop-FakeHostSession, Connect-FakeHost, New-FakeHostConnection,
-    Invoke-Remote, Get-Audit
+Export-ModuleMember -Function Start-FakeHost, Stop-FakeHost, Test-PortOpen, Start-FakeHostSession, Stop-FakeHostSession, Connect-FakeHost,
+    New-FakeHostConnection, Invoke-Remote, Get-Audit

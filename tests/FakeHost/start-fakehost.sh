@@ -2,28 +2,39 @@
 # Starts a fake Proxmox VE host: Phoenix's simulator behind a real OpenSSH server on 127.0.0.1.
 #
 #   tests/FakeHost/start-fakehost.sh --bin <dir with phoenix-sim.dll> [--state <dir>] [--node <name>] [--empty]
+#                                    [--nodes <N>]
 #
 # `qm`, `pvesm`, `pvesh` and `hostname` on the PATH of SSH commands run the simulator CLI, all on
 # one state folder. Prints one JSON line:
-#   {"host":..,"port":..,"user":..,"keyFile":..,"hostKeyFingerprint":..,"stateDir":..,"pid":..}
+#   {"host":..,"port":..,"user":..,"keyFile":..,"hostKeyFingerprint":..,"stateDir":..,"root":..,"pid":..}
 # `pid` is a supervisor: killing it (`kill <pid>`: SIGTERM, or SIGINT/SIGHUP) stops sshd and every
 # session it started. SIGKILL cannot be caught: after `kill -9 <pid>` stop sshd by the pid file in
 # <root>/sshd.
+#
+# With --nodes N (N > 1) it is a cluster of nodes pve1..pveN over one state folder, one sshd per
+# node, all accepting one client key (as a Proxmox cluster shares root's authorized_keys), each
+# with its own host key. The JSON line then also has "nodes": one entry per node with its "node",
+# "host", "port", "keyFile", "hostKeyFingerprint" and "sshDir" (its sshd.pid is there); the
+# top-level endpoint is the first node's. The supervisor watches <state>/faults.json: a node in its
+# "nodesDown" has its sshd stopped (its port refuses), and started again on the same port with the
+# same host key when it is taken out. Stopping the supervisor stops every node's sshd.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-bin="" state="" node="pve" empty=0
+bin="" state="" node="pve" empty=0 nodes=1
 while [[ $# -gt 0 ]]; do
     case $1 in
         --bin) bin=$2; shift 2 ;;
         --state) state=$2; shift 2 ;;
         --node) node=$2; shift 2 ;;
         --empty) empty=1; shift ;;
+        --nodes) nodes=$2; shift 2 ;;
         *) echo "start-fakehost: unknown argument '$1'" >&2; exit 2 ;;
     esac
 done
 [[ -n $bin && -f $bin/phoenix-sim.dll ]] || { echo "start-fakehost: --bin must name the folder of phoenix-sim.dll (build first)" >&2; exit 2; }
+[[ $nodes =~ ^[1-9][0-9]?$ ]] || { echo "start-fakehost: --nodes wants a number from 1 to 99, got '$nodes'" >&2; exit 2; }
 bin=$(cd "$bin" && pwd)
 dotnet_bin=$(command -v dotnet) || { echo "start-fakehost: dotnet not found" >&2; exit 1; }
 dotnet_bin=$(readlink -f "$dotnet_bin")
@@ -34,41 +45,123 @@ runner='Phoenix.Simulator.Cli.IsolatedGuestRunner, phoenix-sim'
 
 root=$(mktemp -d "${TMPDIR:-/tmp}/phoenix-fakehost.XXXXXX")
 [[ -n $state ]] || state="$root/state"
-mkdir -p "$state" "$root/path" "$root/sshd"
+mkdir -p "$state"
 state=$(cd "$state" && pwd)
 
-# The wrappers carry the state folder and the node; nothing else of this machine leaks into them.
-for cmd in qm pvesm pvesh; do
-    cat >"$root/path/$cmd" <<WRAP
+# One folder of wrappers per node: they carry the state folder and the node; nothing else of this
+# machine leaks into them. $1: the folder, $2: the node name, $3: PHOENIX_SIM_NODE (empty for a lone node).
+write_wrappers() {
+    local dir=$1 name=$2 simnode=$3 cmd envnode=""
+    mkdir -p "$dir"
+    [[ -z $simnode ]] || envnode="PHOENIX_SIM_NODE='$simnode' "
+    for cmd in qm pvesm pvesh; do
+        cat >"$dir/$cmd" <<WRAP
 #!/bin/sh
-PHOENIX_SIM_STATE='$state' PHOENIX_SIM_GUEST_RUNNER='$runner' PHOENIX_SIM_DROP_KILLS_PARENT=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 exec '$dotnet_bin' '$bin/phoenix-sim.dll' $cmd "\$@"
+PHOENIX_SIM_STATE='$state' ${envnode}PHOENIX_SIM_GUEST_RUNNER='$runner' PHOENIX_SIM_DROP_KILLS_PARENT=1 \\
+    DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 exec '$dotnet_bin' '$bin/phoenix-sim.dll' $cmd "\$@"
 WRAP
-    chmod 755 "$root/path/$cmd"
-done
-# Proxmox names the node after the host name; Phoenix reads it with `hostname`.
-printf '#!/bin/sh\necho %s\n' "$node" >"$root/path/hostname"
-chmod 755 "$root/path/hostname"
+        chmod 755 "$dir/$cmd"
+    done
+    # Proxmox names the node after the host name; Phoenix reads it with `hostname`.
+    printf '#!/bin/sh\necho %s\n' "$name" >"$dir/hostname"
+    chmod 755 "$dir/hostname"
+}
 
-# `local` lives inside the state folder, so files that sshd receives over SFTP at the paths
-# `pvesm path` prints are the files the simulator reads.
-init_args=(init --node "$node" --local-path "$state/node/var/lib/vz")
+sim() { PHOENIX_SIM_STATE="$state" "$dotnet_bin" "$bin/phoenix-sim.dll" "$@"; }
+
+if [[ $nodes -eq 1 ]]; then
+    write_wrappers "$root/path" "$node" ""
+    mkdir -p "$root/sshd"
+    # `local` lives inside the state folder, so files that sshd receives over SFTP at the paths
+    # `pvesm path` prints are the files the simulator reads.
+    init_args=(init --node "$node" --local-path "$state/node/var/lib/vz")
+    [[ $empty -eq 1 ]] && init_args+=(--empty)
+    sim "${init_args[@]}" >/dev/null
+
+    sshd_json=$(bash "$repo/tools/test-sshd.sh" start "$root/sshd" --path-prepend "$root/path")
+    sshd_pid=$(sed -n 's/.*"pid":\([0-9]*\).*/\1/p' <<<"$sshd_json")
+
+    # The supervisor: when it is told to stop, it stops sshd, its sessions and whatever they run.
+    (
+        set +e # the trap must run to its end even when there is nothing left to kill
+        trap 'pkill -TERM -P "$sshd_pid" 2>/dev/null; kill -TERM "$sshd_pid" 2>/dev/null; exit 0' TERM INT HUP
+        while kill -0 "$sshd_pid" 2>/dev/null; do
+            sleep 1 &
+            wait $! || true
+        done
+    ) </dev/null >/dev/null 2>&1 &
+    supervisor=$!
+
+    # sshd's JSON without its own pid and dir, plus the state folder and the supervisor's pid.
+    prefix=${sshd_json%%,\"pid\":*}
+    printf '%s,"stateDir":"%s","root":"%s","pid":%s}\n' "$prefix" "$state" "$root" "$supervisor"
+    exit 0
+fi
+
+# ---- a cluster of $nodes nodes ----
+names=()
+for ((i = 1; i <= nodes; i++)); do names+=("pve$i"); done
+
+# Each node's `local` is its own real folder inside the state folder (`{node}`: the simulator puts
+# the node's name there); the NFS storage `shared` is one folder for all.
+init_args=(init --local-path "$state/node/var/lib/phoenix-sim/nodes/{node}/var/lib/vz"
+    --shared-path "$state/node/mnt/pve/shared" --node-address 127.0.0.1)
+for n in "${names[@]}"; do init_args+=(--cluster-node "$n"); done
 [[ $empty -eq 1 ]] && init_args+=(--empty)
-PHOENIX_SIM_STATE="$state" "$dotnet_bin" "$bin/phoenix-sim.dll" "${init_args[@]}" >/dev/null
+sim "${init_args[@]}" >/dev/null
 
-sshd_json=$(bash "$repo/tools/test-sshd.sh" start "$root/sshd" --path-prepend "$root/path")
-sshd_pid=$(sed -n 's/.*"pid":\([0-9]*\).*/\1/p' <<<"$sshd_json")
+# One client key for every node.
+ssh-keygen -q -t ed25519 -N '' -C "phoenix-test-client" -f "$root/client_key"
+entries=() first=""
+for n in "${names[@]}"; do
+    write_wrappers "$root/path-$n" "$n" "$n"
+    json=$(bash "$repo/tools/test-sshd.sh" start "$root/sshd-$n" --path-prepend "$root/path-$n" --client-key "$root/client_key")
+    [[ -n $first ]] || first=${json%%,\"pid\":*}
+    endpoint=${json%%,\"pid\":*}
+    entries+=("{\"node\":\"$n\",${endpoint#\{},\"sshDir\":\"$root/sshd-$n\"}")
+done
 
-# The supervisor: when it is told to stop, it stops sshd, its sessions and whatever they run.
+# The supervisor: stops the sshd of a node the fault plan has down (and its sessions), starts it
+# again when the node comes back, and stops them all when it is told to stop.
 (
-    set +e # the trap must run to its end even when there is nothing left to kill
-    trap 'pkill -TERM -P "$sshd_pid" 2>/dev/null; kill -TERM "$sshd_pid" 2>/dev/null; exit 0' TERM INT HUP
-    while kill -0 "$sshd_pid" 2>/dev/null; do
-        sleep 1 &
+    set +e
+    sshd_pid() { head -n1 "$root/sshd-$1/sshd.pid" 2>/dev/null; }
+    # Alive and not a zombie (sshd is started detached; where no init reaps, a killed one lingers as Z).
+    alive() { [[ -r /proc/$1/stat ]] && [[ $(sed 's/^.*) \(.\).*$/\1/' "/proc/$1/stat" 2>/dev/null) != Z ]]; }
+    stop_node() {
+        local pid
+        pid=$(sshd_pid "$1")
+        [[ -n $pid ]] || return 0
+        pkill -TERM -P "$pid" 2>/dev/null
+        kill -TERM "$pid" 2>/dev/null
+        for _ in $(seq 1 50); do alive "$pid" || break; sleep 0.1; done
+        rm -f "$root/sshd-$1/sshd.pid"
+    }
+    # shellcheck disable=SC2317 # called by the trap
+    stop_all() {
+        for n in "${names[@]}"; do stop_node "$n"; done
+        exit 0
+    }
+    trap stop_all TERM INT HUP
+    seen=""
+    while true; do
+        sig=$({ stat -c '%Y.%s' "$state/faults.json" && cksum <"$state/faults.json"; } 2>/dev/null || echo none)
+        if [[ $sig != "$seen" ]]; then
+            seen=$sig
+            down=" $(sim nodes-down 2>/dev/null | tr '\n' ' ')"
+            for n in "${names[@]}"; do
+                if [[ $down == *" $n "* ]]; then
+                    stop_node "$n"
+                elif [[ -z $(sshd_pid "$n") ]]; then
+                    bash "$repo/tools/test-sshd.sh" restart "$root/sshd-$n" >/dev/null
+                fi
+            done
+        fi
+        sleep 0.2 &
         wait $! || true
     done
 ) </dev/null >/dev/null 2>&1 &
 supervisor=$!
 
-# sshd's JSON without its own pid and dir, plus the state folder and the supervisor's pid.
-prefix=${sshd_json%%,\"pid\":*}
-printf '%s,"stateDir":"%s","root":"%s","pid":%s}\n' "$prefix" "$state" "$root" "$supervisor"
+nodes_json=$(IFS=,; printf '%s' "${entries[*]}")
+printf '%s,"stateDir":"%s","root":"%s","pid":%s,"nodes":[%s]}\n' "$first" "$state" "$root" "$supervisor" "$nodes_json"
