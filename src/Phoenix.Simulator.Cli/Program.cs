@@ -60,7 +60,7 @@ namespace Phoenix.Simulator.Cli
                 options.GuestRunner = (Phoenix.Simulator.Guest.IGuestRunner)Activator.CreateInstance(type)!;
             }
             var sim = new ProxmoxSimulator(options);
-            AppendAudit(state!, args);
+            AppendAudit(state!, args, sim.Cluster.IsCluster ? sim.Node.Name : null);
             var stdout = Console.OpenStandardOutput();
             var stderr = Console.OpenStandardError();
             try
@@ -87,21 +87,25 @@ namespace Phoenix.Simulator.Cli
         }
 
         /// <summary>
-        /// One line per command in &lt;state&gt;/commands.log, quoted as Phoenix quotes for a shell, so tests
-        /// can count what a run asked of the host (for example: a converged re-run changes nothing).
+        /// One line per command in &lt;state&gt;/commands.log (and, on a cluster node, &lt;state&gt;/commands.&lt;node&gt;.log),
+        /// quoted as Phoenix quotes for a shell, so tests can count what a run asked of the host (for example: a
+        /// converged re-run changes nothing).
         /// </summary>
-        private static void AppendAudit(string state, string[] args)
+        private static void AppendAudit(string state, string[] args, string? clusterNode)
         {
             // Secrets are not written to the log, as Proxmox's own task log shows `<hidden>` for them.
             var shown = args.Select((a, i) => i > 0 && args[i - 1].StartsWith("--cipassword", StringComparison.Ordinal) ? "<hidden>" : a.Replace("\0", ""));
-            var line = Phoenix.Engine.Transport.ShellQuote.Join(shown) + "\n";
+            var bytes = Utf8.GetBytes(Phoenix.Engine.Transport.ShellQuote.Join(shown) + "\n");
             // Commands run in parallel processes, and FileMode.Append only seeks to the end when the file is
             // opened (it is not O_APPEND): two appends at once could overwrite each other's line. A lock file
             // beside the log puts them one after the other; readers of the log are not held up.
             using var auditLock = IsolatedGuestRunner.OpenLocked(Path.Combine(state, "commands.log.lock"));
-            using var f = new FileStream(Path.Combine(state, "commands.log"), FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
-            var bytes = Utf8.GetBytes(line);
-            f.Write(bytes, 0, bytes.Length);
+            // In a cluster every node's commands go to commands.log too, and each node's also to commands.<node>.log.
+            foreach (var name in clusterNode == null ? new[] { "commands.log" } : new[] { "commands.log", $"commands.{clusterNode}.log" })
+            {
+                using var f = new FileStream(Path.Combine(state, name), FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
+                f.Write(bytes, 0, bytes.Length);
+            }
         }
 
         private static byte[]? ReadStdin()

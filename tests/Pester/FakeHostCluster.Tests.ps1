@@ -66,6 +66,9 @@ Describe 'A three-node fake cluster' {
         $moved.ExitCode | Should -Be 0
         $moved.StdOut | Should -Match "(?m)^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d migration finished successfully \(duration 00:00:\d\d\)$"
         (Invoke-On 'pve2' 'qm', 'config', '101').StdOut | Should -Match '(?m)^name: web01$'
+        # Every node's commands are in commands.log; each node's also in its own log.
+        Get-Content (Join-Path $fake.stateDir 'commands.pve3.log') | Should -Be @('qm create 101 --memory 512')
+        Get-Audit $fake | Should -Contain 'qm migrate 101 pve2'
     }
 
     It 'stops a down node''s sshd, reports it offline elsewhere, and brings it back with its host key' {
