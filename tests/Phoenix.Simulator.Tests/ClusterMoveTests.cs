@@ -6,8 +6,6 @@ namespace Phoenix.Simulator.Tests;
 /// <summary>qm clone --target and offline qm migrate across the nodes of a cluster (section 8 of the note).</summary>
 public class ClusterMoveTests
 {
-    private static (int, string, string) Result(Phoenix.Engine.Transport.CommandResult r) => (r.ExitCode, r.StdOut, r.StdErr);
-
     /// <summary>A template on the shared NFS storage: a raw base disk and a cloud-init drive.</summary>
     private static TestSim WithSharedTemplate()
     {
@@ -50,7 +48,7 @@ public class ClusterMoveTests
     public void CloneToAnotherNodeRefusals()
     {
         using var sim = WithSharedTemplate();
-        Assert.Equal((255, "", "can't clone VM to node 'pve2' (VM uses local storage)\n"), Result(sim.Run("qm clone 9000 300 --target pve2")));
+        Assert.Equal((255, "", "can't clone VM to node 'pve2' (VM uses local storage)\n"), TestSim.Result(sim.Run("qm clone 9000 300 --target pve2")));
         // Checked on the source's storages: --storage does not get round it.
         Assert.Equal("can't clone VM to node 'pve2' (VM uses local storage)\n", sim.Run("qm clone 9000 300 --target pve2 --full --storage shared").StdErr);
         Assert.Equal("can't clone to non-shared storage 'local-lvm'\n", sim.Run("qm clone 9100 300 --target pve2 --full --storage local-lvm").StdErr);
@@ -101,15 +99,15 @@ public class ClusterMoveTests
         using var sim = TestSim.Cluster();
         sim.Ok("qm clone 9000 101");
         Assert.Equal((255, "", "400 Parameter verification failed.\ntarget: target is local node.\nqm migrate <vmid> <target> [OPTIONS]\n"),
-            Result(sim.Run("qm migrate 101 pve1")));
+            TestSim.Result(sim.Run("qm migrate 101 pve1")));
         Assert.Equal("no such cluster node 'pve9'\n", sim.Run("qm migrate 101 pve9").StdErr);
         Assert.Equal("Configuration file 'nodes/pve2/qemu-server/101.conf' does not exist\n", sim.On("pve2").Run("qm migrate 101 pve3").StdErr);
         sim.Ok("qm start 101");
-        Assert.Equal((255, "", "can't migrate running VM without --online\n"), Result(sim.Run("qm migrate 101 pve2")));
+        Assert.Equal((255, "", "can't migrate running VM without --online\n"), TestSim.Result(sim.Run("qm migrate 101 pve2")));
         sim.Ok("qm stop 101");
         var cfg = System.Text.Encoding.UTF8.GetString(sim.P.Store.ReadFile("/etc/pve/storage.cfg")!);
         sim.WriteFile("/etc/pve/storage.cfg", cfg.Replace("\tcontent rootdir,images\n", "\tcontent rootdir,images\n\tnodes pve1,pve3\n"));
-        Assert.Equal((255, "", "storage 'local-lvm' is not available on node 'pve2'\n"), Result(sim.Run("qm migrate 101 pve2")));
+        Assert.Equal((255, "", "storage 'local-lvm' is not available on node 'pve2'\n"), TestSim.Result(sim.Run("qm migrate 101 pve2")));
         sim.WriteFile("/etc/pve/storage.cfg", cfg);
         // A stopped VM with --online: a warning, then the offline migration.
         var online = sim.Run("qm migrate 101 pve2 --online");
@@ -165,7 +163,7 @@ public class ClusterMoveTests
         var down = sim.Run("qm migrate 101 pve3");
         Assert.Equal((255,
             "2024-05-01 10:00:00 ERROR: migration aborted (duration 00:00:00): Can't connect to destination address using public key\n",
-            "migration aborted\n"), Result(down));
+            "migration aborted\n"), TestSim.Result(down));
         sim.P.Faults = new FaultPlan { Drops = { new DropFault { Kind = "migrate", Phase = DropPhase.During } } };
         Assert.Throws<PhoenixException>(() => sim.Run("qm migrate 101 pve2"));
         sim.P.Faults = null;

@@ -47,12 +47,12 @@ public class ClusterTests
         using var sim = TestSim.Cluster();
         sim.Ok("qm clone 9000 101 --name web01");
         var pve2 = sim.On("pve2");
-        Assert.Equal((255, "", "Configuration file 'nodes/pve2/qemu-server/101.conf' does not exist\n"), Result(pve2.Run("qm config 101")));
-        Assert.Equal((255, "", "Configuration file 'nodes/pve2/qemu-server/101.conf' does not exist\n"), Result(pve2.Run("qm status 101")));
-        Assert.Equal((255, "", "Configuration file 'nodes/pve2/qemu-server/101.conf' does not exist\n"), Result(pve2.Run("qm start 101")));
+        Assert.Equal((255, "", "Configuration file 'nodes/pve2/qemu-server/101.conf' does not exist\n"), TestSim.Result(pve2.Run("qm config 101")));
+        Assert.Equal((255, "", "Configuration file 'nodes/pve2/qemu-server/101.conf' does not exist\n"), TestSim.Result(pve2.Run("qm status 101")));
+        Assert.Equal((255, "", "Configuration file 'nodes/pve2/qemu-server/101.conf' does not exist\n"), TestSim.Result(pve2.Run("qm start 101")));
         // qm clone checks where the source runs first (check_running).
-        Assert.Equal((255, "", "unable to find configuration file for VM 9000 on node 'pve2'\n"), Result(pve2.Run("qm clone 9000 102")));
-        Assert.Equal((0, "", ""), Result(pve2.Run("qm list")));
+        Assert.Equal((255, "", "unable to find configuration file for VM 9000 on node 'pve2'\n"), TestSim.Result(pve2.Run("qm clone 9000 102")));
+        Assert.Equal((0, "", ""), TestSim.Result(pve2.Run("qm list")));
         Assert.Equal(
             "      VMID NAME                 STATUS     MEM(MB)    BOOTDISK(GB) PID       \n" +
             "       101 web01                stopped    2048              32.00 0         \n" +
@@ -67,8 +67,8 @@ public class ClusterTests
         using var sim = TestSim.Cluster(o => o.Containers.Add(new SimulatedContainer { VmId = 102, Name = "dns" }));
         sim.Ok("qm clone 9000 101");
         var pve3 = sim.On("pve3");
-        Assert.Equal((255, "", "unable to create VM 101 - VM 101 already exists on node 'pve1'\n"), Result(pve3.Run("qm create 101 --memory 512")));
-        Assert.Equal((255, "", "unable to create VM 102 - CT 102 already exists on node 'pve1'\n"), Result(pve3.Run("qm create 102 --memory 512")));
+        Assert.Equal((255, "", "unable to create VM 101 - VM 101 already exists on node 'pve1'\n"), TestSim.Result(pve3.Run("qm create 101 --memory 512")));
+        Assert.Equal((255, "", "unable to create VM 102 - CT 102 already exists on node 'pve1'\n"), TestSim.Result(pve3.Run("qm create 102 --memory 512")));
         Assert.Equal("100\n", pve3.Run("pvesh get /cluster/nextid").StdOut);
         sim.Ok("qm clone 9000 100");
         Assert.Equal("103\n", pve3.Run("pvesh get /cluster/nextid").StdOut);
@@ -85,7 +85,7 @@ public class ClusterTests
         var r = sim.Run("qm clone 9000 200");
         Assert.Equal(
             (255, "creating a clone of VM 9000 with ID 200\n", "close (rename) atomic file '/etc/pve/nodes/pve1/qemu-server/200.conf' failed: File exists\n"),
-            Result(r));
+            TestSim.Result(r));
         Assert.DoesNotContain(200, sim.Node.VmIds);
         Assert.Contains("name: other\n", sim.On("pve2").Config(200));
     }
@@ -133,7 +133,7 @@ public class ClusterTests
         // qm on another node still gives the wrong-node message; pvesh's proxy to the node fails.
         Assert.Equal("Configuration file 'nodes/pve1/qemu-server/1000.conf' does not exist\n", sim.Run("qm config 1000").StdErr);
         Assert.Equal((255, "", "proxy handler failed: ssh: connect to host 10.0.0.13 port 22: No route to host\n"),
-            Result(sim.Run("pvesh get /nodes/pve3/qemu")));
+            TestSim.Result(sim.Run("pvesh get /nodes/pve3/qemu")));
         var e = Assert.Throws<PhoenixException>(() => sim.On("pve3").Run("qm list"));
         Assert.Equal("ConnectionLost", e.Reason);
         // Back up: everything as before.
@@ -150,10 +150,10 @@ public class ClusterTests
         Down(sim, "pve2", "pve3");
         Assert.Contains("\"quorate\":0", sim.Run("pvesh get /cluster/status --output-format json").StdOut);
         const string noQuorum = "cluster not ready - no quorum?\n";
-        Assert.Equal((255, "", noQuorum), Result(sim.Run("qm create 150 --memory 512")));
-        Assert.Equal((255, "", noQuorum), Result(sim.Run("qm start 101")));
-        Assert.Equal((255, "", noQuorum), Result(sim.Run("qm clone 9000 102")));
-        Assert.Equal((255, "", noQuorum), Result(sim.Run("qm migrate 101 pve2")));
+        Assert.Equal((255, "", noQuorum), TestSim.Result(sim.Run("qm create 150 --memory 512")));
+        Assert.Equal((255, "", noQuorum), TestSim.Result(sim.Run("qm start 101")));
+        Assert.Equal((255, "", noQuorum), TestSim.Result(sim.Run("qm clone 9000 102")));
+        Assert.Equal((255, "", noQuorum), TestSim.Result(sim.Run("qm migrate 101 pve2")));
         // Other writes reach the read-only cluster filesystem: the temporary file cannot be created.
         var set = sim.Run("qm set 101 --cores 4");
         Assert.Equal((255, "update VM 101: -cores 4\n"), (set.ExitCode, set.StdOut));
@@ -189,6 +189,4 @@ public class ClusterTests
         Assert.Contains("\"id\":\"storage/pve2/tank\"", storages);
         Assert.DoesNotContain("\"id\":\"storage/pve3/tank\"", storages);
     }
-
-    private static (int, string, string) Result(Phoenix.Engine.Transport.CommandResult r) => (r.ExitCode, r.StdOut, r.StdErr);
 }

@@ -126,11 +126,9 @@ public class ConcurrencyTests : IDisposable
 
         File.WriteAllText(Path.Combine(_dir, "faults.json"), "{ \"nodesDown\": [ \"pve2\" ] }");
         Assert.Equal((0, "pve2\n"), ((await RunCli(cli, "nodes-down")).ExitCode, (await RunCli(cli, "nodes-down")).StdOut));
-        Assert.Equal((255, "", "phoenix-sim: connection dropped (injected fault)\n"), Tuple(await RunCliOn("pve2", cli, "qm", "list")));
+        Assert.Equal((255, "", "phoenix-sim: connection dropped (injected fault)\n"), TestSim.Result(await RunCliOn("pve2", cli, "qm", "list")));
         Assert.Contains("\"online\":0", (await RunCliOn("pve1", cli, "pvesh", "get", "/cluster/status", "--output-format", "json")).StdOut);
     }
-
-    private static (int, string, string) Tuple(CommandResult r) => (r.ExitCode, r.StdOut, r.StdErr);
 
     private Task<CommandResult> RunCliOn(string node, string cli, params string[] args) => RunCli(cli, args, node);
 

@@ -56,6 +56,9 @@ internal sealed class TestSim : IDisposable
     public CommandResult Run(string commandLine, string? stdin = null) =>
         P.Execute(Split(commandLine), stdin == null ? null : Encoding.UTF8.GetBytes(stdin), CancellationToken.None);
 
+    /// <summary>Exit code, stdout and stderr as one value, for exact asserts.</summary>
+    public static (int ExitCode, string StdOut, string StdErr) Result(CommandResult r) => (r.ExitCode, r.StdOut, r.StdErr);
+
     public CommandResult Argv(params string[] argv) => P.Execute(argv, null, CancellationToken.None);
 
     /// <summary>Runs and insists on success, so a test's setup cannot fail silently.</summary>
