@@ -19,12 +19,16 @@ Describe 'New-PhoenixSnapshot' {
     }
 
     It 'checks the name against Proxmox''s rule before anything runs' {
-        foreach ($bad in 'current', 'PENDING', 'x', '1abc', ('a' * 41)) {
-            $err = $null
-            New-PhoenixSnapshot -VmId 101 -Name $bad -ErrorVariable err -ErrorAction SilentlyContinue
-            $err[0].FullyQualifiedErrorId | Should -Be 'InvalidSnapshotName,Phoenix.PowerShell.Commands.NewPhoenixSnapshotCommand' -Because $bad
+        foreach ($bad in 'current', 'PENDING', 'x', '1abc', ('a' * 41), "golden`n", "gold`0en") {
+            $e = { New-PhoenixSnapshot -VmId 101 -Name $bad } |
+                Should -Throw -ErrorId 'ParameterArgumentValidationError,Phoenix.PowerShell.Commands.NewPhoenixSnapshotCommand' -PassThru -Because $bad
+            $e.Exception.Message | Should -BeLike "*parameter 'Name'*snapshot name*" -Because $bad
         }
         (Get-PhoenixSnapshot -VmId 101).Name | Should -Be @('golden')
+        # A trailing newline is not let through as Perl's $ would: the VM is not left locked, and the message shows it escaped.
+        $e = { New-PhoenixSnapshot -VmId 101 -Name "golden`n" } | Should -Throw -PassThru
+        $e.Exception.Message | Should -BeLike "*'golden\n'*"
+        Invoke-OnNode $node 'qm', 'config', '101' | Should -Not -Match '(?m)^lock:'
     }
 
     It 'snapshots a VM once however many of its objects come down the pipeline' {

@@ -118,7 +118,7 @@ Describe 'New-PhoenixTemplate on a VM that exists' {
         (New-PhoenixTemplate -VmId 320 -Name zfs-base -Image unused.img).IsTemplate | Should -BeTrue
         (New-PhoenixVm -VmId 321 -Name zfs-linked -CloneFromVmId 320).Changes | Should -Contain 'cloned from VM 320 (linked clone)'
         $err = $null
-        Remove-PhoenixVm -VmId 320 -Confirm:$false -ErrorVariable err -ErrorAction SilentlyContinue
+        Remove-PhoenixVm -VmId 320 -Force -Confirm:$false -ErrorVariable err -ErrorAction SilentlyContinue
         $err[0].FullyQualifiedErrorId | Should -Be 'BaseVolumeInUse,Phoenix.PowerShell.Commands.RemovePhoenixVmCommand'
         $err[0].Exception.Message | Should -BeLike "*base volume 'local-zfs:base-320-disk-0' is still in use by linked cloned*"
         (Get-PhoenixVm -VmId 320).IsTemplate | Should -BeTrue

@@ -31,9 +31,8 @@ Describe 'Restore-PhoenixSnapshot' {
     }
 
     It 'refuses a bad name before anything runs, and gives Proxmox''s error for one that does not exist' {
-        $err = $null
-        Restore-PhoenixSnapshot -VmId 101 -Name current -Confirm:$false -ErrorVariable err -ErrorAction SilentlyContinue
-        $err[0].FullyQualifiedErrorId | Should -Be 'InvalidSnapshotName,Phoenix.PowerShell.Commands.RestorePhoenixSnapshotCommand'
+        { Restore-PhoenixSnapshot -VmId 101 -Name current -Confirm:$false } |
+            Should -Throw -ErrorId 'ParameterArgumentValidationError,Phoenix.PowerShell.Commands.RestorePhoenixSnapshotCommand'
         $err = $null
         Restore-PhoenixSnapshot -VmId 101 -Name nosuch -Confirm:$false -ErrorVariable err -ErrorAction SilentlyContinue
         $err[0].FullyQualifiedErrorId | Should -Be 'SnapshotNotFound,Phoenix.PowerShell.Commands.RestorePhoenixSnapshotCommand'

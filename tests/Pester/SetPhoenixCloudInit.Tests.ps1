@@ -52,6 +52,21 @@ Describe 'Set-PhoenixCloudInit on the simulator' {
         Get-NodeFile $node '/var/lib/phoenix-sim/cloudinit/101/user-data' | Should -Be $doc.UserData
     }
 
+    It 'its result is a status: ConvertTo-Json and Export-Clixml of it hold no password hash, and it has no rendered document' {
+        $r = $spec101 | Set-PhoenixCloudInit -Session $session -Force
+        $r.PSObject.Properties.Name | Should -Not -Contain 'Document'
+        $json = $r | ConvertTo-Json -Depth 10 -WarningAction SilentlyContinue
+        $json | Should -Not -BeLike "*$hash*"
+        $xml = Join-Path $TestDrive 'cloudinit-result.xml'
+        $r | Export-Clixml -LiteralPath $xml -Depth 10
+        Get-Content -Raw -LiteralPath $xml | Should -Not -BeLike "*$hash*"
+        # What the status does say: where the files are and their hashes.
+        $r.UserDataFile | Should -Be '/var/lib/vz/snippets/user-data-101.yml'
+        $r.UserDataHash | Should -Match '^[0-9a-f]{64}$'
+        # ConvertTo-PhoenixCloudInit is the cmdlet that shows the document itself.
+        ($spec101 | ConvertTo-PhoenixCloudInit).UserData | Should -BeLike "*$hash*"
+    }
+
     It 'second run: changes nothing and runs no qm set' {
         $r = $spec101 | Set-PhoenixCloudInit -Session $session -Verbose 4>&1
         $result = $r | Where-Object { $_ -is [Phoenix.PowerShell.CloudInitResult] }

@@ -33,7 +33,7 @@ namespace Phoenix.Engine.CloudInit
 
     /// <summary>
     /// What <see cref="CloudInitApplier.ApplyAsync"/> did (or, on a dry run, would do) for one VM. Carries names,
-    /// paths and hashes, never the rendered text's secrets (the <see cref="Document"/> masks them in its ToString).
+    /// paths and hashes, never the rendered text (which can hold the password hash): the document stays internal.
     /// </summary>
     public sealed class CloudInitApplyResult
     {
@@ -49,8 +49,8 @@ namespace Phoenix.Engine.CloudInit
         /// <summary>The storage the snippets are on.</summary>
         public string Storage { get; }
 
-        /// <summary>The rendered files.</summary>
-        public CloudInitDocument Document { get; }
+        /// <summary>The rendered files: internal, so no result object carries the user-data's secrets.</summary>
+        internal CloudInitDocument Document { get; }
 
         /// <summary>Full host path of the user-data snippet (from <c>pvesm path</c>).</summary>
         public string UserDataFile { get; internal set; } = "";
@@ -170,7 +170,7 @@ namespace Phoenix.Engine.CloudInit
             var storage = options.Storage;
             var vmId = spec.VmId;
             var label = VmLabel.Of(spec);
-            if (string.IsNullOrEmpty(storage) || !ConfigFormats.IsStorageId(storage))
+            if (string.IsNullOrEmpty(storage) || !ProxmoxNames.IsValidStorageId(storage))
                 throw new PhoenixException(PhoenixErrorKind.InvalidArgument, ErrorIds.InvalidStorage,
                     $"{label}: '{storage}' is not a Proxmox storage ID.", vmId)
                 { RecommendedAction = "Give a storage that `pvesm status --content snippets` lists, such as local." };

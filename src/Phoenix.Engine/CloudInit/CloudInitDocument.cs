@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using Phoenix.Engine.Config;
 using Phoenix.Engine.Text;
+using Phoenix.Engine.Proxmox;
 
 namespace Phoenix.Engine.CloudInit
 {
@@ -72,7 +73,7 @@ namespace Phoenix.Engine.CloudInit
         /// </summary>
         public string GetCicustom(string storage)
         {
-            if (!ConfigFormats.IsStorageId(storage)) throw new ArgumentException("'" + storage + "' is not a Proxmox storage ID.", nameof(storage));
+            if (!ProxmoxNames.IsValidStorageId(storage)) throw new ArgumentException("'" + storage + "' is not a Proxmox storage ID.", nameof(storage));
             return "user=" + storage + ":snippets/" + UserDataFileName + ",network=" + storage + ":snippets/" + NetworkConfigFileName;
         }
 

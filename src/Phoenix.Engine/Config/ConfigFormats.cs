@@ -9,60 +9,23 @@ namespace Phoenix.Engine.Config
 {
     /// <summary>
     /// The value formats Phoenix checks, written after Proxmox's own (pve-common JSONSchema.pm) where Proxmox has
-    /// one. Character classes are ASCII on purpose: .NET's \d and IgnoreCase would let non-ASCII digits and the
+    /// one: addresses, user names, password hashes. Names (VMID, VM, snapshot, storage, node, bridge, feature) are
+    /// <see cref="Phoenix.Engine.Proxmox.ProxmoxNames"/>'s, the one place of those rules. Character classes are ASCII on purpose: .NET's \d and IgnoreCase would let non-ASCII digits and the
     /// Kelvin sign through. \z instead of $ because $ also matches before a final newline (Perl's too, which is
     /// how Proxmox itself lets "name\n" pass; Phoenix does not).
     /// </summary>
     public static class ConfigFormats
     {
         private const RegexOptions Opts = RegexOptions.CultureInvariant;
-        private static readonly Regex DnsNameRe = new Regex(@"^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?\.)*[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?\z", Opts);
-        private static readonly Regex NodeRe = new Regex(@"^[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?\z", Opts);
-        private static readonly Regex StorageIdRe = new Regex(@"^[a-zA-Z][a-zA-Z0-9._-]*[a-zA-Z0-9]\z", Opts);
-        private static readonly Regex BridgeRe = new Regex(@"^[-_.a-zA-Z0-9]+\z", Opts);
-        private static readonly Regex SnapshotRe = new Regex(@"^[a-zA-Z][a-zA-Z0-9_-]+\z", Opts);
         private static readonly Regex UserRe = new Regex(@"^[a-z_][a-z0-9_-]*[$]?\z", Opts);
-        private static readonly Regex FeatureRe = new Regex(@"^[a-zA-Z0-9][a-zA-Z0-9_-]*\z", Opts);
         private static readonly Regex QmKeyRe = new Regex(@"^[a-z][a-z0-9_]*\z", Opts);
-        private static readonly Regex VmIdRe = new Regex(@"^[1-9][0-9]{2,8}\z", Opts);
         private static readonly Regex Ipv4Re = new Regex(@"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\z", Opts);
-
-        /// <summary>Proxmox <c>dns-name</c>: dot-separated labels of letters (either case), digits and inner hyphens.</summary>
-        public static bool IsDnsName(string? s) => s != null && DnsNameRe.IsMatch(s);
-
-        /// <summary>Proxmox <c>pve-node</c>.</summary>
-        public static bool IsNodeName(string? s) => s != null && NodeRe.IsMatch(s);
-
-        /// <summary>Proxmox <c>pve-storage-id</c>.</summary>
-        public static bool IsStorageId(string? s) => s != null && StorageIdRe.IsMatch(s);
-
-        /// <summary>Proxmox <c>pve-bridge-id</c> (ASCII only).</summary>
-        public static bool IsBridgeId(string? s) => s != null && BridgeRe.IsMatch(s);
-
-        /// <summary>Proxmox <c>pve-vmid</c>: the text form <c>^[1-9][0-9]{2,8}$</c> (which also bounds it to 100..999999999).</summary>
-        public static bool IsVmIdText(string? s) => s != null && VmIdRe.IsMatch(s);
 
         /// <summary>A Linux user name cloud-init can create: <c>^[a-z_][a-z0-9_-]*[$]?$</c>, at most 32 characters.</summary>
         public static bool IsUserName(string? s) => s != null && s.Length <= 32 && UserRe.IsMatch(s);
 
-        /// <summary>A feature name: it becomes the file name <c>feature_install_&lt;name&gt;.sh</c>.</summary>
-        public static bool IsFeatureName(string? s) => s != null && s.Length <= 64 && FeatureRe.IsMatch(s);
-
         /// <summary>A <c>qm set</c> option name (<c>cpu</c>, <c>net1</c>, <c>migrate_downtime</c>).</summary>
         public static bool IsQmOptionName(string? s) => s != null && QmKeyRe.IsMatch(s);
-
-        /// <summary>
-        /// Checks a snapshot name against Proxmox: <c>pve-configid</c> <c>^[a-z][a-z0-9_-]+$</c>i, at most 40 characters,
-        /// not <c>current</c> or <c>pending</c>. Returns null when valid, else Proxmox's own error text.
-        /// </summary>
-        public static string? SnapshotNameError(string name)
-        {
-            if (!SnapshotRe.IsMatch(name)) return "invalid format - invalid configuration ID '" + Escape(name) + "'";
-            if (name.Length > 40) return "value may only be 40 characters long";
-            if (string.Equals(name, "current", StringComparison.OrdinalIgnoreCase) || string.Equals(name, "pending", StringComparison.OrdinalIgnoreCase))
-                return "unable to use snapshot name '" + name + "' (reserved name)";
-            return null;
-        }
 
         /// <summary>A strict dotted-quad IPv4 address (no leading zeros, no short forms).</summary>
         public static bool TryParseIpv4(string? s, out uint address)
@@ -126,8 +89,6 @@ namespace Phoenix.Engine.Config
             }
             return false;
         }
-
-        private static string Escape(string s) => HasControlOrBrokenChar(s) ? Newtonsoft.Json.JsonConvert.ToString(s).Trim('"') : s;
 
         /// <summary>
         /// Checks a password hash. Accepted: sha256crypt <c>$5$</c>, sha512crypt <c>$6$</c>, yescrypt <c>$y$</c>,

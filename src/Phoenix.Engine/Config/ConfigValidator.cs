@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
+using Phoenix.Engine.Proxmox;
 
 namespace Phoenix.Engine.Config
 {
@@ -120,7 +121,7 @@ namespace Phoenix.Engine.Config
                 if (vm.CloneFromVmId is int c && byId.ContainsKey(c)) list.Add((c, "clone_from_vmid", "clones from"));
                 if (vm.TemplateVmId is int t && byId.ContainsKey(t)) list.Add((t, "template_vmid", "clones template"));
                 for (int i = 0; i < vm.Dependencies.Count; i++)
-                    if (ConfigFormats.IsVmIdText(vm.Dependencies[i]) && int.TryParse(vm.Dependencies[i], NumberStyles.None, CultureInfo.InvariantCulture, out var d) && byId.ContainsKey(d))
+                    if (ProxmoxNames.IsValidVmId(vm.Dependencies[i]) && int.TryParse(vm.Dependencies[i], NumberStyles.None, CultureInfo.InvariantCulture, out var d) && byId.ContainsKey(d))
                         list.Add((d, "dependencies[" + Id(i) + "]", "depends on"));
                 edges[vm.VmId] = list;
             }
@@ -217,7 +218,7 @@ namespace Phoenix.Engine.Config
             {
                 if (_vm.VmId == 0 && Ok("vmid"))
                     Error(ConfigRules.VmIdMissing, "vmid", "the VM has no vmid.", "Add \"vmid\": a number from 100 to 999999999, unique on the cluster.");
-                else if (_vm.VmId != 0 && !ConfigFormats.IsVmIdText(Id(_vm.VmId)))
+                else if (_vm.VmId != 0 && !ProxmoxNames.IsValidVmId(Id(_vm.VmId)))
                     Error(ConfigRules.VmIdRange, "vmid", "VMID " + Id(_vm.VmId) + " is outside 100..999999999; Proxmox refuses it with \"vmid: invalid format - value does not look like a valid VM ID\".",
                         "Use a number from 100 to 999999999.");
 
@@ -225,7 +226,7 @@ namespace Phoenix.Engine.Config
                 {
                     if (Ok("name")) Error(ConfigRules.NameMissing, "name", "the VM has no name (it is also the guest's hostname).", "Add \"name\": a DNS name such as \"docker-01\".");
                 }
-                else if (!ConfigFormats.IsDnsName(_vm.Name))
+                else if (!ProxmoxNames.IsDnsName(_vm.Name))
                 {
                     Error(ConfigRules.NameDnsFormat, "name", "name " + FindingText.Show(_vm.Name) + " is not a DNS name; Proxmox refuses it with \"value does not look like a valid DNS name\".",
                         "Use letters, digits and hyphens (not first or last), with dots between labels, e.g. \"docker-01\".");
@@ -236,13 +237,13 @@ namespace Phoenix.Engine.Config
                         "Shorten the name.");
                 }
 
-                if (_vm.Node != null && !ConfigFormats.IsNodeName(_vm.Node))
+                if (_vm.Node != null && !ProxmoxNames.IsValidNodeName(_vm.Node))
                     Error(ConfigRules.NodeFormat, "node", "node " + FindingText.Show(_vm.Node) + " is not a valid node name; Proxmox says \"value does not look like a valid node name\".",
                         "Use the node's name as 'pvecm nodes' shows it.");
-                if (_vm.StoragePool != null && !ConfigFormats.IsStorageId(_vm.StoragePool))
+                if (_vm.StoragePool != null && !ProxmoxNames.IsValidStorageId(_vm.StoragePool))
                     Error(ConfigRules.StoragePoolFormat, "storage_pool", "storage_pool " + FindingText.Show(_vm.StoragePool) + " is not a valid storage ID; Proxmox says \"storage ID '" + _vm.StoragePool + "' contains illegal characters\".",
                         "Use a storage name as 'pvesm status' lists it.");
-                if (_vm.NetworkBridge != null && !ConfigFormats.IsBridgeId(_vm.NetworkBridge))
+                if (_vm.NetworkBridge != null && !ProxmoxNames.IsValidBridgeName(_vm.NetworkBridge))
                     Error(ConfigRules.NetworkBridgeFormat, "network_bridge", "network_bridge " + FindingText.Show(_vm.NetworkBridge) + " is not a valid bridge name.",
                         "Use a bridge such as vmbr0.");
             }
@@ -294,7 +295,7 @@ namespace Phoenix.Engine.Config
                         Error(ConfigRules.NameserverFormat, "network_config.nameservers[" + Id(i) + "]", "nameserver " + FindingText.Show(n.Nameservers[i]) + " is not an IP address.",
                             "List DNS servers by address, e.g. \"10.0.0.13\" (several: a list, or one string separated by spaces).");
                 foreach (var d in n.SearchDomains)
-                    if (!ConfigFormats.IsDnsName(d.TrimEnd('.')))
+                    if (!ProxmoxNames.IsDnsName(d.TrimEnd('.')))
                         Error(ConfigRules.SearchDomainFormat, "network_config.searchdomain", "searchdomain " + FindingText.Show(d) + " is not a DNS domain.", "Use a domain such as \"internal.example.com\".");
             }
 
@@ -343,7 +344,7 @@ namespace Phoenix.Engine.Config
                 var used = new Dictionary<string, string>(StringComparer.Ordinal);
                 foreach (var (name, field) in names)
                 {
-                    var err = ConfigFormats.SnapshotNameError(name);
+                    var err = ProxmoxNames.SnapshotNameError(name);
                     if (err != null)
                         Error(ConfigRules.SnapshotNameFormat, field, "snapshot name " + FindingText.Show(name) + " is refused by Proxmox: \"" + err + "\".",
                             "Start with a letter, then 1 to 39 letters, digits, '_' or '-'; not 'current' or 'pending'.");
@@ -359,7 +360,7 @@ namespace Phoenix.Engine.Config
                 void Source(int? id, string field)
                 {
                     if (id is not int src || !Ok(field) || src == _vm.VmId) return;
-                    if (!ConfigFormats.IsVmIdText(Id(src)))
+                    if (!ProxmoxNames.IsValidVmId(Id(src)))
                     {
                         Error(ConfigRules.VmIdRange, field, field + " " + Id(src) + " is outside 100..999999999.", "Use the VMID of an existing VM or template.");
                         return;
@@ -387,7 +388,7 @@ namespace Phoenix.Engine.Config
                 {
                     var d = _vm.Dependencies[i];
                     var field = "dependencies[" + Id(i) + "]";
-                    if (!ConfigFormats.IsVmIdText(d))
+                    if (!ProxmoxNames.IsValidVmId(d))
                         Error(ConfigRules.DependencyFormat, field, "dependency " + FindingText.Show(d) + " is not a VMID (100..999999999).", "List the VMIDs (or container IDs) this VM needs, e.g. [\"102\"].");
                     else if (!_byId.ContainsKey(int.Parse(d, CultureInfo.InvariantCulture)))
                         Warn(ConfigRules.DependencyOutsideFile, field, "dependency " + d + " is not a VM of this file (it may be an LXC container or a VM made elsewhere); Deploy-PhoenixVm checks on the host that it exists and runs.",
@@ -402,10 +403,10 @@ namespace Phoenix.Engine.Config
                 {
                     var f = _vm.Features[i];
                     var field = "features[" + Id(i) + "]";
-                    if (!ConfigFormats.IsFeatureName(f))
+                    if (!ProxmoxNames.IsValidFeatureName(f))
                     {
                         Error(ConfigRules.FeatureNameFormat, field, "feature " + FindingText.Show(f) + " is not a valid feature name.",
-                            "Use letters, digits, '_' and '-' (feature 'docker' is the script feature_install_docker.sh).");
+                            "Use a letter or digit, then up to 63 letters, digits, '.', '_' or '-' (feature 'docker' is the script feature_install_docker.sh).");
                         continue;
                     }
                     bool? exists = null;

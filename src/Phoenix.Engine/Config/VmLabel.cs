@@ -1,4 +1,5 @@
 using System.Globalization;
+using Phoenix.Engine.Proxmox;
 
 namespace Phoenix.Engine.Config
 {
@@ -14,7 +15,7 @@ namespace Phoenix.Engine.Config
         {
             var id = "VM " + vmId.ToString(CultureInfo.InvariantCulture);
             if (string.IsNullOrEmpty(name)) return id;
-            return id + " (" + (ConfigFormats.IsDnsName(name) ? name : Newtonsoft.Json.JsonConvert.ToString(name)) + ")";
+            return id + " (" + (ProxmoxNames.IsDnsName(name) ? name : Newtonsoft.Json.JsonConvert.ToString(name)) + ")";
         }
 
         /// <summary>The label of <paramref name="spec"/>'s VM.</summary>

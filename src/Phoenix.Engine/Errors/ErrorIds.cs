@@ -41,6 +41,8 @@ namespace Phoenix.Engine.Errors
         public const string DependencyCycle = nameof(DependencyCycle);
         public const string VmNotFound = nameof(VmNotFound);
         public const string DhcpWithIpAddress = nameof(DhcpWithIpAddress);
+        public const string VmNameMismatch = nameof(VmNameMismatch);
+        public const string TemplateNeedsForce = nameof(TemplateNeedsForce);
 
         // ---- What ErrorMapper gives an exception that is not a PhoenixException ----
 

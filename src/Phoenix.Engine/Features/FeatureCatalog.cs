@@ -6,6 +6,7 @@ using System.Linq;
 using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
 using Phoenix.Engine.Errors;
+using Phoenix.Engine.Proxmox;
 
 namespace Phoenix.Engine.Features
 {
@@ -27,9 +28,6 @@ namespace Phoenix.Engine.Features
 
         /// <summary>The end of a feature script's file name.</summary>
         public const string FileSuffix = ".sh";
-
-        private static readonly Regex NamePattern =
-            new Regex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", RegexOptions.CultureInvariant);
 
         private static readonly StringComparer PathComparer =
             RuntimeInformation.IsOSPlatform(OSPlatform.Windows) ? StringComparer.OrdinalIgnoreCase : StringComparer.Ordinal;
@@ -76,12 +74,6 @@ namespace Phoenix.Engine.Features
         /// <summary>The file name of a feature: <c>docker</c> gives <c>feature_install_docker.sh</c>.</summary>
         public static string FileNameFor(string name) => FilePrefix + name + FileSuffix;
 
-        /// <summary>
-        /// Whether a feature name is acceptable: a letter or digit, then letters, digits, '.', '_'
-        /// or '-', 64 characters at most. Keeps names usable as file names everywhere.
-        /// </summary>
-        public static bool IsValidName(string? name) => name != null && NamePattern.IsMatch(name);
-
         /// <summary>The features that win, one per name, sorted by name (ordinal).</summary>
         public IReadOnlyList<FeatureInfo> GetAll()
         {
@@ -103,7 +95,7 @@ namespace Phoenix.Engine.Features
         /// </exception>
         public FeatureInfo Resolve(string name)
         {
-            if (!IsValidName(name))
+            if (!ProxmoxNames.IsValidFeatureName(name))
             {
                 throw new PhoenixException(PhoenixErrorKind.InvalidArgument, ErrorIds.InvalidFeatureName,
                     $"'{name}' is not a valid feature name: use letters, digits, '.', '_' and '-', starting with a letter or digit.",
@@ -131,7 +123,7 @@ namespace Phoenix.Engine.Features
         public bool TryResolve(string name, [NotNullWhen(true)] out FeatureInfo? feature)
         {
             feature = null;
-            if (!IsValidName(name)) return false;
+            if (!ProxmoxNames.IsValidFeatureName(name)) return false;
             if (!Scan().TryGetValue(name, out var candidates)) return false;
             feature = Build(name, candidates);
             return true;
@@ -185,7 +177,7 @@ namespace Phoenix.Engine.Features
                     if (!fileName.StartsWith(FilePrefix, StringComparison.Ordinal) ||
                         !fileName.EndsWith(FileSuffix, StringComparison.Ordinal)) continue;
                     string name = fileName.Substring(FilePrefix.Length, fileName.Length - FilePrefix.Length - FileSuffix.Length);
-                    if (!IsValidName(name)) continue;
+                    if (!ProxmoxNames.IsValidFeatureName(name)) continue;
                     if (!found.TryGetValue(name, out var list))
                     {
                         list = new List<(string, FeatureSource)>();

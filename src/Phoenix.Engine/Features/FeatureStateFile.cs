@@ -45,7 +45,7 @@ namespace Phoenix.Engine.Features
                 var line = raw.Trim();
                 if (line.Length == 0 || line[0] == '#') continue;
                 var parts = line.Split(new[] { ' ', '\t' }, StringSplitOptions.RemoveEmptyEntries);
-                if (parts.Length != 2 || !FeatureCatalog.IsValidName(parts[0]) || !Hex.IsSha256(parts[1])) continue;
+                if (parts.Length != 2 || !ProxmoxNames.IsValidFeatureName(parts[0]) || !Hex.IsSha256(parts[1])) continue;
                 state[parts[0]] = parts[1];
             }
             return state;

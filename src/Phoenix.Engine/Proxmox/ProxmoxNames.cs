@@ -9,6 +9,10 @@ namespace Phoenix.Engine.Proxmox
     /// Proxmox's own rules for identifiers (pve-common JSONSchema formats), checked before any
     /// command runs so that a bad name is reported with its reason instead of a 400 from the host.
     /// </summary>
+    /// <remarks>
+    /// The one place of Phoenix's name rules (VMID, VM name, snapshot, storage, node, bridge, feature): the config
+    /// validator, the command builders and every cmdlet parameter call these, so they refuse the same values.
+    /// </remarks>
     public static class ProxmoxNames
     {
         /// <summary>Lowest VMID Proxmox accepts.</summary>
@@ -26,27 +30,37 @@ namespace Phoenix.Engine.Proxmox
         /// <summary>Longest snapshot name Proxmox accepts.</summary>
         public const int MaxSnapshotNameLength = 40;
 
+        // Every pattern: ASCII character classes (IgnoreCase with CultureInvariant would let the Kelvin sign through as 'k',
+        // and \d non-ASCII digits) and \z, not $, which also matches before a final "\n" (Perl's does too, which is how
+        // Proxmox itself lets "name\n" pass into a lock or a task; Phoenix refuses it before the host is touched).
+        private const RegexOptions Opts = RegexOptions.CultureInvariant;
+
         // pve-vmid: the format regex is checked before min/max, so both are needed.
-        private static readonly Regex VmIdPattern = new Regex("^[1-9][0-9]{2,8}$", RegexOptions.CultureInvariant);
+        private static readonly Regex VmIdPattern = new Regex(@"^[1-9][0-9]{2,8}\z", Opts);
 
         // pve-configid, which snapshot names use: note the `+`, so one character is not enough.
-        private static readonly Regex SnapshotNamePattern = new Regex("^[a-z][a-z0-9_-]+$", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase);
+        private static readonly Regex SnapshotNamePattern = new Regex(@"^[a-zA-Z][a-zA-Z0-9_-]+\z", Opts);
 
+        // dns-name: dot-separated labels of letters (either case), digits and inner hyphens.
         private static readonly Regex DnsNamePattern = new Regex(
-            @"^[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*$",
-            RegexOptions.CultureInvariant);
+            @"^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?\.)*[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?\z", Opts);
 
         // pve-storage-id.
-        private static readonly Regex StorageIdPattern = new Regex(@"^[a-z][a-z0-9\-_.]*[a-z0-9]$", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase);
+        private static readonly Regex StorageIdPattern = new Regex(@"^[a-zA-Z][a-zA-Z0-9._-]*[a-zA-Z0-9]\z", Opts);
 
-        // pve-volume-id: storage, colon, anything.
-        private static readonly Regex VolumeIdPattern = new Regex(@"^([a-z][a-z0-9\-_.]*[a-z0-9]):(.+)$",
-            RegexOptions.CultureInvariant | RegexOptions.IgnoreCase | RegexOptions.Singleline);
+        // pve-volume-id: storage, colon, anything but a line break.
+        private static readonly Regex VolumeIdPattern = new Regex(@"^([a-zA-Z][a-zA-Z0-9._-]*[a-zA-Z0-9]):([^\n]+)\z", Opts);
 
         // pve-node names are DNS labels.
-        private static readonly Regex NodeNamePattern = new Regex(@"^[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?$", RegexOptions.CultureInvariant);
+        private static readonly Regex NodeNamePattern = new Regex(@"^[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?\z", Opts);
 
-        private static readonly Regex OptionNamePattern = new Regex("^[a-z][a-z0-9_-]*$", RegexOptions.CultureInvariant);
+        // pve-bridge-id (ASCII only).
+        private static readonly Regex BridgePattern = new Regex(@"^[-_.a-zA-Z0-9]+\z", Opts);
+
+        // A feature's name becomes the file name feature_install_<name>.sh in the guest and a line of its state file.
+        private static readonly Regex FeatureNamePattern = new Regex(@"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\z", Opts);
+
+        private static readonly Regex OptionNamePattern = new Regex(@"^[a-z][a-z0-9_-]*\z", Opts);
 
         /// <summary>True when <paramref name="vmId"/> is a VMID Proxmox accepts (100..999999999).</summary>
         public static bool IsValidVmId(long vmId) => vmId >= MinVmId && vmId <= MaxVmId;
@@ -74,13 +88,29 @@ namespace Phoenix.Engine.Proxmox
             if (string.Equals(name, "current", StringComparison.OrdinalIgnoreCase) || string.Equals(name, "pending", StringComparison.OrdinalIgnoreCase))
                 return $"snapshot name '{name}' is reserved by Proxmox";
             if (!SnapshotNamePattern.IsMatch(name))
-                return $"snapshot name '{name}' does not follow Proxmox's rule: a letter, then one or more letters, digits, '-' or '_' " +
+                return $"snapshot name '{ShowControls(name)}' does not follow Proxmox's rule: a letter, then one or more letters, digits, '-' or '_' " +
                     $"(^[a-z][a-z0-9_-]+$, any case)";
             return null;
         }
 
         /// <summary>True when <paramref name="name"/> is a valid snapshot name.</summary>
         public static bool IsValidSnapshotName(string? name) => ValidateSnapshotName(name) == null;
+
+        /// <summary>
+        /// Checks a snapshot name as Proxmox does and returns Proxmox's own error text (what a config finding quotes), or
+        /// null when it is valid: <c>pve-configid</c>, at most 40 characters, not <c>current</c> or <c>pending</c>.
+        /// </summary>
+        public static string? SnapshotNameError(string name)
+        {
+            if (!SnapshotNamePattern.IsMatch(name)) return "invalid format - invalid configuration ID '" + ShowControls(name) + "'";
+            if (name.Length > MaxSnapshotNameLength) return "value may only be 40 characters long";
+            if (string.Equals(name, "current", StringComparison.OrdinalIgnoreCase) || string.Equals(name, "pending", StringComparison.OrdinalIgnoreCase))
+                return "unable to use snapshot name '" + name + "' (reserved name)";
+            return null;
+        }
+
+        /// <summary>True when <paramref name="name"/> is a DNS name (Proxmox's <c>dns-name</c>: a VM name, a search domain).</summary>
+        public static bool IsDnsName(string? name) => name != null && DnsNamePattern.IsMatch(name);
 
         /// <summary>True when <paramref name="name"/> is a DNS name, which is what Proxmox wants for a VM name.</summary>
         public static bool IsValidVmName(string? name) => name != null && name.Length <= 255 && DnsNamePattern.IsMatch(name);
@@ -89,10 +119,61 @@ namespace Phoenix.Engine.Proxmox
         public static bool IsValidStorageId(string? storage) => storage != null && StorageIdPattern.IsMatch(storage);
 
         /// <summary>True when <paramref name="volumeId"/> is a volume ID (for example <c>local:snippets/user-data-1001.yml</c>).</summary>
-        public static bool IsValidVolumeId(string? volumeId) => volumeId != null && volumeId.IndexOf('\n') < 0 && VolumeIdPattern.IsMatch(volumeId);
+        public static bool IsValidVolumeId(string? volumeId) => volumeId != null && VolumeIdPattern.IsMatch(volumeId);
 
         /// <summary>True when <paramref name="node"/> is a cluster node name.</summary>
         public static bool IsValidNodeName(string? node) => node != null && NodeNamePattern.IsMatch(node);
+
+        /// <summary>True when <paramref name="bridge"/> is a bridge name (Proxmox's <c>pve-bridge-id</c>, for example <c>vmbr0</c>).</summary>
+        public static bool IsValidBridgeName(string? bridge) => bridge != null && BridgePattern.IsMatch(bridge);
+
+        /// <summary>
+        /// True when <paramref name="name"/> is a feature name: a letter or digit, then up to 63 letters, digits, '.', '_' or
+        /// '-'. It becomes the script's file name (<c>feature_install_&lt;name&gt;.sh</c>) in the guest.
+        /// </summary>
+        public static bool IsValidFeatureName(string? name) => name != null && FeatureNamePattern.IsMatch(name);
+
+        /// <summary>
+        /// Checks <paramref name="value"/> as a name of <paramref name="kind"/>. Returns null when it is valid, else the
+        /// reason in words, which quotes the value with any control character escaped. What every cmdlet parameter that
+        /// names a VM, snapshot, storage, node, bridge or feature checks (the PowerShell side's ValidateProxmoxName).
+        /// </summary>
+        public static string? Validate(NameKind kind, string? value)
+        {
+            if (value == null) return "a value is required";
+            var shown = "'" + ShowControls(value) + "'";
+            switch (kind)
+            {
+                case NameKind.VmId:
+                    return IsValidVmId(value) ? null : shown + " is not a VMID (a whole number from 100 to 999999999, no sign or leading zero)";
+                case NameKind.VmName:
+                    return IsValidVmName(value) ? null
+                        : shown + " is not a DNS name (letters, digits and '-', not first or last, in dot-separated labels), which Proxmox requires " +
+                            "of a VM name";
+                case NameKind.Snapshot:
+                    return ValidateSnapshotName(value);
+                case NameKind.Storage:
+                    return IsValidStorageId(value) ? null
+                        : shown + " is not a Proxmox storage ID (a letter, then letters, digits, '-', '_' or '.', ending in a letter or digit)";
+                case NameKind.Node:
+                    return IsValidNodeName(value) ? null : shown + " is not a Proxmox node name (letters, digits and '-', not first or last)";
+                case NameKind.Bridge:
+                    return IsValidBridgeName(value) ? null : shown + " is not a bridge name (letters, digits, '-', '_' and '.', such as vmbr0)";
+                case NameKind.Feature:
+                    return IsValidFeatureName(value) ? null
+                        : shown + " is not a feature name (a letter or digit, then up to 63 letters, digits, '.', '_' or '-')";
+                default:
+                    throw new ArgumentOutOfRangeException(nameof(kind));
+            }
+        }
+
+        /// <summary>The text with control characters shown as JSON escapes (<c>golden\n</c>), so a message shows what was given.</summary>
+        internal static string ShowControls(string s)
+        {
+            foreach (var c in s)
+                if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) return Newtonsoft.Json.JsonConvert.ToString(s).Trim('"');
+            return s;
+        }
 
         internal static bool IsValidOptionName(string? option) => option != null && OptionNamePattern.IsMatch(option);
 
@@ -139,5 +220,30 @@ namespace Phoenix.Engine.Proxmox
 
         internal static PhoenixException Invalid(string reason, string message, object? target) =>
             new PhoenixException(PhoenixErrorKind.InvalidArgument, reason, message, target);
+    }
+
+    /// <summary>The kinds of name <see cref="ProxmoxNames.Validate"/> checks.</summary>
+    public enum NameKind
+    {
+        /// <summary>A VMID written as text (<c>101</c>).</summary>
+        VmId,
+
+        /// <summary>A VM name: a DNS name.</summary>
+        VmName,
+
+        /// <summary>A snapshot name (<c>pve-configid</c>, 2 to 40 characters, not current or pending).</summary>
+        Snapshot,
+
+        /// <summary>A storage ID (<c>local-lvm</c>).</summary>
+        Storage,
+
+        /// <summary>A cluster node name.</summary>
+        Node,
+
+        /// <summary>A bridge (<c>vmbr0</c>).</summary>
+        Bridge,
+
+        /// <summary>A feature name (<c>docker</c>).</summary>
+        Feature,
     }
 }

@@ -5,6 +5,7 @@ using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using Phoenix.Engine.CloudInit;
+using Phoenix.Engine.Config;
 using Phoenix.Engine.Errors;
 using Phoenix.Engine.Proxmox;
 
@@ -86,11 +87,13 @@ namespace Phoenix.Engine.Workflow
         /// Returns the snippet files that were deleted.
         /// </summary>
         public static async Task<IReadOnlyList<string>> RemoveAsync(ProxmoxHost host, int vmId, bool force, bool purge, bool keepSnippets,
-            CancellationToken ct)
+            CancellationToken ct, VmConfig? config = null)
         {
             if (force && await host.GetStatusAsync(vmId, ct).ConfigureAwait(false) == "running")
                 await host.StopAsync(vmId, cancellationToken: ct).ConfigureAwait(false);
-            var snippets = keepSnippets ? new List<string>() : await PhoenixSnippetsAsync(host, vmId, ct).ConfigureAwait(false);
+            var snippets = keepSnippets ? new List<string>()
+                : await PhoenixSnippetsAsync(host, vmId, config ?? await host.GetVmConfigAsync(vmId, cancellationToken: ct).ConfigureAwait(false), ct)
+                    .ConfigureAwait(false);
             await host.DestroyAsync(vmId, purge, ct).ConfigureAwait(false);
             var removed = new List<string>();
             foreach (var path in snippets)
@@ -100,10 +103,9 @@ namespace Phoenix.Engine.Workflow
 
         // Only the files Phoenix names for this VM (user-data-<id>.yml, network-config-<id>.yml and the marker
         // beside them), and only when the VM's cicustom points at them: an admin's own snippets are left alone.
-        private static async Task<List<string>> PhoenixSnippetsAsync(ProxmoxHost host, int vmId, CancellationToken ct)
+        private static async Task<List<string>> PhoenixSnippetsAsync(ProxmoxHost host, int vmId, VmConfig config, CancellationToken ct)
         {
             var paths = new List<string>();
-            var config = await host.GetVmConfigAsync(vmId, cancellationToken: ct).ConfigureAwait(false);
             var cicustom = config["cicustom"];
             if (cicustom == null) return paths;
             var parts = PropertyString.Parse(cicustom).ToDictionary();
@@ -115,6 +117,35 @@ namespace Phoenix.Engine.Workflow
             }
             if (paths.Count > 0) paths.Add(CloudInitApplier.MarkerPath(paths[0], vmId));
             return paths;
+        }
+
+        /// <summary>
+        /// Reads VM <paramref name="vmId"/> and checks that it is the VM the caller means to remove, before anything is
+        /// changed: its name must be <paramref name="expectedName"/> when one is given (a config entry or an object piped
+        /// in says which VM it describes; another VM that holds the VMID is not it), and a template is removed only with
+        /// <paramref name="allowTemplate"/> (-Force): its clones may depend on it. Returns the config, for
+        /// <see cref="RemoveAsync"/> and for the confirmation text.
+        /// </summary>
+        /// <exception cref="PhoenixException"><c>VmNameMismatch</c>, <c>TemplateNeedsForce</c>, or Proxmox's <c>VmNotFound</c>.</exception>
+        public static async Task<VmConfig> CheckRemovalAsync(ProxmoxHost host, int vmId, string? expectedName, bool allowTemplate, CancellationToken ct)
+        {
+            var config = await host.GetVmConfigAsync(vmId, cancellationToken: ct).ConfigureAwait(false);
+            var label = VmLabel.Of(vmId, config.Name);
+            if (expectedName != null && !string.Equals(config.Name, expectedName, StringComparison.Ordinal))
+            {
+                throw new PhoenixException(PhoenixErrorKind.InvalidOperation, ErrorIds.VmNameMismatch,
+                    $"{label} on the host{(config.IsTemplate ? ", a template," : "")} is not '{expectedName}': it is not the VM that was named, " +
+                    "so it is not removed.", vmId)
+                { RecommendedAction = $"Check the VMID of '{expectedName}' (Get-PhoenixVm -Name '{expectedName}'); to remove VM {vmId} as it is, " +
+                    $"run Remove-PhoenixVm -VmId {vmId} without a name." };
+            }
+            if (config.IsTemplate && !allowTemplate)
+            {
+                throw new PhoenixException(PhoenixErrorKind.InvalidOperation, ErrorIds.TemplateNeedsForce,
+                    $"{label} is a template; its clones may be built from it, so Phoenix removes a template only with -Force.", vmId)
+                { RecommendedAction = $"Add -Force if template {vmId} really is to go (Remove-PhoenixVm -VmId {vmId} -Force)." };
+            }
+            return config;
         }
 
         /// <summary>Takes the snapshot unless one of that name exists. Returns true when it was taken.</summary>

@@ -7,6 +7,7 @@ using System.Threading.Tasks;
 using Phoenix.Engine.Errors;
 using Phoenix.Engine.Transport;
 using Phoenix.PowerShell.Infrastructure;
+using Phoenix.Engine.Proxmox;
 
 namespace Phoenix.PowerShell.Commands
 {
@@ -75,6 +76,7 @@ namespace Phoenix.PowerShell.Commands
 
         [Parameter]
         [ValidateNotNullOrEmpty]
+        [ValidateProxmoxName(NameKind.Node)]
         public string? Node { get; set; }
 
         [Parameter]

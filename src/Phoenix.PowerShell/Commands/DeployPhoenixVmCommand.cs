@@ -40,6 +40,7 @@ namespace Phoenix.PowerShell.Commands
 
         [Parameter]
         [ValidateNotNullOrEmpty]
+        [ValidateProxmoxName(NameKind.Storage)]
         public string SnippetStorage { get; set; } = CloudInitApplyOptions.DefaultStorage;
 
         [Parameter]

@@ -33,6 +33,7 @@ namespace Phoenix.PowerShell.Commands
 
         [Parameter(Position = 1)]
         [ValidateNotNullOrEmpty]
+        [ValidateProxmoxName(NameKind.Feature)]
         public string[]? Name { get; set; }
 
         [Parameter]

@@ -22,6 +22,7 @@ namespace Phoenix.PowerShell.Commands
 
         [Parameter(Mandatory = true, Position = 0)]
         [ValidateNotNullOrEmpty]
+        [ValidateProxmoxName(NameKind.Snapshot)]
         public string Name { get; set; } = "";
 
         [Parameter]
@@ -32,11 +33,8 @@ namespace Phoenix.PowerShell.Commands
 
         protected override bool Check()
         {
-            if (!_done.Add(VmId)) return false;
-            var bad = SnapshotNames.Check(VmId, Name);
-            if (bad == null) return true;
-            WriteError(ErrorMapper.ToErrorRecord(bad));
-            return false;
+            // -Name was checked while it bound (ValidateProxmoxName): a bad name never gets this far.
+            return _done.Add(VmId);
         }
 
         protected override void Process(PhoenixSession session, ProxmoxHost host)

@@ -32,6 +32,7 @@ namespace Phoenix.PowerShell.Commands
         [Parameter(Mandatory = true, Position = 1, ParameterSetName = ParameterSet)]
         [Parameter(Mandatory = true, Position = 1, ParameterSetName = UrlSet)]
         [ValidateNotNullOrEmpty]
+        [ValidateProxmoxName(NameKind.VmName)]
         public string Name { get; set; } = "";
 
         [Parameter(Mandatory = true, ParameterSetName = UrlSet)]
@@ -48,10 +49,12 @@ namespace Phoenix.PowerShell.Commands
 
         [Parameter]
         [ValidateNotNullOrEmpty]
+        [ValidateProxmoxName(NameKind.Storage)]
         public string ImageStorage { get; set; } = ProxmoxNames.LocalStorage;
 
         [Parameter]
         [ValidateNotNullOrEmpty]
+        [ValidateProxmoxName(NameKind.Storage)]
         public string Storage { get; set; } = "local-lvm";
 
         [Parameter(ParameterSetName = ParameterSet)]
@@ -72,6 +75,7 @@ namespace Phoenix.PowerShell.Commands
         [Parameter(ParameterSetName = ParameterSet)]
         [Parameter(ParameterSetName = UrlSet)]
         [ValidateNotNullOrEmpty]
+        [ValidateProxmoxName(NameKind.Bridge)]
         public string NetworkBridge { get; set; } = "vmbr0";
 
         protected override void ProcessRecord()

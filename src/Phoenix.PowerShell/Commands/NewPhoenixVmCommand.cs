@@ -4,6 +4,7 @@ using System.Management.Automation;
 using Phoenix.Engine.Config;
 using Phoenix.Engine.Workflow;
 using Phoenix.PowerShell.Infrastructure;
+using Phoenix.Engine.Proxmox;
 
 namespace Phoenix.PowerShell.Commands
 {
@@ -29,6 +30,7 @@ namespace Phoenix.PowerShell.Commands
 
         [Parameter(Mandatory = true, Position = 1, ParameterSetName = ParameterSet)]
         [ValidateNotNullOrEmpty]
+        [ValidateProxmoxName(NameKind.VmName)]
         public string Name { get; set; } = "";
 
         [Parameter(ParameterSetName = ParameterSet)]
@@ -37,6 +39,7 @@ namespace Phoenix.PowerShell.Commands
 
         [Parameter(ParameterSetName = ParameterSet)]
         [ValidateNotNullOrEmpty]
+        [ValidateProxmoxName(NameKind.Snapshot)]
         public string? SnapshotName { get; set; }
 
         [Parameter(ParameterSetName = ParameterSet)]
@@ -53,10 +56,12 @@ namespace Phoenix.PowerShell.Commands
 
         [Parameter(ParameterSetName = ParameterSet)]
         [ValidateNotNullOrEmpty]
+        [ValidateProxmoxName(NameKind.Bridge)]
         public string? NetworkBridge { get; set; }
 
         [Parameter(ParameterSetName = ParameterSet)]
         [ValidateNotNullOrEmpty]
+        [ValidateProxmoxName(NameKind.Storage)]
         public string? StoragePool { get; set; }
 
         /// <summary>Full ($true) or linked ($false) clones; by default Proxmox's choice: linked from a template, full otherwise.</summary>

@@ -7,6 +7,7 @@ using Phoenix.Engine.Config;
 using Phoenix.Engine.Errors;
 using Phoenix.Engine.Secrets;
 using Phoenix.PowerShell.Infrastructure;
+using Phoenix.Engine.Proxmox;
 
 namespace Phoenix.PowerShell.Commands
 {
@@ -73,6 +74,7 @@ namespace Phoenix.PowerShell.Commands
         [Parameter]
         [Alias("Storage")]
         [ValidateNotNullOrEmpty]
+        [ValidateProxmoxName(NameKind.Storage)]
         public string SnippetStorage { get; set; } = CloudInitApplyOptions.DefaultStorage;
 
         [Parameter]
@@ -138,8 +140,8 @@ namespace Phoenix.PowerShell.Commands
                     return r;
                 }, out var applied, planNotes: r => new[]
                 {
-                    $"{r.Document.UserDataFileName} sha256 {r.Document.UserDataHash} -> {r.UserDataFile}",
-                    $"{r.Document.NetworkConfigFileName} sha256 {r.Document.NetworkConfigHash} -> {r.NetworkConfigFile}",
+                    $"{CloudInitDocument.UserDataFileNameFor(r.VmId)} sha256 {r.UserDataHash} -> {r.UserDataFile}",
+                    $"{CloudInitDocument.NetworkConfigFileNameFor(r.VmId)} sha256 {r.NetworkConfigHash} -> {r.NetworkConfigFile}",
                 }, nothingToChange: "nothing to change: the files on the host and cicustom are already as rendered")) return;
 
                 foreach (var c in applied.Changes) WriteVerbose($"VM {vmId}: {c}");

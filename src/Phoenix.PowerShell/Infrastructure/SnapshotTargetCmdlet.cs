@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using Phoenix.Engine.Proxmox;
 
 namespace Phoenix.PowerShell.Infrastructure
 {
@@ -19,6 +20,7 @@ namespace Phoenix.PowerShell.Infrastructure
 
         [Parameter(Mandatory = true, Position = 0, ParameterSetName = ByNameSet)]
         [ValidateNotNullOrEmpty]
+        [ValidateProxmoxName(NameKind.Snapshot)]
         public string Name { get; set; } = "";
 
         /// <summary>A snapshot from Get-PhoenixSnapshot.</summary>
@@ -33,6 +35,7 @@ namespace Phoenix.PowerShell.Infrastructure
                 Name = InputObject.Name;
                 if (InputObject.Session != null && Session == null) Session = InputObject.Session;
             }
+            // -Name was checked while it bound (ValidateProxmoxName); a piped snapshot's name is checked by the same rule here.
             var bad = SnapshotNames.Check(VmId, Name);
             if (bad == null) return true;
             WriteError(ErrorMapper.ToErrorRecord(bad));

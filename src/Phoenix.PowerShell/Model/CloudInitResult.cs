@@ -7,7 +7,9 @@ namespace Phoenix.PowerShell
 {
     /// <summary>
     /// What Set-PhoenixCloudInit did to one VM. Carries VmId, Spec and Session, so it pipes into
-    /// Start-PhoenixVm and the other VM cmdlets by property name.
+    /// Start-PhoenixVm and the other VM cmdlets by property name. A status, never the content: paths, hashes
+    /// and what changed, but not the rendered files, whose user-data can hold the password hash (ConvertTo-Json,
+    /// Export-Clixml or a CI log of this object must not write it out). ConvertTo-PhoenixCloudInit shows the files.
     /// </summary>
     public sealed class CloudInitResult
     {
@@ -30,7 +32,6 @@ namespace Phoenix.PowerShell
             Regenerated = applied.Regenerated;
             InstanceIdChanged = applied.InstanceIdChanged;
             Changes = applied.Changes;
-            Document = applied.Document;
             Spec = spec;
             Session = session;
         }
@@ -70,8 +71,6 @@ namespace Phoenix.PowerShell
         /// <summary>What changed, one line each.</summary>
         public IReadOnlyList<string> Changes { get; }
         public bool Changed => Changes.Count > 0;
-        /// <summary>The rendered files (their ToString shows names and hash only).</summary>
-        public CloudInitDocument Document { get; }
         public VmSpec Spec { get; }
         public PhoenixSession Session { get; }
 

@@ -1,5 +1,6 @@
 using Phoenix.Engine.Config;
 using Xunit;
+using Phoenix.Engine.Proxmox;
 
 namespace Phoenix.Engine.Tests.Config;
 
@@ -88,7 +89,7 @@ public class ConfigRuleDetailTests
     {
         // Quoted from proxmox-behaviour.md section 3: `snapname: invalid format - invalid configuration ID '<x>'`,
         // `snapname: value may only be 40 characters long`, `unable to use snapshot name 'current' (reserved name)`.
-        Assert.Equal(proxmoxError, ConfigFormats.SnapshotNameError(name));
+        Assert.Equal(proxmoxError, ProxmoxNames.SnapshotNameError(name));
         var f = Assert.Single(Check(ConfigSamples.Base.Replace("\"name\": \"web-01\",", "\"name\": \"web-01\", \"template_snapshot_name\": \"" + name + "\",")));
         Assert.Contains("is refused by Proxmox: \"" + proxmoxError + "\".", f.Message);
     }
@@ -97,7 +98,7 @@ public class ConfigRuleDetailTests
     [InlineData("golden_1")]
     [InlineData("initial_clean_state")]
     [InlineData("Pre-Features")]
-    public void Valid_snapshot_names(string name) => Assert.Null(ConfigFormats.SnapshotNameError(name));
+    public void Valid_snapshot_names(string name) => Assert.Null(ProxmoxNames.SnapshotNameError(name));
 
     [Theory]
     [InlineData(99)]
@@ -122,7 +123,7 @@ public class ConfigRuleDetailTests
     [InlineData("web..01", false)]
     public void Names_follow_proxmox_dns_name(string name, bool valid)
     {
-        Assert.Equal(valid, ConfigFormats.IsDnsName(name));
+        Assert.Equal(valid, ProxmoxNames.IsDnsName(name));
         var json = ConfigSamples.Base.Replace("\"web-01\"", Newtonsoft.Json.JsonConvert.ToString(name));
         var findings = Check(json);
         if (valid) Assert.Empty(findings);

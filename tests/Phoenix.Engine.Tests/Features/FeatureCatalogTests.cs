@@ -1,6 +1,7 @@
 using Xunit;
 using Phoenix.Engine.Errors;
 using Phoenix.Engine.Features;
+using Phoenix.Engine.Proxmox;
 
 namespace Phoenix.Engine.Tests.Features;
 
@@ -216,11 +217,11 @@ public sealed class FeatureCatalogTests : IDisposable
     public void FileNameFor_and_IsValidName()
     {
         Assert.Equal("feature_install_base_setup.sh", FeatureCatalog.FileNameFor("base_setup"));
-        Assert.True(FeatureCatalog.IsValidName("step_cli"));
-        Assert.True(FeatureCatalog.IsValidName("v1.2-beta"));
-        Assert.False(FeatureCatalog.IsValidName(".hidden"));
-        Assert.False(FeatureCatalog.IsValidName(new string('a', 65)));
-        Assert.False(FeatureCatalog.IsValidName(null));
+        Assert.True(ProxmoxNames.IsValidFeatureName("step_cli"));
+        Assert.True(ProxmoxNames.IsValidFeatureName("v1.2-beta"));
+        Assert.False(ProxmoxNames.IsValidFeatureName(".hidden"));
+        Assert.False(ProxmoxNames.IsValidFeatureName(new string('a', 65)));
+        Assert.False(ProxmoxNames.IsValidFeatureName(null));
     }
 
     [Fact]

@@ -66,4 +66,41 @@ public class ProxmoxNamesTests
     [InlineData("1local", false)]
     [InlineData("local-", false)]
     public void Storage_ids_follow_pve_storage_id(string id, bool valid) => Assert.Equal(valid, ProxmoxNames.IsValidStorageId(id));
+
+    [Theory]
+    [InlineData(NameKind.VmId, "101\n")]
+    [InlineData(NameKind.VmName, "web-01\n")]
+    [InlineData(NameKind.Snapshot, "golden\n")]
+    [InlineData(NameKind.Storage, "local\n")]
+    [InlineData(NameKind.Node, "pve\n")]
+    [InlineData(NameKind.Bridge, "vmbr0\n")]
+    [InlineData(NameKind.Feature, "docker\n")]
+    [InlineData(NameKind.Storage, "\u212Aocal")]     // the Kelvin sign, which IgnoreCase would take for 'k'
+    [InlineData(NameKind.Snapshot, "gold\u0435n")]   // a Cyrillic 'e'
+    [InlineData(NameKind.VmId, "1\u0660\u0660")]     // Arabic-Indic digits, which \d would take
+    [InlineData(NameKind.Feature, "-docker")]
+    [InlineData(NameKind.VmName, "web;reboot")]
+    public void Every_kind_refuses_a_trailing_newline_and_look_alikes(NameKind kind, string value)
+    {
+        var reason = ProxmoxNames.Validate(kind, value);
+        Assert.NotNull(reason);
+        Assert.DoesNotContain("\n", reason!); // the value is shown escaped, never as a line break
+    }
+
+    [Theory]
+    [InlineData(NameKind.VmId, "101")]
+    [InlineData(NameKind.VmName, "web-01.lab")]
+    [InlineData(NameKind.Snapshot, "golden")]
+    [InlineData(NameKind.Storage, "local-lvm")]
+    [InlineData(NameKind.Node, "pve1")]
+    [InlineData(NameKind.Bridge, "vmbr0")]
+    [InlineData(NameKind.Feature, "v1.2-beta")]
+    public void Every_kind_takes_a_good_name(NameKind kind, string value) => Assert.Null(ProxmoxNames.Validate(kind, value));
+
+    [Fact]
+    public void A_snapshot_name_with_a_newline_is_shown_escaped()
+    {
+        Assert.Equal("invalid format - invalid configuration ID 'golden\\n'", ProxmoxNames.SnapshotNameError("golden\n"));
+        Assert.StartsWith("snapshot name 'golden\\n' does not follow", ProxmoxNames.ValidateSnapshotName("golden\n"));
+    }
 }
