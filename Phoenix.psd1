@@ -1,5 +1,6 @@
 @{
-    RootModule           = 'Phoenix.PowerShell.dll'
+    # Phoenix.psm1 imports Phoenix.PowerShell.dll, on PowerShell 7 with its libraries in a load context of their own.
+    RootModule           = 'Phoenix.psm1'
     # Stamped by build.ps1 from Directory.Build.props, the one place the version lives.
     ModuleVersion        = '0.0.0'
     GUID                 = '6f7d3b0e-4c1a-4d59-9a51-2b8e7c0f5a11'

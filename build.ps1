@@ -104,6 +104,9 @@ function Invoke-Build {
     $bin = Join-Path $Root "src/Phoenix.PowerShell/bin/$Configuration/netstandard2.0"
     Get-ChildItem $bin -Filter *.dll | Where-Object Name -notin @('System.Management.Automation.dll') |
         Copy-Item -Destination $ModuleDir
+    # Phoenix.psm1 loads the cmdlets; on PowerShell 7 Phoenix.Loader.dll isolates their libraries (net8.0).
+    Copy-Item (Join-Path $Root 'Phoenix.psm1') -Destination $ModuleDir
+    Copy-Item (Join-Path $Root "src/Phoenix.Loader/bin/$Configuration/net8.0/Phoenix.Loader.dll") -Destination $ModuleDir
     Copy-Item (Join-Path $Root 'Formats') -Destination $ModuleDir -Recurse
     foreach ($folder in 'features', 'templates', 'schema') {
         $src = Join-Path $Root $folder
@@ -158,6 +161,10 @@ function Install-TestPrerequisites {
     # Pester comes from NuGet into .packages (it is a Chocolatey-style package: the module is in tools/).
     if (-not (Test-Path (Get-PesterPath))) {
         Invoke-Native dotnet @('restore', (Join-Path $Root 'tools/pester/PesterDownload.csproj'), '--packages', $PackagesDir, '-v', 'q')
+    }
+    # Other versions of Phoenix's libraries (as other modules bring them), for Dependencies.Tests.ps1.
+    if (-not (Test-Path (Join-Path $PackagesDir 'ssh.net/2026.0.1'))) {
+        Invoke-Native dotnet @('restore', (Join-Path $Root 'tests/fixtures/other-library-versions/OtherLibraryVersions.csproj'), '--packages', $PackagesDir, '-v', 'q')
     }
 }
 

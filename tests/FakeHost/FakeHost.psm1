@@ -1,5 +1,8 @@
 # Starts and stops the fake Proxmox host for Pester tests: the same script `build.ps1 -Task FakeHost` runs.
 
+# Get-PhoenixType: the engine's types, in Phoenix's own load context on PowerShell 7.
+Import-Module (Join-Path $PSScriptRoot '../Pester/TestHelpers.psm1')
+
 function Start-FakeHost {
     <#
     Starts a fake host exactly as `build.ps1 -Task FakeHost` does (the build is already done by the test run).
@@ -61,15 +64,15 @@ function Connect-FakeHost {
 function New-FakeHostConnection {
     <# Phoenix's own SSH transport to the fake host (or to one node's entry of a cluster's .nodes), for tests that check raw qm output. #>
     param([Parameter(Mandatory)] $FakeHost)
-    $o = [Phoenix.Engine.Transport.SshConnectionOptions]::new()
+    $o = (Get-PhoenixType Phoenix.Engine.Transport.SshConnectionOptions)::new()
     $o.HostName = $FakeHost.host; $o.Port = $FakeHost.port; $o.UserName = $FakeHost.user
     $o.KeyFile = $FakeHost.keyFile; $o.HostKeyFingerprint = $FakeHost.hostKeyFingerprint
-    [Phoenix.Engine.Transport.SshHostConnection]::ConnectAsync($o).GetAwaiter().GetResult()
+    (Get-PhoenixType Phoenix.Engine.Transport.SshHostConnection)::ConnectAsync($o).GetAwaiter().GetResult()
 }
 
 function Invoke-Remote {
     param([Parameter(Mandatory)] $Connection, [Parameter(Mandatory)] [string[]] $Command)
-    $cmd = [Phoenix.Engine.Transport.RemoteCommand]::new($Command[0], [string[]]@($Command | Select-Object -Skip 1))
+    $cmd = (Get-PhoenixType Phoenix.Engine.Transport.RemoteCommand)::new($Command[0], [string[]]@($Command | Select-Object -Skip 1))
     $Connection.RunAsync($cmd, [TimeSpan]::FromSeconds(60)).GetAwaiter().GetResult()
 }
 

@@ -25,11 +25,11 @@ Describe 'Connect-PhoenixHost over real SSH' {
     }
 
     It 'runs a command through the session''s transport and reads the exit code and both streams' {
-        $o = [Phoenix.Engine.Transport.SshConnectionOptions]::new()
+        $o = (Get-PhoenixType Phoenix.Engine.Transport.SshConnectionOptions)::new()
         $o.HostName = $sshd.host; $o.Port = $sshd.port; $o.UserName = $sshd.user; $o.KeyFile = $sshd.keyFile; $o.HostKeyFingerprint = $sshd.hostKeyFingerprint
-        $c = [Phoenix.Engine.Transport.SshHostConnection]::ConnectAsync($o).GetAwaiter().GetResult()
+        $c = (Get-PhoenixType Phoenix.Engine.Transport.SshHostConnection)::ConnectAsync($o).GetAwaiter().GetResult()
         try {
-            $cmd = [Phoenix.Engine.Transport.RemoteCommand]::new('sh', [string[]]@('-c', 'echo "out $1"; echo "err $1" >&2; exit 3', 'sh', "it's `$(not run)"))
+            $cmd = (Get-PhoenixType Phoenix.Engine.Transport.RemoteCommand)::new('sh', [string[]]@('-c', 'echo "out $1"; echo "err $1" >&2; exit 3', 'sh', "it's `$(not run)"))
             $r = $c.RunAsync($cmd).GetAwaiter().GetResult()
             $r.ExitCode | Should -Be 3
             $r.StdOut | Should -BeExactly "out it's `$(not run)`n"

@@ -36,7 +36,7 @@ BeforeAll {
     $script:realSpecs = Import-PhoenixConfig $realWorld -WarningAction SilentlyContinue
 
     # Writes both files of a document, runs cloud-init's validators on them, and returns exit codes and outputs.
-    function Test-WithCloudInit([Phoenix.Engine.CloudInit.CloudInitDocument] $Document) {
+    function Test-WithCloudInit($Document) {
         $dir = Join-Path $TestDrive ("ci-" + $Document.VmId)
         $null = New-Item -ItemType Directory -Force $dir
         $ud = Join-Path $dir $Document.UserDataFileName
@@ -55,7 +55,7 @@ BeforeAll {
 Describe 'ConvertTo-PhoenixCloudInit' {
     It 'returns a document with the files, their names and hashes' {
         $doc = $specs[0] | ConvertTo-PhoenixCloudInit
-        $doc | Should -BeOfType ([Phoenix.Engine.CloudInit.CloudInitDocument])
+        $doc | Should -BeOfType (Get-PhoenixType Phoenix.Engine.CloudInit.CloudInitDocument)
         $doc.VmId | Should -Be 101
         $doc.UserDataFileName | Should -Be 'user-data-101.yml'
         $doc.NetworkConfigFileName | Should -Be 'network-config-101.yml'

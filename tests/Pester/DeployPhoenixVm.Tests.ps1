@@ -321,7 +321,7 @@ Describe 'Locks during a deployment' {
         Set-Content -Path (Join-Path $node.Dir 'faults.json') -Value $faults
         $out = Import-PhoenixConfig -Path $realWorld -FeaturePath $featureDir |
             Deploy-PhoenixVm -FeaturePath $featureDir -AgentTimeoutSec 30 -WarningAction SilentlyContinue -Verbose 4>&1
-        $results = $out | Where-Object { $_ -is [Phoenix.Engine.Workflow.DeployResult] }
+        $results = $out | Where-Object { $_ -is (Get-PhoenixType Phoenix.Engine.Workflow.DeployResult) }
         $results.Status | Should -Be @('Succeeded', 'Succeeded', 'Succeeded')
         $verbose = ($out | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message -join "`n"
         $verbose | Should -Match 'VM 1001 is locked \(clone\); waiting'

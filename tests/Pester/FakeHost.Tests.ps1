@@ -3,6 +3,7 @@
 BeforeAll {
     Import-Module (Join-Path $env:PHOENIX_MODULE_DIR 'Phoenix.psd1') -Force
     Import-Module (Join-Path $env:PHOENIX_REPO_ROOT 'tests/FakeHost/FakeHost.psm1') -Force
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
     $script:run = Start-FakeHostSession
     $script:fake = $run.Fake; $script:session = $run.Session; $script:ssh = $run.Ssh
 }
@@ -75,9 +76,10 @@ Describe 'Two clones racing for one VMID' {
         $a = New-FakeHostConnection $fake
         $b = New-FakeHostConnection $fake
         try {
-            $ta = $a.RunAsync([Phoenix.Engine.Transport.RemoteCommand]::new('qm', [string[]]@('clone', '9000', '150', '--name', 'race-a')),
+            $remoteCommand = Get-PhoenixType Phoenix.Engine.Transport.RemoteCommand
+            $ta = $a.RunAsync($remoteCommand::new('qm', [string[]]@('clone', '9000', '150', '--name', 'race-a')),
                 [TimeSpan]::FromSeconds(60))
-            $tb = $b.RunAsync([Phoenix.Engine.Transport.RemoteCommand]::new('qm', [string[]]@('clone', '9000', '150', '--name', 'race-b')),
+            $tb = $b.RunAsync($remoteCommand::new('qm', [string[]]@('clone', '9000', '150', '--name', 'race-b')),
                 [TimeSpan]::FromSeconds(60))
             $results = @($ta.GetAwaiter().GetResult(), $tb.GetAwaiter().GetResult())
         } finally { $a.Dispose(); $b.Dispose() }

@@ -1,5 +1,6 @@
 BeforeAll {
     Import-Module (Join-Path $env:PHOENIX_MODULE_DIR 'Phoenix.psd1') -Force
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
     $script:bundled = Join-Path $env:PHOENIX_MODULE_DIR 'features'
     $script:savedPath = $env:PHOENIX_FEATURE_PATH
     $env:PHOENIX_FEATURE_PATH = $null
@@ -26,7 +27,7 @@ Describe 'Get-PhoenixFeature' {
         $all = @(Get-PhoenixFeature)
         $all.Name | Should -Be @('base_setup', 'docker')
         $docker = $all | Where-Object Name -EQ 'docker'
-        $docker | Should -BeOfType ([Phoenix.Engine.Features.FeatureInfo])
+        $docker | Should -BeOfType (Get-PhoenixType Phoenix.Engine.Features.FeatureInfo)
         $docker.Path | Should -Be (Join-Path $bundled 'feature_install_docker.sh')
         $docker.FileName | Should -Be 'feature_install_docker.sh'
         $docker.Source | Should -Be 'Bundled'
@@ -116,9 +117,9 @@ Describe 'about_Phoenix_Features' {
     }
 
     It 'names the paths, variables and limits the runner uses' {
-        $runner = [Phoenix.Engine.Features.FeatureRunner]
-        $contract = [Phoenix.Engine.Features.FeatureContract]
-        foreach ($text in @([Phoenix.Engine.Features.FeatureStateFile]::Path, "$($runner::GuestFolder)/feature_install_<name>.sh",
+        $runner = Get-PhoenixType Phoenix.Engine.Features.FeatureRunner
+        $contract = Get-PhoenixType Phoenix.Engine.Features.FeatureContract
+        foreach ($text in @((Get-PhoenixType Phoenix.Engine.Features.FeatureStateFile)::Path, "$($runner::GuestFolder)/feature_install_<name>.sh",
             "$($runner::GuestFolder)/<name>.log",
                 $contract::DefaultContextFile, $contract::EnvVmId, $contract::EnvVmName, $contract::EnvUserName, $contract::EnvContextFile,
                 'PHOENIX_FEATURE_PATH', "'input-data' (STDIN) is limited to 1 MiB, aborting", '-TimeoutSec', '-AgentTimeoutSec', 'RecordedNotRun')) {
@@ -130,7 +131,7 @@ Describe 'about_Phoenix_Features' {
 
     It 'gives each exit code of the convention the meaning the error messages use' {
         foreach ($code in 1..9) {
-            $meaning = [Phoenix.Engine.Features.FeatureContract]::DescribeExitCode($code)
+            $meaning = (Get-PhoenixType Phoenix.Engine.Features.FeatureContract)::DescribeExitCode($code)
             $topic | Should -Match ("(?m)^\s+$code\s+" + [regex]::Escape($meaning)) -Because "exit code $code means '$meaning'"
         }
     }

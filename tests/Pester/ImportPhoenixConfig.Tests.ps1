@@ -44,7 +44,7 @@ Describe 'Import-PhoenixConfig on the real-world file' {
     It 'emits the 3 VMs as VmSpec objects, in file order, with no error' {
         $vms | Should -HaveCount 3
         $errors | Should -HaveCount 0
-        $vms | ForEach-Object { $_ | Should -BeOfType ([Phoenix.Engine.Config.VmSpec]) }
+        $vms | ForEach-Object { $_ | Should -BeOfType (Get-PhoenixType Phoenix.Engine.Config.VmSpec) }
         $vms.VmId | Should -Be @(9000, 1001, 1002)
         $vms.Name | Should -Be @('ubuntu-2404-cloud-template', 'Registry', 'buildagent')
     }
@@ -197,7 +197,7 @@ Describe 'Import-PhoenixConfig with errors' {
         ($err | Out-String) | Should -Not -BeLike "*$secret*"
         ($all | Out-String) | Should -Not -BeLike "*$secret*"
         ($all | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }) | Should -Not -BeNullOrEmpty
-        $all | Where-Object { $_ -is [Phoenix.Engine.Config.VmSpec] } | Should -BeNullOrEmpty
+        $all | Where-Object { $_ -is (Get-PhoenixType Phoenix.Engine.Config.VmSpec) } | Should -BeNullOrEmpty
     }
 
     It 'turns a missing feature into an error once feature folders are given' {

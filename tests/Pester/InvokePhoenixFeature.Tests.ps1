@@ -19,7 +19,7 @@ BeforeAll {
             @{ vmid = 102; name = 't2'; clone_from_vmid = 9000; features = @('hello') }
         )
     } | ConvertTo-Json -Depth 5
-    $script:specs = [Phoenix.Engine.Config.PhoenixConfigLoader]::Parse($config).Vms
+    $script:specs = (Get-PhoenixType Phoenix.Engine.Config.PhoenixConfigLoader)::Parse($config).Vms
 }
 
 AfterAll {
@@ -94,7 +94,7 @@ Describe 'Invoke-PhoenixFeature on the in-process simulator' {
                 @{ pattern = 'phoenix-poll /var/lib/phoenix/features/fail\.log '; exitCode = 0; stdout = "phoenix-status 3`n$lines`n" }
             )
         } | ConvertTo-Json -Depth 5 | Set-Content (Join-Path $node.Dir 'faults.json')
-        $failing = [Phoenix.Engine.Config.PhoenixConfigLoader]::Parse((@{
+        $failing = (Get-PhoenixType Phoenix.Engine.Config.PhoenixConfigLoader)::Parse((@{
             vms = @(@{ vmid = 101; name = 't1'; features = @('fail', 'second') }, @{ vmid = 102; name = 't2'; features = @('hello') })
         } | ConvertTo-Json -Depth 5)).Vms
 

@@ -53,9 +53,10 @@ Describe 'New-PhoenixVm' {
     }
 
     It 'plans a clone of a VM planned earlier in the same pipeline from that VM under -WhatIf' {
+        $vmSpec = Get-PhoenixType Phoenix.Engine.Config.VmSpec
         $specs = @(
-            [Phoenix.Engine.Config.VmSpec]@{ VmId = 110; Name = 'base-110' }
-            [Phoenix.Engine.Config.VmSpec]@{ VmId = 111; Name = 'child-111'; CloneFromVmId = 110 }
+            @{ VmId = 110; Name = 'base-110' } -as $vmSpec
+            @{ VmId = 111; Name = 'child-111'; CloneFromVmId = 110 } -as $vmSpec
         )
         $w = Get-HostOutput { $specs | New-PhoenixVm -WhatIf }
         $w.Output | Should -BeNullOrEmpty

@@ -238,13 +238,13 @@ Describe 'Set-PhoenixCloudInit -VmId with the pieces (no config file)' {
         $networkConfig | Should -Be $doc.NetworkConfig
         $r.Hash | Should -Be $doc.Hash
 
-        $parsed = [YamlDotNet.Serialization.Deserializer]::new().Deserialize($userData)
+        $parsed = (Get-PhoenixType YamlDotNet.Serialization.Deserializer -Assembly YamlDotNet)::new().Deserialize($userData)
         $parsed['hostname'] | Should -Be 'pieces-01'
         $parsed['fqdn'] | Should -Be 'pieces-01.lab.example'
         $parsed['users'][0]['name'] | Should -Be 'phoenix'
         @($parsed['users'][0]['ssh_authorized_keys']) | Should -Be @($key1, $key2)
         $parsed['users'][0]['hashed_passwd'] | Should -Be $hash
-        $net = [YamlDotNet.Serialization.Deserializer]::new().Deserialize($networkConfig)
+        $net = (Get-PhoenixType YamlDotNet.Serialization.Deserializer -Assembly YamlDotNet)::new().Deserialize($networkConfig)
         ($net | ConvertTo-Json -Depth 10 -Compress) | Should -BeLike '*"10.0.0.110/24"*'
         ($net | ConvertTo-Json -Depth 10 -Compress) | Should -BeLike '*"1.1.1.1","8.8.8.8"*'
     }

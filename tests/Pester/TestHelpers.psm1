@@ -14,6 +14,20 @@ function Get-TestSecret {
     $script:TestSecrets
 }
 
+function Get-PhoenixType {
+    <#
+    A type of Phoenix's engine or simulator (Phoenix.Engine.Config.VmSpec), or of a library they use (-Assembly
+    YamlDotNet). On PowerShell 7 those load in Phoenix's own load context, which type literals such as
+    [Phoenix.Engine.Config.VmSpec] do not reach: the module must be imported first. The cmdlets' own types
+    ([Phoenix.PowerShell.PhoenixVm]) are in the default context, and literals work for them.
+    #>
+    param([Parameter(Mandatory)] [string] $Name, [string] $Assembly)
+    if (-not $Assembly) { $Assembly = ($Name -split '\.')[0..1] -join '.' }
+    $context = [System.Runtime.Loader.AssemblyLoadContext]::All | Where-Object Name -eq 'Phoenix'
+    if (-not $context) { throw "Phoenix's load context is not there: import the module before asking for $Name." }
+    $context.LoadFromAssemblyName([System.Reflection.AssemblyName]::new($Assembly)).GetType($Name, $true)
+}
+
 function Start-SimulatorNode {
     <#
     A simulated node kept in a state folder of its own, with a session on it (-NoDefault keeps the module's
@@ -23,14 +37,13 @@ function Start-SimulatorNode {
     -ZfsStorage adds a ZFS pool storage of that name besides local and local-lvm.
     #>
     param([System.Collections.Specialized.OrderedDictionary] $Vm, [switch] $Running, [switch] $Empty, [string] $ZfsStorage, [switch] $NoDefault)
-    Add-Type -Path (Join-Path $env:PHOENIX_MODULE_DIR 'Phoenix.Simulator.dll')
     $dir = Join-Path ([System.IO.Path]::GetTempPath()) ('phoenix-node-' + [guid]::NewGuid().ToString('n').Substring(0, 8))
-    $opts = [Phoenix.Simulator.SimulatorOptions]::new()
+    $opts = (Get-PhoenixType Phoenix.Simulator.SimulatorOptions)::new()
     $opts.StateDirectory = $dir
     $opts.AgentStartupDelay = [TimeSpan]::Zero
     $opts.Empty = $Empty.IsPresent
     if ($ZfsStorage) { $opts.ZfsStorages.Add($ZfsStorage) }
-    $node = [pscustomobject]@{ Dir = $dir; Sim = [Phoenix.Simulator.ProxmoxSimulator]::new($opts); Session = $null }
+    $node = [pscustomobject]@{ Dir = $dir; Sim = (Get-PhoenixType Phoenix.Simulator.ProxmoxSimulator)::new($opts); Session = $null }
     if ($Vm) {
         # GetEnumerator: an int key would index the ordered dictionary by position.
         foreach ($e in $Vm.GetEnumerator()) {
@@ -136,5 +149,5 @@ function Start-ChildPwsh {
     Start-Process -FilePath $c.FilePath -ArgumentList $c.Arguments -PassThru -RedirectStandardOutput ([System.IO.Path]::GetTempFileName())
 }
 
-Export-ModuleMember -Function Get-TestSecret, Start-SimulatorNode, Stop-SimulatorNode, Invoke-OnNode, Get-NodeFile, Get-HostOutput,
+Export-ModuleMember -Function Get-TestSecret, Get-PhoenixType, Start-SimulatorNode, Stop-SimulatorNode, Invoke-OnNode, Get-NodeFile, Get-HostOutput,
     Start-TestSshd, Stop-TestServer, Get-FreeTcpPort, Invoke-ChildPwsh, Start-ChildPwsh

@@ -59,7 +59,7 @@ Describe 'Test-PhoenixConfig' {
 
     It 'returns only warnings for the real-world file, and -Quiet says $true' {
         $findings = Test-PhoenixConfig $realWorld
-        $findings | ForEach-Object { $_ | Should -BeOfType ([Phoenix.Engine.Config.ConfigFinding]) }
+        $findings | ForEach-Object { $_ | Should -BeOfType (Get-PhoenixType Phoenix.Engine.Config.ConfigFinding) }
         ($findings | ForEach-Object Rule) | Should -Be @('TemplateSnapshotOnTemplate', 'FeatureNotFound', 'FeatureNotFound', 'DependencyOutsideFile',
             'FeatureNotFound', 'FeatureNotFound')
         ($findings | Where-Object Severity -EQ 'Error') | Should -BeNullOrEmpty

@@ -29,6 +29,10 @@ namespace Phoenix.Engine.Config
         /// <summary>The <c>vm_defaults</c> object as written; null when absent.</summary>
         public JObject? Defaults { get; }
 
+        /// <summary>Whether the file has <c>vm_defaults</c>. The cmdlets ask this instead of touching <see cref="Defaults"/>:
+        /// on PowerShell 7 Newtonsoft.Json lives in Phoenix's own load context, out of the cmdlets' reach.</summary>
+        public bool HasDefaults => Defaults != null;
+
         /// <summary>One spec per entry of <c>vms</c> that is a JSON object, in file order.</summary>
         public IReadOnlyList<VmSpec> Vms { get; }
 

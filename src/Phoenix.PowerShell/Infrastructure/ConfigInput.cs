@@ -80,7 +80,7 @@ namespace Phoenix.PowerShell.Infrastructure
             {
                 var config = PhoenixConfigLoader.Load(file);
                 verbose($"Read {file}: {config.Vms.Count.ToString(CultureInfo.InvariantCulture)} VM(s)" +
-                    (config.Defaults != null ? ", vm_defaults merged in" : "") + ".");
+                    (config.HasDefaults ? ", vm_defaults merged in" : "") + ".");
                 configs.Add(config);
             }
 
