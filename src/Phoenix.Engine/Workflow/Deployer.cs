@@ -7,6 +7,7 @@ using System.Threading.Tasks;
 using Phoenix.Engine.Config;
 using Phoenix.Engine.Errors;
 using Phoenix.Engine.Proxmox;
+using Phoenix.Engine.Proxmox.DesiredState;
 
 namespace Phoenix.Engine.Workflow
 {
@@ -160,13 +161,18 @@ namespace Phoenix.Engine.Workflow
                 else
                 {
                     var isNew = false;
+                    VmConfig? existingConfig = null;
                     await Step(StepClone, async () =>
                     {
-                        var o = await VmProvisioner.EnsureCloneAsync(_host, spec, byId, _options.Provision, planned, ct).ConfigureAwait(false);
+                        var (o, read) = await VmProvisioner.EnsureCloneReadingAsync(_host, spec, byId, _options.Provision, planned, ct).ConfigureAwait(false);
                         isNew = o.Changed;
+                        existingConfig = read;
                         return o;
                     }).ConfigureAwait(false);
-                    await Step(StepConfigure, () => VmProvisioner.ConfigureAsync(_host, spec, ct, byId, _options.Provision)).ConfigureAwait(false);
+                    // The configuration the clone step read is the one to converge: one qm config per VM and run.
+                    await Step(StepConfigure, () => existingConfig != null
+                        ? VmProvisioner.ConvergeAsync(_host, spec, existingConfig, ct)
+                        : VmProvisioner.ConfigureAsync(_host, spec, ct, byId, _options.Provision)).ConfigureAwait(false);
 
                     if (_options.CloudInit != null)
                         await Step(StepCloudInit, () => _options.CloudInit(_host, spec, ct)).ConfigureAwait(false);
@@ -197,7 +203,7 @@ namespace Phoenix.Engine.Workflow
 
                     if (spec.Snapshots.PreFeatures)
                         await Step(StepPreSnapshot, () => SnapshotAsync(spec, spec.Snapshots.PreFeaturesName ?? VmSnapshotSettings.DefaultPreFeaturesName,
-                            "Phoenix: before features", isNew, ct)).ConfigureAwait(false);
+                            DesiredStateModel.PreFeaturesDescription, isNew, ct)).ConfigureAwait(false);
                     else
                         Skip(StepPreSnapshot, "not asked for");
 
@@ -224,7 +230,7 @@ namespace Phoenix.Engine.Workflow
                         {
                             var changes = new List<string>();
                             foreach (var snap in post)
-                                changes.AddRange((await SnapshotAsync(spec, snap, "Phoenix: after features", isNew, ct).ConfigureAwait(false)).Changes);
+                                changes.AddRange((await SnapshotAsync(spec, snap, DesiredStateModel.PostFeaturesDescription, isNew, ct).ConfigureAwait(false)).Changes);
                             return new StepOutcome(changes, Array.Empty<string>());
                         }).ConfigureAwait(false);
                 }

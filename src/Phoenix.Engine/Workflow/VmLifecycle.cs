@@ -168,19 +168,23 @@ namespace Phoenix.Engine.Workflow
             Action<TimeSpan>? onWaiting, CancellationToken ct)
         {
             var watch = Stopwatch.StartNew();
-            var config = await host.GetVmConfigAsync(vmId, cancellationToken: ct).ConfigureAwait(false);
-            if (!config.HasAgentKey || !config.IsAgentEnabled)
-            {
-                throw new PhoenixException(PhoenixErrorKind.InvalidOperation, ErrorIds.AgentNotConfigured,
-                    $"VM {vmId} ({config.Name}) has no QEMU guest agent configured (`agent: 1` is missing), so Phoenix cannot wait for it.",
-                    vmId)
-                { RecommendedAction = $"Run `qm set {vmId} --agent 1` (New-PhoenixVm sets it), install qemu-guest-agent in the guest, and restart the VM." };
-            }
+            VmConfig? config = null;
+            string? status = null;
             while (true)
             {
                 ct.ThrowIfCancellationRequested();
-                var status = await host.GetStatusAsync(vmId, ct).ConfigureAwait(false);
-                if (status == "running" && await host.AgentPingAsync(vmId, ct).ConfigureAwait(false))
+                // The ping first: when the agent answers, the VM runs and has it configured, and nothing else need be read.
+                // A VM seen stopped is not pinged again until it runs.
+                var answered = false;
+                try
+                {
+                    if (status == null || status == "running") answered = await host.AgentPingAsync(vmId, ct).ConfigureAwait(false);
+                }
+                catch (ProxmoxException e) when (e.ProxmoxReason == ProxmoxErrorReason.AgentNotConfigured || e.ProxmoxReason == ProxmoxErrorReason.NotRunning)
+                {
+                    answered = false;
+                }
+                if (answered)
                 {
                     IReadOnlyList<GuestIpAddress> addresses;
                     try
@@ -193,6 +197,18 @@ namespace Phoenix.Engine.Workflow
                     }
                     return new AgentReady(addresses, watch.Elapsed);
                 }
+                if (config == null)
+                {
+                    config = await host.GetVmConfigAsync(vmId, cancellationToken: ct).ConfigureAwait(false);
+                    if (!config.HasAgentKey || !config.IsAgentEnabled)
+                    {
+                        throw new PhoenixException(PhoenixErrorKind.InvalidOperation, ErrorIds.AgentNotConfigured,
+                            $"VM {vmId} ({config.Name}) has no QEMU guest agent configured (`agent: 1` is missing), so Phoenix cannot wait for it.",
+                            vmId)
+                        { RecommendedAction = $"Run `qm set {vmId} --agent 1` (New-PhoenixVm sets it), install qemu-guest-agent in the guest, and restart the VM." };
+                    }
+                }
+                status = await host.GetStatusAsync(vmId, ct).ConfigureAwait(false);
                 if (watch.Elapsed >= timeout)
                 {
                     var why = status == "running"

@@ -7,6 +7,7 @@ using System.Threading.Tasks;
 using Phoenix.Engine.Config;
 using Phoenix.Engine.Errors;
 using Phoenix.Engine.Proxmox;
+using Phoenix.Engine.Proxmox.DesiredState;
 
 namespace Phoenix.Engine.Workflow
 {
@@ -56,7 +57,15 @@ namespace Phoenix.Engine.Workflow
         /// another name is an error naming both (Phoenix never takes over another VM's ID).
         /// </summary>
         public static async Task<StepOutcome> EnsureCloneAsync(ProxmoxHost host, VmSpec spec, IReadOnlyDictionary<int, VmSpec> fileVms,
-            ProvisionOptions options, ISet<int> plannedVms, CancellationToken ct)
+            ProvisionOptions options, ISet<int> plannedVms, CancellationToken ct) =>
+            (await EnsureCloneReadingAsync(host, spec, fileVms, options, plannedVms, ct).ConfigureAwait(false)).Outcome;
+
+        /// <summary>
+        /// <see cref="EnsureCloneAsync"/>, also giving the configuration it read when the VM already existed (null after
+        /// a clone), so the next step need not read it again.
+        /// </summary>
+        public static async Task<(StepOutcome Outcome, VmConfig? Existing)> EnsureCloneReadingAsync(ProxmoxHost host, VmSpec spec,
+            IReadOnlyDictionary<int, VmSpec> fileVms, ProvisionOptions options, ISet<int> plannedVms, CancellationToken ct)
         {
             var existing = await TryGetConfigAsync(host, spec.VmId, ct).ConfigureAwait(false);
             if (existing != null)
@@ -78,7 +87,7 @@ namespace Phoenix.Engine.Workflow
                     { RecommendedAction = $"Check on the host that no clone task for {spec.VmId} is running (ps -ef | grep 'qm clone'); if none " +
                         $"is, remove the half-made VM (qm unlock {spec.VmId} && qm destroy {spec.VmId}) and deploy again." };
                 }
-                return StepOutcome.Unchanged($"VM {spec.VmId} ({existing.Name}) exists; not cloned again.");
+                return (StepOutcome.Unchanged($"VM {spec.VmId} ({existing.Name}) exists; not cloned again."), existing);
             }
 
             var source = ResolveSource(spec, fileVms, options);
@@ -107,13 +116,15 @@ namespace Phoenix.Engine.Workflow
                 .ConfigureAwait(false);
             lock (plannedVms) plannedVms.Add(spec.VmId);
             var from = source.Snapshot != null ? $"VM {source.VmId} snapshot '{source.Snapshot}'" : $"VM {source.VmId}";
-            return StepOutcome.Of($"cloned from {from} ({(willBeFull ? "full" : "linked")} clone)");
+            return (StepOutcome.Of($"cloned from {from} ({(willBeFull ? "full" : "linked")} clone)"), null);
         }
 
         /// <summary>
-        /// Sets what differs from the spec: cores, memory, onboot, startup order, the guest agent, the
-        /// bridge of net0 (keeping its MAC), qm_options, and grows the boot disk. A clone that lost its
-        /// cloud-init drive gets one again.
+        /// Converges the VM's configuration with the desired-state model (<see cref="DesiredStateModel"/>): one
+        /// <c>qm config</c>, then one <c>qm set</c> carrying every option that differs (named fields and
+        /// <c>qm_options</c>, compared as Proxmox means them: a disk is never allocated again, a NIC keeps its MAC)
+        /// and a <c>qm resize</c> per disk that must grow. What it cannot change safely (a shrink, a disk on another
+        /// storage, a value it cannot compare) is left as it is and said in a warning.
         /// </summary>
         public static async Task<StepOutcome> ConfigureAsync(ProxmoxHost host, VmSpec spec, CancellationToken ct,
             IReadOnlyDictionary<int, VmSpec>? fileVms = null, ProvisionOptions? options = null)
@@ -126,111 +137,23 @@ namespace Phoenix.Engine.Workflow
                         options ?? new ProvisionOptions()).VmId, ct).ConfigureAwait(false)
                     ?? new VmConfig(Array.Empty<KeyValuePair<string, string>>())
                 : await host.GetVmConfigAsync(spec.VmId, cancellationToken: ct).ConfigureAwait(false);
-            var warnings = new List<string>();
+            return await ConvergeAsync(host, spec, current, ct).ConfigureAwait(false);
+        }
+
+        /// <summary>Runs the commands of <see cref="DesiredStateModel.Compare"/> for <paramref name="current"/>, the config just read.</summary>
+        public static async Task<StepOutcome> ConvergeAsync(ProxmoxHost host, VmSpec spec, VmConfig current, CancellationToken ct)
+        {
+            var comparison = DesiredStateModel.Compare(spec, current);
             var changes = new List<string>();
-
-            var set = DesiredChanges(spec, current);
-            if (set.Count > 0)
-            {
-                await host.SetAsync(spec.VmId, set, ct).ConfigureAwait(false);
-                changes.AddRange(set.Select(kv => $"set {kv.Key} {kv.Value}"));
-            }
-
-            if (spec.DiskSizeGb is int gb)
-            {
-                var disk = BootDisk(current);
-                if (disk != null && disk.SizeBytes is long bytes)
-                {
-                    var want = (long)gb * 1024 * 1024 * 1024;
-                    if (want > bytes)
-                    {
-                        await host.ResizeAsync(spec.VmId, disk.Key, gb.ToString(CultureInfo.InvariantCulture) + "G", ct).ConfigureAwait(false);
-                        changes.Add($"resized {disk.Key} to {gb}G");
-                    }
-                    else if (want < bytes)
-                    {
-                        warnings.Add($"VM {spec.VmId}: disk_size_gb {gb} is smaller than {disk.Key} ({disk.Size}); Proxmox cannot shrink a disk, " +
-                            $"so it stays as it is.");
-                    }
-                }
-            }
+            foreach (var command in comparison.Commands())
+                await host.ExecuteAsync(command, spec.VmId, ct).ConfigureAwait(false);
+            changes.AddRange(comparison.SetOptions.Select(kv => kv.Key == "delete" ? $"deleted {kv.Value}" : $"set {kv.Key} {kv.Value}"));
+            changes.AddRange(comparison.Resizes.Select(r => $"resized {r.Disk} to {r.Size}"));
+            var warnings = comparison.Untouched.Select(f => $"VM {spec.VmId}: {f.Field} is left as it is: {f.Reason}").ToList();
             return new StepOutcome(changes, Array.Empty<string>(), warnings);
         }
 
-        /// <summary>The <c>qm set</c> options that would make <paramref name="current"/> match <paramref name="spec"/>.</summary>
-        public static IReadOnlyList<KeyValuePair<string, string>> DesiredChanges(VmSpec spec, VmConfig current)
-        {
-            var want = new List<KeyValuePair<string, string>>();
-            void Want(string key, string value, Func<string?, bool>? same = null)
-            {
-                var have = current[key];
-                if (same != null ? same(have) : have == value) return;
-                want.Add(new KeyValuePair<string, string>(key, value));
-            }
-
-            var inv = CultureInfo.InvariantCulture;
-            if (spec.Cores is int cores) Want("cores", cores.ToString(inv));
-            if (spec.MemoryMb is int mem) Want("memory", mem.ToString(inv));
-            if (spec.StartAtBoot is bool onboot) Want("onboot", onboot ? "1" : "0", have => (have == "1") == onboot);
-            if (spec.BootOrder != null || spec.BootDelay != null)
-            {
-                var parts = new List<string>();
-                if (spec.BootOrder is int order) parts.Add("order=" + order.ToString(inv));
-                if (spec.BootDelay is int delay) parts.Add("up=" + delay.ToString(inv));
-                var startup = string.Join(",", parts);
-                Want("startup", startup, have => have != null && SamePropertyString(have, startup));
-            }
-            Want("agent", "1", have => current.IsAgentEnabled && have != null);
-
-            if (!string.IsNullOrEmpty(spec.NetworkBridge))
-            {
-                var net0 = current.NetworkDevices.FirstOrDefault(n => n.Key == "net0");
-                if (net0 == null)
-                    want.Add(new KeyValuePair<string, string>("net0", $"virtio,bridge={spec.NetworkBridge}"));
-                else if (net0.Bridge != spec.NetworkBridge)
-                    want.Add(new KeyValuePair<string, string>("net0", ReplaceOption(current["net0"]!, "bridge", spec.NetworkBridge!)));
-            }
-
-            if (current.CloudInitDrive == null && current.Keys.Any())
-            {
-                var storage = BootDisk(current)?.StorageId ?? "local-lvm";
-                if (current["ide2"] == null) want.Add(new KeyValuePair<string, string>("ide2", storage + ":cloudinit"));
-            }
-
-            foreach (var kv in spec.QmOptions)
-            {
-                if (want.Any(w => w.Key == kv.Key)) continue;
-                Want(kv.Key, kv.Value);
-            }
-            return want;
-        }
-
-        internal static VmDisk? BootDisk(VmConfig config)
-        {
-            var boot = config["boot"];
-            if (boot != null)
-            {
-                var order = PropertyString.Parse(boot, "legacy")["order"];
-                var first = order?.Split(';').FirstOrDefault();
-                if (first != null && config.GetDisk(first) is VmDisk d && !d.IsCdrom) return d;
-            }
-            return config.Disks.FirstOrDefault(d => !d.IsCdrom && !d.IsCloudInit && !d.IsUnused);
-        }
-
-        private static bool SamePropertyString(string a, string b)
-        {
-            var x = PropertyString.Parse(a).ToDictionary();
-            var y = PropertyString.Parse(b).ToDictionary();
-            return x.Count == y.Count && x.All(kv => y.TryGetValue(kv.Key, out var v) && v == kv.Value);
-        }
-
-        private static string ReplaceOption(string propertyString, string key, string value)
-        {
-            var parts = propertyString.Split(',').ToList();
-            var i = parts.FindIndex(p => p.StartsWith(key + "=", StringComparison.Ordinal));
-            if (i >= 0) parts[i] = key + "=" + value; else parts.Add(key + "=" + value);
-            return string.Join(",", parts);
-        }
+        internal static VmDisk? BootDisk(VmConfig config) => DesiredStateModel.BootDisk(config);
 
         internal static async Task<VmConfig?> TryGetConfigAsync(ProxmoxHost host, int vmId, CancellationToken ct)
         {

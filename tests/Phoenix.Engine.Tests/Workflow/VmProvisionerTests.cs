@@ -156,7 +156,7 @@ public sealed class VmProvisionerTests : IDisposable
         var outcome = await VmProvisioner.ConfigureAsync(_node.Host, spec, CancellationToken.None);
 
         Assert.False(outcome.Changed);
-        Assert.Equal(new[] { "VM 101: disk_size_gb 8 is smaller than scsi0 (32G); Proxmox cannot shrink a disk, so it stays as it is." }, outcome.Warnings);
+        Assert.Equal(new[] { "VM 101: disk_size_gb is left as it is: scsi0 is 32G, bigger than disk_size_gb 8; Proxmox cannot shrink a disk." }, outcome.Warnings);
         Assert.Equal(new[] { "qm config 101" }, _node.Commands);
     }
 

@@ -16,13 +16,17 @@ namespace Phoenix.Engine.Proxmox.DesiredState
             VmId = vmId;
             Fields = fields;
             var set = new List<KeyValuePair<string, string>>();
-            foreach (var f in fields.Where(f => f.Action == DesiredAction.Set))
+            foreach (var f in fields.Where(f => f.Action == DesiredAction.Set && !f.IsDelete))
             {
                 var i = set.FindIndex(kv => kv.Key == f.Key);
                 if (i < 0) set.Add(new KeyValuePair<string, string>(f.Key, f.SetValue!));
                 else if (set[i].Value != f.SetValue)
                     throw new InvalidOperationException($"VM {vmId}: two fields want {f.Key} set to different values ('{set[i].Value}' and '{f.SetValue}').");
             }
+            // qm set takes removals as one comma-separated --delete, after the values.
+            var deletes = fields.Where(f => f.Action == DesiredAction.Set && f.IsDelete && set.All(kv => kv.Key != f.Key))
+                .Select(f => f.Key).Distinct(StringComparer.Ordinal).ToList();
+            if (deletes.Count > 0) set.Add(new KeyValuePair<string, string>("delete", string.Join(",", deletes)));
             SetOptions = set;
             Resizes = fields.Where(f => f.Action == DesiredAction.Resize)
                 .GroupBy(f => f.Key, StringComparer.Ordinal)
@@ -42,7 +46,7 @@ namespace Phoenix.Engine.Proxmox.DesiredState
         /// <summary>The differences Phoenix will not touch, with their reasons.</summary>
         public IReadOnlyList<FieldComparison> Untouched => Fields.Where(f => f.Action == DesiredAction.CannotChange).ToList();
 
-        /// <summary>The options of the one <c>qm set</c> call that converges the VM (empty: no call).</summary>
+        /// <summary>The options of the one <c>qm set</c> call that converges the VM (empty: no call); options to remove come last as <c>delete</c>.</summary>
         public IReadOnlyList<KeyValuePair<string, string>> SetOptions { get; }
 
         /// <summary>The <c>qm resize</c> calls, to run after the <c>qm set</c>.</summary>

@@ -25,6 +25,12 @@ namespace Phoenix.Engine.Proxmox.DesiredState
         /// <summary>The field name of the cloud-init drive Phoenix needs.</summary>
         public const string CloudInitDriveField = "cloud-init drive";
 
+        /// <summary>The description Phoenix gives the snapshot it takes before a VM's features.</summary>
+        public const string PreFeaturesDescription = "Phoenix: before features";
+
+        /// <summary>The description Phoenix gives the snapshots it takes after a VM's features.</summary>
+        public const string PostFeaturesDescription = "Phoenix: after features";
+
         private static readonly string[] BootSearchOrder = BuildBootSearchOrder();
 
         /// <summary>Compares <paramref name="spec"/> with <paramref name="current"/>.</summary>
@@ -47,6 +53,7 @@ namespace Phoenix.Engine.Proxmox.DesiredState
             if ((spec.DiskSizeGb != null || spec.StoragePool != null) && (boot == null || Named(boot.Key))) rows.AddRange(BootDiskRows(spec, boot));
             if (Named("agent")) rows.Add(Agent(current));
             if (CloudInitDrive(spec, current, boot) is FieldComparison ci) rows.Add(ci);
+            if (InheritedDescription(spec, current) is FieldComparison inherited) rows.Add(inherited);
 
             foreach (var kv in spec.QmOptions)
             {
@@ -178,6 +185,17 @@ namespace Phoenix.Engine.Proxmox.DesiredState
                     reason: "the VM has no cloud-init drive and every IDE slot, where Phoenix would add it, holds another drive.");
             return new FieldComparison(CloudInitDriveField, slot, wanted, null, DesiredAction.Set, setValue: wanted,
                 reason: "the VM has no cloud-init drive (a clone that lost it); Phoenix's cloud-init needs one");
+        }
+
+        // A clone from another VM's snapshot copies every key of the snapshot's config, its description too: a VM
+        // whose config sets none and that shows one of Phoenix's snapshot descriptions got it that way, so it goes.
+        private static FieldComparison? InheritedDescription(VmSpec spec, VmConfig current)
+        {
+            if (spec.QmOptions.ContainsKey("description") || current.Description is not string text) return null;
+            var trimmed = text.TrimEnd();
+            if (trimmed != PreFeaturesDescription && trimmed != PostFeaturesDescription) return null;
+            return new FieldComparison("description", "description", null, trimmed, DesiredAction.Set, setValue: "", delete: true,
+                reason: "copied from the snapshot the VM was cloned from; the config sets no description");
         }
 
         private static string[] BuildBootSearchOrder()

@@ -26,8 +26,9 @@ namespace Phoenix.Engine.Proxmox.DesiredState
     public sealed class FieldComparison
     {
         internal FieldComparison(string field, string key, string? wanted, string? actual, DesiredAction action,
-            string? setValue = null, string? resizeTo = null, string? reason = null)
+            string? setValue = null, string? resizeTo = null, string? reason = null, bool delete = false)
         {
+            IsDelete = delete && action == DesiredAction.Set;
             Field = field ?? throw new ArgumentNullException(nameof(field));
             Key = key ?? throw new ArgumentNullException(nameof(key));
             Wanted = wanted;
@@ -62,6 +63,9 @@ namespace Phoenix.Engine.Proxmox.DesiredState
         /// <summary>For <see cref="DesiredAction.Set"/>: the exact value of <c>qm set --&lt;Key&gt;</c>.</summary>
         public string? SetValue { get; }
 
+        /// <summary>For <see cref="DesiredAction.Set"/>: the option is removed (<c>qm set --delete &lt;Key&gt;</c>) rather than given a value.</summary>
+        public bool IsDelete { get; }
+
         /// <summary>For <see cref="DesiredAction.Resize"/>: the size argument of <c>qm resize &lt;vmid&gt; &lt;Key&gt;</c> (absolute, <c>40G</c>).</summary>
         public string? ResizeTo { get; }
 
@@ -76,7 +80,7 @@ namespace Phoenix.Engine.Proxmox.DesiredState
         {
             var what = Action switch
             {
-                DesiredAction.Set => $"set {Key} {SetValue}",
+                DesiredAction.Set => IsDelete ? $"delete {Key}" : $"set {Key} {SetValue}",
                 DesiredAction.Resize => $"resize {Key} {ResizeTo}",
                 DesiredAction.CannotChange => "left alone: " + Reason,
                 _ => "equal",

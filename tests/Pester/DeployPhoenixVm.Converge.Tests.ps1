@@ -1,0 +1,111 @@
+# Deploy-PhoenixVm converges through the desired-state model: qm_options compared as Proxmox means them (an
+# extra disk is not allocated again, a second NIC keeps its MAC), deployed three times on the fake host with
+# runs 2 and 3 changing nothing; a clone of a snapshot loses the snapshot's description.
+BeforeAll {
+    Import-Module (Join-Path $env:PHOENIX_MODULE_DIR 'Phoenix.psd1') -Force
+    Import-Module (Join-Path $env:PHOENIX_REPO_ROOT 'tests/FakeHost/FakeHost.psm1') -Force
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+
+    # Changing commands, as the fake host's audit log (commands.log) records them.
+    $script:changing = '^(qm (clone|set|start|stop|shutdown|snapshot|resize|create|template|destroy|rollback|delsnapshot|importdisk|unlock|disk)' +
+        '|qm cloudinit update|qm guest exec \d+ --pass-stdin)'
+
+    function Get-Config($run, [int] $vmId) { (Invoke-Remote $run.Ssh 'qm', 'config', "$vmId").StdOut }
+    function Get-Macs([string] $config) { [regex]::Matches($config, '(?m)^net\d+: \w+=([0-9A-F:]{17})') | ForEach-Object { $_.Groups[1].Value } }
+
+    function New-TestConfig([object[]] $Vms) {
+        $path = Join-Path ([System.IO.Path]::GetTempPath()) ('phoenix-converge-' + [guid]::NewGuid().ToString('n').Substring(0, 8) + '.json')
+        $user = @{ username = 'phoenix'; ssh_public_keys = @((Get-TestSecret).Ed25519Key) }
+        @{ vm_defaults = @{ user_config = $user }; vms = $Vms } | ConvertTo-Json -Depth 10 | Set-Content -LiteralPath $path
+        $path
+    }
+}
+
+Describe 'qm_options deployed three times on the fake host' {
+    BeforeAll {
+        $script:run = Start-FakeHostSession
+        $script:cfg = New-TestConfig @(@{
+                vmid = 301; name = 'conv-01'; cores = 2; memory_mb = 2048; disk_size_gb = 40; network_bridge = 'vmbr0'
+                qm_options = [ordered]@{
+                    scsi1       = 'local-lvm:4'
+                    net1        = 'virtio,bridge=vmbr0,firewall=1'
+                    cpu         = 'host'
+                    balloon     = '1024'
+                    tags        = 'Web;prod'
+                    description = 'Phoenix test VM: converged'
+                }
+            })
+        $script:deploy = { Import-PhoenixConfig -Path $cfg | Deploy-PhoenixVm -AgentTimeoutSec 60 -WarningAction SilentlyContinue }
+        $script:r1 = & $deploy
+        $script:conf1 = Get-Config $run 301
+        $script:audit1 = @(Get-Audit $run.Fake)
+        $script:r2 = & $deploy
+        $script:audit2 = @(Get-Audit $run.Fake)
+        $script:r3 = & $deploy
+        $script:audit3 = @(Get-Audit $run.Fake)
+        $script:conf3 = Get-Config $run 301
+    }
+    AfterAll {
+        Stop-FakeHostSession $run
+        Remove-Item -LiteralPath $cfg -ErrorAction Ignore
+    }
+
+    It 'sets every option in one qm set on the first run' {
+        $r1.Status | Should -Be 'Succeeded'
+        $sets = @($audit1 | Where-Object { $_ -match '^qm set 301 ' -and $_ -notmatch '--cicustom' })
+        $sets | Should -HaveCount 1
+        $sets[0] | Should -Match '--scsi1 local-lvm:4'
+        $sets[0] | Should -Match '--net1 ''virtio,bridge=vmbr0,firewall=1'''
+        $conf1 | Should -Match '(?m)^scsi1: local-lvm:vm-301-disk-\d+,size=4G$'
+        $conf1 | Should -Match '(?m)^cpu: host$'
+        $conf1 | Should -Match '(?m)^balloon: 1024$'
+        $conf1 | Should -Match '(?m)^tags: prod;web$'
+        $conf1 | Should -Match '(?m)^description: Phoenix test VM%3A converged$'
+        $audit1 | Should -Contain 'qm resize 301 scsi0 40G'
+    }
+
+    It 'changes nothing on runs 2 and 3, and the audit log shows no changing command' {
+        $r2.Status | Should -Be 'Succeeded'
+        $r3.Status | Should -Be 'Succeeded'
+        $r2.Changed | Should -BeFalse
+        $r3.Changed | Should -BeFalse
+        $new = @($audit3 | Select-Object -Skip $audit1.Count)
+        $new.Count | Should -BeGreaterThan 0
+        @($new | Where-Object { $_ -match $changing }) | Should -Be @()
+    }
+
+    It 'allocates no second disk and keeps both MACs' {
+        $conf3 | Should -Not -Match '(?m)^unused\d+:'
+        @([regex]::Matches($conf3, '(?m)^scsi\d+:')).Count | Should -Be 2
+        @(Get-Macs $conf3) | Should -HaveCount 2
+        Get-Macs $conf3 | Should -Be @(Get-Macs $conf1)
+    }
+
+    It 'reads the VM''s configuration twice per re-run: once to converge it, once for its cloud-init' {
+        $rerun = @($audit3 | Select-Object -Skip $audit2.Count)
+        @($rerun | Where-Object { $_ -eq 'qm config 301' }) | Should -HaveCount 2
+    }
+}
+
+Describe 'A VM whose config changes by hand with qm set' {
+    BeforeAll {
+        $script:run = Start-FakeHostSession
+        $script:cfg = New-TestConfig @(@{ vmid = 302; name = 'conv-02'; cores = 2; disk_size_gb = 40; qm_options = @{ balloon = '512' } })
+        $null = Import-PhoenixConfig -Path $cfg | Deploy-PhoenixVm -AgentTimeoutSec 60 -WarningAction SilentlyContinue
+    }
+    AfterAll {
+        Stop-FakeHostSession $run
+        Remove-Item -LiteralPath $cfg -ErrorAction Ignore
+    }
+
+    It 'sets back what differs, and warns about a disk it cannot shrink' {
+        $null = Invoke-Remote $run.Ssh 'qm', 'set', '302', '--cores', '3', '--balloon', '256'
+        $null = Invoke-Remote $run.Ssh 'qm', 'resize', '302', 'scsi0', '48G'
+        $before = @(Get-Audit $run.Fake).Count
+        $r = Import-PhoenixConfig -Path $cfg | Deploy-PhoenixVm -AgentTimeoutSec 60 -WarningVariable w -WarningAction SilentlyContinue
+        $r.Changes | Should -Contain 'set cores 2'
+        $r.Changes | Should -Contain 'set balloon 512'
+        @($w | Where-Object { "$_" -match 'disk_size_gb is left as it is: .*Proxmox cannot shrink a disk' }) | Should -HaveCount 1
+        @(Get-Audit $run.Fake | Select-Object -Skip $before | Where-Object { $_ -match '^qm resize' }) | Should -Be @()
+    }
+}
