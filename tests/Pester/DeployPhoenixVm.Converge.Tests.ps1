@@ -109,3 +109,27 @@ Describe 'A VM whose config changes by hand with qm set' {
         @(Get-Audit $run.Fake | Select-Object -Skip $before | Where-Object { $_ -match '^qm resize' }) | Should -Be @()
     }
 }
+
+Describe 'A clone of another VM''s snapshot' {
+    BeforeAll {
+        $script:node = Start-SimulatorNode
+        $script:cfg = New-TestConfig @(
+            @{ vmid = 401; name = 'gold-01'; template_snapshot_name = 'golden' },
+            @{ vmid = 402; name = 'copy-01'; clone_from_vmid = 401 },
+            @{ vmid = 403; name = 'copy-02'; clone_from_vmid = 401; qm_options = @{ description = 'copy two' } })
+        $script:r = Import-PhoenixConfig -Path $cfg | Deploy-PhoenixVm -AgentTimeoutSec 30 -WarningAction SilentlyContinue
+    }
+    AfterAll {
+        Stop-SimulatorNode $node
+        Remove-Item -LiteralPath $cfg -ErrorAction Ignore
+    }
+
+    It 'does not keep the description the snapshot gave it, and takes the config''s own' {
+        $r.Status | Should -Be @('Succeeded', 'Succeeded', 'Succeeded')
+        ($r | Where-Object VmId -EQ 402).Changes | Should -Contain 'deleted description'
+        Invoke-OnNode $node 'qm', 'config', '402' | Should -Not -Match '(?m)^description:'
+        Invoke-OnNode $node 'qm', 'config', '403' | Should -Match '(?m)^description: copy two$'
+        $again = Import-PhoenixConfig -Path $cfg | Deploy-PhoenixVm -AgentTimeoutSec 30 -WarningAction SilentlyContinue
+        $again.Changed | Should -Be @($false, $false, $false)
+    }
+}
