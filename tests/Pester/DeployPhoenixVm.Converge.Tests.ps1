@@ -133,3 +133,51 @@ Describe 'A clone of another VM''s snapshot' {
         $again.Changed | Should -Be @($false, $false, $false)
     }
 }
+
+Describe 'A feature added after the golden snapshot' {
+    BeforeAll {
+        $script:run = Start-FakeHostSession
+        $script:featureDir = Join-Path ([System.IO.Path]::GetTempPath()) ('phoenix-features-' + [guid]::NewGuid().ToString('n').Substring(0, 8))
+        $null = New-Item -ItemType Directory $featureDir
+        foreach ($name in 'first', 'second') {
+            Set-Content -Path (Join-Path $featureDir "feature_install_$name.sh") -Value "#!/bin/bash`n# Description: test feature $name`necho $name`necho PHOENIX_CHANGED=1"
+        }
+        $script:v1 = New-TestConfig @(@{ vmid = 501; name = 'gold-02'; features = @('first'); template_snapshot_name = 'golden' })
+        $script:v2 = New-TestConfig @(@{ vmid = 501; name = 'gold-02'; features = @('first', 'second'); template_snapshot_name = 'golden' })
+        function Deploy([string] $Path, [switch] $Refresh) {
+            Import-PhoenixConfig -Path $Path -FeaturePath $featureDir |
+                Deploy-PhoenixVm -FeaturePath $featureDir -AgentTimeoutSec 30 -RefreshSnapshot:$Refresh -WarningVariable script:w -WarningAction SilentlyContinue
+        }
+        function Get-Golden { (Invoke-Remote $run.Ssh 'qm', 'config', '501', '--snapshot', 'golden').StdOut }
+        $script:r1 = Deploy $v1
+        $script:g1 = Get-Golden
+    }
+    AfterAll {
+        Stop-FakeHostSession $run
+        Remove-Item -LiteralPath $v1, $v2 -ErrorAction Ignore
+        Remove-Item -Recurse -Force $featureDir -ErrorAction Ignore
+    }
+
+    It 'runs on the next deploy, which warns that the snapshot is older than the VM and keeps it' {
+        $r1.Status | Should -Be 'Succeeded'
+        $r = Deploy $v2
+        $r.Status | Should -Be 'Succeeded'
+        $r.Changes | Should -Contain 'feature second: changed'
+        $r.StaleSnapshots | Should -Be @('golden')
+        @($w | Where-Object { "$_" -match "features ran after snapshot 'golden' was taken, so the snapshot is older than the VM.*-RefreshSnapshot" }) |
+            Should -HaveCount 1
+        Get-Golden | Should -Be $g1
+    }
+
+    It 'is in the snapshot once -RefreshSnapshot takes it again, and a further run changes nothing' {
+        $before = @(Get-Audit $run.Fake).Count
+        $r = Deploy $v2 -Refresh
+        $r.Changes | Should -Be @("snapshot 'golden' taken again (-RefreshSnapshot)")
+        $r.StaleSnapshots | Should -BeNullOrEmpty
+        @(Get-Audit $run.Fake | Select-Object -Skip $before | Where-Object { $_ -match '^qm (delsnapshot|snapshot) 501' }) |
+            Should -Be @('qm delsnapshot 501 golden', "qm snapshot 501 golden --description 'Phoenix: after features'")
+        $again = Deploy $v2
+        $again.Changed | Should -BeFalse
+        $w | Should -BeNullOrEmpty
+    }
+}

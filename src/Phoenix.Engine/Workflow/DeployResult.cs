@@ -53,6 +53,8 @@ namespace Phoenix.Engine.Workflow
         public List<DeployStepResult> Steps { get; } = new List<DeployStepResult>();
         public List<string> Errors { get; } = new List<string>();
         public List<string> Warnings { get; } = new List<string>();
+        /// <summary>Final snapshots that features ran after: older than the VM (-RefreshSnapshot takes them again).</summary>
+        public List<string> StaleSnapshots { get; } = new List<string>();
         /// <summary>-WhatIf: the commands the deployment would run, in order.</summary>
         public List<string> Plan { get; } = new List<string>();
         public TimeSpan Duration { get; set; }

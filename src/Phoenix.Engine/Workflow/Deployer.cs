@@ -25,6 +25,12 @@ namespace Phoenix.Engine.Workflow
         /// <summary>The storage of templates built from images.</summary>
         public string TemplateStorage { get; set; } = "local-lvm";
 
+        /// <summary>
+        /// Deletes and takes again each VM's final snapshots (post-features, template_snapshot_name) that exist, so they hold
+        /// what features did since; refused, with a warning, where Proxmox would refuse.
+        /// </summary>
+        public bool RefreshSnapshot { get; set; }
+
         /// <summary>The cloud-init step (render, upload, qm set --cicustom); null skips it.</summary>
         public Func<ProxmoxHost, VmSpec, CancellationToken, Task<StepOutcome>>? CloudInit { get; set; }
 
@@ -167,6 +173,9 @@ namespace Phoenix.Engine.Workflow
                         var (o, read) = await VmProvisioner.EnsureCloneReadingAsync(_host, spec, byId, _options.Provision, planned, ct).ConfigureAwait(false);
                         isNew = o.Changed;
                         existingConfig = read;
+                        // A snapshot an interrupted run left half-made locks the VM: cleared first, where Proxmox allows it.
+                        if (read != null && await SnapshotSteps.ClearHalfMadeAsync(_host, spec, read, ct).ConfigureAwait(false) is StepOutcome cleared)
+                            return new StepOutcome(o.Changes.Concat(cleared.Changes).ToList(), o.Notes.Concat(cleared.Notes).ToList(), cleared.Warnings);
                         return o;
                     }).ConfigureAwait(false);
                     // The configuration the clone step read is the one to converge: one qm config per VM and run.
@@ -184,11 +193,9 @@ namespace Phoenix.Engine.Workflow
                         : await VmLifecycle.EnsureStartedAsync(_host, spec.VmId,
                             ct).ConfigureAwait(false) ? StepOutcome.Of("started") : StepOutcome.Unchanged("already running")).ConfigureAwait(false);
 
-                    var finalSnapshot = !string.IsNullOrEmpty(spec.TemplateSnapshotName) ? spec.TemplateSnapshotName
-                        : spec.Snapshots.PostFeatures ? spec.Snapshots.PostFeaturesName ?? VmSnapshotSettings.DefaultPostFeaturesName : null;
-                    var existing = isNew ? (IReadOnlyList<SnapshotInfo>)Array.Empty<SnapshotInfo>() : await _host.ListSnapshotsAsync(spec.VmId,
+                    // One snapshot list per VM and run; a VM cloned this run has none.
+                    var snapshots = isNew ? (IReadOnlyList<SnapshotInfo>)Array.Empty<SnapshotInfo>() : await _host.ListSnapshotsAsync(spec.VmId,
                         ct).ConfigureAwait(false);
-                    var finished = finalSnapshot != null && existing.Any(s => s.Name == finalSnapshot);
 
                     if (_host.IsDryRun)
                         Skip(StepWaitAgent, $"would wait up to {_options.AgentTimeout.TotalSeconds:0} s for the guest agent (qm agent {spec.VmId} ping)");
@@ -201,37 +208,58 @@ namespace Phoenix.Engine.Workflow
                                 $"addresses {string.Join(", ", ready.Addresses)}");
                         }).ConfigureAwait(false);
 
-                    if (spec.Snapshots.PreFeatures)
-                        await Step(StepPreSnapshot, () => SnapshotAsync(spec, spec.Snapshots.PreFeaturesName ?? VmSnapshotSettings.DefaultPreFeaturesName,
-                            DesiredStateModel.PreFeaturesDescription, isNew, ct)).ConfigureAwait(false);
+                    if (SnapshotSteps.PreFeaturesName(spec) is string pre)
+                        await Step(StepPreSnapshot, () => SnapshotSteps.EnsureAsync(_host, spec.VmId, pre, DesiredStateModel.PreFeaturesDescription, snapshots,
+                            ct)).ConfigureAwait(false);
                     else
                         Skip(StepPreSnapshot, "not asked for");
 
+                    // The feature runner's state file (script and context hashes) decides what runs, whatever snapshots exist.
+                    var featuresChanged = false;
                     if (spec.Features.Count == 0)
                         Skip(StepFeatures, "no features");
-                    else if (finished)
-                        Skip(StepFeatures, $"done in an earlier run (snapshot '{finalSnapshot}' exists)");
                     else if (_options.Features == null)
                     {
                         Warn($"VM {spec.VmId}: features ({string.Join(", ", spec.Features)}) were not run: this deployment has no feature runner.");
                         Skip(StepFeatures, "no feature runner");
                     }
                     else
-                        await Step(StepFeatures, () => _options.Features(_host, spec, line => Log?.Invoke(spec.VmId,
-                            $"VM {spec.VmId}: {line}"), ct)).ConfigureAwait(false);
+                        await Step(StepFeatures, async () =>
+                        {
+                            var o = await _options.Features(_host, spec, line => Log?.Invoke(spec.VmId, $"VM {spec.VmId}: {line}"), ct).ConfigureAwait(false);
+                            featuresChanged = o.Changed;
+                            return o;
+                        }).ConfigureAwait(false);
 
-                    var post = new List<string>();
-                    if (spec.Snapshots.PostFeatures) post.Add(spec.Snapshots.PostFeaturesName ?? VmSnapshotSettings.DefaultPostFeaturesName);
-                    if (!string.IsNullOrEmpty(spec.TemplateSnapshotName) && !post.Contains(spec.TemplateSnapshotName!)) post.Add(spec.TemplateSnapshotName!);
+                    var post = SnapshotSteps.FinalNames(spec);
                     if (post.Count == 0)
                         Skip(StepPostSnapshot, "not asked for");
                     else
                         await Step(StepPostSnapshot, async () =>
                         {
                             var changes = new List<string>();
+                            var warnings = new List<string>();
                             foreach (var snap in post)
-                                changes.AddRange((await SnapshotAsync(spec, snap, DesiredStateModel.PostFeaturesDescription, isNew, ct).ConfigureAwait(false)).Changes);
-                            return new StepOutcome(changes, Array.Empty<string>());
+                            {
+                                var taken = SnapshotSteps.Has(snapshots, snap);
+                                StepOutcome o;
+                                if (taken && _options.RefreshSnapshot)
+                                    o = await SnapshotSteps.RefreshAsync(_host, spec, snap, DesiredStateModel.PostFeaturesDescription,
+                                        existingConfig ?? await _host.GetVmConfigAsync(spec.VmId, cancellationToken: ct).ConfigureAwait(false),
+                                        byId, _options.Provision, ct).ConfigureAwait(false);
+                                else
+                                    o = await SnapshotSteps.EnsureAsync(_host, spec.VmId, snap, DesiredStateModel.PostFeaturesDescription, snapshots,
+                                        ct).ConfigureAwait(false);
+                                changes.AddRange(o.Changes);
+                                warnings.AddRange(o.Warnings);
+                                if (taken && featuresChanged && !o.Changed)
+                                {
+                                    result.StaleSnapshots.Add(snap);
+                                    warnings.Add($"VM {spec.VmId} ({name}): features ran after snapshot '{snap}' was taken, so the snapshot is older " +
+                                        "than the VM (a rollback or a clone from it lacks their work). Deploy with -RefreshSnapshot to take it again.");
+                                }
+                            }
+                            return new StepOutcome(changes, Array.Empty<string>(), warnings);
                         }).ConfigureAwait(false);
                 }
                 result.Status = DeployStatus.Succeeded;
@@ -253,16 +281,6 @@ namespace Phoenix.Engine.Workflow
                 result.Duration = total.Elapsed;
                 Progress?.Invoke(new DeployProgress(spec.VmId, name, "done", steps.Length, steps.Length, true));
             }
-        }
-
-        private async Task<StepOutcome> SnapshotAsync(VmSpec spec, string name, string description, bool isNew, CancellationToken ct)
-        {
-            if (isNew && _host.IsDryRun)
-                return await PlannedAsync(() => _host.SnapshotAsync(spec.VmId, name, description, cancellationToken: ct),
-                    $"snapshot '{name}'").ConfigureAwait(false);
-            return await VmLifecycle.EnsureSnapshotAsync(_host, spec.VmId, name, description, ct).ConfigureAwait(false)
-                ? StepOutcome.Of($"snapshot '{name}'")
-                : StepOutcome.Unchanged($"snapshot '{name}' exists");
         }
 
         private static async Task<StepOutcome> PlannedAsync(Func<Task> action, string change)

@@ -59,6 +59,9 @@ namespace Phoenix.PowerShell.Commands
         public SwitchParameter RequireDependency { get; set; }
 
         [Parameter]
+        public SwitchParameter RefreshSnapshot { get; set; }
+
+        [Parameter]
         public bool? FullClone { get; set; }
 
         [Parameter]
@@ -144,6 +147,7 @@ namespace Phoenix.PowerShell.Commands
                 Provision = new ProvisionOptions { DefaultTemplateVmId = DefaultTemplateVmId, FullClone = FullClone },
                 AgentTimeout = TimeSpan.FromSeconds(AgentTimeoutSec),
                 RequireExternalDependencies = RequireDependency.IsPresent,
+                RefreshSnapshot = RefreshSnapshot.IsPresent,
             };
             DeployHooks.Configure(options, this, SnippetStorage, TemplatePath == null ? null : GetUnresolvedProviderPathFromPSPath(TemplatePath),
                 FeaturePath, TimeSpan.FromSeconds(FeatureTimeoutSec));
