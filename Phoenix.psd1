@@ -23,6 +23,7 @@
         'New-PhoenixVm'
         'New-PhoenixTemplate'
         'Deploy-PhoenixVm'
+        'Compare-PhoenixVm'
         'Start-PhoenixVm'
         'Stop-PhoenixVm'
         'Remove-PhoenixVm'

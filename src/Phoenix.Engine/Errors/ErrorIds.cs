@@ -145,6 +145,7 @@ namespace Phoenix.Engine.Errors
         public const string VmIdTaken = nameof(VmIdTaken);
         public const string IncompleteClone = nameof(IncompleteClone);
         public const string SnapshotLocked = nameof(SnapshotLocked);
+        public const string TemplateNameUnresolved = nameof(TemplateNameUnresolved);
         public const string CloneSourceNotFound = nameof(CloneSourceNotFound);
         public const string TemplateMissing = nameof(TemplateMissing);
         public const string InvalidImage = nameof(InvalidImage);

@@ -74,19 +74,26 @@ namespace Phoenix.Engine.Workflow
         public event Action<int?, string>? Log;
         public event Action<int?, string>? Warning;
 
-        /// <summary>The edges the deploy order follows: each VM of the file to the VMs of the file it needs first.</summary>
-        public static IReadOnlyDictionary<int, IReadOnlyCollection<int>> DependencyGraph(IReadOnlyList<VmSpec> vms)
+        /// <summary>
+        /// The edges the deploy order follows: each VM of the file to the VMs of the file it needs first: its dependencies and
+        /// its clone source, whichever field names it (clone_from_vmid, template_vmid, a <c>template</c> name resolved into
+        /// <paramref name="options"/>, or the default template).
+        /// </summary>
+        public static IReadOnlyDictionary<int, IReadOnlyCollection<int>> DependencyGraph(IReadOnlyList<VmSpec> vms, ProvisionOptions? options = null)
         {
             var ids = new HashSet<int>(vms.Select(v => v.VmId));
-            return vms.ToDictionary(v => v.VmId, v => (IReadOnlyCollection<int>)Needs(v).Where(ids.Contains).Distinct().ToList());
+            var byId = vms.ToDictionary(v => v.VmId);
+            options ??= new ProvisionOptions();
+            return vms.ToDictionary(v => v.VmId, v => (IReadOnlyCollection<int>)Needs(v, byId, options!).Where(id => id != v.VmId && ids.Contains(id)).Distinct().ToList());
         }
 
-        private static IEnumerable<int> Needs(VmSpec v)
+        private static IEnumerable<int> Needs(VmSpec v, IReadOnlyDictionary<int, VmSpec> byId, ProvisionOptions options)
         {
             foreach (var d in v.Dependencies)
                 if (int.TryParse(d, out var id)) yield return id;
             if (v.CloneFromVmId is int c) yield return c;
             if (v.TemplateVmId is int t) yield return t;
+            if (!v.IsTemplate) yield return VmProvisioner.ResolveSource(v, byId, options).VmId;
         }
 
         public async Task<IReadOnlyList<DeployResult>> DeployAsync(IReadOnlyList<VmSpec> vms, CancellationToken ct)
@@ -98,10 +105,15 @@ namespace Phoenix.Engine.Workflow
             // A plan is read off one recorder, so VMs are planned one after another to keep each VM's commands together.
             var throttle = recorder != null ? 1 : _options.ThrottleLimit;
 
-            await DependencyScheduler.RunAsync(DependencyGraph(vms), throttle, async (id, token) =>
+            // template names resolve first (the file, else one cluster read), so that the edges and the clones follow them.
+            var unresolved = await TemplateNames.ResolveAsync(_host, vms, byId, _options.Provision, ct).ConfigureAwait(false);
+            var graph = DependencyGraph(vms, _options.Provision);
+            await DependencyScheduler.RunAsync(graph, throttle, async (id, token) =>
             {
                 var before = recorder?.Commands.Count ?? 0;
-                var ok = await DeployOneAsync(byId[id], byId, results[id], planned, token).ConfigureAwait(false);
+                var ok = unresolved.TryGetValue(id, out var error)
+                    ? Fail(results[id], error)
+                    : await DeployOneAsync(byId[id], byId, results[id], planned, token).ConfigureAwait(false);
                 if (recorder != null)
                 {
                     results[id].Plan.AddRange(recorder.Commands.Skip(before));
@@ -112,11 +124,19 @@ namespace Phoenix.Engine.Workflow
             {
                 var r = results[skipped];
                 r.Status = DeployStatus.Skipped;
-                var failed = DependencyGraph(vms)[skipped].Where(d => results[d].Status != DeployStatus.Succeeded && results[d].Status != DeployStatus.Planned);
+                var failed = graph[skipped].Where(d => results[d].Status != DeployStatus.Succeeded && results[d].Status != DeployStatus.Planned);
                 r.Errors.Add($"VM {skipped} was not deployed because VM {string.Join(", ", failed)} it depends on did not deploy.");
             }, ct).ConfigureAwait(false);
 
             return vms.Select(v => results[v.VmId]).ToList();
+        }
+
+        private static bool Fail(DeployResult result, Exception e)
+        {
+            result.Status = DeployStatus.Failed;
+            result.Exception = e;
+            result.Errors.Add(e.Message);
+            return false;
         }
 
         private async Task<bool> DeployOneAsync(VmSpec spec, IReadOnlyDictionary<int, VmSpec> byId, DeployResult result, ISet<int> planned,

@@ -144,7 +144,7 @@ namespace Phoenix.Engine.Workflow
                 if (section["snapstate"] is not string st) continue;
                 half = s.Name;
                 state = st;
-                snaptime = long.TryParse(section["snaptime"], NumberStyles.None, CultureInfo.InvariantCulture, out var t) ? t : (long?)null;
+                snaptime = long.TryParse(section["snaptime"] ?? "", NumberStyles.None, CultureInfo.InvariantCulture, out var t) ? t : (long?)null;
                 break;
             }
             if (half == null)

@@ -65,13 +65,18 @@ namespace Phoenix.Engine.Workflow
             var changes = new List<string>();
             var inv = CultureInfo.InvariantCulture;
             var config = await VmProvisioner.TryGetConfigAsync(host, request.VmId, ct).ConfigureAwait(false);
-            if (config != null && !string.IsNullOrEmpty(request.Name) && config.Name != null && config.Name != request.Name)
+            if (config != null && !string.IsNullOrEmpty(request.Name) && config.Name != request.Name)
             {
-                // Never turn someone else's VM into a template.
+                // Never turn someone else's VM into a template: Phoenix names every template it makes, so a VM without that
+                // name (or without any) is not Phoenix's, whatever it is.
+                var shown = config.Name != null ? $"as '{config.Name}'" : "without a name";
                 throw new PhoenixException(PhoenixErrorKind.AlreadyExists, ErrorIds.VmIdTaken,
-                    $"VM {request.VmId} already exists on the host as '{config.Name}', but the template is to be '{request.Name}'. Phoenix does " +
-                        $"not take over another VM.", request.VmId)
-                { RecommendedAction = $"Give the template a free VMID, or rename VM {request.VmId} if it really is this template." };
+                    $"VM {request.VmId} already exists on the host {shown}, but the template is to be '{request.Name}'. Phoenix did not make it " +
+                        $"and does not take over another VM.", request.VmId)
+                {
+                    RecommendedAction = $"Give the template a free VMID in the config. If VM {request.VmId} really is this template, name it so " +
+                        $"(qm set {request.VmId} --name {request.Name}); if it is not needed, remove it (Remove-PhoenixVm -VmId {request.VmId}).",
+                };
             }
             if (config != null && config.IsTemplate)
                 return StepOutcome.Unchanged($"VM {request.VmId} ({config.Name}) is already a template.");

@@ -19,6 +19,9 @@ namespace Phoenix.Engine.Workflow
 
         /// <summary>Force full (true) or linked (false) clones; null leaves it to Proxmox (linked from templates).</summary>
         public bool? FullClone { get; set; }
+
+        /// <summary>The VMIDs the <c>template</c> names of the config resolved to (<see cref="TemplateNames.ResolveAsync"/>).</summary>
+        public Dictionary<string, int> TemplateByName { get; } = new Dictionary<string, int>(StringComparer.Ordinal);
     }
 
     /// <summary>
@@ -38,7 +41,7 @@ namespace Phoenix.Engine.Workflow
         /// <summary>
         /// The clone source of <paramref name="spec"/>: clone_from_vmid (from its template_snapshot_name
         /// snapshot when that VM is in the file, has one and is not a template), else template_vmid,
-        /// else the default template.
+        /// else the template its <c>template</c> name resolved to, else the default template.
         /// </summary>
         public static CloneSource ResolveSource(VmSpec spec, IReadOnlyDictionary<int, VmSpec> fileVms, ProvisionOptions options)
         {
@@ -49,7 +52,9 @@ namespace Phoenix.Engine.Workflow
                     snap = source.TemplateSnapshotName;
                 return new CloneSource(from, snap);
             }
-            return new CloneSource(spec.TemplateVmId ?? options.DefaultTemplateVmId, null);
+            if (spec.TemplateVmId is int t) return new CloneSource(t, null);
+            if (TemplateNames.Uses(spec) && options.TemplateByName.TryGetValue(spec.Template!, out var named)) return new CloneSource(named, null);
+            return new CloneSource(options.DefaultTemplateVmId, null);
         }
 
         /// <summary>

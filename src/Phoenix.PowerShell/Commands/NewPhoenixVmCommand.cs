@@ -98,6 +98,8 @@ namespace Phoenix.PowerShell.Commands
                 // A VM planned under -WhatIf counts as there for the VMs after it in this pipeline (a clone of it is planned from it).
                 if (!TryChange(host, VmLabel.Of(spec), "Create or update", async (h, ct) =>
                 {
+                    var unresolved = await TemplateNames.ResolveAsync(h, new[] { spec }, _seen, options, ct).ConfigureAwait(false);
+                    if (unresolved.TryGetValue(spec.VmId, out var error)) throw error;
                     var clone = await VmProvisioner.EnsureCloneAsync(h, spec, _seen, options, _planned, ct).ConfigureAwait(false);
                     var configure = await VmProvisioner.ConfigureAsync(h, spec, ct, _seen, options).ConfigureAwait(false);
                     return (clone, configure);

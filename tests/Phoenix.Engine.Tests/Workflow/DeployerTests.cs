@@ -220,4 +220,115 @@ public sealed class DeployerTests : IDisposable
 
         Assert.Empty(_node.Commands);
     }
+
+    [Fact]
+    public async Task A_snapshot_cut_off_half_made_does_not_count_and_the_next_run_clears_and_takes_it_once()
+    {
+        var specs = Specs($$"""{ "vmid": 201, "name": "golden", "template_snapshot_name": "ready", {{User}} }""");
+        _node.Simulator.Faults = new Phoenix.Simulator.Faults.FaultPlan
+        {
+            Drops = { new Phoenix.Simulator.Faults.DropFault { Kind = "snapshot", Phase = Phoenix.Simulator.Faults.DropPhase.During } },
+        };
+        var cut = await NewDeployer().DeployAsync(specs, CancellationToken.None);
+        Assert.Equal(DeployStatus.Failed, cut[0].Status);
+        _node.Simulator.Faults = null;
+        Assert.Equal("snapshot", _node.Config(201).Lock);
+        Assert.Contains("snapstate: prepare", _node.Sim("qm", "config", "201", "--snapshot", "ready").StdOut);
+        _node.Connection.Clear();
+
+        var again = await NewDeployer().DeployAsync(specs, CancellationToken.None);
+
+        Assert.True(again[0].Status == DeployStatus.Succeeded, string.Join("; ", again[0].Errors));
+        Assert.Contains(again[0].Changes, c => c.StartsWith("removed snapshot 'ready', left half-made (snapstate prepare, lock snapshot)", StringComparison.Ordinal));
+        var fixes = _node.Changes.Where(c => c.Contains("unlock") || c.Contains("snapshot")).ToList();
+        Assert.Equal(new[] { "qm unlock 201", "qm delsnapshot 201 ready --force 1", "qm snapshot 201 ready --description 'Phoenix: after features'" }, fixes);
+        Assert.Null(_node.Config(201).Lock);
+        Assert.DoesNotContain("snapstate", _node.Sim("qm", "config", "201", "--snapshot", "ready").StdOut);
+        Assert.Equal(new[] { "ready" }, _node.Snapshots(201));
+    }
+
+    [Fact]
+    public async Task A_snapshot_lock_that_is_not_a_half_made_snapshot_of_Phoenix_is_an_error_saying_what_unlock_and_delsnapshot_would_do()
+    {
+        var specs = Specs($$"""{ "vmid": 201, "name": "golden", "template_snapshot_name": "ready", {{User}} }""");
+        await NewDeployer().DeployAsync(specs, CancellationToken.None);
+        _node.Simulator.Faults = new Phoenix.Simulator.Faults.FaultPlan
+        {
+            Drops = { new Phoenix.Simulator.Faults.DropFault { Kind = "snapshot", Phase = Phoenix.Simulator.Faults.DropPhase.During } },
+        };
+        Assert.ThrowsAny<Exception>(() => _node.Sim("qm", "snapshot", "201", "admins"));
+        _node.Simulator.Faults = null;
+        _node.Connection.Clear();
+
+        var r = await NewDeployer().DeployAsync(specs, CancellationToken.None);
+
+        Assert.Equal(DeployStatus.Failed, r[0].Status);
+        var e = Assert.IsType<PhoenixException>(r[0].Exception);
+        Assert.Equal(ErrorIds.SnapshotLocked, e.Reason);
+        Assert.Contains("VM 201 (golden) is locked (snapshot)", e.Message);
+        Assert.Contains("qm unlock 201", e.RecommendedAction);
+        Assert.Contains("qm delsnapshot 201 <name> --force", e.RecommendedAction);
+        Assert.Empty(_node.Changes);
+    }
+
+    [Fact]
+    public void Every_clone_edge_is_a_scheduling_edge_the_default_template_and_a_template_name_too()
+    {
+        var specs = Specs("""
+            { "vmid": 9000, "name": "base", "is_template": true, "template_image": "noble.img" },
+            { "vmid": 9100, "name": "other", "is_template": true, "template_image": "noble.img" },
+            { "vmid": 101, "name": "a" },
+            { "vmid": 102, "name": "b", "template": "other" },
+            { "vmid": 103, "name": "c", "template_vmid": 9100 },
+            { "vmid": 104, "name": "d", "clone_from_vmid": 101, "template": "other" }
+            """);
+        var options = new ProvisionOptions();
+        options.TemplateByName["other"] = 9100;
+
+        var graph = Deployer.DependencyGraph(specs, options);
+
+        Assert.Empty(graph[9000]);
+        Assert.Equal(new[] { 9000 }, graph[101]);
+        Assert.Equal(new[] { 9100 }, graph[102]);
+        Assert.Equal(new[] { 9100 }, graph[103]);
+        Assert.Equal(new[] { 101 }, graph[104]);
+    }
+
+    [Fact]
+    public async Task A_template_name_clones_the_one_template_of_that_name_on_the_host()
+    {
+        var specs = Specs($$"""{ "vmid": 101, "name": "a", "template": "ubuntu-2404-cloud-template", {{User}} }""");
+        _node.Sim("qm", "clone", "9000", "9100", "--name", "other-tpl");
+        _node.Sim("qm", "template", "9100");
+
+        var r = await NewDeployer(configure: o => o.Provision.DefaultTemplateVmId = 9100).DeployAsync(specs, CancellationToken.None);
+
+        Assert.True(r[0].Status == DeployStatus.Succeeded, string.Join("; ", r[0].Errors));
+        Assert.Contains("qm clone 9000 101 --name a", _node.Commands);
+    }
+
+    [Theory]
+    [InlineData("nope", "names no template in the config or on the cluster; the templates there are 'ubuntu-2404-cloud-template' (9000)")]
+    [InlineData("twin", "names 2 templates on the cluster: 9100, 9101, so Phoenix cannot tell which to clone")]
+    public async Task A_template_name_that_resolves_to_none_or_several_fails_the_VM_naming_the_candidates(string name, string says)
+    {
+        foreach (var id in new[] { "9100", "9101" })
+        {
+            _node.Sim("qm", "clone", "9000", id, "--name", "twin");
+            _node.Sim("qm", "template", id);
+        }
+        if (name == "nope")
+            foreach (var id in new[] { "9100", "9101" }) _node.Sim("qm", "destroy", id);
+        _node.Connection.Clear();
+        var specs = Specs($$"""{ "vmid": 101, "name": "a", "template": "{{name}}", {{User}} }, { "vmid": 102, "name": "b", "dependencies": ["101"], {{User}} }""");
+
+        var r = await NewDeployer().DeployAsync(specs, CancellationToken.None);
+
+        Assert.Equal(DeployStatus.Failed, r[0].Status);
+        var e = Assert.IsType<PhoenixException>(r[0].Exception);
+        Assert.Equal(ErrorIds.TemplateNameUnresolved, e.Reason);
+        Assert.Contains($"VM 101 (a): template '{name}' " + says, e.Message);
+        Assert.Equal(DeployStatus.Skipped, r[1].Status);
+        Assert.Empty(_node.Changes);
+    }
 }

@@ -17,6 +17,20 @@ public sealed class TemplateBuilderTests : IDisposable
 
     public void Dispose() => _node.Dispose();
 
+    [Fact]
+    public async Task An_unnamed_VM_on_the_VMID_is_not_taken_over_either_and_the_error_says_the_way_out()
+    {
+        _node.Sim("qm", "create", "9100", "--memory", "512");
+
+        var e = await Assert.ThrowsAsync<PhoenixException>(() => Build(Request()));
+
+        Assert.Equal(ErrorIds.VmIdTaken, e.Reason);
+        Assert.Contains("VM 9100 already exists on the host without a name, but the template is to be 'noble-tpl'", e.Message);
+        Assert.Contains("qm set 9100 --name noble-tpl", e.RecommendedAction);
+        Assert.Equal(new[] { "qm config 9100" }, _node.Commands);
+        Assert.False(_node.Config(9100).IsTemplate);
+    }
+
     private static TemplateRequest Request(int? diskSizeGb = 40, string image = "noble.img") => new()
     {
         VmId = 9100,
