@@ -13,10 +13,9 @@ namespace Phoenix.Engine.Tests.Features;
 /// <summary>The feature runner against the in-process simulator: commands, context, state, failures, plans.</summary>
 public sealed class FeatureRunnerTests
 {
+    // The agent wait pings first; an answer needs nothing else read.
     private static readonly string[] AgentWait =
     {
-        "qm config 101",
-        "qm status 101",
         "qm guest cmd 101 ping",
         "qm guest cmd 101 network-get-interfaces",
     };
