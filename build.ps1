@@ -47,7 +47,10 @@ param(
 
     # FakeHost: a cluster of this many nodes (pve1..pveN), one sshd each over one state; 1 is the lone node.
     [ValidateRange(1, 99)]
-    [int] $Nodes = 1
+    [int] $Nodes = 1,
+
+    # FakeHost: also non-root login users, phoenix-sudo (with a sudoers rule) and phoenix-nosudo (root only).
+    [switch] $LoginUsers
 )
 
 $ErrorActionPreference = 'Stop'
@@ -147,6 +150,8 @@ function Install-TestPrerequisites {
     if (-not (Get-Command shellcheck -ErrorAction Ignore)) { $need += 'shellcheck' }
     if (-not (Get-Command unshare -ErrorAction Ignore)) { $need += 'util-linux' }
     if (-not (Get-Command curl -ErrorAction Ignore)) { $need += 'curl' }
+    # sudo for the fake host's non-root login user (Connect-PhoenixHost -UseSudo).
+    if (-not (Test-Path '/usr/bin/sudo')) { $need += 'sudo' }
     if ($need) {
         $isRoot = (& id -u) -eq '0'
         if (-not $isRoot -or -not (Get-Command apt-get -ErrorAction Ignore)) {
@@ -253,6 +258,7 @@ function Invoke-FakeHost {
     $hostArgs = @('--bin', (Join-Path $Out 'fakehost/bin'))
     if ($EmptyNode) { $hostArgs += '--empty' }
     if ($Nodes -gt 1) { $hostArgs += @('--nodes', "$Nodes") }
+    if ($LoginUsers) { $hostArgs += '--login-users' }
     & bash (Join-Path $Root 'tests/FakeHost/start-fakehost.sh') @hostArgs
     if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }
 }

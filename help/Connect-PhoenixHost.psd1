@@ -9,6 +9,8 @@ You log in by key (-KeyFile, an OpenSSH private key, with -KeyPassphrase when it
 
 With -Simulator no host is needed at all: Phoenix connects to an in-process Proxmox VE simulator that answers like a real node, with a base template VM 9000. Guest commands are never run on your machine there; they are recorded. This is the way to try Phoenix, and what the README's demo uses.
 
+Many sites forbid root logins over SSH. -UseSudo is for a login user who is not root: every host command then runs as `sudo -n -- <command>`, and cloud-init snippets are written (and read and deleted) through sudo as well, created by root with mode 0600 in the snippets directory itself, never through a file the login user could read. The user needs a sudoers rule that lets it run Phoenix's commands without a password (NOPASSWD): qm, pvesm, pvesh, hostname and sh, or simply `phoenix ALL=(root) NOPASSWD: ALL` in /etc/sudoers.d/phoenix. When sudo wants a password or refuses, the error (SudoRefused) names the command and quotes sudo, for example "sudo on pve1:22 did not run hostname for 'phoenix': sudo: a password is required", and the command did not run. The switch is called -UseSudo because that is what it does, with the verb PowerShell uses for such switches (-UseSSL, -UseDefaultCredentials); Phoenix only ever asks sudo for root.
+
 Each command is written to the Verbose stream before it runs, with secrets replaced by <redacted>.
 '@
     Parameters  = @{
@@ -27,6 +29,7 @@ Each command is written to the Verbose stream before it runs, with secrets repla
         EmptyNode         = 'With -Simulator: start with a node that has no VMs (no base template 9000).'
         Node              = 'The Proxmox node name. Default: read from the host (`hostname`), or pve for the simulator.'
         NoDefault         = 'Do not make this session the default one.'
+        UseSudo           = 'Run every host command through `sudo -n` (for a login user who is not root), and write, read and delete files through sudo too. sudo must not ask for a password: a refusal is an error that names the command (SudoRefused).'
     }
     Inputs      = @('None')
     Examples    = @(

@@ -9,12 +9,12 @@ For each VM it:
 
 1. renders user-data-<VMID>.yml and network-config-<VMID>.yml (as ConvertTo-PhoenixCloudInit does);
 2. checks that the storage (-SnippetStorage, default local) exists and holds snippets. A storage without them is a SnippetsNotEnabled error whose message gives the command that enables them (pvesm set <storage> --content <its content>,snippets); a block storage such as lvmthin cannot hold them and the error names the storages that can;
-3. finds the files' paths with pvesm path <storage>:snippets/<file>, compares the SHA-256 of what is on the host with what was rendered, and uploads only what differs, atomically (temporary name, then rename) over SFTP with mode 0600;
+3. finds the files' paths with pvesm path <storage>:snippets/<file>, compares the SHA-256 of what is on the host with what was rendered, and uploads only what differs, atomically: through the SSH command channel into a temporary file that mktemp creates with mode 0600 under umask 077 in the snippets directory, then renamed over the target, so the file is never readable by others, not even for a moment;
 4. runs qm set <VMID> --cicustom 'user=<storage>:snippets/user-data-<VMID>.yml,network=<storage>:snippets/network-config-<VMID>.yml' only when the VM's cicustom differs (a meta= or vendor= snippet already set is kept);
 5. adds a cloud-init drive (ide2 on the storage of the boot disk) when the VM has none;
 6. regenerates the cloud-init drive with qm cloudinit update when anything changed.
 
-A second run with the same spec changes nothing and runs only reads. The result (Phoenix.PowerShell.CloudInitResult) says what changed: Uploaded, CicustomSet, DriveAdded, Regenerated, Changed and Changes, with the file paths and hashes. It carries VmId, Spec and Session, so it pipes into Start-PhoenixVm.
+A second run with the same spec changes nothing and runs only reads. The result (Phoenix.PowerShell.CloudInitResult) says what changed: Uploaded, CicustomSet, DriveAdded, Regenerated, Changed and Changes, with the file paths and hashes. It is a status, not the content: it never holds the rendered files (the user-data can carry the password hash), so ConvertTo-Json, Export-Clixml or a CI log of it writes no secret; ConvertTo-PhoenixCloudInit shows the files themselves. It carries VmId, Spec and Session, so it pipes into Start-PhoenixVm.
 
 When the content changes, the instance-id Proxmox gives cloud-init (the SHA-1 of user-data and network-config) changes too, so cloud-init runs its first-boot steps (users, SSH keys, packages, runcmd) again at the VM's next start. InstanceIdChanged says so, and a warning is written when a VM's own earlier snippets are replaced.
 

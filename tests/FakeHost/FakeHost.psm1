@@ -6,10 +6,11 @@ Import-Module (Join-Path $PSScriptRoot '../Pester/TestHelpers.psm1')
 function Start-FakeHost {
     <#
     Starts a fake host exactly as `build.ps1 -Task FakeHost` does (the build is already done by the test run).
-    -Nodes N: a cluster of N nodes; the result's .nodes has each node's endpoint.
+    -Nodes N: a cluster of N nodes; the result's .nodes has each node's endpoint. -LoginUsers: also the non-root
+    login users phoenix-sudo (with a sudoers rule) and phoenix-nosudo, as .sudoUser and .noSudoUser.
     #>
-    param([switch] $Empty, [int] $Nodes = 1)
-    $line = & (Join-Path $env:PHOENIX_REPO_ROOT 'build.ps1') -Task FakeHost -NoBuild -EmptyNode:$Empty -Nodes $Nodes
+    param([switch] $Empty, [int] $Nodes = 1, [switch] $LoginUsers)
+    $line = & (Join-Path $env:PHOENIX_REPO_ROOT 'build.ps1') -Task FakeHost -NoBuild -EmptyNode:$Empty -Nodes $Nodes -LoginUsers:$LoginUsers
     if ($LASTEXITCODE -ne 0) { throw "build.ps1 -Task FakeHost failed: $line" }
     return ($line | Select-Object -Last 1 | ConvertFrom-Json)
 }
@@ -56,9 +57,12 @@ function Stop-FakeHostSession {
 }
 
 function Connect-FakeHost {
-    param([Parameter(Mandatory)] $FakeHost)
-    Connect-PhoenixHost -HostName $FakeHost.host -Port $FakeHost.port -UserName $FakeHost.user -KeyFile $FakeHost.keyFile `
-        -HostKeyFingerprint $FakeHost.hostKeyFingerprint
+    <# A session on the fake host; -UserName another login user than the one that started it (with -UseSudo, for example). #>
+    param([Parameter(Mandatory)] $FakeHost, [string] $UserName = $FakeHost.user, [switch] $UseSudo, [string] $Node)
+    $more = @{}
+    if ($Node) { $more.Node = $Node }
+    Connect-PhoenixHost -HostName $FakeHost.host -Port $FakeHost.port -UserName $UserName -KeyFile $FakeHost.keyFile `
+        -HostKeyFingerprint $FakeHost.hostKeyFingerprint -UseSudo:$UseSudo @more
 }
 
 function New-FakeHostConnection {
@@ -76,6 +80,20 @@ function Invoke-Remote {
     $Connection.RunAsync($cmd, [TimeSpan]::FromSeconds(60)).GetAwaiter().GetResult()
 }
 
+function Get-CreatedFiles {
+    <#
+    The files the fake host's mktemp created, each with the mode and owner it had at creation, before anything was
+    written to it (from <state>/created.log): objects with Mode ('600'), Owner and Path.
+    #>
+    param([Parameter(Mandatory)] $FakeHost)
+    $log = Join-Path $FakeHost.stateDir 'created.log'
+    if (-not (Test-Path $log)) { return }
+    foreach ($line in Get-Content $log) {
+        $mode, $owner, $path = $line -split ' ', 3
+        [pscustomobject]@{ Mode = $mode; Owner = $owner; Path = $path }
+    }
+}
+
 function Get-Audit {
     <# The commands the fake host has run so far, one line each, from its audit log (commands.log). #>
     param([Parameter(Mandatory)] $FakeHost)
@@ -84,4 +102,4 @@ function Get-Audit {
 }
 
 Export-ModuleMember -Function Start-FakeHost, Stop-FakeHost, Test-PortOpen, Start-FakeHostSession, Stop-FakeHostSession, Connect-FakeHost,
-    New-FakeHostConnection, Invoke-Remote, Get-Audit
+    New-FakeHostConnection, Invoke-Remote, Get-Audit, Get-CreatedFiles

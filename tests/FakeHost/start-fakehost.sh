@@ -2,10 +2,19 @@
 # Starts a fake Proxmox VE host: Phoenix's simulator behind a real OpenSSH server on 127.0.0.1.
 #
 #   tests/FakeHost/start-fakehost.sh --bin <dir with phoenix-sim.dll> [--state <dir>] [--node <name>] [--empty]
-#                                    [--nodes <N>]
+#                                    [--nodes <N>] [--login-users]
 #
 # `qm`, `pvesm`, `pvesh` and `hostname` on the PATH of SSH commands run the simulator CLI, all on
-# one state folder. Prints one JSON line:
+# one state folder. `mktemp` there is the real one that also records, in <state>/created.log, the
+# mode, owner and path of each file it creates, taken before anything is written to the file: what
+# a test checks to know a snippet was never readable by others, not even for a moment.
+#
+# --login-users (lone node, root only) makes two non-root login users if they are missing, both
+# taking the client key: phoenix-sudo, with a sudoers rule that lets it run anything as root
+# without a password (keeping the PATH of SSH commands, so sudo finds the fake qm), and
+# phoenix-nosudo, without one. The JSON line then names them as "sudoUser" and "noSudoUser".
+#
+# Prints one JSON line:
 #   {"host":..,"port":..,"user":..,"keyFile":..,"hostKeyFingerprint":..,"stateDir":..,"root":..,"pid":..}
 # `pid` is a supervisor: killing it (`kill <pid>`: SIGTERM, or SIGINT/SIGHUP) stops sshd and every
 # session it started. SIGKILL cannot be caught: after `kill -9 <pid>` stop sshd by the pid file in
@@ -22,7 +31,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-bin="" state="" node="pve" empty=0 nodes=1
+bin="" state="" node="pve" empty=0 nodes=1 login_users=0
 while [[ $# -gt 0 ]]; do
     case $1 in
         --bin) bin=$2; shift 2 ;;
@@ -30,6 +39,7 @@ while [[ $# -gt 0 ]]; do
         --node) node=$2; shift 2 ;;
         --empty) empty=1; shift ;;
         --nodes) nodes=$2; shift 2 ;;
+        --login-users) login_users=1; shift ;;
         *) echo "start-fakehost: unknown argument '$1'" >&2; exit 2 ;;
     esac
 done
@@ -38,6 +48,7 @@ done
 bin=$(cd "$bin" && pwd)
 dotnet_bin=$(command -v dotnet) || { echo "start-fakehost: dotnet not found" >&2; exit 1; }
 dotnet_bin=$(readlink -f "$dotnet_bin")
+mktemp_bin=$(command -v mktemp) || { echo "start-fakehost: mktemp not found" >&2; exit 1; }
 
 # Guests really run their commands, each in its own mount namespace, where that is possible (root on
 # Linux); elsewhere phoenix-sim's recording guest answers and says so.
@@ -65,6 +76,28 @@ WRAP
     # Proxmox names the node after the host name; Phoenix reads it with `hostname`.
     printf '#!/bin/sh\necho %s\n' "$name" >"$dir/hostname"
     chmod 755 "$dir/hostname"
+    # The real mktemp, and a record of the created file's mode before a byte is written to it.
+    cat >"$dir/mktemp" <<WRAP
+#!/bin/sh
+p=\$('$mktemp_bin' "\$@") || exit \$?
+[ -f "\$p" ] && printf '%s %s\\n' "\$(stat -c '%a %U' -- "\$p")" "\$p" >>'$state/created.log' 2>/dev/null
+printf '%s\\n' "\$p"
+WRAP
+    chmod 755 "$dir/mktemp"
+}
+
+# The login users of --login-users: made when missing (an unlocked account without a password, so sshd
+# lets the key in), phoenix-sudo with its sudoers rule.
+make_login_users() {
+    local u
+    for u in phoenix-sudo phoenix-nosudo; do
+        id -u "$u" >/dev/null 2>&1 || useradd -m -s /bin/sh "$u"
+        usermod -p '*' "$u"
+    done
+    printf '%s\n' 'Defaults:phoenix-sudo !secure_path' 'phoenix-sudo ALL=(root) NOPASSWD: ALL' >/etc/sudoers.d/phoenix-fakehost.tmp
+    chmod 440 /etc/sudoers.d/phoenix-fakehost.tmp
+    visudo -cqf /etc/sudoers.d/phoenix-fakehost.tmp
+    mv -f /etc/sudoers.d/phoenix-fakehost.tmp /etc/sudoers.d/phoenix-fakehost
 }
 
 sim() { PHOENIX_SIM_STATE="$state" "$dotnet_bin" "$bin/phoenix-sim.dll" "$@"; }
@@ -80,6 +113,16 @@ if [[ $nodes -eq 1 ]]; then
 
     sshd_json=$(bash "$repo/tools/test-sshd.sh" start "$root/sshd" --path-prepend "$root/path")
     sshd_pid=$(sed -n 's/.*"pid":\([0-9]*\).*/\1/p' <<<"$sshd_json")
+    users_json=""
+    if [[ $login_users -eq 1 ]]; then
+        [[ $(id -u) -eq 0 ]] || { echo "start-fakehost: --login-users needs root (it adds users and a sudoers rule)" >&2; exit 2; }
+        command -v sudo >/dev/null || { echo "start-fakehost: --login-users needs sudo (apt-get install sudo)" >&2; exit 2; }
+        make_login_users
+        # sshd reads authorized_keys, and sudo's commands the wrappers, as the login user.
+        chmod 711 "$root" "$root/sshd"
+        chmod 644 "$root/sshd/authorized_keys"
+        users_json=',"sudoUser":"phoenix-sudo","noSudoUser":"phoenix-nosudo"'
+    fi
 
     # The supervisor: when it is told to stop, it stops sshd, its sessions and whatever they run.
     (
@@ -94,7 +137,7 @@ if [[ $nodes -eq 1 ]]; then
 
     # sshd's JSON without its own pid and dir, plus the state folder and the supervisor's pid.
     prefix=${sshd_json%%,\"pid\":*}
-    printf '%s,"stateDir":"%s","root":"%s","pid":%s}\n' "$prefix" "$state" "$root" "$supervisor"
+    printf '%s,"stateDir":"%s","root":"%s","pid":%s%s}\n' "$prefix" "$state" "$root" "$supervisor" "$users_json"
     exit 0
 fi
 

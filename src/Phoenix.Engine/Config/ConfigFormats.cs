@@ -24,8 +24,8 @@ namespace Phoenix.Engine.Config
         /// <summary>A Linux user name cloud-init can create: <c>^[a-z_][a-z0-9_-]*[$]?$</c>, at most 32 characters.</summary>
         public static bool IsUserName(string? s) => s != null && s.Length <= 32 && UserRe.IsMatch(s);
 
-        /// <summary>A <c>qm set</c> option name (<c>cpu</c>, <c>net1</c>, <c>migrate_downtime</c>).</summary>
-        public static bool IsQmOptionName(string? s) => s != null && QmKeyRe.IsMatch(s);
+        /// <summary>A <c>qm set</c> option name (<c>cpu</c>, <c>net1</c>, <c>migrate_downtime</c>): at most 64 characters, far more than any has.</summary>
+        public static bool IsQmOptionName(string? s) => s != null && s.Length <= 64 && QmKeyRe.IsMatch(s);
 
         /// <summary>A strict dotted-quad IPv4 address (no leading zeros, no short forms).</summary>
         public static bool TryParseIpv4(string? s, out uint address)

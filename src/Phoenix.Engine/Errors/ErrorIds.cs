@@ -100,6 +100,7 @@ namespace Phoenix.Engine.Errors
         public const string ConnectionLost = nameof(ConnectionLost);
         public const string ChannelFailed = nameof(ChannelFailed);
         public const string UploadFailed = nameof(UploadFailed);
+        public const string SudoRefused = nameof(SudoRefused);
         public const string RemoteDirectoryNotFound = nameof(RemoteDirectoryNotFound);
         public const string PermissionDenied = nameof(PermissionDenied);
         public const string TransferFailed = nameof(TransferFailed);

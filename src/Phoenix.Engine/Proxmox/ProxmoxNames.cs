@@ -27,6 +27,12 @@ namespace Phoenix.Engine.Proxmox
         /// </summary>
         public const string LocalStorage = "local";
 
+        /// <summary>
+        /// Longest storage ID Phoenix accepts. Proxmox's pve-storage-id sets none, but an ID becomes a folder and a section
+        /// name; no real one comes near this, and a value this long is a mistake or an attack.
+        /// </summary>
+        public const int MaxStorageIdLength = 100;
+
         /// <summary>Longest snapshot name Proxmox accepts.</summary>
         public const int MaxSnapshotNameLength = 40;
 
@@ -54,8 +60,9 @@ namespace Phoenix.Engine.Proxmox
         // pve-node names are DNS labels.
         private static readonly Regex NodeNamePattern = new Regex(@"^[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?\z", Opts);
 
-        // pve-bridge-id (ASCII only).
-        private static readonly Regex BridgePattern = new Regex(@"^[-_.a-zA-Z0-9]+\z", Opts);
+        // pve-bridge-id (ASCII only), but not starting with '-' (no interface does; as an argument it would read as an option)
+        // and at most 15 characters, the longest Linux interface name.
+        private static readonly Regex BridgePattern = new Regex(@"^[_.a-zA-Z0-9][-_.a-zA-Z0-9]{0,14}\z", Opts);
 
         // A feature's name becomes the file name feature_install_<name>.sh in the guest and a line of its state file.
         private static readonly Regex FeatureNamePattern = new Regex(@"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\z", Opts);
@@ -116,13 +123,13 @@ namespace Phoenix.Engine.Proxmox
         public static bool IsValidVmName(string? name) => name != null && name.Length <= 255 && DnsNamePattern.IsMatch(name);
 
         /// <summary>True when <paramref name="storage"/> is a storage ID (for example <c>local-lvm</c>).</summary>
-        public static bool IsValidStorageId(string? storage) => storage != null && StorageIdPattern.IsMatch(storage);
+        public static bool IsValidStorageId(string? storage) => storage != null && storage.Length <= MaxStorageIdLength && StorageIdPattern.IsMatch(storage);
 
         /// <summary>True when <paramref name="volumeId"/> is a volume ID (for example <c>local:snippets/user-data-1001.yml</c>).</summary>
         public static bool IsValidVolumeId(string? volumeId) => volumeId != null && VolumeIdPattern.IsMatch(volumeId);
 
         /// <summary>True when <paramref name="node"/> is a cluster node name.</summary>
-        public static bool IsValidNodeName(string? node) => node != null && NodeNamePattern.IsMatch(node);
+        public static bool IsValidNodeName(string? node) => node != null && node.Length <= 63 && NodeNamePattern.IsMatch(node);
 
         /// <summary>True when <paramref name="bridge"/> is a bridge name (Proxmox's <c>pve-bridge-id</c>, for example <c>vmbr0</c>).</summary>
         public static bool IsValidBridgeName(string? bridge) => bridge != null && BridgePattern.IsMatch(bridge);
@@ -154,11 +161,14 @@ namespace Phoenix.Engine.Proxmox
                     return ValidateSnapshotName(value);
                 case NameKind.Storage:
                     return IsValidStorageId(value) ? null
-                        : shown + " is not a Proxmox storage ID (a letter, then letters, digits, '-', '_' or '.', ending in a letter or digit)";
+                        : shown + " is not a Proxmox storage ID (a letter, then letters, digits, '-', '_' or '.', ending in a letter or digit; " +
+                            "at most 100 characters)";
                 case NameKind.Node:
-                    return IsValidNodeName(value) ? null : shown + " is not a Proxmox node name (letters, digits and '-', not first or last)";
+                    return IsValidNodeName(value) ? null
+                        : shown + " is not a Proxmox node name (up to 63 letters, digits and '-', not first or last)";
                 case NameKind.Bridge:
-                    return IsValidBridgeName(value) ? null : shown + " is not a bridge name (letters, digits, '-', '_' and '.', such as vmbr0)";
+                    return IsValidBridgeName(value) ? null
+                        : shown + " is not a bridge name (up to 15 letters, digits, '-', '_' and '.', not starting with '-', such as vmbr0)";
                 case NameKind.Feature:
                     return IsValidFeatureName(value) ? null
                         : shown + " is not a feature name (a letter or digit, then up to 63 letters, digits, '.', '_' or '-')";

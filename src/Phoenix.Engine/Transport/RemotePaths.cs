@@ -1,5 +1,4 @@
 using System;
-using Phoenix.Engine.Text;
 
 namespace Phoenix.Engine.Transport
 {
@@ -28,15 +27,6 @@ namespace Phoenix.Engine.Transport
         {
             var slash = remotePath.LastIndexOf('/');
             return slash < 0 ? "" : remotePath.Substring(0, slash + 1);
-        }
-
-        /// <summary>
-        /// A hidden, random name beside <paramref name="remotePath"/>: <c>dir/.name.phoenix-&lt;hex&gt;.tmp</c>.
-        /// The same directory keeps the final rename on one file system, which is what makes it atomic.
-        /// </summary>
-        public static string TemporarySibling(string remotePath)
-        {
-            return $"{DirectoryPrefix(remotePath)}.{FileName(remotePath)}.phoenix-{Hex.Random(6)}.tmp";
         }
     }
 }

@@ -21,12 +21,8 @@ namespace Phoenix.Engine.Transport
         public static string Quote(string argument)
         {
             if (argument == null) throw new ArgumentNullException(nameof(argument));
-            if (argument.IndexOf('\0') >= 0)
-                throw new ArgumentException("An argument for a remote command cannot contain a NUL character.", nameof(argument));
-            var badSurrogate = FindLoneSurrogate(argument);
-            if (badSurrogate >= 0)
-                throw new ArgumentException(
-                    $"An argument for a remote command holds a lone UTF-16 surrogate at index {badSurrogate}; it has no UTF-8 form.", nameof(argument));
+            var refusal = Refusal(argument);
+            if (refusal != null) throw new ArgumentException(refusal, nameof(argument));
             if (argument.Length > 0 && argument.All(IsSafe)) return argument;
             var sb = new StringBuilder(argument.Length + 2);
             sb.Append('\'');
@@ -41,6 +37,18 @@ namespace Phoenix.Engine.Transport
 
         /// <summary>Quotes each argument and joins them with spaces.</summary>
         public static string Join(IEnumerable<string> arguments) => string.Join(" ", arguments.Select(Quote));
+
+        /// <summary>
+        /// Why <paramref name="argument"/> cannot be an argument of a remote command (it holds a NUL, which ends a C
+        /// string, or a lone UTF-16 surrogate, which has no UTF-8 form), or null when it can: every other text is quoted.
+        /// </summary>
+        public static string? Refusal(string argument)
+        {
+            if (argument.IndexOf('\0') >= 0) return "An argument for a remote command cannot contain a NUL character.";
+            var badSurrogate = FindLoneSurrogate(argument);
+            if (badSurrogate >= 0) return $"An argument for a remote command holds a lone UTF-16 surrogate at index {badSurrogate}; it has no UTF-8 form.";
+            return null;
+        }
 
         private static int FindLoneSurrogate(string s)
         {

@@ -46,6 +46,13 @@ namespace Phoenix.Engine.Transport
         /// </summary>
         public bool AcceptNewHostKey { get; set; }
 
+        /// <summary>
+        /// Run every host command through <c>sudo -n</c>, for a login user who is not root (many sites forbid root logins
+        /// over SSH). Files are then written, read and deleted through sudo as well (never SFTP as the login user), and a
+        /// sudo that wants a password or refuses is an error naming the command (<c>SudoRefused</c>).
+        /// </summary>
+        public bool UseSudo { get; set; }
+
         /// <summary>How long to wait for the TCP connection, the SSH handshake and authentication.</summary>
         public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(15);
 
@@ -131,6 +138,7 @@ namespace Phoenix.Engine.Transport
             if (KeyFile != null) parts.Add("key " + KeyFile + (KeyPassphrase != null ? " with passphrase" : ""));
             if (Password != null) parts.Add("password");
             if (KeyFile == null && Password == null) parts.Add("default keys");
+            if (UseSudo) parts.Add("sudo");
             if (!string.IsNullOrWhiteSpace(HostKeyFingerprint)) parts.Add("pinned " + HostKeyFingerprint!.Trim());
             else parts.Add("known_hosts " + KnownHostsPath + (AcceptNewHostKey ? ", accept new" : ""));
             var host = HostName.IndexOf(':') >= 0 ? $"[{HostName}]" : HostName;

@@ -39,6 +39,7 @@ namespace Phoenix.Engine.Transport
         private readonly IReadOnlyList<PrivateKeyFile> _keys;
         private readonly string _authDescription;
         private readonly SftpTransfers _transfers;
+        private readonly CommandTransfers _commandTransfers;
         private readonly SemaphoreSlim _commandGate = new SemaphoreSlim(MaxParallelCommands, MaxParallelCommands);
         private readonly ClientSlot<SshClient> _ssh = new ClientSlot<SshClient>("ssh");
         private readonly ClientSlot<SftpClient> _sftp = new ClientSlot<SftpClient>("sftp");
@@ -54,6 +55,7 @@ namespace Phoenix.Engine.Transport
             _keys = keys;
             _authDescription = authDescription;
             _transfers = new SftpTransfers(this);
+            _commandTransfers = new CommandTransfers(this);
         }
 
         /// <inheritdoc />
@@ -79,6 +81,9 @@ namespace Phoenix.Engine.Transport
 
         /// <inheritdoc />
         public bool IsConnected => !_disposed && _ssh.Client?.IsConnected == true;
+
+        /// <summary>True when every command runs through <c>sudo -n</c> (<see cref="SshConnectionOptions.UseSudo"/>).</summary>
+        public bool UseSudo => _options.UseSudo;
 
         /// <inheritdoc />
         /// <remarks>Over SSH Phoenix talks to a real node's qm, whose guest agent runs what it is given.</remarks>
@@ -130,13 +135,26 @@ namespace Phoenix.Engine.Transport
         public async Task<CommandResult> RunAsync(RemoteCommand command, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
         {
             if (command == null) throw new ArgumentNullException(nameof(command));
+            var display = command.ToDisplayString();
+            Log?.Invoke(display);
+            var r = await RunCoreAsync(command, display, timeout, cancellationToken).ConfigureAwait(false);
+            return new CommandResult(r.ExitCode, Utf8.GetString(r.StdOut), Utf8.GetString(r.StdErr));
+        }
+
+        /// <summary>
+        /// Runs a command of the transport itself (a file transfer), which logs its own line: <paramref name="what"/>
+        /// names it in errors. Standard output comes back as bytes.
+        /// </summary>
+        internal Task<RawResult> RunQuietAsync(RemoteCommand command, string what, TimeSpan timeout, CancellationToken cancellationToken) =>
+            RunCoreAsync(command, what, timeout, cancellationToken);
+
+        private async Task<RawResult> RunCoreAsync(RemoteCommand command, string display, TimeSpan? timeout, CancellationToken cancellationToken)
+        {
             if (timeout.HasValue && timeout.Value <= TimeSpan.Zero && timeout.Value != Timeout.InfiniteTimeSpan)
                 throw new ArgumentOutOfRangeException(nameof(timeout), "A command timeout must be positive.");
             ThrowIfDisposed();
             var runId = NewRunId();
-            var text = WrapForLoginShell(command.ToShellString(), runId, command.StandardInput != null && command.StandardInput.Length > 0);
-            var display = command.ToDisplayString();
-            Log?.Invoke(display);
+            var text = WrapForLoginShell(ShellLine(command), runId, command.StandardInput != null && command.StandardInput.Length > 0);
 
             using (var timeoutSource = new CancellationTokenSource())
             using (var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeoutSource.Token))
@@ -145,15 +163,18 @@ namespace Phoenix.Engine.Transport
                 try
                 {
                     await _commandGate.WaitAsync(linked.Token).ConfigureAwait(false);
+                    RawResult result;
                     try
                     {
                         var client = await GetSshClientAsync(linked.Token).ConfigureAwait(false);
-                        return await ExecuteAsync(client, text, command.StandardInput, display, runId, linked.Token).ConfigureAwait(false);
+                        result = await ExecuteAsync(client, text, command.StandardInput, display, runId, linked.Token).ConfigureAwait(false);
                     }
                     finally
                     {
                         _commandGate.Release();
                     }
+                    if (UseSudo) CheckSudo(result, display);
+                    return result;
                 }
                 catch (OperationCanceledException e) when (cancellationToken.IsCancellationRequested)
                 {
@@ -169,21 +190,53 @@ namespace Phoenix.Engine.Transport
             }
         }
 
+        /// <summary>The command line the login shell runs for <paramref name="command"/>: through <c>sudo -n</c> with -UseSudo.</summary>
+        private string ShellLine(RemoteCommand command) => UseSudo ? "sudo -n -- " + command.ToShellString() : command.ToShellString();
+
+        /// <summary>
+        /// sudo's own refusals (it wants a password, the user may not run the command, no terminal for a password) come
+        /// as exit code 1 with sudo's words on stderr, before the command ran: an error naming the command, so nothing
+        /// goes on as if the command had answered.
+        /// </summary>
+        private void CheckSudo(RawResult result, string display)
+        {
+            if (result.ExitCode != 1) return;
+            var stderr = Utf8.GetString(result.StdErr).Trim();
+            var first = stderr.Split('\n')[0].Trim();
+            var refused = first.StartsWith("sudo: ", StringComparison.Ordinal) ||
+                (first.StartsWith("Sorry, user ", StringComparison.Ordinal) && first.IndexOf(" is not allowed to execute ", StringComparison.Ordinal) > 0);
+            if (!refused) return;
+            throw new PhoenixException(PhoenixErrorKind.SecurityError, ErrorIds.SudoRefused,
+                $"sudo on {Endpoint} did not run {display} for '{UserName}': {first} The command did not run, so nothing was changed by it.",
+                HostName)
+                .WithAdvice($"Give '{UserName}' a sudoers rule that lets it run Proxmox's commands (qm, pvesm, pvesh, hostname, sh) without a password " +
+                    $"(for example '{UserName} ALL=(root) NOPASSWD: ALL' in /etc/sudoers.d/phoenix), or connect as root without -UseSudo.");
+        }
+
         /// <inheritdoc />
         /// <param name="remotePath">The target file; a relative path is relative to the login directory.</param>
         /// <param name="content">The bytes to write.</param>
-        /// <param name="mode">POSIX permission bits, 0 to 0777 (for example <c>Convert.ToInt32("600", 8)</c>); applied before any content is written.</param>
+        /// <param name="mode">POSIX permission bits, 0 to 0777 (for example <c>Convert.ToInt32("600", 8)</c>); applied once the content is complete.</param>
         /// <param name="cancellationToken">Stops the transfer; the temporary file is removed.</param>
-        public Task UploadAsync(string remotePath, byte[] content, int mode, CancellationToken cancellationToken = default) =>
-            _transfers.UploadAsync(remotePath, content, mode, cancellationToken);
+        /// <remarks>
+        /// Over the command channel (<see cref="CommandTransfers"/>): the file is created by <c>mktemp</c> under <c>umask 077</c>,
+        /// so it is 0600 from its first byte, then filled from standard input, checked, given its mode and renamed over the target.
+        /// </remarks>
+        public Task UploadAsync(string remotePath, byte[] content, int mode, CancellationToken cancellationToken = default)
+        {
+            ThrowIfDisposed();
+            return _commandTransfers.UploadAsync(remotePath, content, mode, cancellationToken);
+        }
 
         /// <inheritdoc />
+        /// <remarks>Over SFTP; with sudo over the command channel, since the login user may not read root's files.</remarks>
         public Task<byte[]> DownloadAsync(string remotePath, CancellationToken cancellationToken = default) =>
-            _transfers.DownloadAsync(remotePath, cancellationToken);
+            UseSudo ? _commandTransfers.DownloadAsync(remotePath, cancellationToken) : _transfers.DownloadAsync(remotePath, cancellationToken);
 
         /// <inheritdoc />
+        /// <remarks>Over SFTP; with sudo over the command channel.</remarks>
         public Task<bool> DeleteAsync(string remotePath, CancellationToken cancellationToken = default) =>
-            _transfers.DeleteAsync(remotePath, cancellationToken);
+            UseSudo ? _commandTransfers.DeleteAsync(remotePath, cancellationToken) : _transfers.DeleteAsync(remotePath, cancellationToken);
 
         /// <summary>Closes both connections. Calls still running fail with <see cref="ObjectDisposedException"/>.</summary>
         public void Dispose()
@@ -229,7 +282,7 @@ namespace Phoenix.Engine.Transport
             Log?.Invoke($"ssh: stopping {display}");
             var stop = new RemoteCommand("sh", "-c", StopScript, runId);
             var limit = new CancellationTokenSource(StopTimeout);
-            var stopping = ExecuteAsync(client, stop.ToShellString() + " </dev/null", null, stop.ToDisplayString(), null, limit.Token);
+            var stopping = ExecuteAsync(client, ShellLine(stop) + " </dev/null", null, stop.ToDisplayString(), null, limit.Token);
             _ = stopping.ContinueWith(_ => limit.Dispose(), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
             // Opening the channel is not cancellable; never hold the caller longer than the limit.
             await Task.WhenAny(stopping, Task.Delay(StopTimeout)).ConfigureAwait(false);
@@ -237,7 +290,7 @@ namespace Phoenix.Engine.Transport
             Observe(stopping);
         }
 
-        private async Task<CommandResult> ExecuteAsync(SshClient client, string text, byte[]? standardInput, string display, string? runId,
+        private async Task<RawResult> ExecuteAsync(SshClient client, string text, byte[]? standardInput, string display, string? runId,
             CancellationToken token)
         {
             SshCommand command;
@@ -294,9 +347,7 @@ namespace Phoenix.Engine.Transport
                     }
                 }
 
-                var stdout = ReadAll(command.OutputStream);
-                var stderr = ReadAll(command.ExtendedOutputStream);
-                return new CommandResult(ExitCodeOf(command), Utf8.GetString(stdout), Utf8.GetString(stderr));
+                return new RawResult(ExitCodeOf(command), ReadAll(command.OutputStream), ReadAll(command.ExtendedOutputStream));
             }
         }
 
@@ -515,6 +566,21 @@ namespace Phoenix.Engine.Transport
             {
                 // Closing a connection that is already broken.
             }
+        }
+
+        /// <summary>What a command gave back, as bytes.</summary>
+        internal readonly struct RawResult
+        {
+            public RawResult(int exitCode, byte[] stdOut, byte[] stdErr)
+            {
+                ExitCode = exitCode;
+                StdOut = stdOut;
+                StdErr = stdErr;
+            }
+
+            public int ExitCode { get; }
+            public byte[] StdOut { get; }
+            public byte[] StdErr { get; }
         }
 
         private sealed class ClientSlot<T> where T : BaseClient

@@ -64,6 +64,14 @@ namespace Phoenix.PowerShell.Commands
         [ValidateRange(1, 3600)]
         public int ConnectTimeoutSec { get; set; } = 15;
 
+        /// <summary>
+        /// Run every host command through <c>sudo -n</c>, for a login user who is not root; files are written, read and
+        /// deleted through sudo too. A sudo that wants a password or refuses is an error naming the command.
+        /// </summary>
+        [Parameter(ParameterSetName = KeyFileSet)]
+        [Parameter(ParameterSetName = CredentialSet)]
+        public SwitchParameter UseSudo { get; set; }
+
         [Parameter(Mandatory = true, ParameterSetName = SimulatorSet)]
         public SwitchParameter Simulator { get; set; }
 
@@ -119,6 +127,7 @@ namespace Phoenix.PowerShell.Commands
                 ConnectTimeout = TimeSpan.FromSeconds(ConnectTimeoutSec),
                 HostKeyFingerprint = HostKeyFingerprint,
                 AcceptNewHostKey = AcceptNewHostKey.IsPresent,
+                UseSudo = UseSudo.IsPresent,
             };
             if (KnownHostsPath != null) options.KnownHostsPath = GetUnresolvedProviderPathFromPSPath(KnownHostsPath);
 

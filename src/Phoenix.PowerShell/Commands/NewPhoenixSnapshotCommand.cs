@@ -26,6 +26,7 @@ namespace Phoenix.PowerShell.Commands
         public string Name { get; set; } = "";
 
         [Parameter]
+        [ValidateRemoteText]
         public string? Description { get; set; }
 
         [Parameter(ValueFromPipelineByPropertyName = true)]

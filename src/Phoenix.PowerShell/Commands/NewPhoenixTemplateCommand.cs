@@ -45,6 +45,7 @@ namespace Phoenix.PowerShell.Commands
 
         [Parameter(Mandatory = true, Position = 2, ParameterSetName = ParameterSet)]
         [ValidateNotNullOrEmpty]
+        [ValidateRemoteText]
         public string Image { get; set; } = "";
 
         [Parameter]

@@ -40,6 +40,9 @@ namespace Phoenix.PowerShell
         /// <summary>True for the in-process simulator (no host at all).</summary>
         public bool IsSimulator { get; }
 
+        /// <summary>True when every host command runs through <c>sudo -n</c> (Connect-PhoenixHost -UseSudo).</summary>
+        public bool UseSudo => Connection is SshHostConnection ssh && ssh.UseSudo;
+
         internal IHostConnection Connection { get; }
 
         /// <summary>True once Disconnect-PhoenixHost closed it (a dropped connection is not closed: the next command reconnects).</summary>
@@ -52,6 +55,6 @@ namespace Phoenix.PowerShell
         }
 
         public override string ToString() =>
-            IsSimulator ? $"simulator ({Node})" : $"{UserName}@{HostName}:{Port} ({Node})";
+            IsSimulator ? $"simulator ({Node})" : $"{UserName}@{HostName}:{Port} ({Node}{(UseSudo ? ", sudo" : "")})";
     }
 }

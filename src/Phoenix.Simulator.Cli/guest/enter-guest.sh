@@ -16,10 +16,15 @@ guest=$1 tools=$2
 shift 3
 
 overlays=(etc var opt usr/local root home)
-if [[ ! -e $guest/.ready ]]; then
-    for d in "${overlays[@]}"; do mkdir -p "$guest/upper/$d" "$guest/work/$d"; done
-    mkdir -p "$guest/tmp" "$guest/upper/usr/local/bin" "$guest/upper/etc"
+# Every time, not only the first: a clone's guest folder is copied file by file from its source's, so the empty
+# folders an overlay needs (work/<dir>, an upper/<dir> nothing was written to) are not there yet.
+for d in "${overlays[@]}"; do mkdir -p "$guest/upper/$d" "$guest/work/$d"; done
+if [[ ! -d $guest/tmp ]]; then
+    mkdir -p "$guest/tmp"
     chmod 1777 "$guest/tmp"
+fi
+if [[ ! -e $guest/.ready ]]; then
+    mkdir -p "$guest/upper/usr/local/bin" "$guest/upper/etc"
     if [[ -d $tools ]]; then
         for t in "$tools"/*; do
             [[ -f $t ]] || continue

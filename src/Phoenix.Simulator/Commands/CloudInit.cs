@@ -15,6 +15,9 @@ namespace Phoenix.Simulator.Commands
     {
         private const int SnippetMax = 1024 * 1024;
 
+        // 0600: the files of a cloud-init drive hold the user-data.
+        private const int DriveFileMode = 0x180;
+
         /// <summary>qm cloudinit dump: always the auto-generated config (cicustom ignored), plus a newline.</summary>
         public int QmCloudInitDump(CommandContext c)
         {
@@ -96,21 +99,22 @@ namespace Phoenix.Simulator.Commands
                     Node.AllocVolume(storage, vmid, storage.IsFileBased ? "qcow2" : "raw", file, 4 * 1024 * 1024, output);
                 }
                 output.Append("generating cloud-init ISO\n");
+                // The drive's files carry the user-data (a password hash): root's alone from creation, as the snippets are.
                 var dir = $"/var/lib/phoenix-sim/cloudinit/{vmid}";
                 Node.Store.DeleteTree(dir);
                 if (format == "nocloud")
                 {
-                    Node.Store.WriteFile(dir + "/user-data", Encoding.UTF8.GetBytes(user));
-                    Node.Store.WriteFile(dir + "/network-config", Encoding.UTF8.GetBytes(network));
-                    Node.Store.WriteFile(dir + "/meta-data", Encoding.UTF8.GetBytes(meta));
-                    Node.Store.WriteFile(dir + "/vendor-data", Encoding.UTF8.GetBytes(vendor));
+                    Node.Store.WriteFile(dir + "/user-data", Encoding.UTF8.GetBytes(user), DriveFileMode);
+                    Node.Store.WriteFile(dir + "/network-config", Encoding.UTF8.GetBytes(network), DriveFileMode);
+                    Node.Store.WriteFile(dir + "/meta-data", Encoding.UTF8.GetBytes(meta), DriveFileMode);
+                    Node.Store.WriteFile(dir + "/vendor-data", Encoding.UTF8.GetBytes(vendor), DriveFileMode);
                 }
                 else
                 {
-                    Node.Store.WriteFile(dir + "/openstack/latest/user_data", Encoding.UTF8.GetBytes(user));
-                    Node.Store.WriteFile(dir + "/openstack/content/0000", Encoding.UTF8.GetBytes(network));
-                    Node.Store.WriteFile(dir + "/openstack/latest/meta_data.json", Encoding.UTF8.GetBytes(meta));
-                    Node.Store.WriteFile(dir + "/openstack/latest/vendor_data.json", Encoding.UTF8.GetBytes(vendor));
+                    Node.Store.WriteFile(dir + "/openstack/latest/user_data", Encoding.UTF8.GetBytes(user), DriveFileMode);
+                    Node.Store.WriteFile(dir + "/openstack/content/0000", Encoding.UTF8.GetBytes(network), DriveFileMode);
+                    Node.Store.WriteFile(dir + "/openstack/latest/meta_data.json", Encoding.UTF8.GetBytes(meta), DriveFileMode);
+                    Node.Store.WriteFile(dir + "/openstack/latest/vendor_data.json", Encoding.UTF8.GetBytes(vendor), DriveFileMode);
                 }
             }
         }

@@ -74,8 +74,10 @@ namespace Phoenix.Simulator.State
             var tmp = host + ".tmp." + Guid.NewGuid().ToString("N");
             try
             {
-                File.WriteAllBytes(tmp, content);
-                SetUnixMode?.Invoke(tmp, mode);
+                // Created with its mode, as Phoenix creates its snippets: a 0600 file is never readable by others, not even empty.
+                using (var stream = CreateWithMode(tmp, mode))
+                    stream.Write(content, 0, content.Length);
+                SetUnixMode?.Invoke(tmp, mode); // the umask may have taken bits the mode wants
                 Rename(tmp, host);
             }
             catch
@@ -153,6 +155,43 @@ namespace Phoenix.Simulator.State
             {
                 return null;
             }
+        }
+
+        /// <summary>A new file (CreateNew) whose permission bits are <paramref name="mode"/> (less the umask) from its creation.</summary>
+        private static FileStream CreateWithMode(string path, int mode)
+        {
+            if (CreateWithUnixMode != null) return CreateWithUnixMode(path, mode);
+            return new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None);
+        }
+
+        private static readonly Func<string, int, FileStream>? CreateWithUnixMode = FindCreateWithUnixMode();
+
+        // FileStreamOptions.UnixCreateMode (.NET 7+) passes the mode to open(2), so no other mode is ever seen.
+        private static Func<string, int, FileStream>? FindCreateWithUnixMode()
+        {
+            var modeType = Type.GetType("System.IO.UnixFileMode");
+            var optionsType = Type.GetType("System.IO.FileStreamOptions");
+            if (modeType == null || optionsType == null || IsWindows()) return null;
+            var ctor = typeof(FileStream).GetConstructor(new[] { typeof(string), optionsType });
+            var unixMode = optionsType.GetProperty("UnixCreateMode");
+            if (ctor == null || unixMode == null) return null;
+            return (path, mode) =>
+            {
+                var options = Activator.CreateInstance(optionsType)!;
+                optionsType.GetProperty("Mode")!.SetValue(options, FileMode.CreateNew);
+                optionsType.GetProperty("Access")!.SetValue(options, FileAccess.Write);
+                optionsType.GetProperty("Share")!.SetValue(options, FileShare.None);
+                unixMode.SetValue(options, Enum.ToObject(modeType, mode & 0x1FF));
+                try
+                {
+                    return (FileStream)ctor.Invoke(new[] { path, options });
+                }
+                catch (TargetInvocationException e) when (e.InnerException != null)
+                {
+                    System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerException).Throw();
+                    throw;
+                }
+            };
         }
 
         private static void Rename(string from, string to)

@@ -515,7 +515,7 @@ public sealed class SshHostConnectionTests : IClassFixture<TestSshServer>
         await c.UploadAsync(Path.Combine(_server.NewScratchDir(), "f"), Encoding.UTF8.GetBytes(secret), 384);
 
         Assert.Equal("printf %s '<redacted>'", lines.First());
-        Assert.Contains(lines, l => l.StartsWith("sftp put ", StringComparison.Ordinal) && l.EndsWith("(16 bytes, mode 0600)", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("upload ", StringComparison.Ordinal) && l.EndsWith("(16 bytes, mode 0600)", StringComparison.Ordinal));
         Assert.All(lines, l => Assert.DoesNotContain("pa'ss", l));
         Assert.All(lines, l => Assert.DoesNotContain("w $(rm)", l));
     }

@@ -1,0 +1,117 @@
+using System;
+using System.Globalization;
+using System.IO;
+using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
+using Phoenix.Engine.Errors;
+
+namespace Phoenix.Engine.Transport
+{
+    /// <summary>
+    /// File transfers of an <see cref="SshHostConnection"/> over its command channel: the content goes to a small
+    /// shell script's standard input. Uploads always go this way, so a file is created by <c>mktemp</c> under
+    /// <c>umask 077</c> (mode 0600 from its first byte, owned by whoever runs the command: root), filled, checked
+    /// for its size, given its mode and renamed over the target. With sudo, downloads and deletes go this way
+    /// too, since the login user cannot read or remove root's files over SFTP.
+    /// </summary>
+    internal sealed class CommandTransfers
+    {
+        // Exit codes of the scripts, past what sudo, sh and the tools use for themselves.
+        private const int NoDirectory = 93;
+        private const int NotWritable = 94;
+        private const int Failed = 95;
+        private const int NotThere = 96;
+
+        /// <summary>
+        /// $1 the target, $2 the mode (octal), $3 the byte count; the content on standard input. Leftovers of a cut-off
+        /// upload of the same file older than 10 minutes are removed first (a recent one may be a concurrent upload).
+        /// A short read (a connection dropped mid-way) is never moved into place.
+        /// </summary>
+        internal const string UploadScript =
+            "umask 077; f=$1; case $f in */*) d=${f%/*}/ ;; *) d= ;; esac; n=${f##*/}; " +
+            "[ -d \"${d:-.}\" ] || exit 93; " +
+            "case $n in *[][*?\\\\]*) ;; *) find \"${d:-.}\" -maxdepth 1 -type f -name \".$n.phoenix-*.tmp\" -mmin +10 " +
+            "-exec rm -f -- {} + 2>/dev/null ;; esac; " +
+            "t=$(mktemp --suffix=.tmp -- \"${d}.$n.phoenix-XXXXXXXXXXXX\") || { [ -w \"${d:-.}\" ] && exit 95; exit 94; }; " +
+            "trap 'rm -f -- \"$t\"' EXIT; trap 'exit 95' HUP INT TERM; " +
+            "cat > \"$t\" || exit 95; s=$(wc -c < \"$t\"); " +
+            "[ $s -eq \"$3\" ] || { echo \"received $s of $3 bytes\" >&2; exit 95; }; " +
+            "chmod \"$2\" -- \"$t\" && mv -fT -- \"$t\" \"$f\" || exit 95";
+
+        /// <summary>$1 the file: its bytes on standard output, or exit 96 when it is not there.</summary>
+        internal const string DownloadScript = "[ -e \"$1\" ] || exit 96; [ -d \"$1\" ] && { echo \"$1 is a directory\" >&2; exit 95; }; exec cat -- \"$1\"";
+
+        /// <summary>$1 the file: removed, or exit 96 when it was not there.</summary>
+        internal const string DeleteScript = "[ -e \"$1\" ] || [ -L \"$1\" ] || exit 96; rm -f -- \"$1\" || exit 95";
+
+        private static readonly TimeSpan TransferTimeout = TimeSpan.FromMinutes(10);
+
+        private readonly SshHostConnection _owner;
+
+        public CommandTransfers(SshHostConnection owner) => _owner = owner;
+
+        /// <summary>Writes a file atomically, created 0600 and given <paramref name="mode"/> once its content is complete.</summary>
+        public async Task UploadAsync(string remotePath, byte[] content, int mode, CancellationToken cancellationToken)
+        {
+            RemotePaths.ValidateFilePath(remotePath, nameof(remotePath));
+            if (content == null) throw new ArgumentNullException(nameof(content));
+            if (mode < 0 || mode > 0x1FF) throw new ArgumentOutOfRangeException(nameof(mode), "A file mode holds permission bits only (0 to 0777 octal).");
+            var octal = "0" + Convert.ToString(mode, 8).PadLeft(3, '0');
+            var what = $"the upload of {remotePath}";
+            _owner.Log?.Invoke($"upload {ShellQuote.Quote(remotePath)} ({content.Length} bytes, mode {octal})");
+            var command = new RemoteCommand("sh", "-c", UploadScript, "phoenix-upload", remotePath, octal,
+                content.Length.ToString(CultureInfo.InvariantCulture))
+            { StandardInput = content, StandardInputIsSecret = true };
+            var r = await _owner.RunQuietAsync(command, what, TransferTimeout, cancellationToken).ConfigureAwait(false);
+            if (r.ExitCode != 0) throw Failure(r.ExitCode, Encoding.UTF8.GetString(r.StdErr), remotePath, what);
+        }
+
+        /// <summary>Reads a file; <see cref="FileNotFoundException"/> when it is not there.</summary>
+        public async Task<byte[]> DownloadAsync(string remotePath, CancellationToken cancellationToken)
+        {
+            RemotePaths.ValidateFilePath(remotePath, nameof(remotePath));
+            var what = $"the download of {remotePath}";
+            _owner.Log?.Invoke($"download {ShellQuote.Quote(remotePath)}");
+            var r = await _owner.RunQuietAsync(new RemoteCommand("sh", "-c", DownloadScript, "phoenix-download", remotePath), what, TransferTimeout,
+                cancellationToken).ConfigureAwait(false);
+            if (r.ExitCode == NotThere) throw new FileNotFoundException($"The file {remotePath} does not exist on {_owner.Endpoint}.", remotePath);
+            if (r.ExitCode != 0) throw Failure(r.ExitCode, Encoding.UTF8.GetString(r.StdErr), remotePath, what);
+            return r.StdOut;
+        }
+
+        /// <summary>Deletes a file; false when it was not there.</summary>
+        public async Task<bool> DeleteAsync(string remotePath, CancellationToken cancellationToken)
+        {
+            RemotePaths.ValidateFilePath(remotePath, nameof(remotePath));
+            var what = $"the removal of {remotePath}";
+            _owner.Log?.Invoke($"delete {ShellQuote.Quote(remotePath)}");
+            var r = await _owner.RunQuietAsync(new RemoteCommand("sh", "-c", DeleteScript, "phoenix-delete", remotePath), what, TransferTimeout,
+                cancellationToken).ConfigureAwait(false);
+            if (r.ExitCode == NotThere) return false;
+            if (r.ExitCode != 0) throw Failure(r.ExitCode, Encoding.UTF8.GetString(r.StdErr), remotePath, what);
+            return true;
+        }
+
+        private PhoenixException Failure(int exitCode, string stderr, string remotePath, string what)
+        {
+            switch (exitCode)
+            {
+                case NoDirectory:
+                    return new PhoenixException(PhoenixErrorKind.NotFound, ErrorIds.RemoteDirectoryNotFound,
+                        $"Failed: {what} on {_owner.Endpoint}: the directory '{RemotePaths.DirectoryPrefix(remotePath)}' does not exist.", _owner.HostName)
+                        .WithAdvice("Check the path, or create the directory on the host first.");
+                case NotWritable:
+                    return new PhoenixException(PhoenixErrorKind.SecurityError, ErrorIds.PermissionDenied,
+                        $"Failed: {what} on {_owner.Endpoint}: permission denied for '{_owner.UserName}'.", _owner.HostName)
+                        .WithAdvice("Check the permissions of the directory on the host, or connect as a user who may write there (or use -UseSudo).");
+                default:
+                    var cause = stderr.Trim();
+                    return new PhoenixException(PhoenixErrorKind.RemoteCommandFailed, ErrorIds.TransferFailed,
+                        $"Failed: {what} on {_owner.Endpoint}: {(cause.Length > 0 ? cause : "exit code " + exitCode.ToString(CultureInfo.InvariantCulture))}.",
+                        _owner.HostName)
+                        .WithAdvice("Check the path, its permissions and the free space on the host.");
+            }
+        }
+    }
+}
