@@ -207,7 +207,7 @@ namespace Phoenix.Engine.Transport
                 (first.StartsWith("Sorry, user ", StringComparison.Ordinal) && first.IndexOf(" is not allowed to execute ", StringComparison.Ordinal) > 0);
             if (!refused) return;
             throw new PhoenixException(PhoenixErrorKind.SecurityError, ErrorIds.SudoRefused,
-                $"sudo on {Endpoint} did not run {display} for '{UserName}': {first} The command did not run, so nothing was changed by it.",
+                $"sudo on {Endpoint} did not run {display} for '{UserName}': {first.TrimEnd('.')}. The command did not run, so nothing was changed by it.",
                 HostName)
                 .WithAdvice($"Give '{UserName}' a sudoers rule that lets it run Proxmox's commands (qm, pvesm, pvesh, hostname, sh) without a password " +
                     $"(for example '{UserName} ALL=(root) NOPASSWD: ALL' in /etc/sudoers.d/phoenix), or connect as root without -UseSudo.");
