@@ -48,7 +48,7 @@ Describe 'Deploy-PhoenixVm with 200 VMs at -ThrottleLimit 16' {
     }
 
     It 'leaves the host with the 200 VMs, each with its own cloud-init, and only the three failed ones stopped' {
-        $vms = @(Get-PhoenixVm -Session $node.Session -NoSnapshots | Where-Object { $_.VmId -ge 2000 })
+        $vms = @(Get-PhoenixVm -Session $node.Session -NoSnapshots | Where-Object { $_.VmId -in $ids })
         $vms | Should -HaveCount 200
         @($vms | Where-Object Status -NE 'running' | ForEach-Object VmId | Sort-Object) | Should -Be $failing
         foreach ($id in 2000, 2099, 2199) {
