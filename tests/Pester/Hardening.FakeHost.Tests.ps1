@@ -65,14 +65,16 @@ Describe 'Secret scan: a full deploy with a password hash, an SSH key and a feat
         $script:key = Get-KeyMaterial $fake.keyFile
         $key.Count | Should -BeGreaterThan 0
 
+        # -WarningAction Continue: with -Debug a binary cmdlet's warnings would otherwise ask (Inquire), which a
+        # non-interactive run cannot answer.
         $transcript = Join-Path $featureDir 'transcript.txt'
         $null = Start-Transcript -LiteralPath $transcript -UseMinimalHeader
         try {
             $script:plan = Import-PhoenixConfig $config -FeaturePath $featureDir |
-                Deploy-PhoenixVm -FeaturePath $featureDir -WhatIf -Verbose -Debug -InformationAction Continue *>&1
+                Deploy-PhoenixVm -FeaturePath $featureDir -WhatIf -Verbose -Debug -InformationAction Continue -WarningAction Continue *>&1
             $script:streams = Import-PhoenixConfig $config -FeaturePath $featureDir |
-                Deploy-PhoenixVm -FeaturePath $featureDir -AgentTimeoutSec 60 -Verbose -Debug -InformationAction Continue *>&1
-            $script:again = Import-PhoenixConfig $config -FeaturePath $featureDir | Set-PhoenixCloudInit -Force -Verbose -Debug *>&1
+                Deploy-PhoenixVm -FeaturePath $featureDir -AgentTimeoutSec 60 -Verbose -Debug -InformationAction Continue -WarningAction Continue *>&1
+            $script:again = Import-PhoenixConfig $config -FeaturePath $featureDir | Set-PhoenixCloudInit -Force -Verbose -Debug -WarningAction Continue *>&1
         } finally { $null = Stop-Transcript }
         $script:transcriptText = Get-Content -Raw -LiteralPath $transcript
         $script:results = @($streams + $again | Where-Object { $_ -isnot [System.Management.Automation.VerboseRecord] -and
