@@ -52,7 +52,7 @@ Describe 'Deploy-PhoenixVm with 200 VMs at -ThrottleLimit 16' {
         $vms | Should -HaveCount 200
         @($vms | Where-Object Status -NE 'running' | ForEach-Object VmId | Sort-Object) | Should -Be $failing
         foreach ($id in 2000, 2099, 2199) {
-            Get-NodeFile $node "/var/lib/vz/snippets/user-data-$id.yml" | Should -Match "hostname: load-$id"
+            Get-NodeFile $node "/var/lib/vz/snippets/user-data-$id.yml" | Should -Match "load-$id"
         }
     }
 }
