@@ -334,10 +334,11 @@ namespace Phoenix.Engine.Proxmox
 
         // ---- Storage and cluster --------------------------------------------------------------
 
-        /// <summary><c>pvesm status</c> (all storages, or one).</summary>
-        public async Task<IReadOnlyList<StorageStatus>> StorageStatusAsync(string? storage = null, CancellationToken cancellationToken = default)
+        /// <summary><c>pvesm status</c> (all storages, or one; with <paramref name="content"/> only those enabled here that hold it).</summary>
+        public async Task<IReadOnlyList<StorageStatus>> StorageStatusAsync(string? storage = null, CancellationToken cancellationToken = default,
+            string? content = null)
         {
-            var command = QmCommand.PvesmStatus(storage);
+            var command = QmCommand.PvesmStatus(storage, content);
             var result = await RunCoreAsync(command, null, cancellationToken).ConfigureAwait(false);
             return Parse(() => ProxmoxParsers.ParsePvesmStatus(result.StdOut), "the storage status", null, command);
         }
@@ -348,6 +349,14 @@ namespace Phoenix.Engine.Proxmox
             var command = QmCommand.PvesmPath(volumeId);
             var result = await RunCoreAsync(command, null, cancellationToken).ConfigureAwait(false);
             return Parse(() => ProxmoxParsers.ParsePvesmPath(result.StdOut), "the volume path", null, command);
+        }
+
+        /// <summary>The nodes of the cluster, or the lone node (<c>pvesh get /nodes</c>).</summary>
+        public async Task<IReadOnlyList<NodeEntry>> GetNodesAsync(CancellationToken cancellationToken = default)
+        {
+            var command = QmCommand.Nodes();
+            var result = await RunCoreAsync(command, null, cancellationToken).ConfigureAwait(false);
+            return Parse(() => ProxmoxParsers.ParseNodeList(result.StdOut), "the node list", null, command);
         }
 
         /// <summary>Every VM and container of the cluster (<c>pvesh get /cluster/resources --type vm</c>).</summary>

@@ -90,6 +90,13 @@ namespace Phoenix.Engine.Proxmox
         public bool IsEnabled => Status != "disabled";
     }
 
+    /// <summary>One node from <c>pvesh get /nodes</c>: its name and <c>online</c>, <c>offline</c> or <c>unknown</c>.</summary>
+    public sealed record NodeEntry(string Name, string Status)
+    {
+        /// <summary>True when <see cref="Status"/> is <c>online</c>.</summary>
+        public bool IsOnline => Status == "online";
+    }
+
     /// <summary>One guest from <c>pvesh get /cluster/resources --type vm</c>.</summary>
     public sealed record ClusterResource(string Id, string Type, int? VmId, string? Name, string? Node, string? Status, bool IsTemplate)
     {

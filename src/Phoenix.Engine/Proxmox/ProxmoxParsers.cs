@@ -293,6 +293,17 @@ namespace Phoenix.Engine.Proxmox
             return result;
         }
 
+        /// <summary>Parses <c>pvesh get /nodes --output-format json</c> (entries without a node name are left out).</summary>
+        public static IReadOnlyList<NodeEntry> ParseNodeList(string output)
+        {
+            if (!(ParseJson(output, "the node list") is JArray array))
+                throw ProxmoxError.UnexpectedOutput("the node list", output);
+            return array.OfType<JObject>()
+                .Select(item => new NodeEntry(item["node"]?.ToString() ?? "", item["status"]?.ToString() ?? "unknown"))
+                .Where(n => n.Name.Length > 0)
+                .ToList();
+        }
+
         /// <summary>Reads the task log of <c>qm clone</c> for the drives cloned linked and in full.</summary>
         public static CloneResult ParseCloneOutput(string output)
         {

@@ -323,14 +323,20 @@ namespace Phoenix.Engine.Proxmox
             return new RemoteCommand(Qm, "resize", Id(vmId), disk, size);
         }
 
-        /// <summary><c>pvesm status [--storage s]</c>.</summary>
-        public static RemoteCommand PvesmStatus(string? storage = null)
+        /// <summary><c>pvesm status [--storage s] [--content c]</c> (with a content type, only the storages enabled here that hold it).</summary>
+        public static RemoteCommand PvesmStatus(string? storage = null, string? content = null)
         {
             var cmd = new RemoteCommand(Pvesm, "status");
             if (storage != null)
             {
                 ProxmoxNames.RequireStorageId(storage, null);
                 cmd.AddOption("--storage", storage);
+            }
+            if (content != null)
+            {
+                if (!ProxmoxNames.IsValidOptionName(content))
+                    throw ProxmoxNames.Invalid(ErrorIds.InvalidOption, $"'{content}' is not a storage content type (images, snippets, iso, ...).", content);
+                cmd.AddOption("--content", content);
             }
             return Read(cmd);
         }
@@ -363,6 +369,9 @@ namespace Phoenix.Engine.Proxmox
         /// <summary><c>pvesh get /cluster/nextid [--vmid N]</c>: the lowest free VMID, or whether N is free.</summary>
         public static RemoteCommand NextId(int? vmId = null) =>
             PveshGet("/cluster/nextid", vmId.HasValue ? new[] { Pair("vmid", Id(vmId.Value)) } : null);
+
+        /// <summary><c>pvesh get /nodes --output-format json</c>: the nodes of the cluster (the lone node outside one), online or not.</summary>
+        public static RemoteCommand Nodes() => PveshGet("/nodes", new[] { Pair("output-format", "json") });
 
         /// <summary><c>pvesh get /cluster/resources --type vm --output-format json</c>: every VM and container of the cluster.</summary>
         public static RemoteCommand ClusterResources() =>

@@ -85,6 +85,7 @@ namespace Phoenix.PowerShell.Commands
         [Parameter]
         [ValidateNotNullOrEmpty]
         [ValidateProxmoxName(NameKind.Node)]
+        [ArgumentCompleter(typeof(NodeNameCompleter))]
         public string? Node { get; set; }
 
         [Parameter]

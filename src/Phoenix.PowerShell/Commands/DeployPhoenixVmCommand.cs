@@ -41,6 +41,7 @@ namespace Phoenix.PowerShell.Commands
         [Parameter]
         [ValidateNotNullOrEmpty]
         [ValidateProxmoxName(NameKind.Storage)]
+        [ArgumentCompleter(typeof(StorageNameCompleter))]
         public string SnippetStorage { get; set; } = CloudInitApplyOptions.DefaultStorage;
 
         [Parameter]
@@ -66,6 +67,7 @@ namespace Phoenix.PowerShell.Commands
 
         [Parameter]
         [ValidateVmId]
+        [ArgumentCompleter(typeof(VmIdCompleter))]
         public int DefaultTemplateVmId { get; set; } = 9000;
 
         protected override void ProcessRecord()

@@ -18,6 +18,7 @@ namespace Phoenix.PowerShell.Commands
         [Parameter(Position = 0, ValueFromPipeline = true)]
         [SupportsWildcards]
         [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(FeatureNameCompleter))]
         public string[]? Name { get; set; }
 
         [Parameter]

@@ -12,11 +12,13 @@ namespace Phoenix.PowerShell.Commands
     {
         [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
         [ValidateVmId]
+        [ArgumentCompleter(typeof(VmIdCompleter))]
         public override int VmId { get; set; }
 
         [Parameter(Position = 1)]
         [SupportsWildcards]
         [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(SnapshotNameCompleter))]
         public string[]? Name { get; set; }
 
         [Parameter]

@@ -19,11 +19,13 @@ namespace Phoenix.PowerShell.Commands
 
         [Parameter(Mandatory = true, Position = 0, ParameterSetName = IdSet, ValueFromPipelineByPropertyName = true)]
         [ValidateVmId]
+        [ArgumentCompleter(typeof(VmIdCompleter))]
         public int[] VmId { get; set; } = new int[0];
 
         [Parameter(Mandatory = true, ParameterSetName = NameSet)]
         [SupportsWildcards]
         [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(VmNameCompleter))]
         public string[] Name { get; set; } = new string[0];
 
         [Parameter]

@@ -26,6 +26,7 @@ namespace Phoenix.PowerShell.Commands
 
         [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
         [ValidateVmId]
+        [ArgumentCompleter(typeof(VmIdCompleter))]
         public override int VmId { get; set; }
 
         [Parameter(ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
@@ -34,6 +35,7 @@ namespace Phoenix.PowerShell.Commands
         [Parameter(Position = 1)]
         [ValidateNotNullOrEmpty]
         [ValidateProxmoxName(NameKind.Feature)]
+        [ArgumentCompleter(typeof(FeatureNameCompleter))]
         public string[]? Name { get; set; }
 
         [Parameter]

@@ -18,6 +18,7 @@ namespace Phoenix.PowerShell.Commands
 
         [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
         [ValidateVmId]
+        [ArgumentCompleter(typeof(VmIdCompleter))]
         public override int VmId { get; set; }
 
         [Parameter(Mandatory = true, Position = 0)]

@@ -51,11 +51,13 @@ namespace Phoenix.PowerShell.Commands
         [Parameter]
         [ValidateNotNullOrEmpty]
         [ValidateProxmoxName(NameKind.Storage)]
+        [ArgumentCompleter(typeof(StorageNameCompleter))]
         public string ImageStorage { get; set; } = ProxmoxNames.LocalStorage;
 
         [Parameter]
         [ValidateNotNullOrEmpty]
         [ValidateProxmoxName(NameKind.Storage)]
+        [ArgumentCompleter(typeof(StorageNameCompleter))]
         public string Storage { get; set; } = "local-lvm";
 
         [Parameter(ParameterSetName = ParameterSet)]

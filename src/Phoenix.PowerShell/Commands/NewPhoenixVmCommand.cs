@@ -35,11 +35,13 @@ namespace Phoenix.PowerShell.Commands
 
         [Parameter(ParameterSetName = ParameterSet)]
         [ValidateVmId]
+        [ArgumentCompleter(typeof(VmIdCompleter))]
         public int CloneFromVmId { get; set; }
 
         [Parameter(ParameterSetName = ParameterSet)]
         [ValidateNotNullOrEmpty]
         [ValidateProxmoxName(NameKind.Snapshot)]
+        [ArgumentCompleter(typeof(SnapshotNameCompleter))]
         public string? SnapshotName { get; set; }
 
         [Parameter(ParameterSetName = ParameterSet)]
@@ -62,6 +64,7 @@ namespace Phoenix.PowerShell.Commands
         [Parameter(ParameterSetName = ParameterSet)]
         [ValidateNotNullOrEmpty]
         [ValidateProxmoxName(NameKind.Storage)]
+        [ArgumentCompleter(typeof(StorageNameCompleter))]
         public string? StoragePool { get; set; }
 
         /// <summary>Full ($true) or linked ($false) clones; by default Proxmox's choice: linked from a template, full otherwise.</summary>
@@ -70,6 +73,7 @@ namespace Phoenix.PowerShell.Commands
 
         [Parameter]
         [ValidateVmId]
+        [ArgumentCompleter(typeof(VmIdCompleter))]
         public int DefaultTemplateVmId { get; set; } = 9000;
 
         // Specs seen in this pipeline, so a VM cloned from another VM's snapshot finds that VM's snapshot name.

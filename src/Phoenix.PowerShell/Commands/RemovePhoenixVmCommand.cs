@@ -17,6 +17,7 @@ namespace Phoenix.PowerShell.Commands
     {
         [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
         [ValidateVmId]
+        [ArgumentCompleter(typeof(VmIdCompleter))]
         public override int VmId { get; set; }
 
         /// <summary>The name the VM must have; binds from a config entry or a PhoenixVm, so another VM on that VMID is left alone.</summary>

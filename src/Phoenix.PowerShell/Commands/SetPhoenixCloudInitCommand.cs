@@ -32,6 +32,7 @@ namespace Phoenix.PowerShell.Commands
         [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = SpecSet)]
         [Parameter(Mandatory = true, ParameterSetName = PiecesSet)]
         [ValidateVmId]
+        [ArgumentCompleter(typeof(VmIdCompleter))]
         public int? VmId { get; set; }
 
         [Parameter(Mandatory = true, ParameterSetName = PiecesSet)]
@@ -75,6 +76,7 @@ namespace Phoenix.PowerShell.Commands
         [Alias("Storage")]
         [ValidateNotNullOrEmpty]
         [ValidateProxmoxName(NameKind.Storage)]
+        [ArgumentCompleter(typeof(StorageNameCompleter))]
         public string SnippetStorage { get; set; } = CloudInitApplyOptions.DefaultStorage;
 
         [Parameter]

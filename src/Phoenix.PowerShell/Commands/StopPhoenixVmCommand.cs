@@ -13,6 +13,7 @@ namespace Phoenix.PowerShell.Commands
     {
         [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
         [ValidateVmId]
+        [ArgumentCompleter(typeof(VmIdCompleter))]
         public override int VmId { get; set; }
 
         [Parameter]

@@ -16,11 +16,13 @@ namespace Phoenix.PowerShell.Infrastructure
 
         [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = ByNameSet)]
         [ValidateVmId]
+        [ArgumentCompleter(typeof(VmIdCompleter))]
         public override int VmId { get; set; }
 
         [Parameter(Mandatory = true, Position = 0, ParameterSetName = ByNameSet)]
         [ValidateNotNullOrEmpty]
         [ValidateProxmoxName(NameKind.Snapshot)]
+        [ArgumentCompleter(typeof(SnapshotNameCompleter))]
         public string Name { get; set; } = "";
 
         /// <summary>A snapshot from Get-PhoenixSnapshot.</summary>
