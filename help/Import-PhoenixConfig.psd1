@@ -7,15 +7,17 @@ Every file is validated before anything is emitted, and all problems are reporte
 
 Fields Phoenix does not know (volumes, firewall, docker_stacks, ...) are kept in the VmSpec's Extra property and go to feature scripts in their context file; they are never an error.
 
-Features are looked up in the module's bundled features folder and in the folders given with -FeaturePath. Without -FeaturePath a feature that is not bundled is a warning (your own features live elsewhere); with -FeaturePath it is an error.
+Features are looked up by the one rule of about_Phoenix_Features (-FeaturePath, then PHOENIX_FEATURE_PATH, then the bundled folder). When you named feature folders, a feature found in none is an error; without them, a feature that is not bundled is a warning, since you may give its folder to Deploy-PhoenixVm instead, which finds every feature before it changes anything.
+
+A clone_from_vmid or template_vmid that is no VM of the file is looked up on the host of -Session, or of the default session when one is connected (one qm list, only when the file has such a source): missing there, it is an error. Without a session it is unknown, not wrong: a warning, and Deploy-PhoenixVm checks it on the host before it changes the VM.
 
 Secrets are never written to Verbose or Debug output or to error messages: a finding about password_hash never repeats the value, and the VmSpec's display shows only the user name and the number of SSH keys.
 '@
     Parameters  = @{
         Path        = 'The config files to read. Wildcards are allowed (a pattern that matches no file is a FileNotFound error); strings from the pipeline bind here. Relative paths are taken from the current location.'
         LiteralPath = 'The config files to read, taken literally (no wildcard expansion). Files piped from Get-ChildItem bind here through their PSPath.'
-        FeaturePath = 'Folders that hold your feature scripts (feature_install_<name>.sh) besides the bundled ones. When given, a feature found in no folder is an error; without it, a feature that is not bundled is a warning.'
-        Session     = 'A session (from Connect-PhoenixHost) to check clone_from_vmid and template_vmid against: a clone source that is no VM of the file must then exist on the host. Used only when given: the default session is not consulted, so importing stays offline unless you ask.'
+        FeaturePath = 'Folders that hold your feature scripts (feature_install_<name>.sh), searched before PHOENIX_FEATURE_PATH and the bundled folder. When folders are named, a feature found in none is an error; without, a feature that is not bundled is a warning.'
+        Session     = 'The session whose host is asked whether a clone source outside the file exists. Default: the default session, when one is connected; without any session such a source is a warning, checked later by Deploy-PhoenixVm.'
     }
     Inputs      = @('System.String (paths)', 'System.IO.FileInfo (through PSPath)')
     Notes       = 'Test-PhoenixConfig runs the same checks and returns the findings as objects instead of errors. The JSON Schema schema/phoenix-config.schema.json (in the module folder) lets editors complete and check the file.'

@@ -9,14 +9,14 @@ With -Quiet it returns one Boolean for everything it read: $true when there is n
 
 A missing file and a wildcard that matches nothing are findings (rule FileNotFound) like any other, so a gate over a mistyped path fails.
 
-With -Session, clone_from_vmid and template_vmid that point to no VM of the file are checked against the VMs of that host; without it they must be VMs of the file. Only an explicit -Session is used; the default session is not.
+A clone_from_vmid or template_vmid that points to no VM of the file is checked against the VMs of the host of -Session, or of the default session when one is connected: missing there, it is an error. Without any session it is a warning (unknown, not wrong), and Deploy-PhoenixVm checks it on the host before it changes the VM.
 '@
     Parameters  = @{
         Path        = 'The config files to check. Wildcards are allowed; strings from the pipeline bind here.'
         LiteralPath = 'The config files to check, taken literally. Files piped from Get-ChildItem bind here through their PSPath.'
-        FeaturePath = 'Folders that hold your feature scripts besides the bundled ones. When given, a feature found in no folder is an error; without it, a feature that is not bundled is a warning.'
+        FeaturePath = 'Folders that hold your feature scripts, searched before PHOENIX_FEATURE_PATH and the bundled folder (about_Phoenix_Features). When folders are named, a feature found in none is an error; without, a feature that is not bundled is a warning.'
         Quiet       = 'Return only $true (no error) or $false, one value for all files read.'
-        Session     = 'A session (from Connect-PhoenixHost) whose host is asked whether a clone source outside the file exists. Used only when given: the default session is not consulted.'
+        Session     = 'The session whose host is asked whether a clone source outside the file exists. Default: the default session, when one is connected; without any session such a source is a warning.'
     }
     Inputs      = @('System.String (paths)', 'System.IO.FileInfo (through PSPath)')
     Notes       = 'With -Quiet the output is a System.Boolean, which OutputType does not list.'

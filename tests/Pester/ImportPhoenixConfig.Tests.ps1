@@ -94,7 +94,8 @@ Describe 'Import-PhoenixConfig on the real-world file' {
             ("`"pristine_base_state`" is ignored: VM 9000 is a template, and a template holds no snapshot (clones are made from the template " +
                 "itself). Fix: Remove template_snapshot_name from the template, or drop is_template to build a golden VM instead."))
         ($text -like '*vms`[1`].dependencies`[0`] (line 43): dependency 102 is not a VM of this file*') | Should -HaveCount 1
-        ($text -like "*feature 'trusted_ca' is found in no feature folder*") | Should -HaveCount 2
+        ($text -like "*feature 'trusted_ca' is not among the bundled features*Deploy-PhoenixVm and Invoke-PhoenixFeature look for it in their own -FeaturePath folders*") |
+            Should -HaveCount 2
     }
 }
 
@@ -230,5 +231,67 @@ Describe 'VmSpec display' {
         $table | Should -Match '101\s+web-01\s+False\s+2\s+2048\s+10\.0\.0\.11/24'
         $list | Should -Match 'UserConfig\s+: phoenix \(1 SSH key, password hash \*{8}\)'
         $list | Should -Match 'Extra\s+: custom_block'
+    }
+}
+
+Describe 'Import-PhoenixConfig and a clone source outside the file' {
+    BeforeAll {
+        Get-PhoenixHost | Disconnect-PhoenixHost  # start offline: no default session
+        $script:clones = $good.Replace('"name": "web-01",', '"name": "web-01", "clone_from_vmid": 9000,')
+        $script:missing = $good.Replace('"name": "web-01",', '"name": "web-01", "clone_from_vmid": 8000,')
+    }
+    AfterEach { Get-PhoenixHost | Disconnect-PhoenixHost }
+
+    It 'offline, warns that the source is unknown and still emits the VM' {
+        $path = New-TestConfig 'offline.json' $missing
+        $vm = Import-PhoenixConfig $path -WarningVariable warn -WarningAction SilentlyContinue -ErrorVariable err -ErrorAction SilentlyContinue
+        $err | Should -BeNullOrEmpty
+        $vm.VmId | Should -Be 101
+        $warn | Should -HaveCount 1
+        "$($warn[0])" | Should -BeLike "*clone_from_vmid 8000 is no VM of the file and no host was asked; Deploy-PhoenixVm checks that VM 8000 exists*"
+    }
+
+    It 'uses the connected default session: a template on the host is fine, a missing one is an error' {
+        $null = Connect-PhoenixHost -Simulator
+        $vm = Import-PhoenixConfig (New-TestConfig 'on-host.json' $clones) -WarningVariable warn -WarningAction SilentlyContinue
+        $vm.VmId | Should -Be 101
+        $warn | Should -BeNullOrEmpty
+        $none = Import-PhoenixConfig (New-TestConfig 'not-on-host.json' $missing) -ErrorVariable err -ErrorAction SilentlyContinue
+        $none | Should -BeNullOrEmpty
+        $err | Should -HaveCount 1
+        $err[0].FullyQualifiedErrorId | Should -Be 'CloneSourceMissing,Phoenix.PowerShell.Commands.ImportPhoenixConfigCommand'
+        $err[0].Exception.Message | Should -BeLike '*clone_from_vmid 8000 points to no VM of the file nor to a VM on the host.*'
+    }
+
+    It 'lets Deploy-PhoenixVm check an offline-imported source on the host before it changes anything' {
+        $spec = Import-PhoenixConfig (New-TestConfig 'deploy-missing.json' $missing) -WarningAction SilentlyContinue
+        $node = Start-SimulatorNode
+        try {
+            $r = $spec | Deploy-PhoenixVm -Session $node.Session -ErrorVariable err -ErrorAction SilentlyContinue
+            $r.Status | Should -Be 'Failed'
+            $err[0].Exception.Message | Should -Be 'VM 101 (web-01) is to be cloned from VM 8000, which does not exist on the host.'
+            Invoke-OnNode $node 'qm', 'list' | Should -Not -Match '\b101\b'
+        }
+        finally { Stop-SimulatorNode $node }
+    }
+}
+
+Describe 'Deploy-PhoenixVm and feature folders' {
+    It 'finds every feature before it changes anything, and names the VM, the feature and the folders searched' {
+        $spec = Import-PhoenixConfig (New-TestConfig 'feat.json' $good.Replace('"name": "web-01",', '"name": "web-01", "features": ["hello_x"],')) `
+            -WarningVariable warn -WarningAction SilentlyContinue
+        "$($warn[0])" | Should -BeLike "*feature 'hello_x' is not among the bundled features*Deploy-PhoenixVm and Invoke-PhoenixFeature look for it in their own -FeaturePath folders*"
+        $node = Start-SimulatorNode -NoDefault
+        try {
+            { $spec | Deploy-PhoenixVm -Session $node.Session -ErrorAction Stop } |
+                Should -Throw -ErrorId 'FeatureNotFound,Phoenix.PowerShell.Commands.DeployPhoenixVmCommand' -ExpectedMessage "VM 101 (web-01) needs feature 'hello_x', which is in none of the feature folders (*). Nothing was deployed."
+            Invoke-OnNode $node 'qm', 'list' | Should -Not -Match '\b101\b'
+            $feat = Join-Path $TestDrive 'deploy-features'
+            $null = New-Item -ItemType Directory $feat -Force
+            Set-Content (Join-Path $feat 'feature_install_hello_x.sh') "#!/bin/sh`necho hi"
+            $r = $spec | Deploy-PhoenixVm -Session $node.Session -FeaturePath $feat -WhatIf
+            $r | Should -BeNullOrEmpty
+        }
+        finally { Stop-SimulatorNode $node }
     }
 }

@@ -123,8 +123,6 @@ Describe 'Test-PhoenixConfig rule <Rule> names the JSON path and the line' -ForE
         Marker = 'not-base64!'; Text = 'SSH key 1 *' }
     @{ Rule = 'SnapshotNameFormat'; Old = '"dependencies": []'; New = '"template_snapshot_name": "1bad"'; Path = 'vms[1].template_snapshot_name';
         Marker = '1bad'; Text = 'snapshot name "1bad" is refused by Proxmox*' }
-    @{ Rule = 'CloneSourceMissing'; Old = '"clone_from_vmid": 9000'; New = '"clone_from_vmid": 8000'; Path = 'vms[1].clone_from_vmid';
-        Marker = '8000'; Text = 'clone_from_vmid 8000 points to no VM of the file.' }
     @{ Rule = 'Cycle'; Old = '"is_template": true,'; New = '"is_template": false, "dependencies": ["101"],'; Path = 'vms[1].clone_from_vmid';
         Marker = '"clone_from_vmid": 9000'; Text = 'dependencies and clones form a cycle: 101 -> 9000 -> 101*' }
     @{ Rule = 'CoresRange'; Old = '"name": "web-01",'; New = '"name": "web-01", "cores": 0,'; Path = 'vms[1].cores'; Marker = '"cores": 0';
@@ -172,13 +170,22 @@ Describe 'Test-PhoenixConfig: secrets, inherited values, several files, the host
         $f[0].Message | Should -BeLike "vms``[1``].vmid (line *): VMID 101 is used twice: also by vms``[1``].vmid (line * of $a)."
     }
 
-    It 'accepts a clone source that exists on the host when -Session is given' {
+    It 'offline, warns that a clone source outside the file is unknown; with -Session, asks the host' {
+        Get-PhoenixHost | Disconnect-PhoenixHost  # no default session: nothing to ask
+        $json = $base.Replace('"vmid": 9000', '"vmid": 9100')  # 101 still clones 9000, which only the host has
+        $path = New-TestConfig 'host.json' $json
+        $offline = @(Test-PhoenixConfig $path)
         $session = Connect-PhoenixHost -Simulator -NoDefault
         try {
-            $json = $base.Replace('"vmid": 9000', '"vmid": 9100')  # 101 still clones 9000, which only the host has
-            $path = New-TestConfig 'host.json' $json
-            (Test-PhoenixConfig $path | Where-Object Severity -EQ 'Error').Rule | Should -Be 'CloneSourceMissing'
-            Test-PhoenixConfig $path -Session $session | Where-Object Severity -EQ 'Error' | Should -BeNullOrEmpty
+            $offline | Should -HaveCount 1
+            $offline[0].Rule | Should -Be 'CloneSourceMissing'
+            $offline[0].Severity | Should -Be 'Warning'
+            $offline[0].JsonPath | Should -Be 'vms[1].clone_from_vmid'
+            $offline[0].Line | Should -Be (Get-LineOf $json '"clone_from_vmid": 9000')
+            $offline[0].Message | Should -BeLike ('vms`[1`].clone_from_vmid (line *): clone_from_vmid 9000 is no VM of the file and no host was asked; ' +
+                'Deploy-PhoenixVm checks that VM 9000 exists on the host before it changes anything.')
+            Test-PhoenixConfig $path -Quiet | Should -BeTrue
+            Test-PhoenixConfig $path -Session $session | Should -BeNullOrEmpty
             $missing = New-TestConfig 'host2.json' $json.Replace('"clone_from_vmid": 9000', '"clone_from_vmid": 8000')
             $f = Test-PhoenixConfig $missing -Session $session | Where-Object Severity -EQ 'Error'
             $f.Message | Should -BeLike '*clone_from_vmid 8000 points to no VM of the file nor to a VM on the host.'

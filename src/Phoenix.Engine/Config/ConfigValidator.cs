@@ -374,9 +374,16 @@ namespace Phoenix.Engine.Config
                             "Check that VM " + Id(src) + " exists on the host.");
                         return;
                     }
-                    Error(ConfigRules.CloneSourceMissing, field, field + " " + Id(src) + " points to no VM of the file" + (_v._options.HostHasVm != null ? " nor to a VM on the host" : "") + ".",
-                        _v._options.HostHasVm != null ? "Add VM " + Id(src) + " to the file or create it on the host first."
-                            : "Add VM " + Id(src) + " to the file; if it exists on the host already, validate with a session (-Session) so Phoenix can see it.");
+                    if (_v._options.HostHasVm == null)
+                    {
+                        // Offline, a source outside the file is unknown, not wrong: most configs clone a template already on the host.
+                        Warn(ConfigRules.CloneSourceMissing, field, field + " " + Id(src) + " is no VM of the file and no host was asked; Deploy-PhoenixVm checks " +
+                            "that VM " + Id(src) + " exists on the host before it changes anything.",
+                            "Connect-PhoenixHost first (or give -Session) to check it now.");
+                        return;
+                    }
+                    Error(ConfigRules.CloneSourceMissing, field, field + " " + Id(src) + " points to no VM of the file nor to a VM on the host.",
+                        "Add VM " + Id(src) + " to the file or create it on the host first.");
                 }
                 Source(_vm.CloneFromVmId, "clone_from_vmid");
                 Source(_vm.TemplateVmId, "template_vmid");

@@ -71,7 +71,7 @@ namespace Phoenix.PowerShell.Infrastructure
         /// <summary>
         /// Loads every file and validates them as one set (VMIDs unique across files; clones and dependencies may
         /// cross files). A missing feature is an error when the user named feature folders, and a warning otherwise:
-        /// without them Phoenix knows only its bundled features, and the real-world files use features of their own.
+        /// without them Phoenix knows only its bundled features, and the folder may be given to Deploy-PhoenixVm instead.
         /// </summary>
         public ConfigCheck Check(string[]? featurePaths, Func<int, bool?>? hostHasVm, Action<string> verbose)
         {
@@ -84,10 +84,9 @@ namespace Phoenix.PowerShell.Infrastructure
                 configs.Add(config);
             }
 
-            // The same folders Invoke-PhoenixFeature searches: -FeaturePath, then PHOENIX_FEATURE_PATH, then the bundled ones.
-            var extra = (featurePaths ?? new string[0]).Concat(FeatureFolders.FromEnvironment()).ToList();
-            var userFolders = extra.Count > 0;
-            var catalog = new FeatureCatalog(FeatureFolders.BundledFolder, extra);
+            // The one rule of every feature cmdlet (FeatureFolders): -FeaturePath, then PHOENIX_FEATURE_PATH, then the bundled folder.
+            var catalog = FeatureFolders.Catalog(featurePaths ?? new string[0]);
+            var userFolders = catalog.UserFolders.Count > 0;
             verbose("Features are looked up in: " + (catalog.SearchedFolders.Count == 0 ? "no folder" : string.Join(", ", catalog.SearchedFolders)) + ".");
             var options = new ConfigValidationOptions
             {
@@ -96,7 +95,9 @@ namespace Phoenix.PowerShell.Infrastructure
             };
             var findings = new ConfigValidator(options).Validate(configs)
                 .Select(f => !userFolders && f.Rule == ConfigRules.FeatureNotFound && f.Severity == ConfigSeverity.Error
-                    ? new ConfigFinding(ConfigSeverity.Warning, f.Rule, f.Message, f.Suggestion, f.File, f.Line, f.Column, f.JsonPath, f.VmId)
+                    ? new ConfigFinding(ConfigSeverity.Warning, f.Rule, f.Message.Replace(" is found in no feature folder ", " is not among the bundled features ") +
+                        " Deploy-PhoenixVm and Invoke-PhoenixFeature look for it in their own -FeaturePath folders before they change anything.",
+                        "Name its folder here too (-FeaturePath or PHOENIX_FEATURE_PATH) to check it now.", f.File, f.Line, f.Column, f.JsonPath, f.VmId)
                     : f)
                 .ToList();
             return new ConfigCheck(configs, _pathFindings.Concat(findings).ToList());

@@ -9,9 +9,9 @@ namespace Phoenix.PowerShell.Infrastructure
     /// <summary>
     /// A cmdlet that reads config files: -Path (wildcards) or -LiteralPath, both from the pipeline, and -FeaturePath.
     /// Files are collected over the whole pipeline and checked together in EndProcessing, so VMIDs are unique
-    /// across files and nothing is emitted before every file has been validated. -Session is used only when it is
-    /// bound (the clone-source check then asks the host); the default session is never consulted, so reading a
-    /// config stays offline unless asked.
+    /// across files and nothing is emitted before every file has been validated. A clone source outside the files is
+    /// looked up on the host of -Session, or of the default session when one is connected (one <c>qm list</c>, and only
+    /// when such a source exists); without a session it is unknown, not wrong: a warning, and Deploy-PhoenixVm checks it.
     /// </summary>
     public abstract class PhoenixConfigCmdlet : PhoenixHostCmdlet
     {
@@ -59,25 +59,35 @@ namespace Phoenix.PowerShell.Infrastructure
             }
         }
 
-        // With a bound session, the host's VM list answers "does clone_from_vmid exist there"; a host that cannot be
-        // asked gives "unknown" (a warning), never a false "missing".
+        // The host's VM list answers "does clone_from_vmid exist there", asked once and only when a source lies outside the
+        // files; a host that cannot be asked gives "unknown" (a warning), never a false "missing". No session: null (offline).
         private Func<int, bool?>? HostLookup()
         {
-            if (!MyInvocation.BoundParameters.ContainsKey(nameof(Session)) || Session == null) return null;
-            var session = ResolveSession();
-            try
+            var bound = MyInvocation.BoundParameters.ContainsKey(nameof(Session)) && Session != null;
+            var session = bound ? ResolveSession() : SessionStore.Default;
+            if (session == null || session.IsClosed) return null;
+            HashSet<int>? ids = null;
+            var failed = false;
+            return id =>
             {
-                var host = OpenHost(session);
-                var vms = RunAsync(ct => host.GetVmsAsync(cancellationToken: ct));
-                var ids = new HashSet<int>(vms.Select(v => v.VmId));
-                WriteVerbose($"Node {session.Node} has {ids.Count} VM(s); clone sources are checked against them.");
-                return id => ids.Contains(id);
-            }
-            catch (PhoenixException e)
-            {
-                WriteWarning($"Could not list the VMs of {session}: {e.Message} Clone sources outside the file are not checked.");
-                return _ => null;
-            }
+                if (ids == null && !failed)
+                {
+                    try
+                    {
+                        var host = OpenHost(session);
+                        var vms = RunAsync(ct => host.GetVmsAsync(cancellationToken: ct));
+                        ids = new HashSet<int>(vms.Select(v => v.VmId));
+                        WriteVerbose($"Clone sources outside the file are checked on node {session.Node} ({(bound ? "-Session" : "the default session")}): " +
+                            $"it has {ids.Count} VM(s).");
+                    }
+                    catch (PhoenixException e)
+                    {
+                        WriteWarning($"Could not list the VMs of {session}: {e.Message} Clone sources outside the file are not checked.");
+                        failed = true;
+                    }
+                }
+                return failed ? (bool?)null : ids!.Contains(id);
+            };
         }
     }
 }

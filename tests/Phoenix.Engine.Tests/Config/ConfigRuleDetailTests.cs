@@ -164,8 +164,11 @@ public class ConfigRuleDetailTests
         Assert.EndsWith("clone_from_vmid 8000 points to no VM of the file nor to a VM on the host.", missing.Message);
         var unknown = Assert.Single(Check(json, new ConfigValidationOptions { HostHasVm = _ => null }));
         Assert.Equal(ConfigSeverity.Warning, unknown.Severity);
+        // Offline the source is unknown, not wrong: a warning that says Deploy checks it on the host.
         var offline = Assert.Single(Check(json));
-        Assert.Equal(ConfigSeverity.Error, offline.Severity);
+        Assert.Equal(ConfigSeverity.Warning, offline.Severity);
+        Assert.EndsWith("clone_from_vmid 8000 is no VM of the file and no host was asked; Deploy-PhoenixVm checks that VM 8000 exists on the host before it changes anything.",
+            offline.Message);
         Assert.Contains("-Session", offline.Suggestion);
     }
 
