@@ -3,11 +3,11 @@
     Description = @'
 Deploy-PhoenixVm takes the VmSpecs of Import-PhoenixConfig and, for each VM, follows the seed's workflow: clone it if it is missing (New-PhoenixVm's rules), apply the dynamic configuration, render and upload its cloud-init snippets and set cicustom (Set-PhoenixCloudInit), start it, wait for the QEMU guest agent, take the pre-features snapshot, run its features in order (Invoke-PhoenixFeature), then take the post-features and template_snapshot_name snapshots. VMs marked is_template are built from their template_image and converted (New-PhoenixTemplate); a template holds no snapshots, so their template_snapshot_name is ignored with a warning.
 
-VMs go in dependency order (dependencies, clone_from_vmid, template_vmid); independent VMs run in parallel, up to -ThrottleLimit, over the session's one SSH connection. When a VM fails, the VMs that depend on it are skipped; the others go on. A dependency on an ID outside the file (for example an LXC container) is looked up on the host: when it is absent or stopped, a warning names it and the deployment goes on; with -RequireDependency it is an error for that VM.
+VMs go in dependency order (dependencies, clone_from_vmid, template_vmid); independent VMs run in parallel, up to -ThrottleLimit, over the session's one SSH connection. Before anything changes, every feature of every VM is looked up in the feature folders (-FeaturePath, PHOENIX_FEATURE_PATH, the bundled folder: the rule of about_Phoenix_Features); a missing one stops the whole deployment with nothing changed. A clone source that is no VM of the file is looked up on the host before the VM is touched; a missing one fails that VM. When a VM fails, the VMs that depend on it are skipped; the others go on. A dependency on an ID outside the file (for example an LXC container) is looked up on the host: when it is absent or stopped, a warning names it and the deployment goes on; with -RequireDependency it is an error for that VM.
 
 Running it again converges: what is already right is left alone, what differs is repaired, and each result says what changed (Changed, Changes). The configuration is compared field by field as Proxmox means it (see about_Phoenix_Config): one qm set carries every option that differs, a disk that must grow gets qm resize, and what Phoenix cannot change safely (a shrink, a disk on another storage, a value it cannot compare) is left as it is with a warning. Features run from the guest's state file: one whose script or context has not changed since it last succeeded is not run again, whatever snapshots exist. When features ran on a VM whose final snapshot (post-features, template_snapshot_name) already existed, the snapshot is older than the VM: a warning says so and the result lists it in StaleSnapshots; -RefreshSnapshot takes it again. A run that was stopped halfway is finished by the next one; a snapshot it left half-made (snapstate in the snapshot, lock: snapshot) does not count as taken and is removed with qm unlock and qm delsnapshot --force once no snapshot task can still be making it. Locks are waited out (up to -LockWaitSec) and shown as progress; a lock that outlasts the wait is reported with the qm unlock advice, never removed.
 
--WhatIf prints, per VM, a line naming the VM and then the exact commands in order, one What if: line each, and changes nothing. A progress bar per VM runs under one overall bar. One DeployResult per VM is written: VmId, Name, Status, Changed, Changes, Steps with their durations, StepDurations, Warnings and Errors; a failed VM is also an error record that names it.
+-WhatIf prints, per VM, a line naming the VM and then its plan in order, one What if: line each, and changes nothing: the exact qm, pvesm and pvesh commands and file writes, and guest programs by what they do ("in the guest: write /tmp/vm_context.json (990 bytes)"), whose exact command lines -Verbose adds. A progress bar per VM runs under one overall bar. One DeployResult per VM is written: VmId, Name, Status, Changed, Changes, Steps with their durations, StepDurations, Warnings and Errors; a failed VM is also an error record that names it.
 '@
     Parameters  = @{
         Spec                = 'The config entries to deploy, from Import-PhoenixConfig. All piped entries are collected, then deployed together in dependency order.'
@@ -27,12 +27,13 @@ Running it again converges: what is already right is left alone, what differs is
         @{
             Title   = 'Deploy a config file'
             Code    = "Connect-PhoenixHost -HostName pve1 -KeyFile ~/.ssh/id_ed25519`nImport-PhoenixConfig ./phoenix_vm_configs.json | Deploy-PhoenixVm -FeaturePath ./my-features"
+            NotRun  = 'connects to a real Proxmox host over SSH'
             Remarks = 'Builds every VM of the file in dependency order; features not bundled with Phoenix come from ./my-features.'
         }
         @{
             Title   = 'See the plan first'
-            Code    = 'Import-PhoenixConfig ./phoenix_vm_configs.json | Deploy-PhoenixVm -WhatIf'
-            Remarks = 'Prints, per VM, the qm and pvesm commands and the snippet uploads that a real run would do, and changes nothing.'
+            Code    = 'Import-PhoenixConfig ./phoenix_vm_configs.json | Deploy-PhoenixVm -FeaturePath ./my-features -WhatIf'
+            Remarks = 'Prints, per VM, the qm and pvesm commands, the snippet uploads and what would run in the guest that a real run would do, and changes nothing. The real-world file names features of its own, found here in ./my-features.'
         }
         @{
             Title   = 'Part of a fleet, faster'

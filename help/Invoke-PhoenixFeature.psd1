@@ -23,7 +23,7 @@ A feature that exits with a code other than 0 is a non-terminating error (Featur
 
 -TimeoutSec (default 30 minutes per feature) stops only the following, never the script: the error (FeatureTimeout) says the script is still running in the guest and gives the exact command to read its log, `qm guest exec <vmid> -- tail -n 50 /var/lib/phoenix/features/<name>.log`. Starting a feature that still runs from an earlier call is refused (FeatureStillRunning).
 
-With -WhatIf nothing runs: below the operation's line, one What if: line each lists the exact qm guest exec commands that would deliver, start and record each feature (reads, such as the state file, do run).
+With -WhatIf nothing runs: below the operation's line, one What if: line each says what would happen in the guest to deliver, start and record each feature ("in the guest: run feature docker (feature_install_docker.sh, 13,027 bytes), follow its log"); -Verbose adds the exact qm guest exec command lines. Reads, such as the state file, do run.
 
 On the in-process simulator (Connect-PhoenixHost -Simulator) the guest records commands without running them: each feature is reported with Status RecordedNotRun and exit code 0, with a warning that the script did not run.
 
@@ -41,22 +41,22 @@ Feature folders are searched as Get-PhoenixFeature describes: -FeaturePath, then
     Examples    = @(
         @{
             Title   = 'Install Docker in a VM'
-            Code    = 'Invoke-PhoenixFeature -VmId 1001 -Name docker -Verbose'
-            Remarks = 'Runs the bundled docker feature in VM 1001 and shows its log lines as they come. The context file carries only the VM''s ID and name; the user added to the docker group comes from PHOENIX_USERNAME, empty here, so pipe the spec in (next example) for features that need it.'
+            Code    = 'Invoke-PhoenixFeature -VmId 201 -Name docker -Verbose'
+            Remarks = 'Runs the bundled docker feature in VM 201 and shows its log lines as they come. The context file carries only the VM''s ID and name; the user added to the docker group comes from PHOENIX_USERNAME, empty here, so pipe the spec in (next example) for features that need it.'
         }
         @{
             Title   = 'Run the features of every VM of a config file and take a golden snapshot'
-            Code    = "Import-PhoenixConfig ./phoenix_vm_configs.json |`n    Invoke-PhoenixFeature -FeaturePath ./features |`n    New-PhoenixSnapshot -Name golden"
+            Code    = "Import-PhoenixConfig ./cfg.json |`n    Invoke-PhoenixFeature -FeaturePath ./features |`n    New-PhoenixSnapshot -Name golden"
             Remarks = 'Each VM runs the features listed in its spec, in order, with the spec as context file. A VM whose feature fails gets an error record and no snapshot; the other VMs go on. New-PhoenixSnapshot takes one snapshot per VM.'
         }
         @{
             Title   = 'See what would run'
-            Code    = 'Get-PhoenixVm -VmId 1001 | Invoke-PhoenixFeature -Name base_setup, docker -WhatIf'
-            Remarks = 'Lists the exact qm guest exec commands for both features and runs none of them.'
+            Code    = 'Get-PhoenixVm -VmId 201 | Invoke-PhoenixFeature -Name base_setup, docker -WhatIf'
+            Remarks = 'Shows, for each feature, the files it writes in the guest and the feature it runs (in the guest: run feature docker (feature_install_docker.sh, 13,027 bytes), follow its log), and runs none of them; -Verbose adds the exact qm guest exec command lines.'
         }
         @{
             Title   = 'Run again although nothing changed'
-            Code    = 'Invoke-PhoenixFeature -VmId 1001 -Name docker -Force | Select-Object Feature, ExitCode, Changed, Duration'
+            Code    = 'Invoke-PhoenixFeature -VmId 201 -Name docker -Force | Select-Object Feature, ExitCode, Changed, Duration'
             Remarks = 'Without -Force an unchanged feature that already succeeded is skipped. A bundled feature run again finds everything in place and reports Changed False.'
         }
     )

@@ -145,17 +145,26 @@ Describe 'Invoke-PhoenixFeature on the in-process simulator' {
         ($node.Sim.GuestLog(101) | Where-Object { ($_.Command -join ' ') -match 'second' }) | Should -BeNullOrEmpty
     }
 
-    It 'lists the exact commands with -WhatIf and runs nothing' {
+    It 'shows guest programs by what they do under -WhatIf, their exact lines in -Verbose, and runs nothing' {
         $before = @($node.Sim.GuestLog(101)).Count
-        $text = (Get-HostOutput { $specs[0] | Invoke-PhoenixFeature -Session $node.Session -FeaturePath $features -Name hello, second -WhatIf }).Text
-        $text | Should -Match ([regex]::Escape('What if: Performing the operation "Run features hello, second" on target "VM 101 (t1)".'))
-        $text | Should -Match ([regex]::Escape(("qm guest exec 101 --pass-stdin 1 -- /bin/sh -c 'umask 077 && mkdir -p -- `"`${1%/*}`" && cat > " +
-            "`"`$1.new`" && mv -f -- `"`$1.new`" `"`$1`"' phoenix-write /tmp/vm_context.json <<< (")))
-        $text | Should -Match ([regex]::Escape('phoenix-write /var/lib/phoenix/features/feature_install_second.sh <<< ('))
-        $text | Should -Match ([regex]::Escape(("'PHOENIX_USERNAME=phoenix_user' 'PHOENIX_CONTEXT_FILE=/tmp/vm_context.json' /bin/bash " +
-            "/var/lib/phoenix/features/feature_install_hello.sh")))
-        ([regex]::Matches($text, 'qm guest exec 101 ')).Count | Should -Be 8
-        $text | Should -Match ([regex]::Escape('on target "VM 101 (t1)".'))
+        $run = Get-HostOutput { $specs[0] | Invoke-PhoenixFeature -Session $node.Session -FeaturePath $features -Name hello, second -WhatIf -Verbose 4>&1 }
+        $text = $run.Text
+        $hello = (Get-Item (Join-Path $features 'feature_install_hello.sh')).Length.ToString('N0', [cultureinfo]::InvariantCulture)
+        $lines = @($text -split "`r?`n" | Where-Object { $_ -like 'What if:*' })
+        $lines[0] | Should -Be 'What if: Performing the operation "Run features hello, second" on target "VM 101 (t1)".'
+        $lines[1] | Should -Match '^What if:     in the guest: write /tmp/vm_context\.json \([\d,]+ bytes\)$'
+        $lines[2] | Should -Be "What if:     in the guest: write /var/lib/phoenix/features/feature_install_hello.sh ($hello bytes)"
+        $lines[3] | Should -Be "What if:     in the guest: run feature hello (feature_install_hello.sh, $hello bytes), follow its log"
+        $lines[4] | Should -Match '^What if:     in the guest: write /var/lib/phoenix/features\.state \(\d+ bytes\)$'
+        $lines | Should -HaveCount 9
+        $text | Should -Not -Match 'qm guest exec'
+        # The exact command lines, one per planned guest program, are in the Verbose stream.
+        $exact = @($run.Output | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] -and $_.Message -like 'What if, exactly*' })
+        $exact | Should -HaveCount 8
+        $exact[0].Message | Should -BeLike ("What if, exactly (in the guest: write /tmp/vm_context.json (* bytes)): qm guest exec 101 --pass-stdin 1 -- /bin/sh -c " +
+            "'umask 077 && mkdir -p -- `"`${1%/*}`" && cat > `"`$1.new`" && mv -f -- `"`$1.new`" `"`$1`"' phoenix-write /tmp/vm_context.json <<< (* bytes on stdin)")
+        $exact[2].Message | Should -BeLike ("*'PHOENIX_USERNAME=phoenix_user' 'PHOENIX_CONTEXT_FILE=/tmp/vm_context.json' /bin/bash " +
+            "/var/lib/phoenix/features/feature_install_hello.sh")
         # Only the state file was read in the guest; nothing was written or started.
         $after = @($node.Sim.GuestLog(101))
         $after.Count | Should -Be ($before + 1)

@@ -265,7 +265,7 @@ namespace Phoenix.Engine.Features
 
             var launch = await _host.GuestExecAsync(vmId,
                 GuestScripts.LaunchArgv(LogPath(feature), StatusPath(feature), FeatureCommand(spec, feature)),
-                new GuestExecOptions { FollowLimit = SmallCommandLimit, Description = $"start feature {feature} ({ScriptPath(feature)})" }, ct)
+                new GuestExecOptions { FollowLimit = SmallCommandLimit, Description = GuestScripts.DescribeLaunch(feature, FeatureCatalog.FileNameFor(feature), script.Length) }, ct)
                 .ConfigureAwait(false);
 
             var baseResult = new FeatureResult
@@ -339,7 +339,7 @@ namespace Phoenix.Engine.Features
                     poll = await _host.GuestExecAsync(vmId, GuestScripts.PollArgv(LogPath(feature), StatusPath(feature), log.Received,
                         GuestScripts.PollChunkBytes),
                         new GuestExecOptions { ReadOnly = true, FollowLimit = SmallCommandLimit,
-                            Description = $"read the status and log of feature {feature}" }, ct)
+                            Description = GuestScripts.DescribePoll(feature) }, ct)
                         .ConfigureAwait(false);
                 }
                 catch (ProxmoxException e) when (e.ProxmoxReason == ProxmoxErrorReason.AgentNotRunning ||
@@ -448,7 +448,7 @@ namespace Phoenix.Engine.Features
             {
                 StandardInput = content,
                 FollowLimit = SmallCommandLimit,
-                Description = $"write {path} ({content.Length.ToString(CultureInfo.InvariantCulture)} bytes)",
+                Description = GuestScripts.DescribeWrite(path, content.Length),
             };
             var result = await _host.GuestExecAsync(spec.VmId, GuestScripts.WriteArgv(path), options, ct).ConfigureAwait(false);
             if (result.IsPlanned || result.Succeeded) return;

@@ -82,6 +82,21 @@ namespace Phoenix.Engine.Features
 
         public static IReadOnlyList<string> WriteArgv(string path) => new[] { Shell, "-c", Write, WriteName, path };
 
+        // What each program does, in words, for -WhatIf (the exact command goes to -Verbose). Kept beside the argument
+        // lists so that a change to a program changes its description in the same place.
+
+        /// <summary>What <see cref="WriteArgv"/> does with <paramref name="bytes"/> on standard input: <c>write /tmp/vm_context.json (990 bytes)</c>.</summary>
+        public static string DescribeWrite(string path, long bytes) => $"write {path} ({Bytes(bytes)})";
+
+        /// <summary>What <see cref="LaunchArgv"/> and the polls after it do: <c>run feature docker (feature_install_docker.sh, 13,027 bytes), follow its log</c>.</summary>
+        public static string DescribeLaunch(string feature, string scriptFile, long scriptBytes) =>
+            $"run feature {feature} ({scriptFile}, {Bytes(scriptBytes)}), follow its log";
+
+        /// <summary>What one <see cref="PollArgv"/> does.</summary>
+        public static string DescribePoll(string feature) => $"read the status and log of feature {feature}";
+
+        private static string Bytes(long n) => n.ToString("N0", CultureInfo.InvariantCulture) + (n == 1 ? " byte" : " bytes");
+
         public static IReadOnlyList<string> LaunchArgv(string log, string status, IEnumerable<string> command)
         {
             var argv = new List<string> { Shell, "-c", Launch, LaunchName, Run, log, status };

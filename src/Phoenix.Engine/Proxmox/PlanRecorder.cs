@@ -66,8 +66,14 @@ namespace Phoenix.Engine.Proxmox
             get { lock (_gate) return _actions.ToList(); }
         }
 
-        /// <summary>The recorded changes as text, as -WhatIf prints them.</summary>
+        /// <summary>The recorded changes, exactly (secrets redacted): every command line and file write.</summary>
         public IReadOnlyList<string> Commands => Actions.Select(a => a.Text).ToList();
+
+        /// <summary>
+        /// The recorded changes as -WhatIf shows them: <see cref="PlannedAction.Summary"/>, which is exact for qm, pvesm,
+        /// pvesh and file writes and says what a guest program does (<c>in the guest: write /tmp/vm_context.json (990 bytes)</c>).
+        /// </summary>
+        public IReadOnlyList<string> Shown => Actions.Select(a => a.Summary).ToList();
 
         public string HostName => _inner.HostName;
         public int Port => _inner.Port;

@@ -266,7 +266,8 @@ namespace Phoenix.Engine.Proxmox
         {
             options ??= new GuestExecOptions();
             var command = QmCommand.GuestExec(vmId, argv, options.StandardInput, options.TimeoutSeconds, options.Synchronous, options.StandardInputIsSecret);
-            command.Description = options.Description;
+            // A plan shows a guest program by what it does; the exact command line is kept for -Verbose.
+            if (options.Description != null) command.Description = "in the guest: " + options.Description;
             if (options.ReadOnly) CommandIntent.MarkReadOnly(command);
             var result = await RunCoreAsync(command, vmId, cancellationToken).ConfigureAwait(false);
             if (IsPlanned(command)) return new GuestExecResult { Exited = true, ExitCode = 0, IsPlanned = true };

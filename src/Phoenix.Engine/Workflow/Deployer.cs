@@ -116,7 +116,7 @@ namespace Phoenix.Engine.Workflow
                     : await DeployOneAsync(byId[id], byId, results[id], planned, token).ConfigureAwait(false);
                 if (recorder != null)
                 {
-                    results[id].Plan.AddRange(recorder.Commands.Skip(before));
+                    results[id].Plan.AddRange(recorder.Shown.Skip(before));
                     results[id].Status = ok ? DeployStatus.Planned : DeployStatus.Failed;
                 }
                 return ok;

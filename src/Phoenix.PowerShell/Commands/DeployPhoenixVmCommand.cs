@@ -6,6 +6,7 @@ using System.Management.Automation;
 using Phoenix.Engine.CloudInit;
 using Phoenix.Engine.Config;
 using Phoenix.Engine.Errors;
+using Phoenix.Engine.Features;
 using Phoenix.Engine.Proxmox;
 using Phoenix.Engine.Workflow;
 using Phoenix.PowerShell.Infrastructure;
@@ -88,6 +89,7 @@ namespace Phoenix.PowerShell.Commands
         {
             if (_specs.Count == 0) return;
             var session = ResolveSession();
+            var catalog = FeatureCatalogOrStop();
             foreach (var s in _specs.Where(s => s.Node != null && s.Node != session.Node))
                 WriteWarning($"{VmLabel.Of(s)} names node '{s.Node}', but the session is on node '{session.Node}'; it is deployed there.");
 
@@ -97,7 +99,7 @@ namespace Phoenix.PowerShell.Commands
             var first = Decide(VmLabel.Of(specs[0]), "Deploy");
             if (first == ChangeDecision.Plan)
             {
-                var plan = RunDeploy(session, specs, dryRun: true);
+                var plan = RunDeploy(session, specs, catalog, dryRun: true);
                 for (var i = 0; i < plan.Count; i++)
                 {
                     var r = plan[i];
@@ -115,7 +117,7 @@ namespace Phoenix.PowerShell.Commands
             specs = specs.Where(s => approved.Contains(s.VmId)).ToList();
             if (specs.Count == 0) return;
 
-            var results = RunDeploy(session, specs, dryRun: false);
+            var results = RunDeploy(session, specs, catalog, dryRun: false);
             foreach (var r in results)
             {
                 if (r.Status == DeployStatus.Failed)
@@ -138,9 +140,34 @@ namespace Phoenix.PowerShell.Commands
             }
         }
 
-        private IReadOnlyList<DeployResult> RunDeploy(PhoenixSession session, IReadOnlyList<VmSpec> specs, bool dryRun)
+        // Every feature of every VM is found in the feature folders before anything changes, so a missing script
+        // stops the deployment at the start instead of leaving a VM cloned and started without its features.
+        private FeatureCatalog FeatureCatalogOrStop()
         {
-            PlanRecorder? recorder = dryRun ? new PlanRecorder(ConnectionFor(session)) : null;
+            FeatureCatalog catalog;
+            try
+            {
+                catalog = FeatureFolders.Catalog(this, FeaturePath);
+            }
+            catch (PhoenixException e)
+            {
+                Terminate(e);
+                throw; // not reached: Terminate throws
+            }
+            var missing = _specs.SelectMany(s => s.Features.Where(f => !catalog.TryResolve(f, out _)).Select(f => $"{VmLabel.Of(s)} needs feature '{f}'"))
+                .ToList();
+            if (missing.Count == 0) return catalog;
+            var folders = catalog.SearchedFolders.Count == 0 ? "no folder" : string.Join(", ", catalog.SearchedFolders);
+            Terminate(new PhoenixException(PhoenixErrorKind.NotFound, ErrorIds.FeatureNotFound,
+                string.Join("; ", missing) + $", which is in none of the feature folders ({folders}). Nothing was deployed.", _specs[0].VmId)
+            { RecommendedAction = "Give the folder that holds feature_install_<name>.sh with -FeaturePath or PHOENIX_FEATURE_PATH " +
+                "(Get-Help about_Phoenix_Features), or correct the name in the config." });
+            throw new InvalidOperationException(); // not reached: Terminate throws
+        }
+
+        private IReadOnlyList<DeployResult> RunDeploy(PhoenixSession session, IReadOnlyList<VmSpec> specs, FeatureCatalog catalog, bool dryRun)
+        {
+            PlanRecorder? recorder = dryRun ? RecordPlan(ConnectionFor(session)) : null;
             var host = recorder != null ? new ProxmoxHost(recorder, RetryPolicy.NoRetry) : OpenHost(session);
             if (!dryRun) host.RetryPolicy = new RetryPolicy { TotalLimit = TimeSpan.FromSeconds(LockWaitSec) };
             var options = new DeployOptions
@@ -152,7 +179,7 @@ namespace Phoenix.PowerShell.Commands
                 RefreshSnapshot = RefreshSnapshot.IsPresent,
             };
             DeployHooks.Configure(options, this, SnippetStorage, TemplatePath == null ? null : GetUnresolvedProviderPathFromPSPath(TemplatePath),
-                FeaturePath, TimeSpan.FromSeconds(FeatureTimeoutSec));
+                catalog, TimeSpan.FromSeconds(FeatureTimeoutSec));
 
             var deployer = new Deployer(host, options);
             var bars = new ConcurrentDictionary<int, int>();

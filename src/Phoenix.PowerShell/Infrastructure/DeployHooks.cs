@@ -8,14 +8,13 @@ namespace Phoenix.PowerShell.Infrastructure
     /// <summary>Wires the cloud-init and feature steps into a deployment.</summary>
     internal static class DeployHooks
     {
-        public static void Configure(DeployOptions options, PhoenixCmdlet cmdlet, string snippetStorage, string? templatePath, string[]? featurePath, TimeSpan featureTimeout)
+        public static void Configure(DeployOptions options, PhoenixCmdlet cmdlet, string snippetStorage, string? templatePath, FeatureCatalog catalog, TimeSpan featureTimeout)
         {
             options.CloudInit = CloudInitApplier.AsDeployStep(new CloudInitApplyOptions
             {
                 Storage = snippetStorage,
                 TemplateSet = CloudInitTemplates.Load(cmdlet, templatePath),
             });
-            var catalog = FeatureFolders.Catalog(cmdlet, featurePath);
             var featureOptions = new FeatureRunOptions { Timeout = featureTimeout, AgentTimeout = options.AgentTimeout };
             options.Features = (host, spec, log, ct) => FeatureRunner.RunForVmAsync(host, spec, catalog, featureOptions, log, ct);
         }

@@ -5,6 +5,7 @@ using System.Management.Automation;
 using System.Threading;
 using System.Threading.Tasks;
 using Phoenix.Engine.Proxmox;
+using Phoenix.Engine.Transport;
 
 namespace Phoenix.PowerShell.Infrastructure
 {
@@ -64,6 +65,20 @@ namespace Phoenix.PowerShell.Infrastructure
         }
 
         /// <summary>
+        /// A recorder for -WhatIf over <paramref name="connection"/>. The plan shows a guest program by what it does; its
+        /// exact command line goes to the Verbose stream, so nothing of what would run is hidden.
+        /// </summary>
+        protected PlanRecorder RecordPlan(IHostConnection connection)
+        {
+            var recorder = new PlanRecorder(connection);
+            recorder.Planned += (_, a) =>
+            {
+                if (a.Description != null) Verbose($"What if, exactly ({a.Description}): {a.Text}");
+            };
+            return recorder;
+        }
+
+        /// <summary>
         /// Shows the lines of a plan under -WhatIf, each as a <c>What if:</c> line below the one
         /// <see cref="Decide"/> wrote. Only call it after <see cref="Decide"/> answered <see cref="ChangeDecision.Plan"/>.
         /// </summary>
@@ -73,11 +88,11 @@ namespace Phoenix.PowerShell.Infrastructure
         }
 
         /// <summary>
-        /// The lines a plan shows for the changes a recorder took down: the exact commands and file writes, in
-        /// order, or <paramref name="nothingToChange"/> when there were none.
+        /// The lines a plan shows for the changes a recorder took down: the exact commands and file writes, guest
+        /// programs by what they do, in order, or <paramref name="nothingToChange"/> when there were none.
         /// </summary>
         protected static IReadOnlyList<string> PlanLines(IReadOnlyList<PlannedAction> actions, string nothingToChange = NothingToChange) =>
-            actions.Count == 0 ? new[] { nothingToChange } : actions.Select(a => a.Text).ToList();
+            actions.Count == 0 ? new[] { nothingToChange } : actions.Select(a => a.Summary).ToList();
 
         /// <summary>
         /// Makes one change to <paramref name="target"/>, written once as <paramref name="change"/>. ShouldProcess
@@ -97,7 +112,7 @@ namespace Phoenix.PowerShell.Infrastructure
                     result = RunAsync(ct => change(host, ct));
                     return true;
                 case ChangeDecision.Plan:
-                    using (var recorder = new PlanRecorder(host.Connection))
+                    using (var recorder = RecordPlan(host.Connection))
                     {
                         var planned = RunAsync(ct => change(new ProxmoxHost(recorder, RetryPolicy.NoRetry), ct));
                         var notes = planNotes?.Invoke(planned) ?? Enumerable.Empty<string>();

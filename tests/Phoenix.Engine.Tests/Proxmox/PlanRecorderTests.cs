@@ -73,8 +73,9 @@ public class PlanRecorderTests
         Assert.Equal(new[] { "qm guest exec 1001 -- cat /etc/hostname" }, fake.CallLines);
         var planned = Assert.Single(recorder.Actions);
         Assert.Equal("qm guest exec 1001 --pass-stdin 1 -- /bin/sh -c 'cat > \"$1\"' w /tmp/x <<< (5 bytes on stdin)", planned.Text);
-        Assert.Equal("write /tmp/x (5 bytes)", planned.Description);
-        Assert.Equal("write /tmp/x (5 bytes)", planned.Summary);
+        Assert.Equal("in the guest: write /tmp/x (5 bytes)", planned.Description);
+        Assert.Equal("in the guest: write /tmp/x (5 bytes)", planned.Summary);
+        Assert.Equal(new[] { "in the guest: write /tmp/x (5 bytes)" }, recorder.Shown);
         Assert.Equal(planned.Text, new PlannedAction(PlannedActionKind.Command, planned.Text).Summary);
     }
 

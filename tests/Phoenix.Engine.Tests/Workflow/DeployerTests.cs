@@ -147,7 +147,7 @@ public sealed class DeployerTests : IDisposable
         Assert.Equal("qm clone 201 202 --name copy --snapname ready", plan[1].Plan[0]);
         Assert.Contains(plan[0].Plan, c => c.StartsWith("write ", StringComparison.Ordinal) && c.Contains("/var/lib/vz/snippets/user-data-201.yml"));
         Assert.StartsWith("would wait up to 20 s for the guest agent", plan[0].Steps.Single(s => s.Step == Deployer.StepWaitAgent).Detail);
-        Assert.Equal(plan.SelectMany(r => r.Plan), recorder.Commands);
+        Assert.Equal(plan.SelectMany(r => r.Plan), recorder.Shown);
         Assert.False(_node.Exists(201));
         Assert.False(_node.Exists(202));
         Assert.Empty(_node.Changes);
