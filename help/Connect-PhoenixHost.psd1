@@ -36,6 +36,7 @@ Each command is written to the Verbose stream before it runs, with secrets repla
         @{
             Title   = 'Connect with a key and a pinned host key'
             Code    = "Connect-PhoenixHost -HostName pve1.example.com -KeyFile ~/.ssh/id_ed25519 -HostKeyFingerprint 'SHA256:Qm1mQ0gBrXq8gQ8s1Lq8d2xG0r6kYw2o1vE2cN7h3xQ'"
+            NotRun  = 'connects to a real Proxmox host over SSH with a key file'
             Remarks = 'Logs in as root with the key and accepts only the host key with that fingerprint. The session becomes the default for the cmdlets that follow.'
         }
         @{
@@ -46,6 +47,7 @@ Each command is written to the Verbose stream before it runs, with secrets repla
         @{
             Title   = 'First contact with a new host'
             Code    = 'Connect-PhoenixHost -HostName 192.0.2.10 -Credential (Get-Credential root) -AcceptNewHostKey'
+            NotRun  = 'asks for a password (Get-Credential) and connects to a real host'
             Remarks = 'Logs in with a password and records the host key in ~/.ssh/known_hosts. Later connections check against it.'
         }
     )

@@ -22,12 +22,12 @@ No session is needed: nothing is sent to a host.
         }
         @{
             Title   = 'Add your own folder'
-            Code    = 'Get-PhoenixFeature -FeaturePath ~/phoenix-features'
+            Code    = 'Get-PhoenixFeature -FeaturePath ./my-features'
             Remarks = 'Lists your features too. A feature_install_docker.sh in ~/phoenix-features shows as Source User and hides the bundled docker feature (its path is in ShadowedPaths).'
         }
         @{
             Title   = 'Set the folder for the whole session'
-            Code    = "`$env:PHOENIX_FEATURE_PATH = '/srv/phoenix/features'`nGet-PhoenixFeature -Name 'docker*' | Format-List Name, Path, Hash, Source"
+            Code    = "`$env:PHOENIX_FEATURE_PATH = (Resolve-Path ./my-features).Path`nGet-PhoenixFeature -Name 'docker*' | Format-List Name, Path, Hash, Source"
             Remarks = 'Every feature cmdlet now searches /srv/phoenix/features as well, also in jobs and parallel runspaces started from here. The wildcard lists every feature whose name starts with docker.'
         }
     )

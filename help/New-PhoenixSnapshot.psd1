@@ -54,7 +54,8 @@ Errors you may meet:
 Connect-PhoenixHost -Simulator
 New-PhoenixSnapshot -VmId 9000 -Name 1st
 '@
-            Remarks = 'Fails before anything runs: "VM 9000: snapshot name ''1st'' does not follow Proxmox''s rule: a letter, then one or more letters, digits, ''-'' or ''_'' ...".'
+            Fails   = 'Snapshot name ''1st'' does not follow Proxmox''s rule'
+            Remarks = 'Fails before anything runs: "Cannot validate argument on parameter ''Name''. Snapshot name ''1st'' does not follow Proxmox''s rule: a letter, then one or more letters, digits, ''-'' or ''_'' ...".'
         }
     )
     Links       = @('Get-PhoenixSnapshot', 'Restore-PhoenixSnapshot', 'Remove-PhoenixSnapshot', 'Invoke-PhoenixFeature')

@@ -31,6 +31,7 @@ Each step is checked first, so a run that stopped halfway is finished by the nex
         @{
             Title   = 'A template from a URL, checked'
             Code    = "New-PhoenixTemplate -VmId 9001 -Name ubuntu-2404 -ImageUrl https://cloud-images.ubuntu.com/noble/current/noble-server-cloudimg-amd64.img -ImageSha256 (Read-Host 'SHA-256 from SHA256SUMS')"
+            NotRun  = 'downloads an image from the internet and asks for its SHA-256 (Read-Host)'
             Remarks = 'The Proxmox host downloads the image into /var/lib/vz/template/iso, checks its SHA-256 and builds the template from it.'
         }
         @{

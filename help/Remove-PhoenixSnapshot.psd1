@@ -43,7 +43,7 @@ Remove-PhoenixSnapshot -VmId 9000 -Name pre-features -Force -WhatIf
         }
         @{
             Title   = 'The same snapshot on several VMs'
-            Code    = 'Get-PhoenixVm -Name ''docker-*'' -NoSnapshots | Remove-PhoenixSnapshot -Name pre-features'
+            Code    = 'Get-PhoenixVm -Name ''docker-*'' | Where-Object Snapshots -Contains pre-features | Remove-PhoenixSnapshot -Name pre-features'
             Remarks = '-Name is given so that the VMs'' own names are not taken as snapshot names.'
         }
     )

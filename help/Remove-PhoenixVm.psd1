@@ -34,6 +34,7 @@ Each VM's failure is a non-terminating error that names the VM; the other VMs of
 Connect-PhoenixHost -Simulator
 Remove-PhoenixVm -VmId 9000 -WhatIf
 '@
+            Fails   = 'is a template; its clones may be built from it, so Phoenix removes a template only with -Force'
             Remarks = 'Refused: VM 9000 is a template, which needs -Force (TemplateNeedsForce). With -Force -WhatIf it prints What if: Performing the operation "Destroy template" on target "VM 9000 (<its name>)". and What if:     qm destroy 9000 --purge 1. Nothing is removed.'
         }
         @{

@@ -34,12 +34,12 @@ Proxmox refuses a snapshot whose creation did not finish: unable to rollback to 
     Examples    = @(
         @{
             Title   = 'Roll back and start again'
-            Code    = 'Restore-PhoenixSnapshot -VmId 201 -Name golden -Start -Confirm:$false'
+            Code    = 'Restore-PhoenixSnapshot -VmId 201 -Name docker-golden -Start -Confirm:$false'
             Remarks = 'Returns VM 201 to its snapshot golden and starts it, without asking. Changes reads "rolled back to golden".'
         }
         @{
             Title   = 'Roll several VMs back to the same snapshot'
-            Code    = 'Get-PhoenixVm -Name ''docker-*'' -NoSnapshots | Restore-PhoenixSnapshot -Name pre-features'
+            Code    = 'Get-PhoenixVm -Name ''docker-*'' | Where-Object Snapshots -Contains pre-features | Restore-PhoenixSnapshot -Name pre-features'
             Remarks = 'Asks before each VM. -Name is given so that the VMs'' own names are not taken as snapshot names.'
         }
         @{

@@ -40,17 +40,19 @@ When the content changes, the instance-id Proxmox gives cloud-init (the SHA-1 of
     Examples    = @(
         @{
             Title   = 'Build and start a VM'
-            Code    = "Import-PhoenixConfig ./cfg.json | Where-Object VmId -eq 1001 | New-PhoenixVm | Set-PhoenixCloudInit | Start-PhoenixVm"
-            Remarks = 'Clones VM 1001, uploads its snippets to local, sets cicustom, regenerates its cloud-init drive and starts it. Run again, it changes nothing.'
+            Code    = "Import-PhoenixConfig ./cfg.json | Where-Object VmId -eq 202 | New-PhoenixVm | Set-PhoenixCloudInit | Start-PhoenixVm"
+            Remarks = 'Clones VM 202 (unless it exists), uploads its snippets to local, sets cicustom, regenerates its cloud-init drive and starts it. Run again, it changes nothing.'
         }
         @{
             Title   = 'Without a config file'
             Code    = "`$hash = Read-Host -AsSecureString 'Password hash (mkpasswd -m sha-512)'`nSet-PhoenixCloudInit -VmId 101 -HostName web-01 -UserName phoenix -SshPublicKey (Get-Content ~/.ssh/id_ed25519.pub) -PasswordHash `$hash -IpAddress 10.0.0.101/24 -Gateway 10.0.0.1 -Nameserver 1.1.1.1,8.8.8.8 -SearchDomain lab.example"
+            NotRun  = 'asks for the password hash (Read-Host)'
             Remarks = 'Gives VM 101 the hostname web-01 (FQDN web-01.lab.example), user phoenix with that key and password hash, and a static address, checked first by the config file''s rules. Add -WhatIf to see the files and the qm set command first; use -Dhcp instead of -IpAddress and -Gateway for DHCP.'
         }
         @{
             Title   = 'See the plan'
             Code    = "Import-PhoenixConfig ./cfg.json | Set-PhoenixCloudInit -SnippetStorage nfs-snippets -WhatIf"
+            NotRun  = 'needs a storage nfs-snippets that holds snippets, which the simulator does not have'
             Remarks = 'For each VM prints the two file names with their SHA-256 and paths, then the file writes and the exact qm set --cicustom and qm cloudinit update lines that would run (or that nothing would change).'
         }
         @{

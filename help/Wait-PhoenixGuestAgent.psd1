@@ -35,6 +35,7 @@ Wait-PhoenixGuestAgent changes nothing on the host, so it has no -WhatIf. Ctrl+C
 $vm = Wait-PhoenixGuestAgent -VmId 202
 ssh "phoenix@$($vm.IpAddresses[0].Split('/')[0])"
 '@
+            NotRun  = 'opens an SSH session to the guest'
             Remarks = 'IpAddresses lists IPv4 addresses first, each with its prefix length; the Split removes the prefix.'
         }
         @{
@@ -43,6 +44,7 @@ ssh "phoenix@$($vm.IpAddresses[0].Split('/')[0])"
 Connect-PhoenixHost -Simulator
 Wait-PhoenixGuestAgent -VmId 9000 -TimeoutSec 5
 '@
+            Fails   = 'is stopped, so its guest agent cannot answer'
             Remarks = 'The simulator''s VM 9000 is a stopped template, so after 5 s the error reads: "VM 9000 (ubuntu-2404-cloud-template) is stopped, so its guest agent cannot answer (waited 5 s). Start it with Start-PhoenixVm -VmId 9000."'
         }
     )

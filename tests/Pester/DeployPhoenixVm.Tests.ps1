@@ -222,6 +222,18 @@ Describe 'A config of our own on the simulator' {
         (Get-PhoenixSnapshot -VmId 203).Name | Should -Be @('after-docker')
     }
 
+    It 'fits a 120-column table with the number of changes and the first one; Format-List has them all' {
+        $lines = @(($result | Format-Table | Out-String -Width 120) -split "`r?`n" | Where-Object { $_.Trim() })
+        $lines[0] | Should -Match '^\s+VmId Name\s+Status\s+Changes Duration First change$'
+        $lines | ForEach-Object { $_.Length | Should -BeLessOrEqual 120 }
+        $r201 = $result | Where-Object VmId -EQ 201
+        $row = $lines | Where-Object { $_ -match '^\s+201 ' }
+        $row | Should -Match ("^\s+201 docker-01\s+Succeeded\s+$($r201.Changes.Count)\s+[\d.]+ s " + [regex]::Escape($r201.Changes[0]) + '$')
+        $list = $r201 | Format-List | Out-String -Width 400
+        foreach ($c in $r201.Changes) { $list | Should -BeLike "*$c*" }
+        $list | Should -Match 'Steps\s+: Clone: '
+    }
+
     It 'reports the time of each step' {
         $r = $result | Where-Object VmId -EQ 201
         $r.StepDurations.Keys | Should -Contain 'Clone'
@@ -265,6 +277,13 @@ Describe 'Deploy-PhoenixVm -WhatIf' {
         $lines | Should -Contain 'What if:     qm clone 201 203 --name docker-02 --snapname docker-golden --storage local-lvm'
         $lines | Should -Contain 'What if:     qm start 202'
         ([array]::IndexOf($lines, $heads[2])) | Should -BeLessThan ([array]::IndexOf($lines, 'What if:     qm start 202'))
+        # Guest programs show by what they do; file writes and qm commands stay exact.
+        $docker = (Get-Item (Join-Path $env:PHOENIX_MODULE_DIR 'features/feature_install_docker.sh')).Length.ToString('N0', [cultureinfo]::InvariantCulture)
+        $lines | Should -Contain "What if:     in the guest: run feature docker (feature_install_docker.sh, $docker bytes), follow its log"
+        $lines | Should -Contain "What if:     in the guest: write /var/lib/phoenix/features/feature_install_docker.sh ($docker bytes)"
+        $lines | Should -Contain 'What if:     write 1129 bytes to /var/lib/vz/snippets/user-data-201.yml (mode 0600)'
+        $lines | Where-Object { $_ -like '*qm guest exec*' } | Should -BeNullOrEmpty
+        ($lines | Measure-Object -Maximum Length).Maximum | Should -BeLessOrEqual 140
         (Invoke-OnNode $node 'qm', 'list') | Should -Not -Match '\b20[123]\b'
     }
 }

@@ -20,6 +20,23 @@ Describe 'Get-PhoenixSnapshot' {
         $list[0].Session.Id | Should -Be $node.Session.Id
     }
 
+    It 'fits a 120-column table with Time and Description uncut and no Changed column' {
+        $long = 'Phoenix: the golden image after docker, base_setup and the monitoring agent, taken before go-live'
+        $null = Invoke-OnNode $node 'qm', 'snapshot', '102', 'golden-long', '--description', $long
+        $snap = Get-PhoenixSnapshot -VmId 102
+        $text = $snap | Format-Table | Out-String -Width 120
+        $lines = @($text -split "`r?`n" | Where-Object { $_.Trim() })
+        $lines[0] | Should -Match '^\s+VmId Name\s+Parent\s+Time\s+Description$'
+        $lines | ForEach-Object { $_.Length | Should -BeLessOrEqual 120 }
+        $text | Should -Not -Match 'Changed'
+        $text | Should -BeLike "*$($snap.Time.ToString('yyyy-MM-dd HH:mm:ss', [cultureinfo]::InvariantCulture))*"
+        # A long description wraps onto the next lines instead of being cut.
+        $wrapped = ($lines | Select-Object -Skip 2 | ForEach-Object { $_.Substring([Math]::Min($_.Length, 72)) }) -join ''
+        ($wrapped -replace '\s', '') | Should -Be ($long -replace '\s', '')
+        ($snap | Format-List | Out-String -Width 120) | Should -Match 'Changed\s+: False'
+        $null = Invoke-OnNode $node 'qm', 'delsnapshot', '102', 'golden-long'
+    }
+
     It 'matches names with wildcards and shows current only when asked' {
         (Get-PhoenixSnapshot -VmId 101 -Name 'GOLD*').Name | Should -Be @('golden')
         $all = Get-PhoenixSnapshot -VmId 101 -IncludeCurrent

@@ -103,9 +103,10 @@ namespace Phoenix.Engine.Config
         /// <summary>
         /// Where each field's value came from, keyed by its path inside the VM in config spelling
         /// (<c>vmid</c>, <c>network_config.gw</c>, <c>user_config.ssh_public_keys[1]</c>, <c>network_config.nameservers[0]</c>).
-        /// A value inherited from <c>vm_defaults</c> points into <c>vm_defaults</c>.
+        /// A value inherited from <c>vm_defaults</c> points into <c>vm_defaults</c>. Internal: findings carry the positions
+        /// users need, and a spec in ConvertTo-Json stays the config it came from, not a map of the file.
         /// </summary>
-        public IReadOnlyDictionary<string, ConfigPosition> FieldPositions
+        internal IReadOnlyDictionary<string, ConfigPosition> FieldPositions
         {
             get => _positions;
             init => _positions = value ?? new Dictionary<string, ConfigPosition>();

@@ -66,8 +66,11 @@ namespace Phoenix.Engine.Workflow
         /// <summary>How long each step took, by step name.</summary>
         public IReadOnlyDictionary<string, TimeSpan> StepDurations => Steps.GroupBy(s => s.Step).ToDictionary(g => g.Key, g => TimeSpan.FromTicks(g.Sum(s => s.Duration.Ticks)));
 
-        /// <summary>The exception of a failed deployment (for the error record).</summary>
-        public Exception? Exception { get; set; }
+        /// <summary>
+        /// The exception of a failed deployment, for the cmdlet's error record. Internal so that the result stays small
+        /// and plain in ConvertTo-Json (its messages are in <see cref="Errors"/>).
+        /// </summary>
+        internal Exception? Exception { get; set; }
 
         public override string ToString() => $"{VmId} ({Name}): {Status}{(Changed ? ", changed" : ", unchanged")}";
     }
