@@ -1,6 +1,6 @@
 # Every example of `Get-Help <cmdlet> -Examples` (help/*.psd1) runs here against the simulator, so the examples cannot rot.
 # Each runs in a runspace of its own, in a sandbox folder holding the files the examples name (cfg.json, fleet.json,
-# phoenix_vm_configs.json, configs/, my-features/, features/, my-templates/), with a default session on a node where
+# phoenix.json, phoenix_vm_configs.json, configs/, my-features/, features/, my-templates/), with a default session on a node where
 # examples/phoenix.example.json is deployed (VMs 9000, 201, 202, 203). Confirmations are off ($ConfirmPreference = 'None'),
 # as when a user answers yes. An example's keys say what to expect:
 #   Fails  = 'text'    it demonstrates an error: the first error must contain the text.
@@ -23,7 +23,7 @@ BeforeAll {
     $null = New-Item -ItemType Directory $sandbox, "$sandbox/examples", "$sandbox/configs", "$sandbox/my-features", "$sandbox/features"
     $example = Join-Path $env:PHOENIX_REPO_ROOT 'examples/phoenix.example.json'
     Copy-Item $example "$sandbox/examples/"
-    foreach ($copy in 'cfg.json', 'fleet.json', 'configs/example.json') { Copy-Item $example (Join-Path $sandbox $copy) }
+    foreach ($copy in 'cfg.json', 'fleet.json', 'phoenix.json', 'configs/example.json') { Copy-Item $example (Join-Path $sandbox $copy) }
     $realWorld = Join-Path $env:PHOENIX_REPO_ROOT 'tests/fixtures/realworld-shape/phoenix_vm_configs.json'
     Copy-Item $realWorld "$sandbox/phoenix_vm_configs.json"
     # Stand-ins for the real-world file's own features, in the folders the examples name.
