@@ -59,8 +59,8 @@ Describe 'ConvertTo-Json of the output types' {
 
     It 'pins the shape of DeployResult' {
         $r = Json $outputs.DeployResult | ConvertFrom-Json
-        @($r.PSObject.Properties.Name | Sort-Object) | Should -Be @('Changed', 'Changes', 'Duration', 'Errors', 'Name', 'Plan', 'Status', 'StepDurations',
-            'Steps', 'VmId', 'Warnings')
+        @($r.PSObject.Properties.Name | Sort-Object) | Should -Be @('Changed', 'Changes', 'Duration', 'Errors', 'Name', 'Plan', 'StaleSnapshots', 'Status',
+            'StepDurations', 'Steps', 'VmId', 'Warnings')
         $r.VmId | Should -Be 201
         $r.Name | Should -Be 'docker-01'
         $r.Changed | Should -BeTrue
