@@ -39,9 +39,15 @@
     VariablesToExport    = @()
     AliasesToExport      = @()
     PrivateData          = @{
+        # What the PowerShell Gallery shows. build.ps1 stamps Prerelease from Directory.Build.props (0.2.0-rc1 gives
+        # ModuleVersion 0.2.0 and Prerelease rc1; no label leaves it empty).
         PSData = @{
-            Tags       = @('Proxmox', 'PVE', 'VM', 'cloud-init', 'QEMU', 'Linux')
-            LicenseUri = 'https://opensource.org/licenses/MIT'
+            Tags         = @('Proxmox', 'PVE', 'VM', 'cloud-init', 'QEMU', 'Linux', 'PSEdition_Core', 'PSEdition_Desktop')
+            # ProjectUri: build.ps1 adds it from Directory.Build.props's PackageProjectUrl (or -ProjectUri) when one
+            # is set. Phoenix has no public page yet, so by default the manifest has none.
+            LicenseUri   = 'https://opensource.org/licenses/MIT'
+            Prerelease   = ''
+            ReleaseNotes = 'First release: Proxmox VMs from a JSON config over one SSH connection (clone, cloud-init, guest-agent features, snapshots), idempotent Deploy-PhoenixVm with -WhatIf, a built-in Proxmox simulator (Connect-PhoenixHost -Simulator). Get-Help about_Phoenix.'
         }
     }
 }

@@ -10,7 +10,7 @@
         Build       compile the solution and lay out the module in out/Phoenix
         Test        Build, install what the tests need, run xunit and Pester, print `N passed, N failed`
         Demo        Build, then deploy examples/ on the in-process simulator
-        Package     Build, then zip out/Phoenix into out/Phoenix-<version>.zip
+        Package     Build, then pack out/Phoenix into out/package/Phoenix.<version>.nupkg (Install-PSResource installs it)
         FakeHost    Build, then start a fake Proxmox host behind sshd on 127.0.0.1; prints one JSON line
                     (-Nodes N: a cluster, one sshd per node, every node in the JSON line)
         ImportTime  Build, then measure Import-Module against a bare pwsh start (figures printed)
@@ -39,11 +39,16 @@ param(
     # Skip Pester (local runs only).
     [switch] $SkipPester,
 
-    # FakeHost, Demo, ImportTime, Bench: use the module and tools already built in out/.
+    # FakeHost, Demo, Package, ImportTime, Bench: use the module and tools already built in out/.
     [switch] $NoBuild,
 
     # FakeHost: a node with no VMs (no base template 9000).
     [switch] $EmptyNode,
+
+    # Build, Package: the project's public page, stamped into the manifest as ProjectUri (what the PowerShell
+    # Gallery links to). Defaults to Directory.Build.props's PackageProjectUrl, which is empty: Phoenix has no
+    # public page yet, and a manifest without one says so more honestly than a made-up address.
+    [string] $ProjectUri,
 
     # FakeHost: a cluster of this many nodes (pve1..pveN), one sshd each over one state; 1 is the lone node.
     [ValidateRange(1, 99)]
@@ -71,6 +76,21 @@ function Get-PhoenixVersion {
     $v = @($props.Project.PropertyGroup | ForEach-Object { $_.Version } | Where-Object { $_ })[0]
     if (-not $v) { throw 'No <Version> in Directory.Build.props.' }
     return $v
+}
+
+# The manifest's ProjectUri: -ProjectUri, else Directory.Build.props's PackageProjectUrl; empty (none) by default.
+function Get-PhoenixProjectUri {
+    $uri = $ProjectUri
+    if (-not $uri) {
+        $props = [xml](Get-Content -Raw (Join-Path $Root 'Directory.Build.props'))
+        $uri = "$($props.SelectSingleNode('/Project/PropertyGroup/PackageProjectUrl')?.InnerText)".Trim()
+    }
+    if (-not $uri) { return '' }
+    $parsed = $null
+    if (-not [Uri]::TryCreate($uri, [UriKind]::Absolute, [ref] $parsed) -or $parsed.Scheme -notin 'https', 'http' -or $uri.Contains("'")) {
+        throw "ProjectUri '$uri' is not an http(s) address. Give -ProjectUri https://... or fix PackageProjectUrl in Directory.Build.props."
+    }
+    return $parsed.AbsoluteUri
 }
 
 # Native programs write to the host, never into a function's return value: a function that
@@ -111,6 +131,7 @@ function Invoke-Build {
     Copy-Item (Join-Path $Root 'Phoenix.psm1') -Destination $ModuleDir
     Copy-Item (Join-Path $Root "src/Phoenix.Loader/bin/$Configuration/net8.0/Phoenix.Loader.dll") -Destination $ModuleDir
     Copy-Item (Join-Path $Root 'Formats') -Destination $ModuleDir -Recurse
+    Copy-Item (Join-Path $Root 'LICENSE') -Destination $ModuleDir
     foreach ($folder in 'features', 'templates', 'schema') {
         $src = Join-Path $Root $folder
         if (Test-Path $src) { Copy-Item $src -Destination $ModuleDir -Recurse }
@@ -119,9 +140,15 @@ function Invoke-Build {
     $null = New-Item -ItemType Directory -Force $help
     Copy-Item (Join-Path $Root 'about_help/en-US/*') -Destination $help
 
-    # The manifest's version is stamped from Directory.Build.props: one number, one place.
+    # The manifest's version is stamped from Directory.Build.props: one number, one place. A label after
+    # a '-' (0.2.0-rc1) is the manifest's Prerelease, as PSResourceGet and the Gallery read it.
+    $moduleVersion, $prerelease = $version -split '-', 2
     $manifest = Get-Content -Raw (Join-Path $Root 'Phoenix.psd1')
-    $manifest = $manifest -replace "ModuleVersion\s*=\s*'[^']*'", "ModuleVersion = '$version'"
+    $manifest = $manifest -replace "ModuleVersion\s*=\s*'[^']*'", "ModuleVersion = '$moduleVersion'"
+    $manifest = $manifest -replace "Prerelease(\s*)=\s*'[^']*'", "Prerelease`$1= '$prerelease'"
+    # ProjectUri only when the project has a public page (Get-PhoenixProjectUri); none is better than a made-up one.
+    $projectUri = Get-PhoenixProjectUri
+    if ($projectUri) { $manifest = $manifest -replace "(?m)^(\s*)LicenseUri(\s*)=", "`$1ProjectUri   = '$projectUri'`n`$1LicenseUri`$2=" }
     Set-Content -Path (Join-Path $ModuleDir 'Phoenix.psd1') -Value $manifest -NoNewline
 
     # The fake host's qm/pvesm/pvesh come from the simulator CLI; it is a test tool, not part of the module.
@@ -241,12 +268,17 @@ function Invoke-Demo {
     if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }
 }
 
+# The module as a .nupkg in out/package, for Install-PSResource from a repository (a folder registered
+# with Register-PSResourceRepository, or the Gallery). PSResourceGet ships with pwsh 7.4 and later.
 function Invoke-Package {
-    Invoke-Build
-    $zip = Join-Path $Out "Phoenix-$(Get-PhoenixVersion).zip"
-    if (Test-Path $zip) { Remove-Item $zip }
-    Compress-Archive -Path $ModuleDir -DestinationPath $zip
-    Write-Host "Packaged $zip"
+    if (-not $NoBuild) { Invoke-Build }
+    $dest = Join-Path $Out 'package'
+    if (Test-Path $dest) { Remove-Item -Recurse -Force $dest }
+    $null = New-Item -ItemType Directory -Force $dest
+    Compress-PSResource -Path $ModuleDir -DestinationPath $dest
+    $nupkg = @(Get-ChildItem $dest -Filter '*.nupkg')
+    if ($nupkg.Count -ne 1) { throw "Compress-PSResource wrote $($nupkg.Count) packages into $dest; expected one." }
+    Write-Host "Packaged $($nupkg[0].FullName)"
 }
 
 function Invoke-FakeHost {

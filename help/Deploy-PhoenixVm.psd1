@@ -7,7 +7,7 @@ VMs go in dependency order (dependencies, clone_from_vmid, template_vmid); indep
 
 Running it again converges: what is already right is left alone, what differs is repaired, and each result says what changed (Changed, Changes). The configuration is compared field by field as Proxmox means it (see about_Phoenix_Config): one qm set carries every option that differs, a disk that must grow gets qm resize, and what Phoenix cannot change safely (a shrink, a disk on another storage, a value it cannot compare) is left as it is with a warning. Features run from the guest's state file: one whose script or context has not changed since it last succeeded is not run again, whatever snapshots exist. When features ran on a VM whose final snapshot (post-features, template_snapshot_name) already existed, the snapshot is older than the VM: a warning says so and the result lists it in StaleSnapshots; -RefreshSnapshot takes it again. A run that was stopped halfway is finished by the next one; a snapshot it left half-made (snapstate in the snapshot, lock: snapshot) does not count as taken and is removed with qm unlock and qm delsnapshot --force once no snapshot task can still be making it. Locks are waited out (up to -LockWaitSec) and shown as progress; a lock that outlasts the wait is reported with the qm unlock advice, never removed.
 
--WhatIf prints, per VM, a line naming the VM and then its plan in order, one What if: line each, and changes nothing: the exact qm, pvesm and pvesh commands and file writes, and guest programs by what they do ("in the guest: write /tmp/vm_context.json (990 bytes)"), whose exact command lines -Verbose adds. A progress bar per VM runs under one overall bar. One DeployResult per VM is written: VmId, Name, Status, Changed, Changes, Steps with their durations, StepDurations, Warnings and Errors; a failed VM is also an error record that names it.
+-WhatIf prints, per VM, a line naming the VM and then its plan in order, one What if: line each, and changes nothing: the exact qm, pvesm and pvesh commands and file writes, and guest programs by what they do ("in the guest: write /tmp/vm_context.json (990 bytes)"), whose exact command lines -Verbose adds. Each VM's plan also goes to the information stream as an object (VmId, Name, Plan: the lines shown) tagged PhoenixPlan, for scripts and CI (-InformationVariable). A progress bar per VM runs under one overall bar. One DeployResult per VM is written: VmId, Name, Status, Changed, Changes, Steps with their durations, StepDurations, Warnings and Errors; a failed VM is also an error record that names it.
 '@
     Parameters  = @{
         Spec                = 'The config entries to deploy, from Import-PhoenixConfig. All piped entries are collected, then deployed together in dependency order.'
@@ -34,6 +34,11 @@ Running it again converges: what is already right is left alone, what differs is
             Title   = 'See the plan first'
             Code    = 'Import-PhoenixConfig ./phoenix_vm_configs.json | Deploy-PhoenixVm -FeaturePath ./my-features -WhatIf'
             Remarks = 'Prints, per VM, the qm and pvesm commands, the snippet uploads and what would run in the guest that a real run would do, and changes nothing. The real-world file names features of its own, found here in ./my-features.'
+        }
+        @{
+            Title   = 'Save the plan as JSON'
+            Code    = "Import-PhoenixConfig ./phoenix_vm_configs.json | Deploy-PhoenixVm -FeaturePath ./my-features -WhatIf -InformationVariable info`n`$info | Where-Object Tags -Contains PhoenixPlan | ForEach-Object MessageData | ConvertTo-Json | Set-Content plan.json"
+            Remarks = 'The same plan as objects, one per VM with its lines, as a CI job publishes it (examples/ci).'
         }
         @{
             Title   = 'Part of a fleet, faster'

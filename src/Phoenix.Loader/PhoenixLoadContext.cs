@@ -22,13 +22,13 @@ namespace Phoenix.Loader
         private static PhoenixLoadContext? _instance;
 
         private readonly string _directory;
-        private readonly Dictionary<string, string> _framework;
+        // Built on the first load, not at import: reading the framework's list costs import time (import_ms).
+        private readonly Lazy<Dictionary<string, string>> _framework = new Lazy<Dictionary<string, string>>(FrameworkAssemblies);
 
         private PhoenixLoadContext(string directory)
             : base("Phoenix", isCollectible: false)
         {
             _directory = directory;
-            _framework = FrameworkAssemblies();
         }
 
         /// <summary>
@@ -60,7 +60,7 @@ namespace Phoenix.Loader
         {
             var name = assemblyName.Name;
             if (name == null || IsDefaultContextAssembly(name) ||
-                (_framework.TryGetValue(name, out var frameworkPath) &&
+                (_framework.Value.TryGetValue(name, out var frameworkPath) &&
                  AssemblyName.GetAssemblyName(frameworkPath).Version >= (assemblyName.Version ?? new Version())))
             {
                 return null;

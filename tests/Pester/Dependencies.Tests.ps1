@@ -120,4 +120,12 @@ Describe 'Phoenix beside other versions of its libraries' {
     It 'lets the other versions load and work after Phoenix was imported and used' {
         Assert-BothWork (Invoke-OtherVersionsChild -PhoenixFirst)
     }
+
+    It 'keeps the cmdlets off the isolated libraries: Phoenix.PowerShell.dll references none of them' {
+        # A cmdlet that touched a YamlDotNet, Newtonsoft.Json or SSH.NET type itself would bind it in the default
+        # context, where it is another module's version or none: the engine must offer what the cmdlets need.
+        $cmdlets = Join-Path $env:PHOENIX_MODULE_DIR 'Phoenix.PowerShell.dll'
+        $refs = [System.Reflection.Assembly]::LoadFile($cmdlets).GetReferencedAssemblies().Name
+        $refs | Where-Object { $_ -notin 'netstandard', 'System.Management.Automation', 'Phoenix.Engine', 'Phoenix.Simulator' } | Should -BeNullOrEmpty
+    }
 }

@@ -107,6 +107,12 @@ namespace Phoenix.PowerShell.Commands
                     var lines = r.Plan.Count == 0 ? new List<string> { NothingToChange } : r.Plan.ToList();
                     if (r.Status == DeployStatus.Failed) lines.Add("(planning stopped: " + string.Join("; ", r.Errors) + ")");
                     ShowPlan(lines);
+                    // The same plan for scripts (CI publishes it as JSON): -InformationVariable, tag PhoenixPlan.
+                    var planned = new PSObject();
+                    planned.Properties.Add(new PSNoteProperty("VmId", r.VmId));
+                    planned.Properties.Add(new PSNoteProperty("Name", r.Name));
+                    planned.Properties.Add(new PSNoteProperty("Plan", lines.ToArray()));
+                    WriteInformation(planned, new[] { "PhoenixPlan" });
                 }
                 return;
             }
