@@ -15,7 +15,7 @@ For each VM it first waits for the guest agent (up to -AgentTimeoutSec; if it do
 
 Both files travel with `qm guest exec --pass-stdin`, which carries at most 1 MiB; a larger script is refused before anything is sent. Values (names, the spec) travel only as arguments or on standard input, never inside shell code.
 
-The result (PhoenixFeatureResult) has VmId, VmName, Feature, Status, ExitCode, Changed (from the script's last PHOENIX_CHANGED=1 or PHOENIX_CHANGED=0 line; $null when it printed none), Duration, Output (stdout and stderr in order; when larger than 4 MiB only its end is kept and OutputTruncated is set), LogPath, ScriptHash, and the VM's Spec and Session, so the result pipes into New-PhoenixSnapshot.
+The result (PhoenixFeatureResult) has VmId, VmName, Feature, Status, ExitCode, Changed (from the script's last PHOENIX_CHANGED=1 or PHOENIX_CHANGED=0 line; $null when it printed none), Duration (seconds), Output (stdout and stderr in order; when larger than 4 MiB only its end is kept and OutputTruncated is set), LogPath, ScriptHash, and the VM's Spec and Session, so the result pipes into New-PhoenixSnapshot.
 
 Re-runs: after a feature succeeds, Phoenix records its name and a hash of the script and the context in /var/lib/phoenix/features.state in the guest. A feature whose script and spec are unchanged since it last succeeded there is skipped (Status Skipped, Changed $false) without running any changing command; -Force runs it anyway. A state file that cannot be read counts as empty.
 

@@ -19,6 +19,37 @@ BeforeAll {
         CloudInitResult      = $specs | Where-Object VmId -EQ 202 | Set-PhoenixCloudInit -Session $node.Session -WarningAction SilentlyContinue
         FeatureInfo          = Get-PhoenixFeature -Name docker
         PhoenixFeatureResult = ($specs | Where-Object VmId -EQ 202 | Invoke-PhoenixFeature -Session $node.Session -Force)[0]
+        VmDrift              = $null
+    }
+    # The drift report of a config that wants VM 201 with other cores than it has.
+    $drifted = Get-Content -Raw $example | ConvertFrom-Json
+    ($drifted.vms | Where-Object vmid -EQ 201).cores = 6
+    $driftedPath = Join-Path $TestDrive 'drifted.json'
+    $drifted | ConvertTo-Json -Depth 20 | Set-Content $driftedPath
+    $outputs.VmDrift = Import-PhoenixConfig $driftedPath -WarningAction SilentlyContinue | Where-Object VmId -EQ 201 |
+        Compare-PhoenixVm -Session $node.Session | Where-Object Field -EQ 'cores'
+
+    # Every value in an object's JSON that ConvertTo-Json would write unreadably: a TimeSpan (a dozen tick fields)
+    # or an enum (a bare number). Walks what ConvertTo-Json -Depth 5 walks.
+    function Find-RawValue($Value, [string] $Path, [int] $Depth = 0) {
+        if ($null -eq $Value -or $Depth -gt 5) { return }
+        if ($Value -is [psobject]) { $Value = $Value.PSObject.BaseObject }
+        if ($Value -is [enum] -or $Value -is [timespan]) { "$Path ($($Value.GetType().Name))"; return }
+        if ($Value -is [string] -or $Value.GetType().IsPrimitive -or $Value -is [datetime] -or $Value -is [decimal]) { return }
+        if ($Value -is [System.Collections.IDictionary]) {
+            foreach ($k in @($Value.Keys)) { Find-RawValue $Value[$k] "$Path[$k]" ($Depth + 1) }
+            return
+        }
+        if ($Value -is [System.Collections.IList]) {
+            $i = 0
+            foreach ($item in $Value) { Find-RawValue $item "$Path[$i]" ($Depth + 1); $i++ }
+            return
+        }
+        if ($Value -is [System.Collections.IEnumerable]) { return }
+        foreach ($p in $Value.PSObject.Properties) {
+            $v = try { $p.Value } catch { $null }
+            Find-RawValue $v "$Path.$($p.Name)" ($Depth + 1)
+        }
     }
     function Json($o) { $o | ConvertTo-Json -Depth 5 -WarningAction SilentlyContinue }
 }
@@ -29,13 +60,13 @@ Describe 'ConvertTo-Json of the output types' {
     It 'has an object of every type the cmdlets declare' {
         $declared = Get-Command -Module Phoenix | ForEach-Object { $_.OutputType.Name } | Where-Object { $_ -like 'Phoenix.*' } |
             ForEach-Object { $_.Split('.')[-1] } | Sort-Object -Unique
-        $missing = $declared | Where-Object { -not $outputs.Contains($_) -and $_ -notlike '*Drift*' -and $_ -notlike '*Comparison*' }
+        $missing = $declared | Where-Object { -not $outputs.Contains($_) -and $_ -notlike '*Comparison*' }
         $missing | Should -BeNullOrEmpty -Because 'every output type is checked here'
     }
 
     It '<_> stays small and holds no secret, stack trace or reflection dump' -ForEach @(
         'PhoenixSession', 'PhoenixVm', 'PhoenixSnapshot', 'DeployResult', 'VmSpec', 'ConfigFinding', 'CloudInitDocument', 'CloudInitResult',
-        'FeatureInfo', 'PhoenixFeatureResult') {
+        'FeatureInfo', 'PhoenixFeatureResult', 'VmDrift') {
         $o = $outputs[$_]
         $o | Should -Not -BeNullOrEmpty
         $json = Json $o
@@ -47,6 +78,22 @@ Describe 'ConvertTo-Json of the output types' {
         }
         $back = $json | ConvertFrom-Json
         if ($_ -notin 'PhoenixSession', 'FeatureInfo', 'ConfigFinding') { $back.VmId | Should -Be $o.VmId }
+    }
+
+    It '<_> writes durations as seconds and states as names, never as TimeSpan fields or enum numbers' -ForEach @(
+        'PhoenixSession', 'PhoenixVm', 'PhoenixSnapshot', 'DeployResult', 'VmSpec', 'ConfigFinding', 'CloudInitDocument', 'CloudInitResult',
+        'FeatureInfo', 'PhoenixFeatureResult', 'VmDrift') {
+        Find-RawValue $outputs[$_] $_ | Should -BeNullOrEmpty
+        Json $outputs[$_] | Should -Not -Match '"(Ticks|TotalMilliseconds)"'
+    }
+
+    It 'writes the states by name' {
+        (Json $outputs.ConfigFinding | ConvertFrom-Json).Severity | Should -BeIn @('Error', 'Warning')
+        (Json $outputs.FeatureInfo | ConvertFrom-Json).Source | Should -Be 'Bundled'
+        (Json $outputs.PhoenixFeatureResult | ConvertFrom-Json).Status | Should -Be 'RecordedNotRun'
+        $feature = Json $outputs.PhoenixFeatureResult | ConvertFrom-Json
+        $feature.Duration | Should -BeOfType [double]
+        $feature.Duration | Should -Be $outputs.PhoenixFeatureResult.Duration
     }
 
     It 'summarizes the session and the spec nested in a result' {
@@ -70,8 +117,24 @@ Describe 'ConvertTo-Json of the output types' {
         $r.Changes[0] | Should -Be $outputs.DeployResult.Changes[0]
         @($r.Steps[0].PSObject.Properties.Name | Sort-Object) | Should -Be @('Changed', 'Changes', 'Detail', 'Duration', 'Skipped', 'Step')
         $r.Steps[0].Step | Should -Be 'Clone'
-        $r.Duration.TotalSeconds | Should -Be $outputs.DeployResult.Duration.TotalSeconds
-        (Json $outputs.DeployResult | ConvertFrom-Json -AsHashtable).Status | Should -Be 0
-        ($outputs.DeployResult | ConvertTo-Json -Depth 5 -EnumsAsStrings | ConvertFrom-Json).Status | Should -Be 'Succeeded'
+        # Durations are seconds (a number), the status a name: the JSON reads as the table does.
+        $r.Duration | Should -BeOfType [double]
+        $r.Duration | Should -Be $outputs.DeployResult.Duration
+        $r.Steps[0].Duration | Should -Be $outputs.DeployResult.Steps[0].Duration
+        @($r.StepDurations.PSObject.Properties.Name) | Should -Contain 'Clone'
+        $r.StepDurations.Clone | Should -Be $outputs.DeployResult.StepDurations['Clone']
+        $r.Status | Should -Be 'Succeeded'
+        (Json $outputs.DeployResult | ConvertFrom-Json -AsHashtable).Status | Should -Be 'Succeeded'
+    }
+
+    It 'pins the shape of the drift objects' {
+        $d = Json $outputs.VmDrift | ConvertFrom-Json
+        @($d.PSObject.Properties.Name | Sort-Object) | Should -Be @('Action', 'Actual', 'Field', 'Name', 'Reason', 'VmId', 'Wanted')
+        $d.VmId | Should -Be 201
+        $d.Name | Should -Be 'docker-01'
+        $d.Field | Should -Be 'cores'
+        $d.Wanted | Should -Be '6'
+        $d.Actual | Should -Be '4'
+        $d.Action | Should -Be $outputs.VmDrift.Action
     }
 }

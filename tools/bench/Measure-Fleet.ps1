@@ -268,7 +268,7 @@ function Format-StepSeconds($results) {
     $names = @($steps | ForEach-Object Step | Select-Object -Unique)
     ($names | ForEach-Object {
             $n = $_
-            $sum = ($steps | Where-Object Step -EQ $n | Measure-Object { $_.Duration.TotalSeconds } -Sum).Sum
+            $sum = ($steps | Where-Object Step -EQ $n | Measure-Object Duration -Sum).Sum
             "$n $(Seconds ($sum / $results.Count))"
         }) -join ', '
 }

@@ -50,7 +50,7 @@ namespace Phoenix.Engine.CloudInit
             var label = VmLabel.Of(vm);
 
             var refused = new ConfigValidator().ValidateVms(new[] { vm })
-                .Where(f => f.Severity == ConfigSeverity.Error && CloudInitRules.Contains(f.Rule)).ToList();
+                .Where(f => f.Level == ConfigSeverity.Error && CloudInitRules.Contains(f.Rule)).ToList();
             if (refused.Count > 0)
                 throw new PhoenixException(PhoenixErrorKind.InvalidArgument, ErrorIds.InvalidCloudInitValue,
                     "Cloud-init for " + label + " cannot be rendered: " + string.Join(" ", refused.Select(f => f.Message)), vm)

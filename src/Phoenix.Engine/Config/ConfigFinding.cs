@@ -23,7 +23,7 @@ namespace Phoenix.Engine.Config
         public ConfigFinding(ConfigSeverity severity, string rule, string message, string? suggestion,
             string? file, int line, int column, string jsonPath, int? vmId = null)
         {
-            Severity = severity;
+            Level = severity;
             Rule = rule;
             Message = message;
             Suggestion = suggestion;
@@ -40,8 +40,11 @@ namespace Phoenix.Engine.Config
         {
         }
 
-        /// <summary>Error or Warning.</summary>
-        public ConfigSeverity Severity { get; }
+        /// <summary>Error or Warning (<see cref="ConfigSeverity"/>), as a name: ConvertTo-Json writes it so.</summary>
+        public string Severity => Level.ToString();
+
+        /// <summary>How bad the finding is, for Phoenix's own code (<see cref="Severity"/> is its name).</summary>
+        internal ConfigSeverity Level { get; }
 
         /// <summary>The file; null when the config came from text.</summary>
         public string? File { get; }
@@ -73,7 +76,7 @@ namespace Phoenix.Engine.Config
             var sb = new StringBuilder();
             sb.Append(File ?? "<config>");
             if (Line > 0) sb.Append(':').Append(Line.ToString(CultureInfo.InvariantCulture)).Append(':').Append(Column.ToString(CultureInfo.InvariantCulture));
-            sb.Append(": ").Append(Severity == ConfigSeverity.Error ? "error " : "warning ").Append(Rule).Append(": ").Append(Message);
+            sb.Append(": ").Append(Level == ConfigSeverity.Error ? "error " : "warning ").Append(Rule).Append(": ").Append(Message);
             if (!string.IsNullOrEmpty(Suggestion)) sb.Append(" Fix: ").Append(Suggestion);
             return sb.ToString();
         }

@@ -40,7 +40,7 @@ namespace Phoenix.Engine.Config
         public IReadOnlyList<ConfigFinding> LoadFindings { get; }
 
         /// <summary>True when reading found an error (the VMs may then be incomplete).</summary>
-        public bool HasLoadErrors => LoadFindings.Any(f => f.Severity == ConfigSeverity.Error);
+        public bool HasLoadErrors => LoadFindings.Any(f => f.Level == ConfigSeverity.Error);
 
         /// <summary><c>phoenix.json: 3 VMs</c>.</summary>
         public override string ToString() => (SourceFile ?? "<config>") + ": " + Vms.Count + (Vms.Count == 1 ? " VM" : " VMs");

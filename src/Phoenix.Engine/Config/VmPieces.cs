@@ -113,8 +113,8 @@ namespace Phoenix.Engine.Config
             };
 
             var findings = new ConfigValidator().ValidateVms(new[] { spec });
-            var warnings = findings.Where(f => f.Severity == ConfigSeverity.Warning).Select(f => $"VM {id}, " + Message(f)).ToList();
-            var errors = findings.Where(f => f.Severity == ConfigSeverity.Error)
+            var warnings = findings.Where(f => f.Level == ConfigSeverity.Warning).Select(f => $"VM {id}, " + Message(f)).ToList();
+            var errors = findings.Where(f => f.Level == ConfigSeverity.Error)
                 .Select(f => new PhoenixException(PhoenixErrorKind.InvalidArgument, f.Rule,
                     $"VM {id}, " + Message(f), VmId) { RecommendedAction = f.Suggestion })
                 .ToList();

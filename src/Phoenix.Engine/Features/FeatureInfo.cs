@@ -25,7 +25,7 @@ namespace Phoenix.Engine.Features
             Description = description;
             Hash = hash;
             Length = length;
-            Source = source;
+            Origin = source;
             ShadowedPaths = shadowedPaths;
         }
 
@@ -50,8 +50,11 @@ namespace Phoenix.Engine.Features
         /// <summary>Size of the script in bytes (delivery through the guest agent allows up to 1 MiB).</summary>
         public long Length { get; }
 
-        /// <summary>Bundled with the module, or from a folder the user named.</summary>
-        public FeatureSource Source { get; }
+        /// <summary>Bundled with the module, or from a folder the user named (<see cref="FeatureSource"/>), as a name: ConvertTo-Json writes it so.</summary>
+        public string Source => Origin.ToString();
+
+        /// <summary>Where the script came from, for Phoenix's own code (<see cref="Source"/> is its name).</summary>
+        internal FeatureSource Origin { get; }
 
         /// <summary>
         /// Scripts of the same name that this one hides (a user's feature overrides a bundled one of

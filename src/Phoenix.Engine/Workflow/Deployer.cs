@@ -117,14 +117,14 @@ namespace Phoenix.Engine.Workflow
                 if (recorder != null)
                 {
                     results[id].Plan.AddRange(recorder.Shown.Skip(before));
-                    results[id].Status = ok ? DeployStatus.Planned : DeployStatus.Failed;
+                    results[id].State = ok ? DeployStatus.Planned : DeployStatus.Failed;
                 }
                 return ok;
             }, skipped =>
             {
                 var r = results[skipped];
-                r.Status = DeployStatus.Skipped;
-                var failed = graph[skipped].Where(d => results[d].Status != DeployStatus.Succeeded && results[d].Status != DeployStatus.Planned);
+                r.State = DeployStatus.Skipped;
+                var failed = graph[skipped].Where(d => results[d].State != DeployStatus.Succeeded && results[d].State != DeployStatus.Planned);
                 r.Errors.Add($"VM {skipped} was not deployed because VM {string.Join(", ", failed)} it depends on did not deploy.");
             }, ct).ConfigureAwait(false);
 
@@ -133,7 +133,7 @@ namespace Phoenix.Engine.Workflow
 
         private static bool Fail(DeployResult result, Exception e)
         {
-            result.Status = DeployStatus.Failed;
+            result.State = DeployStatus.Failed;
             result.Exception = e;
             result.Errors.Add(e.Message);
             return false;
@@ -282,7 +282,7 @@ namespace Phoenix.Engine.Workflow
                             return new StepOutcome(changes, Array.Empty<string>(), warnings);
                         }).ConfigureAwait(false);
                 }
-                result.Status = DeployStatus.Succeeded;
+                result.State = DeployStatus.Succeeded;
                 return true;
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -291,14 +291,14 @@ namespace Phoenix.Engine.Workflow
             }
             catch (Exception e)
             {
-                result.Status = DeployStatus.Failed;
+                result.State = DeployStatus.Failed;
                 result.Exception = e;
                 result.Errors.Add(e.Message);
                 return false;
             }
             finally
             {
-                result.Duration = total.Elapsed;
+                result.Duration = ResultValues.Seconds(total.Elapsed);
                 Progress?.Invoke(new DeployProgress(spec.VmId, name, "done", steps.Length, steps.Length, true));
             }
         }

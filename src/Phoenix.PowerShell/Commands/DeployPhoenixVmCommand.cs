@@ -105,7 +105,7 @@ namespace Phoenix.PowerShell.Commands
                     var r = plan[i];
                     if (i > 0) Decide(VmLabel.Of(r.VmId, r.Name), "Deploy");
                     var lines = r.Plan.Count == 0 ? new List<string> { NothingToChange } : r.Plan.ToList();
-                    if (r.Status == DeployStatus.Failed) lines.Add("(planning stopped: " + string.Join("; ", r.Errors) + ")");
+                    if (r.State == DeployStatus.Failed) lines.Add("(planning stopped: " + string.Join("; ", r.Errors) + ")");
                     ShowPlan(lines);
                     // The same plan for scripts (CI publishes it as JSON): -InformationVariable, tag PhoenixPlan.
                     var planned = new PSObject();
@@ -126,13 +126,13 @@ namespace Phoenix.PowerShell.Commands
             var results = RunDeploy(session, specs, catalog, dryRun: false);
             foreach (var r in results)
             {
-                if (r.Status == DeployStatus.Failed)
+                if (r.State == DeployStatus.Failed)
                 {
                     var e = r.Exception as PhoenixException ?? new PhoenixException(PhoenixErrorKind.RemoteCommandFailed, ErrorIds.DeployFailed,
                         $"VM {r.VmId} ({r.Name}) failed to deploy: {string.Join("; ", r.Errors)}", r.VmId, r.Exception);
                     WriteError(ErrorMapper.ToErrorRecord(e, r.VmId));
                 }
-                else if (r.Status == DeployStatus.Skipped)
+                else if (r.State == DeployStatus.Skipped)
                 {
                     WriteError(ErrorMapper.ToErrorRecord(new PhoenixException(PhoenixErrorKind.InvalidOperation, ErrorIds.DependencyFailed,
                         string.Join(" ", r.Errors), r.VmId)));

@@ -19,7 +19,7 @@ namespace Phoenix.PowerShell.Commands
             var check = CheckAll();
             foreach (var f in check.Findings)
             {
-                if (f.Severity == ConfigSeverity.Error) WriteError(ConfigInput.ToErrorRecord(f));
+                if (f.Level == ConfigSeverity.Error) WriteError(ConfigInput.ToErrorRecord(f));
                 else WriteWarning(ConfigInput.Describe(f));
             }
             var vms = check.UsableVms().ToList();

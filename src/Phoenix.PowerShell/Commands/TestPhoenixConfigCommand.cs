@@ -21,7 +21,7 @@ namespace Phoenix.PowerShell.Commands
         protected override void EndProcessing()
         {
             var check = CheckAll();
-            var errors = check.Findings.Count(f => f.Severity == ConfigSeverity.Error);
+            var errors = check.Findings.Count(f => f.Level == ConfigSeverity.Error);
             var warnings = check.Findings.Count - errors;
             WriteVerbose($"{check.Configs.Count.ToString(CultureInfo.InvariantCulture)} file(s): {errors.ToString(CultureInfo.InvariantCulture)} error(s), {warnings.ToString(CultureInfo.InvariantCulture)} warning(s).");
             if (Quiet.IsPresent)

@@ -94,7 +94,7 @@ namespace Phoenix.PowerShell.Infrastructure
                 HostHasVm = hostHasVm,
             };
             var findings = new ConfigValidator(options).Validate(configs)
-                .Select(f => !userFolders && f.Rule == ConfigRules.FeatureNotFound && f.Severity == ConfigSeverity.Error
+                .Select(f => !userFolders && f.Rule == ConfigRules.FeatureNotFound && f.Level == ConfigSeverity.Error
                     ? new ConfigFinding(ConfigSeverity.Warning, f.Rule, f.Message.Replace(" is found in no feature folder ", " is not among the bundled features ") +
                         " Deploy-PhoenixVm and Invoke-PhoenixFeature look for it in their own -FeaturePath folders before they change anything.",
                         "Name its folder here too (-FeaturePath or PHOENIX_FEATURE_PATH) to check it now.", f.File, f.Line, f.Column, f.JsonPath, f.VmId)
@@ -154,7 +154,7 @@ namespace Phoenix.PowerShell.Infrastructure
 
         public IReadOnlyList<ConfigFinding> Findings { get; }
 
-        public bool HasErrors => Findings.Any(f => f.Severity == ConfigSeverity.Error);
+        public bool HasErrors => Findings.Any(f => f.Level == ConfigSeverity.Error);
 
         /// <summary>
         /// The VMs of the files that have no error, in file order. A file with any error gives none, so nothing
@@ -162,7 +162,7 @@ namespace Phoenix.PowerShell.Infrastructure
         /// </summary>
         public IEnumerable<VmSpec> UsableVms()
         {
-            var errors = Findings.Where(f => f.Severity == ConfigSeverity.Error).ToList();
+            var errors = Findings.Where(f => f.Level == ConfigSeverity.Error).ToList();
             if (errors.Any(f => f.File == null)) return Enumerable.Empty<VmSpec>();
             var broken = new HashSet<string>(errors.Select(f => f.File!), StringComparer.Ordinal);
             return Configs.Where(c => c.SourceFile != null && !broken.Contains(c.SourceFile)).SelectMany(c => c.Vms);

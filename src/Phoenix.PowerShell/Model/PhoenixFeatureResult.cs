@@ -1,5 +1,5 @@
-using System;
 using Phoenix.Engine.Features;
+using Phoenix.Engine.Workflow;
 
 namespace Phoenix.PowerShell
 {
@@ -12,12 +12,13 @@ namespace Phoenix.PowerShell
         public int VmId { get; set; }
         public string? VmName { get; set; }
         public string Feature { get; set; } = "";
-        /// <summary>Ran, Skipped (already done with this script and spec), RecordedNotRun (the guest runs no commands, as on the simulator), Planned.</summary>
-        public FeatureRunStatus Status { get; set; }
+        /// <summary>Ran, Skipped (already done with this script and spec), RecordedNotRun (the guest runs no commands, as on the simulator), Planned (<see cref="FeatureRunStatus"/>, as a name).</summary>
+        public string Status { get; set; } = "";
         public int ExitCode { get; set; }
         /// <summary>What the script reported with PHOENIX_CHANGED=1/0; $null when it reported nothing.</summary>
         public bool? Changed { get; set; }
-        public TimeSpan Duration { get; set; }
+        /// <summary>How long the run took, in seconds.</summary>
+        public double Duration { get; set; }
         /// <summary>stdout and stderr in the order the guest's log has them (its end, when it was larger than the limit).</summary>
         public string Output { get; set; } = "";
         /// <summary>True when the start of the output was dropped; the whole log stays in the guest at LogPath.</summary>
@@ -36,10 +37,10 @@ namespace Phoenix.PowerShell
             VmId = r.VmId,
             VmName = r.VmName,
             Feature = r.Feature,
-            Status = r.Status,
+            Status = r.Status.ToString(),
             ExitCode = r.ExitCode,
             Changed = r.Changed,
-            Duration = r.Duration,
+            Duration = ResultValues.Seconds(r.Duration),
             Output = r.Output,
             OutputTruncated = r.OutputTruncated,
             LogPath = r.LogPath,

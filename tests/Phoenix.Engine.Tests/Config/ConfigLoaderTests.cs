@@ -133,7 +133,7 @@ public class ConfigLoaderTests
         Assert.Equal("0", vm.QmOptions["balloon"]);
         var w = Assert.Single(cfg.LoadFindings);
         Assert.Equal(ConfigRules.DuplicateSpelling, w.Rule);
-        Assert.Equal(ConfigSeverity.Warning, w.Severity);
+        Assert.Equal(ConfigSeverity.Warning, w.Level);
     }
 
     [Fact]

@@ -160,13 +160,13 @@ public class ConfigRuleDetailTests
         var json = ConfigSamples.Base.Replace("\"clone_from_vmid\": 9000", "\"clone_from_vmid\": 8000");
         Assert.Empty(Check(json, new ConfigValidationOptions { HostHasVm = id => id == 8000 }));
         var missing = Assert.Single(Check(json, new ConfigValidationOptions { HostHasVm = _ => false }));
-        Assert.Equal(ConfigSeverity.Error, missing.Severity);
+        Assert.Equal(ConfigSeverity.Error, missing.Level);
         Assert.EndsWith("clone_from_vmid 8000 points to no VM of the file nor to a VM on the host.", missing.Message);
         var unknown = Assert.Single(Check(json, new ConfigValidationOptions { HostHasVm = _ => null }));
-        Assert.Equal(ConfigSeverity.Warning, unknown.Severity);
+        Assert.Equal(ConfigSeverity.Warning, unknown.Level);
         // Offline the source is unknown, not wrong: a warning that says Deploy checks it on the host.
         var offline = Assert.Single(Check(json));
-        Assert.Equal(ConfigSeverity.Warning, offline.Severity);
+        Assert.Equal(ConfigSeverity.Warning, offline.Level);
         Assert.EndsWith("clone_from_vmid 8000 is no VM of the file and no host was asked; Deploy-PhoenixVm checks that VM 8000 exists on the host before it changes anything.",
             offline.Message);
         Assert.Contains("-Session", offline.Suggestion);

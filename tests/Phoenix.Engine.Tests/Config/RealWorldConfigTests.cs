@@ -72,9 +72,9 @@ public class RealWorldConfigTests
     public void Validates_with_the_dependency_on_container_102_as_the_only_finding_besides_the_template_snapshot()
     {
         var findings = new ConfigValidator().Validate(Load());
-        Assert.DoesNotContain(findings, f => f.Severity == ConfigSeverity.Error);
+        Assert.DoesNotContain(findings, f => f.Level == ConfigSeverity.Error);
         var dep = Assert.Single(findings, f => f.Rule == ConfigRules.DependencyOutsideFile);
-        Assert.Equal(ConfigSeverity.Warning, dep.Severity);
+        Assert.Equal(ConfigSeverity.Warning, dep.Level);
         Assert.Equal("vms[1].dependencies[0]", dep.JsonPath);
         Assert.Equal(1001, dep.VmId);
         Assert.Equal(TestPaths.RealWorldConfig, dep.File);
@@ -82,7 +82,7 @@ public class RealWorldConfigTests
         Assert.StartsWith("vms[1].dependencies[0] (line " + dep.Line + "): dependency 102 is not a VM of this file", dep.Message);
         // The real file's template carries template_snapshot_name, which Proxmox cannot honour on a template.
         var snap = Assert.Single(findings, f => f.Rule == ConfigRules.TemplateSnapshotOnTemplate);
-        Assert.Equal(ConfigSeverity.Warning, snap.Severity);
+        Assert.Equal(ConfigSeverity.Warning, snap.Level);
         Assert.Equal("vms[0].template_snapshot_name", snap.JsonPath);
         Assert.Equal(2, findings.Count);
     }
@@ -137,7 +137,7 @@ public class SharedRealWorldConfigTests
     public void The_original_file_validates_with_the_same_two_warnings_as_the_fixture()
     {
         var findings = new ConfigValidator().Validate(PhoenixConfigLoader.Load(TestPaths.SharedRealWorldConfig));
-        Assert.DoesNotContain(findings, f => f.Severity == ConfigSeverity.Error);
+        Assert.DoesNotContain(findings, f => f.Level == ConfigSeverity.Error);
         Assert.Equal(new[] { ConfigRules.TemplateSnapshotOnTemplate, ConfigRules.DependencyOutsideFile }.OrderBy(r => r),
             findings.Select(f => f.Rule).OrderBy(r => r));
         Assert.Equal("vms[1].dependencies[0]", findings.Single(f => f.Rule == ConfigRules.DependencyOutsideFile).JsonPath);

@@ -71,7 +71,7 @@ public class ValidationRuleTests
         var findings = new ConfigValidator(Options).Validate(PhoenixConfigLoader.Parse(text, File));
 
         var f = Assert.Single(findings, x => x.Rule == rule);
-        Assert.Equal(severity, f.Severity);
+        Assert.Equal(severity, f.Level);
         Assert.Equal(path, f.JsonPath);
         Assert.Equal(ExpectedLine(text, lineText), f.Line);
         Assert.True(f.Column > 0);

@@ -53,7 +53,7 @@ public sealed class DeployFeatureStepTests : IDisposable
 
         var first = await deployer.DeployAsync(specs, CancellationToken.None);
 
-        Assert.All(first, r => Assert.True(r.Status == DeployStatus.Succeeded, string.Join("; ", r.Errors)));
+        Assert.All(first, r => Assert.True(r.State == DeployStatus.Succeeded, string.Join("; ", r.Errors)));
         Assert.Equal(new[] { "base", "app" }, guest.LaunchedIn.Where(l => l.VmId == 201).Select(l => Path.GetFileName(l.Command[^1])["feature_install_".Length..^3]));
         Assert.Equal(new[] { "app" }, guest.LaunchedIn.Where(l => l.VmId == 202).Select(l => Path.GetFileName(l.Command[^1])["feature_install_".Length..^3]));
         Assert.Equal(new[] { "feature base: changed", "feature app: changed" }, first[0].Steps.Single(s => s.Step == Deployer.StepFeatures).Changes);
@@ -63,7 +63,7 @@ public sealed class DeployFeatureStepTests : IDisposable
         connection.Clear();
         var second = await deployer.DeployAsync(specs, CancellationToken.None);
 
-        Assert.All(second, r => Assert.Equal(DeployStatus.Succeeded, r.Status));
+        Assert.All(second, r => Assert.Equal(DeployStatus.Succeeded, r.State));
         Assert.All(second, r => Assert.Empty(r.Steps.Single(s => s.Step == Deployer.StepFeatures).Changes));
         Assert.Equal(3, guest.LaunchedIn.Count);
         var guestCommands = connection.Commands.Where(c => c.Arguments.Count > 2 && c.Arguments[1] == "guest" && c.Arguments[2] == "exec").ToList();

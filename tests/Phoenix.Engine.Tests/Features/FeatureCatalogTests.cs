@@ -29,7 +29,7 @@ public sealed class FeatureCatalogTests : IDisposable
         Assert.Equal("feature_install_docker.sh", d.FileName);
         Assert.Equal(bundled, d.Folder);
         Assert.Equal("Installs Docker.", d.Description);
-        Assert.Equal(FeatureSource.Bundled, d.Source);
+        Assert.Equal(FeatureSource.Bundled, d.Origin);
         Assert.Equal(Script("Installs Docker.").Length, d.Length);
         Assert.Empty(d.ShadowedPaths);
         Assert.Equal("docker", d.ToString());
@@ -81,9 +81,9 @@ public sealed class FeatureCatalogTests : IDisposable
 
         Assert.Equal(firstDocker, docker.Path);
         Assert.Equal("my docker", docker.Description);
-        Assert.Equal(FeatureSource.User, docker.Source);
+        Assert.Equal(FeatureSource.User, docker.Origin);
         Assert.Equal(new[] { secondDocker, bundledDocker }, docker.ShadowedPaths);
-        Assert.Equal(FeatureSource.Bundled, catalog.Resolve("base_setup").Source);
+        Assert.Equal(FeatureSource.Bundled, catalog.Resolve("base_setup").Origin);
         Assert.Equal(new[] { "base_setup", "docker", "step_cli" }, catalog.GetAll().Select(f => f.Name));
         Assert.Equal(new[] { first, second, bundled }, catalog.SearchedFolders);
     }
@@ -210,7 +210,7 @@ public sealed class FeatureCatalogTests : IDisposable
         var catalog = new FeatureCatalog(null, new[] { mine });
 
         Assert.Null(catalog.BundledFolder);
-        Assert.Equal(FeatureSource.User, catalog.Resolve("x").Source);
+        Assert.Equal(FeatureSource.User, catalog.Resolve("x").Origin);
     }
 
     [Fact]

@@ -53,7 +53,7 @@ public sealed class DeployerTests : IDisposable
 
         var first = await NewDeployer().DeployAsync(specs, CancellationToken.None);
 
-        Assert.All(first, r => Assert.True(r.Status == DeployStatus.Succeeded, string.Join("; ", r.Errors)));
+        Assert.All(first, r => Assert.True(r.State == DeployStatus.Succeeded, string.Join("; ", r.Errors)));
         Assert.Equal(new[]
         {
             Deployer.StepClone, Deployer.StepConfigure, Deployer.StepCloudInit, Deployer.StepStart, Deployer.StepWaitAgent,
@@ -80,7 +80,7 @@ public sealed class DeployerTests : IDisposable
         _node.Connection.Clear();
         var second = await NewDeployer().DeployAsync(specs, CancellationToken.None);
 
-        Assert.All(second, r => Assert.Equal(DeployStatus.Succeeded, r.Status));
+        Assert.All(second, r => Assert.Equal(DeployStatus.Succeeded, r.State));
         Assert.All(second, r => Assert.False(r.Changed, string.Join("; ", r.Changes)));
         Assert.Empty(_node.Changes);
         Assert.Empty(_node.Connection.Uploads);
@@ -98,7 +98,7 @@ public sealed class DeployerTests : IDisposable
 
         var results = await NewDeployer().DeployAsync(specs, CancellationToken.None);
 
-        Assert.Equal(new[] { DeployStatus.Failed, DeployStatus.Skipped, DeployStatus.Succeeded }, results.Select(r => r.Status));
+        Assert.Equal(new[] { DeployStatus.Failed, DeployStatus.Skipped, DeployStatus.Succeeded }, results.Select(r => r.State));
         Assert.Equal(ErrorIds.VmIdTaken, Assert.IsType<PhoenixException>(results[0].Exception).Reason);
         Assert.Equal(new[] { "VM 202 was not deployed because VM 201 it depends on did not deploy." }, results[1].Errors);
         Assert.Empty(results[1].Steps);
@@ -116,7 +116,7 @@ public sealed class DeployerTests : IDisposable
 
         var warned = await NewDeployer().DeployAsync(specs, CancellationToken.None);
 
-        Assert.Equal(DeployStatus.Succeeded, warned[0].Status);
+        Assert.Equal(DeployStatus.Succeeded, warned[0].State);
         Assert.Equal(new[] { "VM 201 (app) depends on 150, which does not exist on the cluster. Deploying it anyway." }, warned[0].Warnings);
         Assert.Equal(warned[0].Warnings, _warnings);
         Assert.Contains("pvesh get /cluster/resources --type vm --output-format json", _node.Commands);
@@ -124,7 +124,7 @@ public sealed class DeployerTests : IDisposable
         var strict = await NewDeployer(configure: o => o.RequireExternalDependencies = true).DeployAsync(
             Specs($$"""{ "vmid": 204, "name": "strict", "dependencies": ["150"], {{User}} }"""), CancellationToken.None);
 
-        Assert.Equal(DeployStatus.Failed, strict[0].Status);
+        Assert.Equal(DeployStatus.Failed, strict[0].State);
         Assert.Equal(ErrorIds.DependencyNotReady, Assert.IsType<PhoenixException>(strict[0].Exception).Reason);
         Assert.False(_node.Exists(204));
     }
@@ -140,7 +140,7 @@ public sealed class DeployerTests : IDisposable
 
         var plan = await NewDeployer(new ProxmoxHost(recorder, RetryPolicy.NoRetry)).DeployAsync(specs, CancellationToken.None);
 
-        Assert.All(plan, r => Assert.Equal(DeployStatus.Planned, r.Status));
+        Assert.All(plan, r => Assert.Equal(DeployStatus.Planned, r.State));
         Assert.Equal("qm clone 9000 201 --name golden", plan[0].Plan[0]);
         Assert.Contains("qm start 201", plan[0].Plan);
         Assert.Contains("qm snapshot 201 ready --description 'Phoenix: after features'", plan[0].Plan);
@@ -164,7 +164,7 @@ public sealed class DeployerTests : IDisposable
 
         var results = await NewDeployer().DeployAsync(specs, CancellationToken.None);
 
-        Assert.All(results, r => Assert.True(r.Status == DeployStatus.Succeeded, string.Join("; ", r.Errors)));
+        Assert.All(results, r => Assert.True(r.State == DeployStatus.Succeeded, string.Join("; ", r.Errors)));
         Assert.Equal(new[] { Deployer.StepTemplate }, results[1].Steps.Select(s => s.Step));
         Assert.Contains("converted to template", results[1].Changes);
         Assert.Equal(new[] { "cloned from VM 9100 (linked clone)" }, results[0].Steps[0].Changes);
@@ -179,7 +179,7 @@ public sealed class DeployerTests : IDisposable
 
         var results = await NewDeployer().DeployAsync(specs, CancellationToken.None);
 
-        Assert.Equal(DeployStatus.Succeeded, results[0].Status);
+        Assert.Equal(DeployStatus.Succeeded, results[0].State);
         var step = results[0].Steps.Single(s => s.Step == Deployer.StepFeatures);
         Assert.True(step.Skipped);
         Assert.Equal("no feature runner", step.Detail);
@@ -230,7 +230,7 @@ public sealed class DeployerTests : IDisposable
             Drops = { new Phoenix.Simulator.Faults.DropFault { Kind = "snapshot", Phase = Phoenix.Simulator.Faults.DropPhase.During } },
         };
         var cut = await NewDeployer().DeployAsync(specs, CancellationToken.None);
-        Assert.Equal(DeployStatus.Failed, cut[0].Status);
+        Assert.Equal(DeployStatus.Failed, cut[0].State);
         _node.Simulator.Faults = null;
         Assert.Equal("snapshot", _node.Config(201).Lock);
         Assert.Contains("snapstate: prepare", _node.Sim("qm", "config", "201", "--snapshot", "ready").StdOut);
@@ -238,7 +238,7 @@ public sealed class DeployerTests : IDisposable
 
         var again = await NewDeployer().DeployAsync(specs, CancellationToken.None);
 
-        Assert.True(again[0].Status == DeployStatus.Succeeded, string.Join("; ", again[0].Errors));
+        Assert.True(again[0].State == DeployStatus.Succeeded, string.Join("; ", again[0].Errors));
         Assert.Contains(again[0].Changes, c => c.StartsWith("removed snapshot 'ready', left half-made (snapstate prepare, lock snapshot)", StringComparison.Ordinal));
         var fixes = _node.Changes.Where(c => c.Contains("unlock") || c.Contains("snapshot")).ToList();
         Assert.Equal(new[] { "qm unlock 201", "qm delsnapshot 201 ready --force 1", "qm snapshot 201 ready --description 'Phoenix: after features'" }, fixes);
@@ -262,7 +262,7 @@ public sealed class DeployerTests : IDisposable
 
         var r = await NewDeployer().DeployAsync(specs, CancellationToken.None);
 
-        Assert.Equal(DeployStatus.Failed, r[0].Status);
+        Assert.Equal(DeployStatus.Failed, r[0].State);
         var e = Assert.IsType<PhoenixException>(r[0].Exception);
         Assert.Equal(ErrorIds.SnapshotLocked, e.Reason);
         Assert.Contains("VM 201 (golden) is locked (snapshot)", e.Message);
@@ -303,7 +303,7 @@ public sealed class DeployerTests : IDisposable
 
         var r = await NewDeployer(configure: o => o.Provision.DefaultTemplateVmId = 9100).DeployAsync(specs, CancellationToken.None);
 
-        Assert.True(r[0].Status == DeployStatus.Succeeded, string.Join("; ", r[0].Errors));
+        Assert.True(r[0].State == DeployStatus.Succeeded, string.Join("; ", r[0].Errors));
         Assert.Contains("qm clone 9000 101 --name a", _node.Commands);
     }
 
@@ -324,11 +324,11 @@ public sealed class DeployerTests : IDisposable
 
         var r = await NewDeployer().DeployAsync(specs, CancellationToken.None);
 
-        Assert.Equal(DeployStatus.Failed, r[0].Status);
+        Assert.Equal(DeployStatus.Failed, r[0].State);
         var e = Assert.IsType<PhoenixException>(r[0].Exception);
         Assert.Equal(ErrorIds.TemplateNameUnresolved, e.Reason);
         Assert.Contains($"VM 101 (a): template '{name}' " + says, e.Message);
-        Assert.Equal(DeployStatus.Skipped, r[1].Status);
+        Assert.Equal(DeployStatus.Skipped, r[1].State);
         Assert.Empty(_node.Changes);
     }
 }

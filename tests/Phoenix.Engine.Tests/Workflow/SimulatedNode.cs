@@ -71,7 +71,7 @@ internal sealed class SimulatedNode : IDisposable
     public static IReadOnlyList<VmSpec> Specs(string json)
     {
         var config = PhoenixConfigLoader.Parse(json);
-        var errors = config.LoadFindings.Where(f => f.Severity == ConfigSeverity.Error).ToList();
+        var errors = config.LoadFindings.Where(f => f.Level == ConfigSeverity.Error).ToList();
         if (errors.Count > 0) throw new InvalidOperationException(string.Join("\n", errors));
         return config.Vms;
     }
