@@ -17,55 +17,30 @@ namespace Phoenix.PowerShell.Commands
     /// </summary>
     [Cmdlet(VerbsData.Compare, "PhoenixVm")]
     [OutputType(typeof(VmDrift))]
-    public sealed class ComparePhoenixVmCommand : PhoenixHostCmdlet
+    public sealed class ComparePhoenixVmCommand : FleetCmdlet
     {
-        private readonly List<VmSpec> _specs = new List<VmSpec>();
-
-        [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-        public VmSpec[] Spec { get; set; } = new VmSpec[0];
-
-        [Parameter]
-        [ValidateNotNullOrEmpty]
-        public string[]? FeaturePath { get; set; }
-
-        [Parameter]
-        [ValidateNotNullOrEmpty]
-        public string? TemplatePath { get; set; }
-
-        [Parameter]
-        [ValidateNotNullOrEmpty]
-        public string SnippetStorage { get; set; } = CloudInitApplyOptions.DefaultStorage;
-
-        [Parameter]
-        [ValidateVmId]
-        public int DefaultTemplateVmId { get; set; } = 9000;
-
-        protected override void ProcessRecord()
-        {
-            foreach (var s in Spec)
-                if (_specs.All(x => x.VmId != s.VmId)) _specs.Add(s);
-        }
+        protected override void ProcessRecord() => CollectSpecs();
 
         protected override void EndProcessing()
         {
-            if (_specs.Count == 0) return;
+            if (Specs.Count == 0) return;
             var session = ResolveSession();
-            var byId = _specs.ToDictionary(s => s.VmId);
+            var byId = Specs.ToDictionary(s => s.VmId);
             var options = new DriftOptions
             {
                 Provision = new ProvisionOptions { DefaultTemplateVmId = DefaultTemplateVmId },
                 CloudInit = new CloudInitApplyOptions
                 {
                     Storage = SnippetStorage,
-                    TemplateSet = CloudInitTemplates.Load(this, TemplatePath == null ? null : GetUnresolvedProviderPathFromPSPath(TemplatePath)),
+                    TemplateSet = CloudInitTemplates.Load(this, TemplateFolder),
                 },
                 Features = FeatureFolders.Catalog(this, FeaturePath),
             };
             // Every command goes through a plan: reads run, anything else is only recorded, so the report cannot change the host.
             using var recorder = new PlanRecorder(ConnectionFor(session));
             var host = new ProxmoxHost(recorder, RetryPolicy.NoRetry);
-            var unresolved = RunAsync(ct => TemplateNames.ResolveAsync(host, _specs, byId, options.Provision, ct));
-            foreach (var spec in _specs)
+            var unresolved = RunAsync(ct => TemplateNames.ResolveAsync(host, Specs, byId, options.Provision, ct));
+            foreach (var spec in Specs)
             {
                 if (unresolved.TryGetValue(spec.VmId, out var error))
                 {

@@ -20,30 +20,11 @@ namespace Phoenix.PowerShell.Commands
     /// </summary>
     [Cmdlet("Deploy", "PhoenixVm", SupportsShouldProcess = true)]
     [OutputType(typeof(DeployResult))]
-    public sealed class DeployPhoenixVmCommand : PhoenixHostCmdlet
+    public sealed class DeployPhoenixVmCommand : FleetCmdlet
     {
-        private readonly List<VmSpec> _specs = new List<VmSpec>();
-
-        [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-        public VmSpec[] Spec { get; set; } = new VmSpec[0];
-
         [Parameter]
         [ValidateRange(1, 64)]
         public int ThrottleLimit { get; set; } = 4;
-
-        [Parameter]
-        [ValidateNotNullOrEmpty]
-        public string[]? FeaturePath { get; set; }
-
-        [Parameter]
-        [ValidateNotNullOrEmpty]
-        public string? TemplatePath { get; set; }
-
-        [Parameter]
-        [ValidateNotNullOrEmpty]
-        [ValidateProxmoxName(NameKind.Storage)]
-        [ArgumentCompleter(typeof(StorageNameCompleter))]
-        public string SnippetStorage { get; set; } = CloudInitApplyOptions.DefaultStorage;
 
         [Parameter]
         [ValidateRange(1, 86400)]
@@ -66,36 +47,24 @@ namespace Phoenix.PowerShell.Commands
         [Parameter]
         public bool? FullClone { get; set; }
 
-        [Parameter]
-        [ValidateVmId]
-        [ArgumentCompleter(typeof(VmIdCompleter))]
-        public int DefaultTemplateVmId { get; set; } = 9000;
-
         protected override void ProcessRecord()
         {
-            foreach (var s in Spec)
-            {
-                if (_specs.Any(x => x.VmId == s.VmId))
-                {
-                    WriteError(ErrorMapper.ToErrorRecord(new PhoenixException(PhoenixErrorKind.InvalidArgument, ErrorIds.DuplicateVmId,
-                        $"VM {s.VmId} came down the pipeline twice; it is deployed once.", s.VmId)));
-                    continue;
-                }
-                _specs.Add(s);
-            }
+            foreach (var s in CollectSpecs())
+                WriteError(ErrorMapper.ToErrorRecord(new PhoenixException(PhoenixErrorKind.InvalidArgument, ErrorIds.DuplicateVmId,
+                    $"VM {s.VmId} came down the pipeline twice; it is deployed once.", s.VmId)));
         }
 
         protected override void EndProcessing()
         {
-            if (_specs.Count == 0) return;
+            if (Specs.Count == 0) return;
             var session = ResolveSession();
             var catalog = FeatureCatalogOrStop();
-            foreach (var s in _specs.Where(s => s.Node != null && s.Node != session.Node))
+            foreach (var s in Specs.Where(s => s.Node != null && s.Node != session.Node))
                 WriteWarning($"{VmLabel.Of(s)} names node '{s.Node}', but the session is on node '{session.Node}'; it is deployed there.");
 
             // ShouldProcess decides for each VM. -WhatIf holds for the whole invocation: the first answer tells, and then
             // the VMs are planned together (in dependency order) and each one's plan is shown under its own line.
-            var specs = _specs.ToList();
+            var specs = Specs.ToList();
             var first = Decide(VmLabel.Of(specs[0]), "Deploy");
             if (first == ChangeDecision.Plan)
             {
@@ -160,12 +129,12 @@ namespace Phoenix.PowerShell.Commands
                 Terminate(e);
                 throw; // not reached: Terminate throws
             }
-            var missing = _specs.SelectMany(s => s.Features.Where(f => !catalog.TryResolve(f, out _)).Select(f => $"{VmLabel.Of(s)} needs feature '{f}'"))
+            var missing = Specs.SelectMany(s => s.Features.Where(f => !catalog.TryResolve(f, out _)).Select(f => $"{VmLabel.Of(s)} needs feature '{f}'"))
                 .ToList();
             if (missing.Count == 0) return catalog;
             var folders = catalog.SearchedFolders.Count == 0 ? "no folder" : string.Join(", ", catalog.SearchedFolders);
             Terminate(new PhoenixException(PhoenixErrorKind.NotFound, ErrorIds.FeatureNotFound,
-                string.Join("; ", missing) + $", which is in none of the feature folders ({folders}). Nothing was deployed.", _specs[0].VmId)
+                string.Join("; ", missing) + $", which is in none of the feature folders ({folders}). Nothing was deployed.", Specs[0].VmId)
             { RecommendedAction = "Give the folder that holds feature_install_<name>.sh with -FeaturePath or PHOENIX_FEATURE_PATH " +
                 "(Get-Help about_Phoenix_Features), or correct the name in the config." });
             throw new InvalidOperationException(); // not reached: Terminate throws
@@ -184,7 +153,7 @@ namespace Phoenix.PowerShell.Commands
                 RequireExternalDependencies = RequireDependency.IsPresent,
                 RefreshSnapshot = RefreshSnapshot.IsPresent,
             };
-            DeployHooks.Configure(options, this, SnippetStorage, TemplatePath == null ? null : GetUnresolvedProviderPathFromPSPath(TemplatePath),
+            DeployHooks.Configure(options, this, SnippetStorage, TemplateFolder,
                 catalog, TimeSpan.FromSeconds(FeatureTimeoutSec));
 
             var deployer = new Deployer(host, options);
