@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Text;
+using Phoenix.Engine.Proxmox;
 using Phoenix.Engine.Text;
 
 namespace Phoenix.Engine.Features
