@@ -173,11 +173,11 @@ Describe 'A context path another user holds' {
     }
 
     It 'gets a root-only context file once the path is free, replacing a file of root''s without writing through it' {
-        $null = Invoke-Guest 'echo old > /tmp/vm_context.json && ln /tmp/vm_context.json /root/context-hardlink'
+        $null = Invoke-Guest 'echo old > /tmp/vm_context.json && ln /tmp/vm_context.json /tmp/context-hardlink'
         $r = $spec | Invoke-PhoenixFeature -Name ctxprobe -FeaturePath $featureDir -Force
         $r.ExitCode | Should -Be 0
         $r.Output | Should -Be "context regular file root 600`nvmid 202`n"
-        Invoke-Guest 'cat /root/context-hardlink' | Should -Be "old`n"
+        Invoke-Guest 'cat /tmp/context-hardlink' | Should -Be "old`n"
     }
 }
 
