@@ -93,7 +93,7 @@ namespace Phoenix.Engine.Features
         /// <c>phoenix-started &lt;pid&gt;</c> once the run has recorded itself.
         /// </summary>
         public const string Start =
-            "r=$1 d=$2 s=$3 c=$4 n=$5 l=$6 m=$7; shift 7; umask 077; " + Liveness +
+            "r=$1 d=$2 s=$3 c=$4 n=$5 l=$6 m=$7; shift 7; z=$(umask); umask 077; " + Liveness +
             "if alive \"$d/runner\"; then echo \"phoenix-busy $p\"; exit 75; fi; " +
             "mkdir -p -- \"$d\" && chmod 700 -- \"$d\" && cat > \"$d/start.in\" || exit 1; " +
             "if [ -L \"$c\" ] || { [ -e \"$c\" ] && { [ ! -f \"$c\" ] || [ ! -O \"$c\" ]; }; }; then " +
@@ -107,16 +107,17 @@ namespace Phoenix.Engine.Features
             "echo \"$h\" > \"$d/$f.run\" || exit 1; o=$((o + k)); done; } || exit 1; " +
             "rm -f -- \"$d/start.in\" \"$d/runner\"; " +
             "( if [ -d /run/systemd/system ] && command -v systemd-run >/dev/null 2>&1; then " +
-            "systemd-run --scope --quiet --collect --unit \"phoenix-feature-$$\" /bin/sh -c \"$r\" phoenix-run \"$d\" \"$s\" \"$l\" \"$m\" \"$@\" || " +
-            "[ -s \"$d/runner\" ] || /bin/sh -c \"$r\" phoenix-run \"$d\" \"$s\" \"$l\" \"$m\" \"$@\"; " +
-            "else /bin/sh -c \"$r\" phoenix-run \"$d\" \"$s\" \"$l\" \"$m\" \"$@\"; fi ) </dev/null >/dev/null 2>&1 & " +
+            "systemd-run --scope --quiet --collect --unit \"phoenix-feature-$$\" /bin/sh -c \"$r\" phoenix-run \"$d\" \"$s\" \"$l\" \"$m\" \"$z\" \"$@\" || " +
+            "[ -s \"$d/runner\" ] || /bin/sh -c \"$r\" phoenix-run \"$d\" \"$s\" \"$l\" \"$m\" \"$z\" \"$@\"; " +
+            "else /bin/sh -c \"$r\" phoenix-run \"$d\" \"$s\" \"$l\" \"$m\" \"$z\" \"$@\"; fi ) </dev/null >/dev/null 2>&1 & " +
             "i=0; while [ ! -s \"$d/runner\" ] && [ \"$i\" -lt 300 ]; do sleep 0.1 2>/dev/null || sleep 1; i=$((i + 1)); done; " +
             "[ -s \"$d/runner\" ] && read -r p b t < \"$d/runner\" && echo \"phoenix-started $p\"";
 
         /// <summary>
         /// $1 = feature folder, $2 = state file, $3 = the features as the start got them (<c>name run-hash bytes,</c>;
         /// the byte count is passed over),
-        /// $4 = the time limit of one feature in seconds (0: none), the rest = the command before
+        /// $4 = the time limit of one feature in seconds (0: none), $5 = the umask the features run with
+        /// (the agent's; Phoenix's own files are made under 077), the rest = the command before
         /// <c>/bin/bash script</c>. Records itself (pid, boot id, start time), then runs the features in
         /// order, each with its output appended to its log. One that succeeds is recorded in the state
         /// file (whole, by rename) before its exit code is written (by rename, so a reader sees no
@@ -125,11 +126,11 @@ namespace Phoenix.Engine.Features
         /// hash removed) and do not start.
         /// </summary>
         public const string Run =
-            "d=$1 s=$2 l=$3 m=$4; shift 4; umask 077; " + StartTime +
+            "d=$1 s=$2 l=$3 m=$4 z=$5; shift 5; umask 077; " + StartTime +
             "echo \"$$ $(cat /proc/sys/kernel/random/boot_id 2>/dev/null) $(pst $$)\" > \"$d/runner.new\" && mv -f -- \"$d/runner.new\" \"$d/runner\" || exit 1; " +
             "printf \"%s\" \"$l\" | tr \",\" \"\\n\" | { x=0; while read -r f h _; do " +
             "if [ \"$x\" != 0 ]; then rm -f -- \"$d/$f.run\"; continue; fi; a=$(date +%s); " +
-            "\"$@\" " + FeatureContract.Interpreter + " \"" + ScriptFile + "\" </dev/null >>\"$d/$f.log\" 2>&1; x=$?; " +
+            "( umask \"$z\"; exec \"$@\" " + FeatureContract.Interpreter + " \"" + ScriptFile + "\" ) </dev/null >>\"$d/$f.log\" 2>&1; x=$?; " +
             "if [ \"$x\" = 0 ]; then { if [ -f \"$s\" ]; then while read -r g e; do [ \"$g\" = \"$f\" ] || printf \"%s\\n\" \"$g${e:+ $e}\"; done < \"$s\"; " +
             "else echo \"" + FeatureStateFile.HeaderLine + "\"; fi; echo \"$f $h\"; } > \"$s.new\" && mv -f -- \"$s.new\" \"$s\"; fi; " +
             "echo \"$x\" > \"$d/$f.status.new\" && mv -f -- \"$d/$f.status.new\" \"$d/$f.status\"; " +
