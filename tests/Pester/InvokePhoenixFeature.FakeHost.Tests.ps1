@@ -32,9 +32,9 @@ exit 4
 
     Set-Content (Join-Path $featureDir 'feature_install_counted.sh') -Value @'
 #!/bin/bash
-# Description: counts its runs, then ticks for three seconds
+# Description: counts its runs, then ticks for twenty seconds (a deploy killed meanwhile is followed by the next)
 echo run >> /var/lib/phoenix-counted
-for i in 1 2 3 4 5 6; do echo "tick $i"; sleep 0.5; done
+for i in $(seq 1 40); do echo "tick $i"; sleep 0.5; done
 echo PHOENIX_CHANGED=1
 '@
     Set-Content (Join-Path $featureDir 'feature_install_ctxprobe.sh') -Value @'

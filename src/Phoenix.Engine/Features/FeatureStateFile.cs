@@ -2,6 +2,8 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
 using Phoenix.Engine.Proxmox;
 using Phoenix.Engine.Text;
 
@@ -51,6 +53,20 @@ namespace Phoenix.Engine.Features
                 state[parts[0]] = parts[1];
             }
             return state;
+        }
+
+        /// <summary>
+        /// The record as the guest holds it now, read with one <c>cat</c> (read-only, so it runs under -WhatIf); empty
+        /// when the file is not there. For readers that want the record alone (Compare-PhoenixVm); the feature runner
+        /// reads it with the poll, beside the state of the features' runs.
+        /// </summary>
+        public static async Task<Dictionary<string, string>> ReadAsync(ProxmoxHost host, int vmId, TimeSpan limit, CancellationToken ct)
+        {
+            if (host == null) throw new ArgumentNullException(nameof(host));
+            var read = await host.GuestExecAsync(vmId, new[] { "cat", Path },
+                new GuestExecOptions { ReadOnly = true, FollowLimit = limit, Description = "read " + Path }, ct).ConfigureAwait(false);
+            if (!read.Exited || read.ExitCode != 0) return new Dictionary<string, string>(StringComparer.Ordinal);
+            return Parse(Encoding.UTF8.GetString(GuestScripts.ToGuestBytes(read.OutData)));
         }
 
         /// <summary>The file's text for <paramref name="state"/>: a header comment, then the features by name.</summary>

@@ -63,7 +63,8 @@ public sealed class FeatureRunnerTests
         Assert.Equal("/var/lib/phoenix/features/hello.log", r.LogPath);
         Assert.True(CommandIntent.IsReadOnly(bed.Connection.Commands[0]));
         Assert.False(CommandIntent.IsReadOnly(bed.Connection.Commands[1]));
-        Assert.Equal("write /tmp/vm_context.json and the script of hello in the guest, and start it", bed.Connection.Commands[1].Description);
+        Assert.Equal($"in the guest: write /tmp/vm_context.json ({ContextBytes(spec)} bytes), run feature hello ({feature.Length} bytes), follow its log",
+            bed.Connection.Commands[1].Description);
 
         // The simulated guest only recorded both.
         var log = bed.Simulator.GuestLog(101);
@@ -309,8 +310,9 @@ public sealed class FeatureRunnerTests
         var slow = bed.AddFeature("slow", "true\n");
         guest.Scripts[FeatureRunner.ScriptPath("slow")] = new ScriptedRun { Lines = { "one", "two", "broken" }, ExitCode = 5 };
         var spec = FeatureTestBed.Spec("slow");
-        await Assert.ThrowsAsync<FeatureException>(() => new FeatureRunner(bed.Host, FeatureTestBed.Options(timeout: TimeSpan.FromMilliseconds(1)))
+        var first = await Assert.ThrowsAsync<FeatureException>(() => new FeatureRunner(bed.Host, FeatureTestBed.Options(timeout: TimeSpan.FromMilliseconds(1)))
             .RunAsync(spec, new[] { slow }, null, CancellationToken.None));
+        Assert.Equal("FeatureTimeout", first.Reason);
 
         var e = await Assert.ThrowsAsync<FeatureException>(() =>
             new FeatureRunner(bed.Host, FeatureTestBed.Options()).RunAsync(spec, new[] { slow }, null, CancellationToken.None));
