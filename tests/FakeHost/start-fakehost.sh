@@ -50,8 +50,8 @@ dotnet_bin=$(command -v dotnet) || { echo "start-fakehost: dotnet not found" >&2
 dotnet_bin=$(readlink -f "$dotnet_bin")
 mktemp_bin=$(command -v mktemp) || { echo "start-fakehost: mktemp not found" >&2; exit 1; }
 
-# Guests really run their commands, each in its own mount namespace, where that is possible (root on
-# Linux); elsewhere phoenix-sim's recording guest answers and says so.
+# Guests really run their commands, all of one VM's in that VM's own mount namespace, where that is
+# possible (root on Linux); elsewhere phoenix-sim's recording guest answers and says so.
 runner='Phoenix.Simulator.Cli.IsolatedGuestRunner, phoenix-sim'
 
 root=$(mktemp -d "${TMPDIR:-/tmp}/phoenix-fakehost.XXXXXX")
