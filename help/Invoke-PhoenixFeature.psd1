@@ -50,7 +50,7 @@ Feature folders are searched as Get-PhoenixFeature describes: -FeaturePath, then
         @{
             Title   = 'See what would run'
             Code    = 'Get-PhoenixVm -VmId 201 | Invoke-PhoenixFeature -Name base_setup, docker -WhatIf'
-            Remarks = 'Shows what the one guest exec that would deliver and start both features does (in the guest: write /tmp/vm_context.json (990 bytes), run features base_setup (1,234 bytes), docker (13,027 bytes) in turn, follow their logs), and runs none of it; -Verbose adds its exact qm guest exec command line.'
+            Remarks = 'Shows what the one guest exec that would deliver and start both features does (in the guest: write /tmp/vm_context.json (990 bytes), run features base_setup, docker (22,524 bytes), follow their logs), and runs none of it; -Verbose adds its exact qm guest exec command line.'
         }
         @{
             Title   = 'Run again although nothing changed'

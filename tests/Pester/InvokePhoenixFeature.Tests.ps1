@@ -156,13 +156,13 @@ Describe 'Invoke-PhoenixFeature on the in-process simulator' {
         $before = @($node.Sim.GuestLog(101)).Count
         $run = Get-HostOutput { $specs[0] | Invoke-PhoenixFeature -Session $node.Session -FeaturePath $features -Name hello, second -WhatIf -Verbose 4>&1 }
         $text = $run.Text
-        $hello = (Get-Item (Join-Path $features 'feature_install_hello.sh')).Length.ToString('N0', [cultureinfo]::InvariantCulture)
-        $second = (Get-Item (Join-Path $features 'feature_install_second.sh')).Length.ToString('N0', [cultureinfo]::InvariantCulture)
+        $both = ((Get-Item (Join-Path $features 'feature_install_hello.sh')).Length +
+            (Get-Item (Join-Path $features 'feature_install_second.sh')).Length).ToString('N0', [cultureinfo]::InvariantCulture)
         $lines = @($text -split "`r?`n" | Where-Object { $_ -like 'What if:*' })
         $lines[0] | Should -Be 'What if: Performing the operation "Run features hello, second" on target "VM 101 (t1)".'
         # One start carries the context file and both scripts.
         $lines[1] | Should -Match ('^What if:     in the guest: write /tmp/vm_context\.json \([\d,]+ bytes\), ' + [regex]::Escape(
-            "run features hello ($hello bytes), second ($second bytes) in turn, follow their logs") + '$')
+            "run features hello, second ($both bytes), follow their logs") + '$')
         $lines | Should -HaveCount 2
         $text | Should -Not -Match 'qm guest exec'
         # The exact command line of the planned start is in the Verbose stream.

@@ -167,16 +167,16 @@ namespace Phoenix.Engine.Features
 
         /// <summary>
         /// What <see cref="StartArgv"/> and the polls after it do: <c>write /tmp/vm_context.json (990 bytes), run
-        /// feature docker (13,027 bytes), follow its log</c>; with several features, <c>run features a (10 bytes), b
-        /// (20 bytes) in turn, follow their logs</c>. The script's file is named by the feature
-        /// (<see cref="FeatureCatalog.FileNameFor"/>).
+        /// feature docker (13,027 bytes), follow its log</c>; with several features, in their order, <c>run features
+        /// base_setup, docker (22,524 bytes), follow their logs</c> (the bytes of all their scripts), so that the line
+        /// stays short. The script's file is named by the feature (<see cref="FeatureCatalog.FileNameFor"/>).
         /// </summary>
         public static string DescribeStart(string contextPath, long contextBytes, IReadOnlyList<StartItem> items)
         {
-            var each = string.Join(", ", items.Select(i => $"{i.Name} ({Bytes(i.Script.Length)})"));
+            var scripts = Bytes(items.Sum(i => (long)i.Script.Length));
             return items.Count == 1
-                ? $"write {contextPath} ({Bytes(contextBytes)}), run feature {each}, follow its log"
-                : $"write {contextPath} ({Bytes(contextBytes)}), run features {each} in turn, follow their logs";
+                ? $"write {contextPath} ({Bytes(contextBytes)}), run feature {items[0].Name} ({scripts}), follow its log"
+                : $"write {contextPath} ({Bytes(contextBytes)}), run features {string.Join(", ", items.Select(i => i.Name))} ({scripts}), follow their logs";
         }
 
         /// <summary>What one <see cref="PollArgv"/> does, waiting up to <paramref name="wait"/> (zero: it answers at once).</summary>
