@@ -58,7 +58,10 @@ namespace Phoenix.Simulator.Cli
             if (request.InputData != null) File.WriteAllBytes(Path.Combine(proc, "in"), request.InputData);
 
             var start = new ProcessStartInfo("setsid") { UseShellExecute = false };
-            foreach (var a in new[] { "-f", "bash", Path.Combine(_guestDir, "guest-proc.sh"), proc, Path.Combine(guest.GuestDirectory, "fs"), _toolsDir, "--" })
+            // Detached from this process's standard streams (the SSH channel of the qm call): a command that goes on
+            // running after `qm guest exec --synchronous 0` returned must not hold the caller's session open.
+            foreach (var a in new[] { "-f", "bash", "-c", "exec bash \"$@\" </dev/null >/dev/null 2>&1", "guest-proc",
+                         Path.Combine(_guestDir, "guest-proc.sh"), proc, Path.Combine(guest.GuestDirectory, "fs"), _toolsDir, "--" })
                 start.ArgumentList.Add(a);
             foreach (var a in request.Command) start.ArgumentList.Add(a);
             start.Environment["PHOENIX_GUEST_USERS"] = string.Join(" ", CloudInitUsers(guest));
