@@ -146,6 +146,8 @@ Describe 'Guest isolation' {
         $inGuest = [int]$read.'out-data'.Trim()
         Test-Path "/proc/$inGuest" | Should -BeTrue
         $null = Invoke-Remote $ssh 'qm', 'stop', '101'
+        # Killed by the stop; its parent outside the guest reaps it (a bounded wait, not a timing).
+        for ($i = 0; $i -lt 100 -and (Test-Path "/proc/$inGuest"); $i++) { Start-Sleep -Milliseconds 50 }
         Test-Path "/proc/$inGuest" | Should -BeFalse
         $null = Start-PhoenixVm -VmId 101 | Wait-PhoenixGuestAgent -TimeoutSec 30
     }
