@@ -105,7 +105,7 @@ sim() { PHOENIX_SIM_STATE="$state" "$dotnet_bin" "$bin/phoenix-sim.dll" "$@"; }
 if [[ $nodes -eq 1 ]]; then
     write_wrappers "$root/path" "$node" ""
     mkdir -p "$root/sshd"
-    # `local` lives inside the state folder, so files that sshd receives over SFTP at the paths
+    # `local` lives inside the state folder, so files that sshd receives at the paths
     # `pvesm path` prints are the files the simulator reads.
     init_args=(init --node "$node" --local-path "$state/node/var/lib/vz")
     [[ $empty -eq 1 ]] && init_args+=(--empty)
