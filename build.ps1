@@ -27,6 +27,9 @@ param(
     # Pester tag filter for quicker local runs (the full suite runs without it).
     [string[]] $PesterTag,
 
+    # Pester tags to leave out in local runs, e.g. Chaos (the slow kill-and-rerun test); the full suite runs everything.
+    [string[]] $PesterExcludeTag,
+
     # Only these Pester files (names or paths, e.g. DeployPhoenixVm or tests/Pester/DeployPhoenixVm.Tests.ps1).
     [string[]] $PesterFile,
 
@@ -238,6 +241,7 @@ function Invoke-Test {
         $pesterArgs = @('-NoProfile', '-NonInteractive', '-File', (Join-Path $Root 'tests/Invoke-PhoenixPester.ps1'),
             '-PesterPath', $pesterPsd1, '-ModuleDir', $ModuleDir, '-SummaryPath', $summary, '-ResultsDir', $results)
         if ($PesterTag) { $pesterArgs += @('-Tag', ($PesterTag -join ',')) }
+        if ($PesterExcludeTag) { $pesterArgs += @('-ExcludeTag', ($PesterExcludeTag -join ',')) }
         if ($PesterFile) {
             $files = foreach ($f in $PesterFile) {
                 $candidates = @($f, (Join-Path $Root $f), (Join-Path $Root "tests/Pester/$f"), (Join-Path $Root "tests/Pester/$f.Tests.ps1"))
