@@ -432,8 +432,11 @@ namespace Phoenix.Engine.Config
                     var field = "qm_options." + kv.Key;
                     if (!ConfigFormats.IsQmOptionName(kv.Key))
                         Error(ConfigRules.QmOptionFormat, field, "qm option name " + FindingText.Show(kv.Key) + " is not a qm set option name.", "Use the option as 'qm set' spells it, without dashes (e.g. \"cpu\").");
-                    else if (ConfigFormats.HasControlOrBrokenChar(kv.Value))
-                        Error(ConfigRules.QmOptionFormat, field, "the value of qm option '" + kv.Key + "' holds a line break or control character.", "Write the value on one line.");
+                    else if (ConfigFormats.HasControlOrBrokenChar(kv.Key == "description" ? kv.Value.Replace("\n", "") : kv.Value))
+                        Error(ConfigRules.QmOptionFormat, field, kv.Key == "description"
+                                ? "the value of qm option 'description' holds a control character other than a line break."
+                                : "the value of qm option '" + kv.Key + "' holds a line break or control character.",
+                            kv.Key == "description" ? "Remove it; descriptions may span lines ('\\n')." : "Write the value on one line.");
                     else if (Array.IndexOf(ManagedQmOptions, kv.Key) >= 0)
                         Error(ConfigRules.QmOptionManaged, field, "qm option '" + kv.Key + "' is set by Phoenix from network_config/user_config (cloud-init); setting it here would undo that.",
                             "Remove it and use network_config/user_config.");
