@@ -87,6 +87,23 @@ namespace Phoenix.Engine.Workflow
             bool knownAbsent)
         {
             var existing = knownAbsent && run != null ? null : await TryGetConfigAsync(host, spec.VmId, ct).ConfigureAwait(false);
+            if (existing?.Lock == "clone")
+            {
+                // A clone is making this VM (a re-run after a deploy was cut off while `qm clone` went on), or one was
+                // cut off itself and left its half-made target: wait the lock out as any other lock. The clone ends by
+                // removing its lock (the VM is then whole) or, on failure, its target (then it is cloned again).
+                existing = await host.WaitWhileLockedAsync(spec.VmId, existing, ct).ConfigureAwait(false);
+                if (existing?.Lock == "clone")
+                {
+                    var waited = ProxmoxError.FormatDuration(host.RetryPolicy.TotalLimit);
+                    throw new PhoenixException(PhoenixErrorKind.InvalidOperation, ErrorIds.IncompleteClone,
+                        $"VM {spec.VmId} ({spec.Name ?? existing.Name}) is still locked by a clone after Phoenix waited {waited}: the clone that makes " +
+                            "it is still running (a large full clone), or it was cut off and left a half-made VM that no task will finish.", spec.VmId)
+                    { RecommendedAction = $"Check on the host whether a clone task for VM {spec.VmId} still runs (the node's Tasks view, or " +
+                        $"ps -ef | grep 'qm clone'). If one does, deploy again when it has ended; if none does, remove the half-made VM " +
+                        $"(qm unlock {spec.VmId} && qm destroy {spec.VmId}) and deploy again." };
+                }
+            }
             if (existing != null)
             {
                 if (spec.Name != null && !string.Equals(existing.Name, spec.Name, StringComparison.Ordinal))
@@ -97,14 +114,6 @@ namespace Phoenix.Engine.Workflow
                         "Phoenix does not take over another VM.", spec.VmId)
                     { RecommendedAction = $"Give '{spec.Name}' a free VMID in the config, or remove VM {spec.VmId} (Remove-PhoenixVm " +
                         $"-VmId {spec.VmId}) if it is really not needed." };
-                }
-                if (existing.Lock == "clone")
-                {
-                    throw new PhoenixException(PhoenixErrorKind.InvalidOperation, ErrorIds.IncompleteClone,
-                        $"VM {spec.VmId} ({existing.Name}) is still locked by a clone: either a clone is running right now, or one was interrupted " +
-                            $"and left a half-made VM.", spec.VmId)
-                    { RecommendedAction = $"Check on the host that no clone task for {spec.VmId} is running (ps -ef | grep 'qm clone'); if none " +
-                        $"is, remove the half-made VM (qm unlock {spec.VmId} && qm destroy {spec.VmId}) and deploy again." };
                 }
                 return (StepOutcome.Unchanged($"VM {spec.VmId} ({existing.Name}) exists; not cloned again."), existing, null);
             }

@@ -48,9 +48,10 @@ namespace Phoenix.PowerShell.Infrastructure
         {
             var featureFolders = FeaturePath?.Select(p => SessionState.Path.GetUnresolvedProviderPathFromPSPath(p)).ToArray();
             var hostHasVm = HostLookup();
+            var hostTemplates = HostTemplatesLookup();
             try
             {
-                return _input.Check(featureFolders, hostHasVm, WriteVerbose);
+                return _input.Check(featureFolders, hostHasVm, hostTemplates, WriteVerbose);
             }
             catch (PhoenixException e)
             {
@@ -87,6 +88,38 @@ namespace Phoenix.PowerShell.Infrastructure
                     }
                 }
                 return failed ? (bool?)null : ids!.Contains(id);
+            };
+        }
+
+        // The cluster's templates answer "which template does a template name mean" (as Deploy-PhoenixVm resolves it: one read of
+        // pvesh get /cluster/resources), asked once and only for a name no template of the files has; null when it cannot be told.
+        private Func<IReadOnlyList<KeyValuePair<string, int>>?>? HostTemplatesLookup()
+        {
+            var bound = MyInvocation.BoundParameters.ContainsKey(nameof(Session)) && Session != null;
+            var session = bound ? ResolveSession() : SessionStore.Default;
+            if (session == null || session.IsClosed) return null;
+            List<KeyValuePair<string, int>>? templates = null;
+            var failed = false;
+            return () =>
+            {
+                if (templates == null && !failed)
+                {
+                    try
+                    {
+                        var host = OpenHost(session);
+                        var resources = RunAsync(ct => host.GetClusterResourcesAsync(ct));
+                        templates = resources.Where(r => r.IsVm && r.IsTemplate && r.VmId != null)
+                            .Select(r => new KeyValuePair<string, int>(r.Name ?? "", r.VmId!.Value)).ToList();
+                        WriteVerbose($"Template names outside the file are looked up on the cluster of node {session.Node} " +
+                            $"({(bound ? "-Session" : "the default session")}): it has {templates.Count} template(s).");
+                    }
+                    catch (PhoenixException e)
+                    {
+                        WriteWarning($"Could not list the templates of {session}: {e.Message} Template names outside the file are not checked.");
+                        failed = true;
+                    }
+                }
+                return failed ? null : templates;
             };
         }
     }
