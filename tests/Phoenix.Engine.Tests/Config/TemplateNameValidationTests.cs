@@ -46,7 +46,7 @@ public class TemplateNameValidationTests
     {
         var f = Assert.Single(Check(Config("base", """{ "vmid": 9001, "name": "base", "is_template": true, "template_image": "noble.img" },""")));
         Assert.Equal(ConfigRules.TemplateNameUnresolved, f.Rule);
-        Assert.Equal(ConfigSeverity.Error, f.Severity);
+        Assert.Equal(ConfigSeverity.Error.ToString(), f.Severity);
         Assert.Equal("vms[3].template", f.JsonPath);
         Assert.EndsWith("template \"base\" names 2 templates of the config: 9000, 9001, so Phoenix cannot tell which to clone.", f.Message);
         Assert.Contains("template_vmid", f.Suggestion);
@@ -56,7 +56,7 @@ public class TemplateNameValidationTests
     public void Offline_a_name_outside_the_file_is_a_warning_that_names_the_file_templates()
     {
         var f = Assert.Single(Check(Config("noble")));
-        Assert.Equal(ConfigSeverity.Warning, f.Severity);
+        Assert.Equal(ConfigSeverity.Warning.ToString(), f.Severity);
         Assert.Contains("template \"noble\" names no template of the config (it has \"base\" (9000, in the config), \"other\" (9100, in the config)), " +
             "and no host was asked", f.Message);
     }
@@ -71,7 +71,7 @@ public class TemplateNameValidationTests
     public void With_a_host_no_template_of_that_name_is_an_error_naming_every_template_there_is()
     {
         var f = Assert.Single(Check(Config("noble"), new[] { T("jammy", 8001), T("focal", 8000) }));
-        Assert.Equal(ConfigSeverity.Error, f.Severity);
+        Assert.Equal(ConfigSeverity.Error.ToString(), f.Severity);
         Assert.EndsWith("template \"noble\" names no template of the config or the cluster; the templates there are \"base\" (9000, in the config), " +
             "\"other\" (9100, in the config), \"focal\" (8000), \"jammy\" (8001).", f.Message);
     }
@@ -80,7 +80,7 @@ public class TemplateNameValidationTests
     public void With_a_host_several_cluster_templates_of_that_name_are_an_error_naming_them()
     {
         var f = Assert.Single(Check(Config("noble"), new[] { T("noble", 8002), T("noble", 8000) }));
-        Assert.Equal(ConfigSeverity.Error, f.Severity);
+        Assert.Equal(ConfigSeverity.Error.ToString(), f.Severity);
         Assert.EndsWith("template \"noble\" names 2 templates on the cluster: 8000, 8002, so Phoenix cannot tell which to clone.", f.Message);
     }
 
@@ -88,7 +88,7 @@ public class TemplateNameValidationTests
     public void A_host_that_could_not_be_asked_gives_a_warning()
     {
         var f = Assert.Single(Check(Config("noble"), online: true));
-        Assert.Equal(ConfigSeverity.Warning, f.Severity);
+        Assert.Equal(ConfigSeverity.Warning.ToString(), f.Severity);
         Assert.Contains("the host could not be asked for its templates", f.Message);
     }
 
