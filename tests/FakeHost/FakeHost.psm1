@@ -168,7 +168,8 @@ function Get-FakeHostState {
     with its snapshot sections (qm config and more), whether it runs, the volumes on every storage, the
     snippets and the cloud-init drive contents with their SHA-256, and every file in each guest and in each
     guest snapshot with its SHA-256. Guest logs are records of what ran, not state, and are left out:
-    the fake tools' calls.log and the feature runner's logs and pid files.
+    the fake tools' calls.log and the feature runner's logs, pid files and liveness record (runner: pid, boot id and
+    start time of the run that made it).
     #>
     param([Parameter(Mandatory)] $FakeHost)
     $node = Join-Path $FakeHost.stateDir 'node'
@@ -201,7 +202,8 @@ function Get-FakeHostState {
         foreach ($f in Get-ChildItem $g.FullName -Recurse -File -Force) {
             $rel = $f.FullName.Substring($g.FullName.Length)
             if ($rel -notmatch '^(/snapshots/[^/]+)?/fs/' -or $rel -match '/var/log/phoenix-guest/calls\.log$' -or
-                $rel -match '/var/lib/phoenix/features/[^/]+\.(log|status\.pid)$') { continue }
+                $rel -match '/var/lib/phoenix/features/[^/]+\.(log|status\.pid)$' -or
+                $rel -match '/var/lib/phoenix/features/runner$') { continue }
             $lines.Add("guest $($g.Name) $rel $(& $sha $f.FullName)")
         }
     }

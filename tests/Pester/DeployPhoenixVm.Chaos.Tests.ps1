@@ -14,11 +14,9 @@ BeforeDiscovery {
         @{ Moment = 'during the snippet upload'; Faults = @{}; Line = $null; Snippet = 'user-data-201' }
         @{ Moment = 'during the start'; Faults = @{ latency = @{ start = 1.5 } }; Line = '^qm start 201$'; Snippet = $null }
         @{ Moment = 'during the wait for the guest agent'; Faults = @{ agentStartupDelaySeconds = 3 }; Line = '^qm guest cmd 201 ping$'; Snippet = $null }
-        # Pending until the feature runner follows a feature still running from a killed deploy (issue 10, item 5): a re-run
-        # that reaches it before it ends fails ("still running in the guest from an earlier start"), so this moment
-        # converges or not by timing alone.
-        @{ Moment = 'while a feature runs'; Faults = @{}; Line = '^qm guest exec 201 -- /bin/sh -c .*feature_install_docker\.sh'; Snippet = $null
-            Pending = 'a re-run does not yet follow a feature still running from the killed deploy (issue 10, item 5)' }
+        # The one guest exec that delivers the context file and the scripts and starts the features (--pass-stdin): killed
+        # once it is sent, the docker feature goes on in the guest, and the re-run must follow it to its end.
+        @{ Moment = 'while a feature runs'; Faults = @{}; Line = '^qm guest exec 201 --pass-stdin 1 '; Snippet = $null }
         @{ Moment = 'during a snapshot'; Faults = @{ latency = @{ snapshot = 1.5 } }; Line = '^qm snapshot 201 post-features '; Snippet = $null }
         @{ Moment = 'during the clone from a snapshot'; Faults = @{ latency = @{ clone = 1.5 } }; Line = '^qm clone 201 203 '; Snippet = $null }
     )

@@ -240,7 +240,17 @@ namespace Phoenix.Engine.Workflow
                     await Step(StepStart, async () =>
                     {
                         if (knownRunning) return StepOutcome.Unchanged("already running");
-                        if (knownStopped) await _host.StartAsync(spec.VmId, ct).ConfigureAwait(false);
+                        if (knownStopped)
+                        {
+                            try { await _host.StartAsync(spec.VmId, ct).ConfigureAwait(false); }
+                            catch (ProxmoxException e) when (!isNew && e.ProxmoxReason == ProxmoxErrorReason.AlreadyRunning)
+                            {
+                                // The listing is from the run's start: the `qm start` of an earlier run that was cut off can have
+                                // finished since. Running is what is wanted; its agent is waited for as after a start of ours.
+                                startedNow = true;
+                                return StepOutcome.Unchanged("already running (started since this run's listing)");
+                            }
+                        }
                         else if (!await VmLifecycle.EnsureStartedAsync(_host, spec.VmId, ct).ConfigureAwait(false)) return StepOutcome.Unchanged("already running");
                         startedNow = true;
                         return StepOutcome.Of("started");
