@@ -94,6 +94,12 @@ function Get-CreatedFiles {
     }
 }
 
+function Get-ChangingCommandPattern {
+    <# The commands of the audit log (commands.log) that change a VM or a guest: a run that sends none of them changed nothing. #>
+    '^(qm (clone|set|start|stop|shutdown|snapshot|resize|create|template|destroy|rollback|delsnapshot|importdisk|unlock|disk)' +
+        '|qm cloudinit update|qm guest exec \d+ --pass-stdin)'
+}
+
 function Get-Audit {
     <# The commands the fake host has run so far, one line each, from its audit log (commands.log). #>
     param([Parameter(Mandatory)] $FakeHost)
@@ -210,5 +216,5 @@ function Get-FakeHostState {
     $lines | Sort-Object
 }
 
-Export-ModuleMember -Function Start-FakeHost, Stop-FakeHost, Test-PortOpen, Start-FakeHostSession, Stop-FakeHostSession, Connect-FakeHost,
+Export-ModuleMember -Function Get-ChangingCommandPattern, Start-FakeHost, Stop-FakeHost, Test-PortOpen, Start-FakeHostSession, Stop-FakeHostSession, Connect-FakeHost,
     New-FakeHostConnection, Invoke-Remote, Get-Audit, Get-CreatedFiles, Wait-AuditLine, Get-FakeHostCommandPids, Wait-FakeHostIdle, Get-FakeHostState

@@ -30,8 +30,7 @@ BeforeAll {
     $script:example = Join-Path $env:PHOENIX_REPO_ROOT 'examples/phoenix.example.json'
     # Agents answer at once unless a moment needs the wait: it only costs time.
     $script:basePlan = @{ agentStartupDelaySeconds = 0 }
-    $script:changing = '^(qm (clone|set|start|stop|shutdown|snapshot|resize|create|template|destroy|rollback|delsnapshot|importdisk|unlock|disk)' +
-        '|qm cloudinit update|qm guest exec \d+ --pass-stdin)'
+    $script:changing = Get-ChangingCommandPattern
 
     function Set-FaultPlan($fake, [hashtable] $plan) {
         $all = $basePlan.Clone()

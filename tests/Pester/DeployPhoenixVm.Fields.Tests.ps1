@@ -72,8 +72,7 @@ BeforeAll {
     Import-Module (Join-Path $env:PHOENIX_MODULE_DIR 'Phoenix.psd1') -Force
     Import-Module (Join-Path $env:PHOENIX_REPO_ROOT 'tests/FakeHost/FakeHost.psm1') -Force
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
-    $script:changing = '^(qm (clone|set|start|stop|shutdown|snapshot|resize|create|template|destroy|rollback|delsnapshot|importdisk|unlock|disk)' +
-        '|qm cloudinit update|qm guest exec \d+ --pass-stdin)'
+    $script:changing = Get-ChangingCommandPattern
 
     # The VMID a line of the audit log is about.
     function Get-AuditVmId([string] $line) {

@@ -26,8 +26,7 @@ echo PHOENIX_CHANGED=1
     }
 
     # Changing commands, as the fake host's audit log (commands.log) records them.
-    $script:changing = '^(qm (clone|set|start|stop|shutdown|snapshot|resize|create|template|destroy|rollback|delsnapshot|importdisk|unlock|disk)' +
-        '|qm cloudinit update|qm guest exec \d+ --pass-stdin)'
+    $script:changing = Get-ChangingCommandPattern
 
     function Get-Config($fake, [int] $vmId) {
         $c = New-FakeHostConnection $fake
