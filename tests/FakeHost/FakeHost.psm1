@@ -210,6 +210,12 @@ function Get-FakeHostState {
             if ($rel -notmatch '^(/snapshots/[^/]+)?/fs/' -or $rel -match '/var/log/phoenix-guest/calls\.log$' -or
                 $rel -match '/var/lib/phoenix/features/[^/]+\.(log|status\.pid)$' -or
                 $rel -match '/var/lib/phoenix/features/runner$') { continue }
+            if ($rel -match '/var/lib/phoenix/features\.state$') {
+                # The feature runner's record, line by line (a few short lines), so that a difference shows what differs.
+                $n = 0
+                foreach ($l in [System.IO.File]::ReadAllLines($f.FullName)) { $lines.Add("guest $($g.Name) $rel line $((++$n)): $l") }
+                continue
+            }
             $lines.Add("guest $($g.Name) $rel $(& $sha $f.FullName)")
         }
     }

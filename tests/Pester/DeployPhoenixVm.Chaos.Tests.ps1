@@ -21,6 +21,8 @@ BeforeDiscovery {
         @{ Moment = 'during the clone from a snapshot'; Faults = @{ latency = @{ clone = 1.5 } }; Line = '^qm clone 201 203 '; Snippet = $null }
     )
     foreach ($m in $moments) { if (-not $m.ContainsKey('Pending')) { $m.Pending = '' } }
+    # PHOENIX_CHAOS_MOMENT (a part of a moment's name, e.g. 'feature') runs only the moments it names: for working on one.
+    if ($env:PHOENIX_CHAOS_MOMENT) { $script:moments = @($moments | Where-Object { $_.Moment -like "*$($env:PHOENIX_CHAOS_MOMENT)*" }) }
 }
 
 BeforeAll {

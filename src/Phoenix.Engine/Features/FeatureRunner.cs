@@ -260,7 +260,9 @@ namespace Phoenix.Engine.Features
                 if (earlier.Count > 0)
                 {
                     foreach (var i in earlier) Report(spec, i.Name, i.Index, items.Count, FeatureStage.Running, null, TimeSpan.Zero);
-                    look = await FollowAsync(spec, items, earlier, ownRun: false, (item, state) =>
+                    // The follow's polls name only the features followed: what the look said of the others (one the earlier run
+                    // finished before the look, recorded with this script and context) still decides whether they run.
+                    var followed = await FollowAsync(spec, items, earlier, ownRun: false, (item, state) =>
                     {
                         if (state.RunHash != item.RunHash) return;
                         item.Result = Ran(spec, item, state.ExitCode!.Value);
@@ -268,6 +270,7 @@ namespace Phoenix.Engine.Features
                         if (state.ExitCode != 0) throw Failed(spec, item.Result, Later(items, item));
                         Flush();
                     }, ct).ConfigureAwait(false);
+                    look = look.Then(followed);
                 }
             }
 

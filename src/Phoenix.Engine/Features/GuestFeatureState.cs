@@ -57,6 +57,21 @@ namespace Phoenix.Engine.Features
         public byte[] Log(string name) => _logs.TryGetValue(name, out var b) ? b : Array.Empty<byte>();
 
         /// <summary>
+        /// What is known after <paramref name="newer"/>, a later poll that asked about fewer features (a follow of those still
+        /// running): its states and its word on the run, and this answer's states for the features it did not name (done
+        /// before this answer: their exit codes and the record do not change while no run of theirs goes on).
+        /// </summary>
+        public GuestPollAnswer Then(GuestPollAnswer newer)
+        {
+            if (newer == null) throw new ArgumentNullException(nameof(newer));
+            var merged = new GuestPollAnswer { RunnerAlive = newer.RunnerAlive };
+            foreach (var kv in _states) merged._states[kv.Key] = kv.Value;
+            foreach (var kv in newer._states) merged._states[kv.Key] = kv.Value;
+            foreach (var kv in newer._logs) merged._logs[kv.Key] = kv.Value;
+            return merged;
+        }
+
+        /// <summary>
         /// Parses the poll's output (bytes as the guest printed them), or returns null when it does not begin with
         /// the poll's header line (a guest that did not run the program). Throws <see cref="FormatException"/> when
         /// it begins like a poll answer but is cut or malformed.

@@ -303,6 +303,36 @@ public sealed class FeatureRunnerTests
     }
 
     [Fact]
+    public async Task A_feature_an_earlier_start_finished_before_the_look_is_not_run_again_while_the_next_one_is_followed()
+    {
+        var guest = new FeatureGuest();
+        using var bed = new FeatureTestBed(guest);
+        var quick = bed.AddFeature("quick", "true\n");
+        var slow = bed.AddFeature("slow", "true\n");
+        guest.Scripts[FeatureRunner.ScriptPath("quick")] = new ScriptedRun { Lines = { "quick" } };
+        guest.Scripts[FeatureRunner.ScriptPath("slow")] = new ScriptedRun { Lines = Enumerable.Range(1, 40).Select(i => $"line {i}").ToList() };
+        var spec = FeatureTestBed.Spec("quick", "slow");
+        // An earlier deploy started both and was cut off once `quick` had succeeded (recorded) and `slow` had begun.
+        await Assert.ThrowsAsync<FeatureException>(() => new FeatureRunner(bed.Host, FeatureTestBed.Options(timeout: TimeSpan.FromMilliseconds(1)))
+            .RunAsync(spec, new[] { quick, slow }, null, CancellationToken.None));
+        var hash = FeatureStateFile.RunHash(File.ReadAllBytes(quick.Path), spec.ToContextJson());
+        Assert.Equal(hash, guest.Recorded("quick"));
+        Assert.Null(guest.Recorded("slow"));
+        bed.Connection.Clear();
+
+        var results = await new FeatureRunner(bed.Host, FeatureTestBed.Options()).RunAsync(spec, new[] { quick, slow }, null, CancellationToken.None);
+
+        // `slow` is followed to its end; `quick`, done with this script and context, is not started a second time.
+        Assert.Equal(new[] { FeatureRunStatus.Skipped, FeatureRunStatus.Ran }, results.Select(r => r.Status));
+        Assert.Equal(2, guest.Launched.Count);
+        Assert.DoesNotContain(bed.Connection.Lines, l => l.Contains("phoenix-start"));
+        Assert.Equal(LookLine("quick", "slow"), bed.Connection.Lines[0]);
+        Assert.Equal(PollLine(("slow", 0)), bed.Connection.Lines[1]);
+        Assert.Equal(hash, guest.Recorded("quick"));
+        Assert.Equal(results[1].RunHash, guest.Recorded("slow"));
+    }
+
+    [Fact]
     public async Task A_feature_from_an_earlier_start_that_fails_is_this_runs_failure()
     {
         var guest = new FeatureGuest();
