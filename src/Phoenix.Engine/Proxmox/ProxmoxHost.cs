@@ -147,18 +147,21 @@ namespace Phoenix.Engine.Proxmox
         /// it reads <c>qm config</c> again after each wait of <see cref="RetryPolicy"/>'s backoff, reporting every wait through
         /// <see cref="Waiting"/>, until the lock is gone or the policy's limit has passed. Returns the last configuration read
         /// (still locked when the limit passed), or null when the VM no longer exists (a clone that fails removes its target).
+        /// <paramref name="limit"/>, when given, is a shorter limit than the policy's (what is left of it for a lock that was
+        /// already old when it was found).
         /// </summary>
-        public async Task<VmConfig?> WaitWhileLockedAsync(int vmId, VmConfig current, CancellationToken cancellationToken = default)
+        public async Task<VmConfig?> WaitWhileLockedAsync(int vmId, VmConfig current, CancellationToken cancellationToken = default, TimeSpan? limit = null)
         {
             if (current == null) throw new ArgumentNullException(nameof(current));
             var policy = RetryPolicy;
+            var total = limit is TimeSpan l && l < policy.TotalLimit ? l : policy.TotalLimit;
             var stopwatch = Stopwatch.StartNew();
             var waited = TimeSpan.Zero;
             var retry = 0;
             while (current.Lock is string lockName && lockName.Length > 0)
             {
                 var elapsed = stopwatch.Elapsed > waited ? stopwatch.Elapsed : waited;
-                var remaining = policy.TotalLimit - elapsed;
+                var remaining = total - elapsed;
                 if (remaining <= TimeSpan.Zero) return current;
                 retry++;
                 var delay = policy.GetDelay(retry);
@@ -167,7 +170,7 @@ namespace Phoenix.Engine.Proxmox
                 var error = new ProxmoxException(ProxmoxErrorReason.VmLocked, PhoenixErrorKind.InvalidOperation,
                     $"VM {vmId.ToString(CultureInfo.InvariantCulture)} is locked ({lockName}).", vmId, "lock: " + lockName, command: command.ToDisplayString())
                 { LockName = lockName, IsTransient = true };
-                Waiting?.Invoke(this, new ProxmoxWaitEventArgs(vmId, command.ToDisplayString(), error, retry, delay, elapsed, policy.TotalLimit));
+                Waiting?.Invoke(this, new ProxmoxWaitEventArgs(vmId, command.ToDisplayString(), error, retry, delay, elapsed, total));
                 await policy.Delay(delay, cancellationToken).ConfigureAwait(false);
                 waited += delay;
                 try

@@ -122,8 +122,10 @@ namespace Phoenix.Engine.Workflow
 
         /// <summary>
         /// A VM locked by a snapshot (<c>lock: snapshot</c> or <c>snapshot-delete</c>) whose snapshot of one of Phoenix's names
-        /// is half-made (<c>snapstate</c> set): such a snapshot does not count as taken. Once it is older than the host's lock
-        /// wait (no <c>qm snapshot</c> without RAM takes that long, so nothing is still making it), it is removed as Proxmox allows,
+        /// is half-made (<c>snapstate</c> set): such a snapshot does not count as taken. A young one (begun less than the host's
+        /// lock wait ago) may belong to a <c>qm snapshot</c> still running: its lock is waited out up to that limit, and a task
+        /// that ends leaves nothing to clear. Once it is older than the lock wait (no <c>qm snapshot</c> without RAM takes that
+        /// long, so nothing is still making it), it is removed as Proxmox allows,
         /// <c>qm unlock</c> then <c>qm delsnapshot --force</c>, and the deploy takes it again. A lock Phoenix cannot tie to a
         /// half-made snapshot of its own is an error that says what those commands would do. Returns null when the VM has no
         /// such lock; otherwise what was done, and whether the snapshot list must be read again.
@@ -162,13 +164,19 @@ namespace Phoenix.Engine.Workflow
             if (!host.IsDryRun && snaptime is long started)
             {
                 var age = DateTimeOffset.UtcNow - DateTimeOffset.FromUnixTimeSeconds(started);
-                var wait = host.RetryPolicy.TotalLimit - age;
-                if (wait > TimeSpan.Zero)
+                var left = host.RetryPolicy.TotalLimit - age;
+                if (left > TimeSpan.Zero)
                 {
-                    // Started moments ago: a qm snapshot may still be at work. Wait as for any lock, then look again.
-                    await Task.Delay(wait, ct).ConfigureAwait(false);
-                    var now = await host.GetVmConfigAsync(id, cancellationToken: ct).ConfigureAwait(false);
-                    if (now.Lock != vmLock) return StepOutcome.Unchanged($"the snapshot task that held {label} ({vmLock}) has finished");
+                    // Begun less than the lock wait ago: a qm snapshot of another process may still be at work. Its lock is
+                    // waited out as any other lock (qm config after each backoff, -LockWaitSec counted from the snapshot's start);
+                    // a task that ends (its lock gone: the snapshot complete, or removed by its own cleanup) leaves nothing to clear.
+                    var now = await host.WaitWhileLockedAsync(id, config, ct, left).ConfigureAwait(false);
+                    if (now == null)
+                        throw new PhoenixException(PhoenixErrorKind.NotFound, ErrorIds.VmNotFound,
+                            $"{label} was removed while Phoenix waited for its snapshot task to end.", id)
+                        { RecommendedAction = "Find out who removed it, then deploy again to make it anew." };
+                    if (now.Lock != vmLock)
+                        return StepOutcome.Unchanged($"the snapshot task that held {label} ({vmLock}) has finished");
                 }
             }
             await host.ExecuteAsync(QmCommand.Unlock(id), id, ct).ConfigureAwait(false);

@@ -221,20 +221,27 @@ public sealed class DeployerTests : IDisposable
         Assert.Empty(_node.Commands);
     }
 
-    [Fact]
-    public async Task A_snapshot_cut_off_half_made_does_not_count_and_the_next_run_clears_and_takes_it_once()
+    // VM 201 with template_snapshot_name 'ready', deployed with its qm snapshot killed part-way: the snapshot is left half-made
+    // (snapstate prepare, lock snapshot). Returns the specs; the recorded commands are cleared.
+    private async Task<IReadOnlyList<VmSpec>> DeployCutOffInSnapshotAsync()
     {
         var specs = Specs($$"""{ "vmid": 201, "name": "golden", "template_snapshot_name": "ready", {{User}} }""");
         _node.Simulator.Faults = new Phoenix.Simulator.Faults.FaultPlan
         {
             Drops = { new Phoenix.Simulator.Faults.DropFault { Kind = "snapshot", Phase = Phoenix.Simulator.Faults.DropPhase.During } },
         };
-        var cut = await NewDeployer().DeployAsync(specs, CancellationToken.None);
-        Assert.Equal(DeployStatus.Failed, cut[0].State);
+        Assert.Equal(DeployStatus.Failed, (await NewDeployer().DeployAsync(specs, CancellationToken.None))[0].State);
         _node.Simulator.Faults = null;
         Assert.Equal("snapshot", _node.Config(201).Lock);
         Assert.Contains("snapstate: prepare", _node.Sim("qm", "config", "201", "--snapshot", "ready").StdOut);
         _node.Connection.Clear();
+        return specs;
+    }
+
+    [Fact]
+    public async Task A_snapshot_cut_off_half_made_does_not_count_and_the_next_run_clears_and_takes_it_once()
+    {
+        var specs = await DeployCutOffInSnapshotAsync();
 
         var again = await NewDeployer().DeployAsync(specs, CancellationToken.None);
 
@@ -244,6 +251,60 @@ public sealed class DeployerTests : IDisposable
         Assert.Equal(new[] { "qm unlock 201", "qm delsnapshot 201 ready --force 1", "qm snapshot 201 ready --description 'Phoenix: after features'" }, fixes);
         Assert.Null(_node.Config(201).Lock);
         Assert.DoesNotContain("snapstate", _node.Sim("qm", "config", "201", "--snapshot", "ready").StdOut);
+        Assert.Equal(new[] { "ready" }, _node.Snapshots(201));
+    }
+
+    [Fact]
+    public async Task A_young_half_made_snapshot_whose_qm_snapshot_still_runs_is_waited_for_and_neither_removed_nor_taken_again()
+    {
+        var specs = Specs($$"""{ "vmid": 201, "name": "golden", "template_snapshot_name": "ready", {{User}} }""");
+        await NewDeployer().DeployAsync(Specs($$"""{ "vmid": 201, "name": "golden", {{User}} }"""), CancellationToken.None);
+        // Another process takes the snapshot, slowly: it is half-made (snapstate prepare, lock snapshot) while the deploy looks.
+        _node.Simulator.Faults = new Phoenix.Simulator.Faults.FaultPlan { Latency = { ["snapshot"] = 1.5 } };
+        var other = Task.Run(() => _node.Sim("qm", "snapshot", "201", "ready", "--description", "Phoenix: after features"));
+        while (_node.Config(201).Lock != "snapshot")
+        {
+            Assert.False(other.IsCompleted, "the other process's snapshot ended before it was seen half-made");
+            await Task.Delay(5);
+        }
+        Assert.Contains("snapstate: prepare", _node.Sim("qm", "config", "201", "--snapshot", "ready").StdOut);
+        _node.Connection.Clear();
+        var host = new ProxmoxHost(_node.Connection, new RetryPolicy
+        {
+            TotalLimit = TimeSpan.FromSeconds(60), InitialDelay = TimeSpan.FromMilliseconds(50), MaxDelay = TimeSpan.FromMilliseconds(200),
+        });
+
+        var r = await NewDeployer(host).DeployAsync(specs, CancellationToken.None);
+        await other;
+        _node.Simulator.Faults = null;
+
+        Assert.True(r[0].State == DeployStatus.Succeeded, string.Join("; ", r[0].Errors));
+        Assert.True(_node.Commands.Count(c => c == "qm config 201") >= 2, "the lock is waited out by reading the config again");
+        Assert.DoesNotContain(_node.Changes, c => c.Contains("unlock") || c.Contains("snapshot"));
+        Assert.Null(_node.Config(201).Lock);
+        Assert.DoesNotContain("snapstate", _node.Sim("qm", "config", "201", "--snapshot", "ready").StdOut);
+        Assert.Equal(new[] { "ready" }, _node.Snapshots(201));
+    }
+
+    [Fact]
+    public async Task A_young_half_made_snapshot_whose_lock_outlasts_the_lock_wait_is_then_cleared_and_taken_once()
+    {
+        var specs = await DeployCutOffInSnapshotAsync();
+        // The lock wait passes without real time: each backoff is counted, not slept.
+        var slept = new List<TimeSpan>();
+        var host = new ProxmoxHost(_node.Connection, new RetryPolicy
+        {
+            TotalLimit = TimeSpan.FromSeconds(60), Delay = (d, _) => { slept.Add(d); return Task.CompletedTask; },
+        });
+
+        var r = await NewDeployer(host).DeployAsync(specs, CancellationToken.None);
+
+        Assert.True(r[0].State == DeployStatus.Succeeded, string.Join("; ", r[0].Errors));
+        // Waited (up to what was left of the 60 s since the snapshot began) before treating the snapshot as abandoned.
+        Assert.NotEmpty(slept);
+        Assert.InRange(slept.Aggregate(TimeSpan.Zero, (a, b) => a + b), TimeSpan.FromSeconds(50), TimeSpan.FromSeconds(60));
+        var fixes = _node.Changes.Where(c => c.Contains("unlock") || c.Contains("snapshot")).ToList();
+        Assert.Equal(new[] { "qm unlock 201", "qm delsnapshot 201 ready --force 1", "qm snapshot 201 ready --description 'Phoenix: after features'" }, fixes);
         Assert.Equal(new[] { "ready" }, _node.Snapshots(201));
     }
 
