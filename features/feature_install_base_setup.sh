@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # feature_install_base_setup.sh: Phoenix feature "base_setup".
 # Description: Applies pending package updates, installs common tools (curl, ca-certificates, gnupg, jq, htop, unattended-upgrades) and sets the time zone.
+# Context: timezone
 #
 # What it does:
 #   1. apt-get update

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # feature_install_docker.sh: Phoenix feature "docker".
 # Description: Installs Docker Engine from Docker's apt repository, starts it, and adds the VM's user to the docker group.
+# Context: user_config.username
 #
 # What it does (the design note's seven steps, on Ubuntu 24.04 "noble", Docker's current apt layout):
 #   1. apt-get update

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
+using System.Linq;
 using System.Text;
 using System.Text.RegularExpressions;
 using Phoenix.Engine.Text;
@@ -81,6 +82,18 @@ namespace Phoenix.Engine.Features
         /// </summary>
         internal static string? ParseDescription(string text)
         {
+            foreach (var line in HeaderComment(text))
+            {
+                Match m = DescriptionLine.Match(line);
+                if (m.Success && m.Groups["text"].Value.Length > 0) return m.Groups["text"].Value;
+            }
+            return null;
+        }
+
+        // The header comment's lines, trimmed: those at the top of the script (shebang included), blank lines passed over,
+        // up to the first line of code.
+        private static IEnumerable<string> HeaderComment(string text)
+        {
             using (var reader = new StringReader(text))
             {
                 string? line;
@@ -88,10 +101,34 @@ namespace Phoenix.Engine.Features
                 {
                     string trimmed = line.Trim();
                     if (trimmed.Length == 0) continue;
-                    if (trimmed[0] != '#') return null;
-                    Match m = DescriptionLine.Match(trimmed);
-                    if (m.Success && m.Groups["text"].Value.Length > 0) return m.Groups["text"].Value;
+                    if (trimmed[0] != '#') yield break;
+                    yield return trimmed;
                 }
+            }
+        }
+
+        private static readonly Regex ContextLine =
+            new Regex(@"^#\s*Context:\s*(?<text>.*?)\s*$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant);
+
+        private static readonly Regex ContextPath =
+            new Regex(@"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$", RegexOptions.CultureInvariant);
+
+        /// <summary>
+        /// The context fields a script says it reads, from the first <c># Context:</c> line of its header comment: dotted
+        /// paths into the context file (<c>timezone</c>, <c>user_config.username</c>), separated by commas or spaces, or
+        /// <c>none</c>. Null when the header has no such line or a path is not a plain dotted name: then the script may
+        /// read anything, and the whole context counts (<see cref="FeatureStateFile.RunHash(byte[], Config.VmSpec)"/>).
+        /// </summary>
+        internal static IReadOnlyList<string>? ParseContextFields(byte[] script)
+        {
+            foreach (var line in HeaderComment(Decode(script)))
+            {
+                var m = ContextLine.Match(line);
+                if (!m.Success) continue;
+                var words = m.Groups["text"].Value.Split(new[] { ',', ' ', '\t' }, StringSplitOptions.RemoveEmptyEntries);
+                if (words.Length == 1 && string.Equals(words[0], "none", StringComparison.OrdinalIgnoreCase)) return Array.Empty<string>();
+                if (words.Length == 0 || words.Any(w => !ContextPath.IsMatch(w))) return null;
+                return words;
             }
             return null;
         }

@@ -236,7 +236,7 @@ namespace Phoenix.Engine.Features
             {
                 var script = ReadScript(spec, features[i]);
                 CheckSize(spec, features[i], script.Length, context.Length);
-                items.Add(new Item(features[i], i, script, FeatureStateFile.RunHash(script, contextJson), Options.MaxOutputBytes));
+                items.Add(new Item(features[i], i, script, FeatureStateFile.RunHash(script, spec), Options.MaxOutputBytes));
             }
 
             var emitted = 0;

@@ -4,6 +4,9 @@ using System.Linq;
 using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
+using Newtonsoft.Json;
+using Newtonsoft.Json.Linq;
+using Phoenix.Engine.Config;
 using Phoenix.Engine.Proxmox;
 using Phoenix.Engine.Text;
 
@@ -12,7 +15,7 @@ namespace Phoenix.Engine.Features
     /// <summary>
     /// The guest's record of the features that succeeded there, <see cref="Path"/>: one line
     /// <c>&lt;name&gt; &lt;run hash&gt;</c> per feature, the hash covering the script and the context it ran with
-    /// (<see cref="RunHash"/>). A later run skips a feature whose hash is unchanged. The guest's run of the
+    /// (<see cref="RunHash(byte[], VmSpec)"/>: the fields its header says it reads, or the whole context). A later run skips a feature whose hash is unchanged. The guest's run of the
     /// features writes it (whole, by rename) as each one succeeds, before its exit code, so a run that
     /// Phoenix stopped following (a killed deploy) still records what it finished; Phoenix reads it with the
     /// read-only poll (<see cref="GuestScripts.Poll"/>), so -WhatIf reads it for real.
@@ -35,6 +38,36 @@ namespace Phoenix.Engine.Features
         {
             if (script == null) throw new ArgumentNullException(nameof(script));
             return Hex.Sha256("phoenix-feature-run-1\n" + Hex.Sha256(script) + "\n" + (contextJson ?? ""));
+        }
+
+        /// <summary>
+        /// The hash recorded for a run of <paramref name="script"/> on <paramref name="spec"/>'s VM: over the script and what
+        /// it receives. A script whose header names the context fields it reads (<c># Context: timezone</c>) receives, as far
+        /// as it uses them, those values and its environment (<see cref="FeatureRunner.FeatureEnvironment"/>: the VM's ID, name
+        /// and user name), so only a change to one of them (or to the script) runs it again: a new memory size or another
+        /// feature in the list does not. A script that names none may read the whole context file, and the whole of it counts
+        /// (<see cref="RunHash(byte[], string)"/>).
+        /// </summary>
+        public static string RunHash(byte[] script, VmSpec spec)
+        {
+            if (script == null) throw new ArgumentNullException(nameof(script));
+            if (spec == null) throw new ArgumentNullException(nameof(spec));
+            var fields = FeatureInfo.ParseContextFields(script);
+            if (fields == null) return RunHash(script, spec.ToContextJson());
+            var context = spec.ToContextObject();
+            var values = new JObject();
+            foreach (var path in fields.Distinct(StringComparer.Ordinal).OrderBy(f => f, StringComparer.Ordinal))
+            {
+                JToken? token = context;
+                foreach (var key in path.Split('.')) token = (token as JObject)?[key];
+                values[path] = token?.DeepClone() ?? JValue.CreateNull();
+            }
+            var received = new JObject
+            {
+                ["environment"] = new JArray(FeatureRunner.FeatureEnvironment(spec).Skip(1).Select(e => (object)e).ToArray()),
+                ["context"] = values,
+            };
+            return Hex.Sha256("phoenix-feature-run-2\n" + Hex.Sha256(script) + "\n" + received.ToString(Formatting.None));
         }
 
         /// <summary>

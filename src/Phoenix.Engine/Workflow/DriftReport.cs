@@ -153,7 +153,7 @@ namespace Phoenix.Engine.Workflow
         private static async Task<IReadOnlyList<VmDrift>> FeaturesAsync(ProxmoxHost host, VmSpec spec, FeatureCatalog catalog, CancellationToken ct)
         {
             // The feature runner's own rule: a feature runs unless the guest's state file records it with this run hash
-            // (its script and the VM's context). The file is read only when the agent answers now.
+            // (its script and what it receives of the VM's context). The file is read only when the agent answers now.
             Dictionary<string, string>? state = null;
             string? unknown = null;
             var status = await host.GetStatusAsync(spec.VmId, ct).ConfigureAwait(false);
@@ -161,16 +161,15 @@ namespace Phoenix.Engine.Workflow
             else if (!await AgentPingSafeAsync(host, spec.VmId, ct).ConfigureAwait(false)) unknown = "the guest agent does not answer, so the feature record cannot be read";
             else state = await FeatureStateFile.ReadAsync(host, spec.VmId, TimeSpan.FromSeconds(30), ct).ConfigureAwait(false);
 
-            var contextJson = spec.ToContextJson();
             var rows = new List<VmDrift>();
             foreach (var name in spec.Features)
             {
                 var feature = catalog.Resolve(name);
-                var hash = FeatureStateFile.RunHash(File.ReadAllBytes(feature.Path), contextJson);
+                var hash = FeatureStateFile.RunHash(File.ReadAllBytes(feature.Path), spec);
                 string? recorded = null;
                 if (state != null && state.TryGetValue(name, out var r)) recorded = r;
                 if (recorded == hash) continue;
-                var reason = unknown ?? (recorded == null ? "the guest has no record of it succeeding" : "its script or the VM's context changed since it last ran");
+                var reason = unknown ?? (recorded == null ? "the guest has no record of it succeeding" : "its script or the context it reads changed since it last ran");
                 rows.Add(new VmDrift(spec.VmId, spec.Name, "features." + name, "run " + hash.Substring(0, 12), recorded == null ? null : "run " +
                     recorded.Substring(0, 12), VmDrift.ActionRunFeature, reason));
             }

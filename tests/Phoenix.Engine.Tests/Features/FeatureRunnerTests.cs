@@ -333,6 +333,53 @@ public sealed class FeatureRunnerTests
     }
 
     [Fact]
+    public async Task A_feature_that_names_its_context_fields_runs_again_when_one_of_them_changes_and_not_when_the_memory_does()
+    {
+        var guest = new FeatureGuest();
+        using var bed = new FeatureTestBed(guest);
+        var tz = bed.AddFeature("tz", "# Context: timezone\ntrue\n");
+        var whole = bed.AddFeature("whole", "true\n");
+        static Phoenix.Engine.Config.VmSpec Spec(int memory, string timezone, string user = "phoenix_user")
+        {
+            var s = FeatureTestBed.SpecOf(FeatureTestBed.VmId, "t1", user, "tz", "whole");
+            return new Phoenix.Engine.Config.VmSpec
+            {
+                VmId = s.VmId, Name = s.Name, Features = s.Features, UserConfig = s.UserConfig, MemoryMb = memory,
+                Extra = new JObject { ["timezone"] = timezone },
+            };
+        }
+        async Task<string> Deploy(Phoenix.Engine.Config.VmSpec spec) =>
+            string.Join(" ", (await new FeatureRunner(bed.Host, FeatureTestBed.Options()).RunAsync(spec, new[] { tz, whole }, null, CancellationToken.None))
+                .Select(r => $"{r.Feature}:{r.Status}"));
+
+        Assert.Equal("tz:Ran whole:Ran", await Deploy(Spec(4096, "UTC")));
+        // A new memory size: not what `tz` reads, so it stays done; `whole` names no fields, so any change to the spec runs it.
+        Assert.Equal("tz:Skipped whole:Ran", await Deploy(Spec(8192, "UTC")));
+        Assert.Equal("tz:Skipped whole:Skipped", await Deploy(Spec(8192, "UTC")));
+        // What `tz` receives changes: the field it reads, or its environment (the user name).
+        Assert.Equal("tz:Ran whole:Ran", await Deploy(Spec(8192, "Europe/Berlin")));
+        Assert.Equal("tz:Ran whole:Ran", await Deploy(Spec(8192, "Europe/Berlin", "someone")));
+        Assert.Equal(7, guest.Launched.Count);
+    }
+
+    [Theory]
+    [InlineData("# Context: timezone", true)]
+    [InlineData("# context:   timezone,user_config.username", true)]
+    [InlineData("# Context: none", true)]
+    [InlineData("# Context: time/zone", false)]
+    [InlineData("# Context:", false)]
+    [InlineData("true\n# Context: timezone", false)]
+    [InlineData("", false)]
+    public void A_memory_change_leaves_the_run_hash_as_it_is_only_for_a_script_whose_header_names_its_context_fields(string header, bool declared)
+    {
+        var script = Encoding.UTF8.GetBytes("#!/usr/bin/env bash\n" + header + "\necho hi\n");
+        static Phoenix.Engine.Config.VmSpec Spec(int memory) => new() { VmId = 101, Name = "t1", MemoryMb = memory, Features = new[] { "x" } };
+
+        Assert.Equal(declared, FeatureStateFile.RunHash(script, Spec(1024)) == FeatureStateFile.RunHash(script, Spec(2048)));
+        if (!declared) Assert.Equal(FeatureStateFile.RunHash(script, Spec(1024).ToContextJson()), FeatureStateFile.RunHash(script, Spec(1024)));
+    }
+
+    [Fact]
     public async Task A_feature_from_an_earlier_start_that_fails_is_this_runs_failure()
     {
         var guest = new FeatureGuest();
