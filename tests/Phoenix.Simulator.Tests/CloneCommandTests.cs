@@ -132,6 +132,20 @@ public class CloneCommandTests
     }
 
     [Fact]
+    public void ALinkedCloneFromASnapshotOnLvmThinDoesNotKeepTheSnapshotFromBeingDeletedAndTakenAgain()
+    {
+        // LvmThinPlugin deletes a snapshot with lvremove and tracks no linked clones: a thin snapshot outlives its origin.
+        using var sim = TestSim.Create();
+        sim.Ok("qm clone 9000 101");
+        sim.Ok("qm snapshot 101 golden");
+        sim.Ok("qm clone 101 102 --snapname golden --full 0 --name from-golden");
+        var delete = sim.Run("qm delsnapshot 101 golden");
+        Assert.Equal((0, ""), (delete.ExitCode, delete.StdErr));
+        Assert.Equal(0, sim.Run("qm snapshot 101 golden").ExitCode);
+        Assert.Contains("scsi0: local-lvm:vm-102-disk-0,size=32G\n", sim.Config(102));
+    }
+
+    [Fact]
     public void DirectoryStorageCannotCloneFromASnapshot()
     {
         using var sim = TestSim.Create();

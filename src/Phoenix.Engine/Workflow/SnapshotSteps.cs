@@ -51,25 +51,19 @@ namespace Phoenix.Engine.Workflow
 
         /// <summary>
         /// Why snapshot <paramref name="name"/> of <paramref name="spec"/>'s VM cannot be deleted and taken again where
-        /// Proxmox would refuse it, or null: a VM of the file is a linked clone of it (its disks are built on the
-        /// snapshot's), or a disk of the VM lies on a storage that cannot take snapshots (deleting it could not be undone).
+        /// Proxmox would refuse it, or null: a disk of the VM lies on a storage that cannot take snapshots (deleting it could
+        /// not be undone), or on one where a linked clone made from the snapshot holds on to it (Ceph RBD: the snapshot is
+        /// protected while it has clones) and a VM of the file is such a clone. A linked clone on LVM-thin does not hold on to
+        /// it: <c>qm delsnapshot</c> runs lvremove and a thin snapshot outlives its origin; directory and ZFS storages make
+        /// linked clones of base volumes only, never of a snapshot (proxmox-behaviour, qm clone).
         /// </summary>
         public static async Task<string?> RefreshRefusalAsync(ProxmoxHost host, VmSpec spec, string name, VmConfig config,
             IReadOnlyDictionary<int, VmSpec> fileVms, ProvisionOptions options, CancellationToken ct)
         {
-            var linked = fileVms.Values.Where(v => v.VmId != spec.VmId && !v.IsTemplate && options.FullClone == false)
-                .Where(v =>
-                {
-                    var source = VmProvisioner.ResolveSource(v, fileVms, options);
-                    return source.VmId == spec.VmId && source.Snapshot == name;
-                }).Select(v => v.VmId.ToString(CultureInfo.InvariantCulture)).ToList();
-            if (linked.Count > 0)
-                return $"VM {string.Join(", ", linked)} {(linked.Count == 1 ? "is a linked clone" : "are linked clones")} of snapshot '{name}', " +
-                    "so Proxmox cannot delete it";
-
             var disks = config.Disks.Where(d => !d.IsCdrom && !d.IsCloudInit && !d.IsUnused).ToList();
             if (disks.Count == 0) return null;
             var storages = await host.StorageStatusAsync(cancellationToken: ct).ConfigureAwait(false);
+            var holding = false;
             foreach (var d in disks)
             {
                 var storage = storages.FirstOrDefault(s => s.Name == d.StorageId);
@@ -77,7 +71,18 @@ namespace Phoenix.Engine.Workflow
                 if (!CanSnapshot(storage.Type, d.Volume))
                     return $"{d.Key} ({d.Volume}) is on storage '{storage.Name}' of type {storage.Type}, which cannot take a snapshot of it, so the " +
                         "snapshot could not be taken again once deleted";
+                holding |= storage.Type == "rbd";
             }
+            if (!holding) return null;
+            var linked = fileVms.Values.Where(v => v.VmId != spec.VmId && !v.IsTemplate && options.FullClone == false)
+                .Where(v =>
+                {
+                    var source = VmProvisioner.ResolveSource(v, fileVms, options);
+                    return source.VmId == spec.VmId && source.Snapshot == name;
+                }).Select(v => v.VmId.ToString(CultureInfo.InvariantCulture)).ToList();
+            if (linked.Count > 0)
+                return $"VM {string.Join(", ", linked)} {(linked.Count == 1 ? "is a linked clone" : "are linked clones")} of snapshot '{name}' on " +
+                    "Ceph RBD, which keeps the snapshot protected while it has clones, so Proxmox cannot delete it";
             return null;
         }
 
@@ -151,8 +156,16 @@ namespace Phoenix.Engine.Workflow
             }
             if (half == null)
             {
+                // No snapshot of Phoenix's is half-made: the task that held the lock may have ended since the config was read (a
+                // snapshot's lock and snapstate go in one write), or another task runs. Its lock is waited out as any other.
+                if (!host.IsDryRun)
+                {
+                    var now = await host.WaitWhileLockedAsync(id, config, ct).ConfigureAwait(false) ?? throw Removed(label, id);
+                    if (now.Lock != vmLock) return StepOutcome.Unchanged($"the snapshot task that held {label} ({vmLock}) has finished");
+                }
                 throw new PhoenixException(PhoenixErrorKind.InvalidOperation, ErrorIds.SnapshotLocked,
-                    $"{label} is locked ({vmLock}), and no snapshot Phoenix takes on it ({(names.Count == 0 ? "none" : string.Join(", ", names))}) is " +
+                    $"{label} is locked ({vmLock}) after Phoenix waited {ProxmoxError.FormatDuration(host.RetryPolicy.TotalLimit)} for the lock " +
+                        $"to go, and no snapshot Phoenix takes on it ({(names.Count == 0 ? "none" : string.Join(", ", names))}) is " +
                         "half-made, so the lock belongs to a task still running or to a snapshot someone else took. Phoenix leaves it alone.", id)
                 {
                     RecommendedAction = $"Check that no snapshot task of VM {id} is running (ps -ef | grep 'qm snapshot'). If none is, `qm unlock {id}` " +
@@ -170,11 +183,7 @@ namespace Phoenix.Engine.Workflow
                     // Begun less than the lock wait ago: a qm snapshot of another process may still be at work. Its lock is
                     // waited out as any other lock (qm config after each backoff, -LockWaitSec counted from the snapshot's start);
                     // a task that ends (its lock gone: the snapshot complete, or removed by its own cleanup) leaves nothing to clear.
-                    var now = await host.WaitWhileLockedAsync(id, config, ct, left).ConfigureAwait(false);
-                    if (now == null)
-                        throw new PhoenixException(PhoenixErrorKind.NotFound, ErrorIds.VmNotFound,
-                            $"{label} was removed while Phoenix waited for its snapshot task to end.", id)
-                        { RecommendedAction = "Find out who removed it, then deploy again to make it anew." };
+                    var now = await host.WaitWhileLockedAsync(id, config, ct, left).ConfigureAwait(false) ?? throw Removed(label, id);
                     if (now.Lock != vmLock)
                         return StepOutcome.Unchanged($"the snapshot task that held {label} ({vmLock}) has finished");
                 }
@@ -184,5 +193,9 @@ namespace Phoenix.Engine.Workflow
             return StepOutcome.Of($"removed snapshot '{half}', left half-made (snapstate {state}, lock {vmLock}) by an interrupted run: qm unlock, " +
                 "qm delsnapshot --force; it is taken again");
         }
+
+        private static PhoenixException Removed(string label, int id) =>
+            new PhoenixException(PhoenixErrorKind.NotFound, ErrorIds.VmNotFound, $"{label} was removed while Phoenix waited for its snapshot lock to go.", id)
+            { RecommendedAction = "Find out who removed it, then deploy again to make it anew." };
     }
 }

@@ -221,6 +221,28 @@ public sealed class DeployerTests : IDisposable
         Assert.Empty(_node.Commands);
     }
 
+    [Fact]
+    public async Task RefreshSnapshot_retakes_a_snapshot_a_linked_clone_was_made_from_on_LVM_thin_where_Proxmox_lets_it_go()
+    {
+        var specs = Specs($$"""
+            { "vmid": 201, "name": "golden", "template_snapshot_name": "ready", {{User}} },
+            { "vmid": 203, "name": "copy", "clone_from_vmid": 201, {{User}} }
+            """);
+        var first = await NewDeployer(configure: o => o.Provision.FullClone = false).DeployAsync(specs, CancellationToken.None);
+        Assert.All(first, r => Assert.True(r.State == DeployStatus.Succeeded, string.Join("; ", r.Errors)));
+        Assert.Contains("cloned from VM 201 snapshot 'ready' (linked clone)", first[1].Changes);
+        _node.Connection.Clear();
+
+        var again = await NewDeployer(configure: o => { o.Provision.FullClone = false; o.RefreshSnapshot = true; }).DeployAsync(specs, CancellationToken.None);
+
+        Assert.All(again, r => Assert.True(r.State == DeployStatus.Succeeded, string.Join("; ", r.Errors)));
+        Assert.DoesNotContain(again.SelectMany(r => r.Warnings).Concat(_warnings), w => w.Contains("does not retake"));
+        Assert.Contains("snapshot 'ready' taken again (-RefreshSnapshot)", again[0].Changes);
+        Assert.Equal(new[] { "qm delsnapshot 201 ready", "qm snapshot 201 ready --description 'Phoenix: after features'" },
+            _node.Changes.Where(c => c.Contains("snapshot")).ToList());
+        Assert.Contains("scsi0: local-lvm:vm-203-disk-0", _node.Sim("qm", "config", "203").StdOut);
+    }
+
     // VM 201 with template_snapshot_name 'ready', deployed with its qm snapshot killed part-way: the snapshot is left half-made
     // (snapstate prepare, lock snapshot). Returns the specs; the recorded commands are cleared.
     private async Task<IReadOnlyList<VmSpec>> DeployCutOffInSnapshotAsync()
