@@ -92,10 +92,16 @@ namespace Phoenix.Simulator.Cli
             return status;
         }
 
-        /// <summary>Powering off ends every process of the guest; its files stay.</summary>
+        /// <summary>
+        /// Powering off ends every process of the guest; its files stay. Its agent goes too: the one that starts with the
+        /// VM knows none of the old pids, so exec-status answers <c>Agent error: Invalid parameter 'pid'</c> for them,
+        /// also for a process the stop killed (not its exit 137).
+        /// </summary>
         public override void OnStop(GuestContext guest)
         {
             StopGuest(guest);
+            ForgetProcesses(guest);
+            _fallback.OnStop(guest);
             base.OnStop(guest);
         }
 
@@ -135,6 +141,25 @@ namespace Phoenix.Simulator.Cli
             p.WaitForExit();
             if (p.ExitCode != 0)
                 throw new InvalidOperationException($"The fake guest of VM {guest.VmId} could not be stopped (exit code {p.ExitCode}): {err.Trim()}");
+        }
+
+        // The procs folder is moved aside in one rename, then deleted: the wrapper of a process the stop killed (guest-proc.sh,
+        // outside the guest) may still be writing its exit status, to a path that no longer exists.
+        private static void ForgetProcesses(GuestContext guest)
+        {
+            if (guest.GuestDirectory == null) return;
+            var procs = Path.Combine(guest.GuestDirectory, "procs");
+            if (!Directory.Exists(procs)) return;
+            var gone = Path.Combine(guest.GuestDirectory, "procs.gone-" + Guid.NewGuid().ToString("N"));
+            Directory.Move(procs, gone);
+            try
+            {
+                Directory.Delete(gone, recursive: true);
+            }
+            catch (IOException)
+            {
+                // Left behind, it is never read: exec-status looks in procs only.
+            }
         }
 
         private int Fallback(GuestExecRequest request) => _fallback.StartExec(request);

@@ -136,8 +136,10 @@ Describe 'Guest isolation' {
         ($after.StdOut | ConvertFrom-Json).'out-data' | Should -Be "first`nsecond`n"
     }
 
-    It 'ends the processes of a stopped VM, as powering off does' {
-        $null = Invoke-Remote $ssh 'qm', 'guest', 'exec', '101', '--synchronous', '0', '--', '/bin/sh', '-c', 'echo $$ > /tmp/phoenix-sleeper; exec sleep 300'
+    It 'ends the processes of a stopped VM, as powering off does, and its new agent knows none of their pids' {
+        $sleeper = Invoke-Remote $ssh 'qm', 'guest', 'exec', '101', '--synchronous', '0', '--', '/bin/sh', '-c', 'echo $$ > /tmp/phoenix-sleeper; exec sleep 300'
+        $sleeperPid = ($sleeper.StdOut | ConvertFrom-Json).pid
+        $sleeperPid | Should -BeGreaterThan 0
         for ($i = 0; $i -lt 100; $i++) {
             $read = (Invoke-Remote $ssh 'qm', 'guest', 'exec', '101', '--', 'cat', '/tmp/phoenix-sleeper').StdOut | ConvertFrom-Json
             if ($read.exitcode -eq 0 -and $read.'out-data') { break }
@@ -150,5 +152,8 @@ Describe 'Guest isolation' {
         for ($i = 0; $i -lt 100 -and (Test-Path "/proc/$inGuest"); $i++) { Start-Sleep -Milliseconds 50 }
         Test-Path "/proc/$inGuest" | Should -BeFalse
         $null = Start-PhoenixVm -VmId 101 | Wait-PhoenixGuestAgent -TimeoutSec 30
+        # Proxmox: the agent started with the VM never ran that pid (not "exited 1, exitcode 137").
+        $status = Invoke-Remote $ssh 'qm', 'guest', 'exec-status', '101', "$sleeperPid"
+        ($status.ExitCode, $status.StdOut, $status.StdErr) | Should -Be @(255, '', "Agent error: Invalid parameter 'pid'`n")
     }
 }

@@ -281,9 +281,13 @@ public sealed class FeatureRunnerTests
         guest.Scripts[FeatureRunner.ScriptPath("slow")] = new ScriptedRun { Lines = { "one", "two", "three", "PHOENIX_CHANGED=1" } };
         guest.Scripts[FeatureRunner.ScriptPath("next")] = new ScriptedRun { Lines = { "next" } };
         var spec = FeatureTestBed.Spec("slow", "next");
-        // An earlier deploy started both, saw one line and was cut off (here: it stopped following at its timeout).
-        await Assert.ThrowsAsync<FeatureException>(() => new FeatureRunner(bed.Host, FeatureTestBed.Options(timeout: TimeSpan.FromMilliseconds(1)))
+        // An earlier deploy started both and was cut off (here: it stopped following at its timeout, the guest paused so
+        // that nothing ends before it).
+        guest.Paused = true;
+        var cut = await Assert.ThrowsAsync<FeatureException>(() => new FeatureRunner(bed.Host, FeatureTestBed.Options(timeout: TimeSpan.FromMilliseconds(1)))
             .RunAsync(spec, new[] { slow, next }, null, CancellationToken.None));
+        Assert.Equal("FeatureTimeout", cut.Reason);
+        guest.Paused = false;
         Assert.Equal(2, guest.Launched.Count);
         bed.Connection.Clear();
         var streamed = new List<string>();
@@ -387,9 +391,13 @@ public sealed class FeatureRunnerTests
         var slow = bed.AddFeature("slow", "true\n");
         guest.Scripts[FeatureRunner.ScriptPath("slow")] = new ScriptedRun { Lines = { "one", "two", "broken" }, ExitCode = 5 };
         var spec = FeatureTestBed.Spec("slow");
+        // The first run times out while the script still runs: the guest is paused, else a fast machine may see the
+        // script's three lines and its exit within the 1 ms (FeatureFailed already then).
+        guest.Paused = true;
         var first = await Assert.ThrowsAsync<FeatureException>(() => new FeatureRunner(bed.Host, FeatureTestBed.Options(timeout: TimeSpan.FromMilliseconds(1)))
             .RunAsync(spec, new[] { slow }, null, CancellationToken.None));
         Assert.Equal("FeatureTimeout", first.Reason);
+        guest.Paused = false;
 
         var e = await Assert.ThrowsAsync<FeatureException>(() =>
             new FeatureRunner(bed.Host, FeatureTestBed.Options()).RunAsync(spec, new[] { slow }, null, CancellationToken.None));
@@ -407,8 +415,11 @@ public sealed class FeatureRunnerTests
         using var bed = new FeatureTestBed(guest);
         var slow = bed.AddFeature("slow", "true\n");
         guest.Scripts[FeatureRunner.ScriptPath("slow")] = new ScriptedRun { Lines = { "one", "two", "three" } };
-        await Assert.ThrowsAsync<FeatureException>(() => new FeatureRunner(bed.Host, FeatureTestBed.Options(timeout: TimeSpan.FromMilliseconds(1)))
+        guest.Paused = true;
+        var cut = await Assert.ThrowsAsync<FeatureException>(() => new FeatureRunner(bed.Host, FeatureTestBed.Options(timeout: TimeSpan.FromMilliseconds(1)))
             .RunAsync(FeatureTestBed.Spec("slow"), new[] { slow }, null, CancellationToken.None));
+        Assert.Equal("FeatureTimeout", cut.Reason);
+        guest.Paused = false;
         slow = bed.AddFeature("slow", "true\n# edited\n");
 
         var r = Assert.Single(await new FeatureRunner(bed.Host, FeatureTestBed.Options()).RunAsync(FeatureTestBed.Spec("slow"), new[] { slow }, null,

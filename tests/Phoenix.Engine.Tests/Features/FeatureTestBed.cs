@@ -158,6 +158,17 @@ internal sealed class FeatureGuest : GuestRunnerBase
     private readonly Dictionary<(int, string), int> _status = new();
     private readonly Dictionary<int, List<string>> _chains = new();
     private int _pid = 4000;
+    private bool _paused;
+
+    /// <summary>
+    /// While true, the guest's features make no progress: a poll shows no new line and nothing ends. A run that follows
+    /// them can then only time out, however fast the machine polls (a 1 ms timeout is otherwise a race with the script).
+    /// </summary>
+    public bool Paused
+    {
+        get { lock (_gate) return _paused; }
+        set { lock (_gate) _paused = value; }
+    }
 
     /// <summary>How each script (by its path in the guest) behaves when started; the same in every VM.</summary>
     public Dictionary<string, ScriptedRun> Scripts { get; } = new();
@@ -243,7 +254,7 @@ internal sealed class FeatureGuest : GuestRunnerBase
                     var max = int.Parse(argv[7]);
                     var asked = new List<(string Name, long Offset)>();
                     for (var i = 8; i + 1 < argv.Count; i += 2) asked.Add((argv[i], long.Parse(argv[i + 1])));
-                    if (asked.Any(a => a.Offset >= 0) && Alive(vm)) Advance(vm);
+                    if (!_paused && asked.Any(a => a.Offset >= 0) && Alive(vm)) Advance(vm);
                     var text = new List<byte>(Encoding.ASCII.GetBytes($"phoenix-poll {(Alive(vm) ? 1 : 0)}\n"));
                     foreach (var (name, _) in asked)
                     {
