@@ -156,11 +156,19 @@ function Invoke-Build {
     Set-Content -Path (Join-Path $ModuleDir 'Phoenix.psd1') -Value $manifest -NoNewline
 
     # The fake host's qm/pvesm/pvesh come from the simulator CLI; it is a test tool, not part of the module.
+    # Every command over SSH starts it anew, so on Linux x64 (where the fake host runs) it is published
+    # ReadyToRun: precompiled, it costs the fake host about a third less CPU a command than JIT compiling
+    # itself each time, a cost no Proxmox node has (its Perl start is modelled by the fault plan's latency).
     $cli = Join-Path $Root "src/Phoenix.Simulator.Cli/bin/$Configuration/net10.0"
     $cliOut = Join-Path $Out 'fakehost/bin'
     if (Test-Path $cliOut) { Remove-Item -Recurse -Force $cliOut }
     $null = New-Item -ItemType Directory -Force $cliOut
-    Copy-Item (Join-Path $cli '*') -Destination $cliOut -Recurse
+    if ($IsLinux -and [System.Runtime.InteropServices.RuntimeInformation]::OSArchitecture -eq 'X64') {
+        Invoke-Native dotnet @('publish', (Join-Path $Root 'src/Phoenix.Simulator.Cli/Phoenix.Simulator.Cli.csproj'), '-c', $Configuration,
+            '-r', 'linux-x64', '--self-contained', 'false', '-p:PublishReadyToRun=true', '-o', $cliOut, '-nologo', '-v', 'q', '-clp:ErrorsOnly')
+    } else {
+        Copy-Item (Join-Path $cli '*') -Destination $cliOut -Recurse
+    }
 
     # Cmdlet help (MAML) is generated from help/*.psd1 against the built cmdlets, in a child pwsh
     # so that this build process never loads the module it is building.

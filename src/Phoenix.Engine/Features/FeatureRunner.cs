@@ -78,6 +78,9 @@ namespace Phoenix.Engine.Features
         /// <summary>The options.</summary>
         public FeatureRunOptions Options { get; }
 
+        // The guest cannot hold the state of this VM's features (a clone of this run): no first look, every feature runs.
+        private bool GuestHoldsNoState { get; set; }
+
         /// <summary>Stage changes and each new log line, from the thread that runs the feature.</summary>
         public event Action<FeatureProgress>? Progress;
 
@@ -136,14 +139,17 @@ namespace Phoenix.Engine.Features
         /// <see cref="FeatureException"/> (FeatureFailed, ...) when a feature fails, after which
         /// no later feature of the VM runs.
         /// </summary>
+        /// <remarks><paramref name="clonedThisRun"/>: the deploy run cloned and started the VM and its agent answered, so its guest
+        /// holds no state of these features (their run hashes cover the VM's own context): the first look is left out and every
+        /// feature runs (the start still refuses to run beside a run that is alive).</remarks>
         public static async Task<StepOutcome> RunForVmAsync(ProxmoxHost host, VmSpec spec, FeatureCatalog catalog, FeatureRunOptions options,
-            Action<string> log, CancellationToken ct)
+            Action<string> log, CancellationToken ct, bool clonedThisRun = false)
         {
             if (spec == null) throw new ArgumentNullException(nameof(spec));
             if (catalog == null) throw new ArgumentNullException(nameof(catalog));
             if (spec.Features.Count == 0) return StepOutcome.Unchanged("no features");
             var features = spec.Features.Select(catalog.Resolve).ToList();
-            var runner = new FeatureRunner(host, options);
+            var runner = new FeatureRunner(host, options) { GuestHoldsNoState = clonedThisRun };
             runner.Progress += p =>
             {
                 if (p.Line != null) log?.Invoke($"feature {p.Feature}: {p.Line}");
@@ -250,7 +256,7 @@ namespace Phoenix.Engine.Features
                 }
             }
 
-            var look = await LookAsync(spec, items, ct).ConfigureAwait(false);
+            var look = GuestHoldsNoState && !_host.IsDryRun ? null : await LookAsync(spec, items, ct).ConfigureAwait(false);
 
             // A run from an earlier start still going on (a deploy cut off while a feature ran): follow it to its
             // end. What it finishes with this script and context counts as run now; a failure of it is this run's.

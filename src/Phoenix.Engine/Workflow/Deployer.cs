@@ -40,8 +40,29 @@ namespace Phoenix.Engine.Workflow
         /// </summary>
         public Func<ProxmoxHost, VmSpec, DeployStepContext, CancellationToken, Task<StepOutcome>>? CloudInitInRun { get; set; }
 
-        /// <summary>The feature step; null skips it with a warning.</summary>
+        /// <summary>The feature step; null skips it with a warning (unless <see cref="FeaturesInRun"/> is set).</summary>
         public Func<ProxmoxHost, VmSpec, Action<string>, CancellationToken, Task<StepOutcome>>? Features { get; set; }
+
+        /// <summary>
+        /// The feature step given what the run knows (<see cref="FeatureStepContext.ClonedThisRun"/>: the guest cannot hold this VM's
+        /// feature state yet); used instead of <see cref="Features"/> when set.
+        /// </summary>
+        public Func<ProxmoxHost, VmSpec, FeatureStepContext, Action<string>, CancellationToken, Task<StepOutcome>>? FeaturesInRun { get; set; }
+
+        internal bool HasFeatureStep => Features != null || FeaturesInRun != null;
+    }
+
+    /// <summary>What a deploy run knows about a VM when its feature step begins.</summary>
+    public sealed class FeatureStepContext
+    {
+        /// <summary>A context.</summary>
+        public FeatureStepContext(bool clonedThisRun) { ClonedThisRun = clonedThisRun; }
+
+        /// <summary>
+        /// True when this run cloned the VM (and started it, and its agent answered): its guest holds no state of this VM's features
+        /// (their run hashes cover the VM's own context), so every feature runs and its state need not be read first.
+        /// </summary>
+        public bool ClonedThisRun { get; }
     }
 
     /// <summary>
@@ -269,7 +290,7 @@ namespace Phoenix.Engine.Workflow
 
                     if (_host.IsDryRun)
                         Skip(StepWaitAgent, $"would wait up to {_options.AgentTimeout.TotalSeconds:0} s for the guest agent (qm agent {spec.VmId} ping)");
-                    else if (knownRunning && spec.Features.Count > 0 && _options.Features != null)
+                    else if (knownRunning && spec.Features.Count > 0 && _options.HasFeatureStep)
                         // A VM that ran before this run has long had its agent up; the feature step's first guest exec talks to
                         // it, and waits for it as this step would when it does not answer.
                         await Step(StepWaitAgent, () => Task.FromResult(StepOutcome.Unchanged(
@@ -295,7 +316,7 @@ namespace Phoenix.Engine.Workflow
                     var featuresChanged = false;
                     if (spec.Features.Count == 0)
                         Skip(StepFeatures, "no features");
-                    else if (_options.Features == null)
+                    else if (!_options.HasFeatureStep)
                     {
                         Warn($"VM {spec.VmId}: features ({string.Join(", ", spec.Features)}) were not run: this deployment has no feature runner.");
                         Skip(StepFeatures, "no feature runner");
@@ -303,7 +324,10 @@ namespace Phoenix.Engine.Workflow
                     else
                         await Step(StepFeatures, async () =>
                         {
-                            var o = await _options.Features(_host, spec, line => Log?.Invoke(spec.VmId, $"VM {spec.VmId}: {line}"), ct).ConfigureAwait(false);
+                            Action<string> featureLog = line => Log?.Invoke(spec.VmId, $"VM {spec.VmId}: {line}");
+                            var o = _options.FeaturesInRun != null
+                                ? await _options.FeaturesInRun(_host, spec, new FeatureStepContext(isNew && startedNow), featureLog, ct).ConfigureAwait(false)
+                                : await _options.Features!(_host, spec, featureLog, ct).ConfigureAwait(false);
                             featuresChanged = o.Changed;
                             return o;
                         }).ConfigureAwait(false);

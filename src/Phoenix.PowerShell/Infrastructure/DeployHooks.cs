@@ -16,7 +16,7 @@ namespace Phoenix.PowerShell.Infrastructure
                 TemplateSet = CloudInitTemplates.Load(cmdlet, templatePath),
             });
             var featureOptions = new FeatureRunOptions { Timeout = featureTimeout, AgentTimeout = options.AgentTimeout };
-            options.Features = (host, spec, log, ct) => FeatureRunner.RunForVmAsync(host, spec, catalog, featureOptions, log, ct);
+            options.FeaturesInRun = (host, spec, run, log, ct) => FeatureRunner.RunForVmAsync(host, spec, catalog, featureOptions, log, ct, run.ClonedThisRun);
         }
     }
 }
