@@ -73,7 +73,8 @@ namespace Phoenix.PowerShell.Infrastructure
         /// cross files). A missing feature is an error when the user named feature folders, and a warning otherwise:
         /// without them Phoenix knows only its bundled features, and the folder may be given to Deploy-PhoenixVm instead.
         /// </summary>
-        public ConfigCheck Check(string[]? featurePaths, Func<int, bool?>? hostHasVm, Action<string> verbose)
+        public ConfigCheck Check(string[]? featurePaths, Func<int, bool?>? hostHasVm, Action<string> verbose,
+            Func<bool, Phoenix.Engine.Proxmox.ClusterInventory?>? cluster = null, string? localNode = null)
         {
             var configs = new List<PhoenixConfig>();
             foreach (var file in _files)
@@ -92,6 +93,8 @@ namespace Phoenix.PowerShell.Infrastructure
             {
                 FeatureExists = name => catalog.TryResolve(name, out _),
                 HostHasVm = hostHasVm,
+                Cluster = cluster,
+                LocalNode = localNode,
             };
             var findings = new ConfigValidator(options).Validate(configs)
                 .Select(f => !userFolders && f.Rule == ConfigRules.FeatureNotFound && f.Level == ConfigSeverity.Error

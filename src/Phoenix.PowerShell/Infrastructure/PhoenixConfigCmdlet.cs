@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
 using Phoenix.Engine.Errors;
+using Phoenix.Engine.Proxmox;
 
 namespace Phoenix.PowerShell.Infrastructure
 {
@@ -47,10 +48,12 @@ namespace Phoenix.PowerShell.Infrastructure
         private protected ConfigCheck CheckAll()
         {
             var featureFolders = FeaturePath?.Select(p => SessionState.Path.GetUnresolvedProviderPathFromPSPath(p)).ToArray();
-            var hostHasVm = HostLookup();
+            var session = LookupSession();
+            var cluster = ClusterLookup(session);
+            var hostHasVm = HostLookup(session, cluster);
             try
             {
-                return _input.Check(featureFolders, hostHasVm, WriteVerbose);
+                return _input.Check(featureFolders, hostHasVm, WriteVerbose, cluster.Ask, session?.Node);
             }
             catch (PhoenixException e)
             {
@@ -61,15 +64,21 @@ namespace Phoenix.PowerShell.Infrastructure
 
         // The host's VM list answers "does clone_from_vmid exist there", asked once and only when a source lies outside the
         // files; a host that cannot be asked gives "unknown" (a warning), never a false "missing". No session: null (offline).
-        private Func<int, bool?>? HostLookup()
+        // In a cluster the whole cluster's guests answer it (qm list shows one node's VMs only), from the same one read.
+        private Func<int, bool?>? HostLookup(PhoenixSession? session, ClusterRead cluster)
         {
+            if (session == null) return null;
             var bound = MyInvocation.BoundParameters.ContainsKey(nameof(Session)) && Session != null;
-            var session = bound ? ResolveSession() : SessionStore.Default;
-            if (session == null || session.IsClosed) return null;
             HashSet<int>? ids = null;
             var failed = false;
             return id =>
             {
+                if (ids == null && !failed && session.IsCluster)
+                {
+                    var inventory = cluster.Ask(true);
+                    if (inventory == null) failed = true;
+                    else ids = new HashSet<int>(inventory.Guests.Select(g => g.VmId!.Value));
+                }
                 if (ids == null && !failed)
                 {
                     try
@@ -88,6 +97,52 @@ namespace Phoenix.PowerShell.Infrastructure
                 }
                 return failed ? (bool?)null : ids!.Contains(id);
             };
+        }
+
+        private PhoenixSession? LookupSession()
+        {
+            var bound = MyInvocation.BoundParameters.ContainsKey(nameof(Session)) && Session != null;
+            var session = bound ? ResolveSession() : SessionStore.Default;
+            return session == null || session.IsClosed ? null : session;
+        }
+
+        private ClusterRead ClusterLookup(PhoenixSession? session) => new ClusterRead(this, session);
+
+        /// <summary>
+        /// The cluster's guests, nodes and storages for validation: one <c>pvesh get /cluster/resources</c>, read at most once,
+        /// and only for a session on a cluster or a config that names a node (a node alone with no node named asks nothing).
+        /// </summary>
+        private protected sealed class ClusterRead
+        {
+            private readonly PhoenixConfigCmdlet _cmdlet;
+            private readonly PhoenixSession? _session;
+            private ClusterInventory? _inventory;
+            private bool _asked;
+
+            public ClusterRead(PhoenixConfigCmdlet cmdlet, PhoenixSession? session)
+            {
+                _cmdlet = cmdlet;
+                _session = session;
+            }
+
+            public ClusterInventory? Ask(bool nodeNamed)
+            {
+                if (_session == null || (!nodeNamed && !_session.IsCluster)) return null;
+                if (_asked) return _inventory;
+                _asked = true;
+                try
+                {
+                    var host = _cmdlet.OpenHost(_session);
+                    _inventory = _cmdlet.RunAsync(ct => host.GetClusterInventoryAsync(ct));
+                    _cmdlet.WriteVerbose($"Nodes, storages and VMIDs are checked on the cluster of {_session.Node}: nodes {string.Join(", ", _inventory.NodeNames)}, " +
+                        $"{_inventory.Guests.Count} guest(s).");
+                }
+                catch (PhoenixException e)
+                {
+                    _cmdlet.WriteWarning($"Could not read the cluster of {_session}: {e.Message} Nodes, storages and VMIDs are not checked against it.");
+                }
+                return _inventory;
+            }
         }
     }
 }
