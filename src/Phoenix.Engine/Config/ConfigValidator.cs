@@ -82,7 +82,8 @@ namespace Phoenix.Engine.Config
             foreach (var vm in all)
                 if (vm.VmId != 0 && !byId.ContainsKey(vm.VmId)) byId[vm.VmId] = vm;
 
-            var cluster = _options.Cluster?.Invoke(all.Any(v => v.Node != null));
+            // Only a node Proxmox could have is worth asking the host about: a malformed one is an error already.
+            var cluster = _options.Cluster?.Invoke(all.Any(v => v.Node != null && ProxmoxNames.IsValidNodeName(v.Node)));
             foreach (var vm in all) new VmRules(this, vm, byId, findings, cluster).Run();
             Duplicates(all, findings);
             Cycles(all, byId, findings);
