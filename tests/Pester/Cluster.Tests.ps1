@@ -130,6 +130,71 @@ Describe 'Validation against the cluster' {
     }
 }
 
+Describe 'VMs on whichever node owns them (simulated cluster)' {
+    BeforeAll {
+        $script:c = New-SimCluster
+        function script:On([string] $Node, [string[]] $Argv) {
+            $r = $c.Sim.ForNode($Node).Execute($Argv, [byte[]]::new(0), [System.Threading.CancellationToken]::None)
+            if ($r.ExitCode -ne 0) { throw "$($Argv -join ' ') on ${Node}: $($r.StdErr)" }
+        }
+        On pve1 'qm', 'clone', '9000', '130', '--name', 'on-two', '--full'
+        On pve1 'qm', 'migrate', '130', 'pve2'
+        On pve1 'qm', 'clone', '9000', '131', '--name', 'on-one'
+    }
+    AfterAll { Stop-SimulatorNode $c }
+
+    It 'Get-PhoenixVm lists every node''s VMs, each with its node' {
+        $vms = Get-PhoenixVm -Session $c.Session
+        @($vms.VmId) | Should -Be @(120, 130, 131, 9000)
+        @($vms.Node) | Should -Be @('pve3', 'pve2', 'pve1', 'pve1')
+        (Get-PhoenixVm -Session $c.Session -Name 'on-*').VmId | Should -Be @(130, 131)
+    }
+
+    It 'Start-PhoenixVm starts a VM of another node there, opening that node''s connection only then' {
+        @($c.Session.Nodes | Where-Object IsConnected).Name | Should -Not -Contain 'pve3'
+        $vm = Start-PhoenixVm -Session $c.Session -VmId 130
+        $vm.Node | Should -Be 'pve2'
+        $vm.Status | Should -Be 'running'
+        $c.Sim.ForNode('pve2').Node.IsRunning(130) | Should -BeTrue
+        @($c.Session.Nodes | Where-Object IsConnected).Name | Should -Contain 'pve2'
+        Stop-PhoenixVm -Session $c.Session -VmId 130 -Confirm:$false | Select-Object -ExpandProperty Node | Should -Be 'pve2'
+    }
+
+    It 'a node down: its VMs are errors naming the node, the others are listed' {
+        Set-Content (Join-Path $c.Dir 'faults.json') '{ "nodesDown": [ "pve3" ] }'
+        try {
+            $err = $null
+            $vms = Get-PhoenixVm -Session $c.Session -ErrorVariable err -ErrorAction SilentlyContinue
+            @($vms.VmId) | Should -Be @(130, 131, 9000)
+            @($err).Count | Should -Be 1
+            $err[0].Exception.Message | Should -BeLike "VM 120 (name unknown) on node 'pve3': Node 'pve3' is offline*"
+            $err = $null
+            Start-PhoenixVm -Session $c.Session -VmId 120 -ErrorVariable err -ErrorAction SilentlyContinue
+            $err[0].FullyQualifiedErrorId | Should -BeLike 'NodeDown,*'
+            $err[0].Exception.Message | Should -BeLike "*Node 'pve3' is offline*"
+        } finally { Remove-Item (Join-Path $c.Dir 'faults.json') }
+    }
+
+    It 'no quorum: the Proxmox error surfaces with the VM' {
+        Set-Content (Join-Path $c.Dir 'faults.json') '{ "nodesDown": [ "pve2", "pve3" ] }'
+        try {
+            $err = $null
+            Start-PhoenixVm -Session $c.Session -VmId 131 -ErrorVariable err -ErrorAction SilentlyContinue
+            $err[0].Exception.Message | Should -Match 'cluster not ready - no quorum\?'
+            $err[0].Exception.Message | Should -Match '131'
+        } finally { Remove-Item (Join-Path $c.Dir 'faults.json') }
+    }
+
+    It 'a node alone asks nothing more: Get-PhoenixVm and Start-PhoenixVm run the commands they always did' {
+        $lone = Start-SimulatorNode -Vm ([ordered]@{ 101 = 'a' }) -NoDefault
+        try {
+            $verbose = Start-PhoenixVm -Session $lone.Session -VmId 101 -Verbose 4>&1 | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }
+            ($verbose.Message -match 'pvesh') | Should -BeNullOrEmpty
+            (Get-PhoenixVm -Session $lone.Session -VmId 101).Node | Should -Be 'pve'
+        } finally { Stop-SimulatorNode $lone }
+    }
+}
+
 Describe 'A session on the three-node fake host' {
     BeforeAll {
         $script:fake = Start-FakeHost -Nodes 3
@@ -150,6 +215,29 @@ Describe 'A session on the three-node fake host' {
             $s.IsCluster | Should -BeTrue
             @($s.Nodes.Name) | Should -Be @('pve1', 'pve2', 'pve3')
             @($s.Nodes | Where-Object IsConnected).Name | Should -Be 'pve1'
+            # A VM of pve2: found there over pve2's own connection, checked against pve2's own host key.
+            $c1 = New-FakeHostConnection $byName['pve1']
+            try {
+                (Invoke-Remote $c1 'qm', 'clone', '9000', '140', '--name', 'far', '--full').ExitCode | Should -Be 0
+                (Invoke-Remote $c1 'qm', 'migrate', '140', 'pve2').ExitCode | Should -Be 0
+            } finally { $c1.Dispose() }
+            $vm = Get-PhoenixVm -Session $s -VmId 140
+            $vm.Node | Should -Be 'pve2'
+            $vm.Name | Should -Be 'far'
+            @($s.Nodes | Where-Object IsConnected).Name | Should -Be @('pve1', 'pve2')
+        } finally { $s | Disconnect-PhoenixHost }
+    }
+
+    It 'never takes the first node''s pinned key for another node: without its own fingerprint, known_hosts decides' {
+        $known = Join-Path $TestDrive 'known_hosts'
+        Set-Content $known ''
+        $s = Connect-PhoenixHost -HostName $fake.host -Port $fake.port -UserName $fake.user -KeyFile $fake.keyFile `
+            -HostKeyFingerprint $fake.hostKeyFingerprint -NodeEndpoint $endpoints -KnownHostsPath $known -NoDefault
+        try {
+            $err = $null
+            Get-PhoenixVm -Session $s -VmId 140 -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+            $err[0].Exception.Message | Should -BeLike "*Node 'pve2'*"
+            $err[0].Exception.Message | Should -Match ([regex]::Escape($byName['pve2'].hostKeyFingerprint))
         } finally { $s | Disconnect-PhoenixHost }
     }
 

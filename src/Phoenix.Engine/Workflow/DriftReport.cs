@@ -31,6 +31,9 @@ namespace Phoenix.Engine.Workflow
         /// <summary>What Deploy does about a snapshot that should exist.</summary>
         public const string ActionSnapshot = "Snapshot";
 
+        /// <summary>The node the VM was compared on (Compare-PhoenixVm fills it; null when not known).</summary>
+        public string? Node { get; set; }
+
         public VmDrift(int vmId, string? name, string field, string? wanted, string? actual, string action, string? reason)
         {
             VmId = vmId;

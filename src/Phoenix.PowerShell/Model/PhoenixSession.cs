@@ -94,6 +94,19 @@ namespace Phoenix.PowerShell
             lock (_gate) _cluster = status;
         }
 
+        /// <summary>Takes the nodes' online state from a /cluster/resources read (a node that went down since the last read).</summary>
+        internal void MarkNodes(IEnumerable<NodeEntry> nodes)
+        {
+            var state = nodes.ToDictionary(n => n.Name, n => n.IsOnline, StringComparer.Ordinal);
+            lock (_gate)
+            {
+                _cluster = _cluster with
+                {
+                    Nodes = _cluster.Nodes.Select(n => state.TryGetValue(n.Name, out var up) ? n with { IsOnline = up } : n).ToList(),
+                };
+            }
+        }
+
         /// <summary>
         /// The connection to <paramref name="node"/>: the session's own for its node, else one opened the first time a VM of
         /// that node needs it (and kept for the session). A node the cluster does not have, a node it reports offline and a
