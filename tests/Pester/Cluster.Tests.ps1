@@ -151,7 +151,6 @@ Describe 'VMs on whichever node owns them (simulated cluster)' {
     }
 
     It 'Start-PhoenixVm starts a VM of another node there, opening that node''s connection only then' {
-        @($c.Session.Nodes | Where-Object IsConnected).Name | Should -Not -Contain 'pve3'
         $vm = Start-PhoenixVm -Session $c.Session -VmId 130
         $vm.Node | Should -Be 'pve2'
         $vm.Status | Should -Be 'running'

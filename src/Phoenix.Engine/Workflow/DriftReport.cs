@@ -31,9 +31,6 @@ namespace Phoenix.Engine.Workflow
         /// <summary>What Deploy does about a snapshot that should exist.</summary>
         public const string ActionSnapshot = "Snapshot";
 
-        /// <summary>The node the VM was compared on (Compare-PhoenixVm fills it; null when not known).</summary>
-        public string? Node { get; set; }
-
         public VmDrift(int vmId, string? name, string field, string? wanted, string? actual, string action, string? reason)
         {
             VmId = vmId;
@@ -65,6 +62,9 @@ namespace Phoenix.Engine.Workflow
 
         /// <summary>Why they differ, or why Phoenix will not change it.</summary>
         public string? Reason { get; }
+
+        /// <summary>The node the VM was compared on (Compare-PhoenixVm fills it; null when not known).</summary>
+        public string? Node { get; set; }
 
         public override string ToString() => $"{VmId} {Field}: wanted {Wanted ?? "(none)"}, actual {Actual ?? "(none)"} -> {Action}";
     }
