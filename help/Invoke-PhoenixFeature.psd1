@@ -3,27 +3,25 @@
     Description = @'
 Invoke-PhoenixFeature runs features (bash scripts such as feature_install_docker.sh, see Get-PhoenixFeature) inside each VM, in the order given, through `qm guest exec` only: nothing is copied through NFS or any share, and no SSH connection into the guest is needed.
 
-For each VM it first waits for the guest agent (up to -AgentTimeoutSec; if it does not answer, the error is the one Wait-PhoenixGuestAgent gives). Then, for each feature:
+For each VM it first looks at the guest: one read-only guest exec gives the state of all the VM's features at once (a VM whose features are all done costs just that). If the guest agent does not answer yet, it is waited for (up to -AgentTimeoutSec; if it does not answer, the error is the one Wait-PhoenixGuestAgent gives). Then, for the features still to run:
 
-1. it writes the context file /tmp/vm_context.json into the guest: the VM's spec as JSON, with unknown fields kept and every secret (the password hash) removed;
+1. one guest exec carries the context file and their scripts on standard input: a small fixed program in the guest writes the context file /tmp/vm_context.json (the VM's spec as JSON, with unknown fields kept and every secret, the password hash, removed; written in a private folder and renamed into place, and refused if something other than a regular file of root's is at that path) and the scripts to /var/lib/phoenix/features/feature_install_<name>.sh;
 
-2. it sends the script to /var/lib/phoenix/features/feature_install_<name>.sh;
+2. it starts them with /bin/bash, one after the other, detached, with PHOENIX_VMID, PHOENIX_VM_NAME, PHOENIX_USERNAME and PHOENIX_CONTEXT_FILE in their environment; each one's output goes to /var/lib/phoenix/features/<name>.log in the guest and its exit code to <name>.status when it ends (on a guest with systemd they run in a scope of their own, so an upgrade that restarts the guest agent does not kill them);
 
-3. it starts the script with /bin/bash, detached, with PHOENIX_VMID, PHOENIX_VM_NAME, PHOENIX_USERNAME and PHOENIX_CONTEXT_FILE in its environment; the output goes to /var/lib/phoenix/features/<name>.log in the guest and the exit code to <name>.status when it ends (on a guest with systemd the script runs in a scope of its own, so an upgrade that restarts the guest agent does not kill it);
+3. it follows them with one guest exec at a time that waits in the guest (up to 20 seconds) for the run to end and returns every feature's state and the new lines of their logs, which go to the Verbose stream and the progress bar, until the last exit code is there.
 
-4. it follows the script with one short guest exec every few seconds, writing each new line of its log to the Verbose stream and the progress bar, until the exit code appears.
-
-Both files travel with `qm guest exec --pass-stdin`, which carries at most 1 MiB; a larger script is refused before anything is sent. Values (names, the spec) travel only as arguments or on standard input, never inside shell code.
+The files travel with `qm guest exec --pass-stdin`, which carries at most 1 MiB; scripts that do not fit together go in more than one start, and a script that does not fit with the context file is refused before anything is sent. Values (names, the spec) travel only as arguments or on standard input, never inside shell code.
 
 The result (PhoenixFeatureResult) has VmId, VmName, Feature, Status, ExitCode, Changed (from the script's last PHOENIX_CHANGED=1 or PHOENIX_CHANGED=0 line; $null when it printed none), Duration (seconds), Output (stdout and stderr in order; when larger than 4 MiB only its end is kept and OutputTruncated is set), LogPath, ScriptHash, and the VM's Spec and Session, so the result pipes into New-PhoenixSnapshot.
 
-Re-runs: after a feature succeeds, Phoenix records its name and a hash of the script and the context in /var/lib/phoenix/features.state in the guest. A feature whose script and spec are unchanged since it last succeeded there is skipped (Status Skipped, Changed $false) without running any changing command; -Force runs it anyway. A state file that cannot be read counts as empty.
+Re-runs: after a feature succeeds, the guest records its name and a hash of the script and the context in /var/lib/phoenix/features.state. A feature still running from an earlier start (a deploy cut off while it ran) is followed to its end and its exit code taken; it is never started twice. A feature whose script and spec are unchanged since it last succeeded there is skipped (Status Skipped, Changed $false) without running any changing command; -Force runs it anyway. A state file that cannot be read counts as empty.
 
 A feature that exits with a code other than 0 is a non-terminating error (FeatureFailed) targeting the VM; its message names the VM, the feature, the exit code (with its meaning under the bundled features' convention) and the last 20 lines of output, and the exception's Result holds the whole run. The VM's later features do not run; other VMs in the pipeline go on.
 
--TimeoutSec (default 30 minutes per feature) stops only the following, never the script: the error (FeatureTimeout) says the script is still running in the guest and gives the exact command to read its log, `qm guest exec <vmid> -- tail -n 50 /var/lib/phoenix/features/<name>.log`. Starting a feature that still runs from an earlier call is refused (FeatureStillRunning).
+-TimeoutSec (default 30 minutes per feature) stops only the following, never the script: the error (FeatureTimeout) says the script is still running in the guest and gives the exact command to read its log, `qm guest exec <vmid> -- tail -n 50 /var/lib/phoenix/features/<name>.log`. The guest's run starts no later feature after one that took as long as the limit.
 
-With -WhatIf nothing runs: below the operation's line, one What if: line each says what would happen in the guest to deliver, start and record each feature ("in the guest: run feature docker (feature_install_docker.sh, 13,027 bytes), follow its log"); -Verbose adds the exact qm guest exec command lines. Reads, such as the state file, do run.
+With -WhatIf nothing runs: below the operation's line, a What if: line says what the one guest exec that would deliver and start the features does ("in the guest: write /tmp/vm_context.json (990 bytes), run feature docker (13,027 bytes), follow its log"); -Verbose adds its exact qm guest exec command line. The read-only look at the features' state does run.
 
 On the in-process simulator (Connect-PhoenixHost -Simulator) the guest records commands without running them: each feature is reported with Status RecordedNotRun and exit code 0, with a warning that the script did not run.
 
@@ -52,7 +50,7 @@ Feature folders are searched as Get-PhoenixFeature describes: -FeaturePath, then
         @{
             Title   = 'See what would run'
             Code    = 'Get-PhoenixVm -VmId 201 | Invoke-PhoenixFeature -Name base_setup, docker -WhatIf'
-            Remarks = 'Shows, for each feature, the files it writes in the guest and the feature it runs (in the guest: run feature docker (feature_install_docker.sh, 13,027 bytes), follow its log), and runs none of them; -Verbose adds the exact qm guest exec command lines.'
+            Remarks = 'Shows what the one guest exec that would deliver and start both features does (in the guest: write /tmp/vm_context.json (990 bytes), run features base_setup, docker (22,524 bytes), follow their logs), and runs none of it; -Verbose adds its exact qm guest exec command line.'
         }
         @{
             Title   = 'Run again although nothing changed'

@@ -9,6 +9,7 @@ param(
     [Parameter(Mandatory)] [string] $SummaryPath,
     [Parameter(Mandatory)] [string] $ResultsDir,
     [string] $Tag,
+    [string] $ExcludeTag,
     # Comma-separated test files; the whole tests/Pester folder when empty.
     [string] $Path
 )
@@ -28,6 +29,7 @@ $c.TestResult.Enabled = $true
 $c.TestResult.OutputPath = Join-Path $ResultsDir 'pester.xml'
 $c.TestResult.OutputFormat = 'JUnitXml'
 if ($Tag) { $c.Filter.Tag = $Tag -split ',' }
+if ($ExcludeTag) { $c.Filter.ExcludeTag = $ExcludeTag -split ',' }
 $r = Invoke-Pester -Configuration $c
 
 # Failed blocks (a BeforeAll that threw) fail their tests without counting them as failed: count them.

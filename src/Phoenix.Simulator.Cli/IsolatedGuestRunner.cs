@@ -17,7 +17,9 @@ namespace Phoenix.Simulator.Cli
     /// The fake host's guest: `qm guest exec` really runs the command, inside the VM's own mount
     /// namespace (guest/enter-guest.sh: overlays of /etc, /var, /opt, /usr/local, /root, /home on
     /// per-VM folders and a private /tmp), with recording stand-ins for what needs the internet or an
-    /// init system first on its PATH. Processes are started detached and tracked in the guest folder,
+    /// init system first on its PATH. All commands of one VM share that one namespace, as a VM's
+    /// processes share its disk, until the VM is stopped, rolled back, destroyed or cloned over: then
+    /// its processes are killed. Processes are started detached and tracked in the guest folder,
     /// because every `qm` call is a new process. Needs root on Linux; elsewhere the recording guest
     /// answers instead (and says so), so nothing ever runs on the machine itself.
     /// </summary>
@@ -56,7 +58,10 @@ namespace Phoenix.Simulator.Cli
             if (request.InputData != null) File.WriteAllBytes(Path.Combine(proc, "in"), request.InputData);
 
             var start = new ProcessStartInfo("setsid") { UseShellExecute = false };
-            foreach (var a in new[] { "-f", "bash", Path.Combine(_guestDir, "guest-proc.sh"), proc, Path.Combine(guest.GuestDirectory, "fs"), _toolsDir, "--" })
+            // Detached from this process's standard streams (the SSH channel of the qm call): a command that goes on
+            // running after `qm guest exec --synchronous 0` returned must not hold the caller's session open.
+            foreach (var a in new[] { "-f", "bash", "-c", "exec bash \"$@\" </dev/null >/dev/null 2>&1", "guest-proc",
+                         Path.Combine(_guestDir, "guest-proc.sh"), proc, Path.Combine(guest.GuestDirectory, "fs"), _toolsDir, "--" })
                 start.ArgumentList.Add(a);
             foreach (var a in request.Command) start.ArgumentList.Add(a);
             start.Environment["PHOENIX_GUEST_USERS"] = string.Join(" ", CloudInitUsers(guest));
@@ -85,6 +90,51 @@ namespace Phoenix.Simulator.Cli
             // Like qemu-ga, a process is forgotten once its exit has been reported.
             Directory.Delete(proc, recursive: true);
             return status;
+        }
+
+        /// <summary>Powering off ends every process of the guest; its files stay.</summary>
+        public override void OnStop(GuestContext guest)
+        {
+            StopGuest(guest);
+            base.OnStop(guest);
+        }
+
+        /// <inheritdoc />
+        public override void OnRollback(GuestContext guest, string snapshot)
+        {
+            // The guest's processes end (and its overlays are unmounted) before its files are replaced under them.
+            StopGuest(guest);
+            base.OnRollback(guest, snapshot);
+        }
+
+        /// <inheritdoc />
+        public override void OnClone(GuestContext source, string? snapshot, GuestContext target)
+        {
+            StopGuest(target);
+            base.OnClone(source, snapshot, target);
+        }
+
+        /// <inheritdoc />
+        public override void OnDestroy(GuestContext guest)
+        {
+            StopGuest(guest);
+            base.OnDestroy(guest);
+        }
+
+        // Kills every process in the guest's mount namespace (guest/enter-guest.sh --stop), so the next command
+        // makes a new one over the guest's files, as a VM started again sees its disk.
+        private void StopGuest(GuestContext guest)
+        {
+            if (!CanIsolate || guest.GuestDirectory == null || !Directory.Exists(guest.GuestDirectory)) return;
+            var start = new ProcessStartInfo("bash") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var a in new[] { Path.Combine(_guestDir, "enter-guest.sh"), "--stop", Path.Combine(guest.GuestDirectory, "fs") })
+                start.ArgumentList.Add(a);
+            using var p = Process.Start(start)!;
+            p.StandardOutput.ReadToEnd();
+            var err = p.StandardError.ReadToEnd();
+            p.WaitForExit();
+            if (p.ExitCode != 0)
+                throw new InvalidOperationException($"The fake guest of VM {guest.VmId} could not be stopped (exit code {p.ExitCode}): {err.Trim()}");
         }
 
         private int Fallback(GuestExecRequest request) => _fallback.StartExec(request);

@@ -36,7 +36,7 @@ namespace Phoenix.Simulator
 
         /// <summary>
         /// The path of the `local` directory storage (Proxmox's /var/lib/vz). The fake host sets it to a real
-        /// folder inside the state folder, so that files its sshd receives over SFTP at the paths `pvesm path`
+        /// folder inside the state folder, so that files its sshd receives at the paths `pvesm path`
         /// prints are the files the simulator reads. `{node}` in it stands for each node's name (a cluster's
         /// nodes each have their own `local`).
         /// </summary>

@@ -50,8 +50,8 @@ dotnet_bin=$(command -v dotnet) || { echo "start-fakehost: dotnet not found" >&2
 dotnet_bin=$(readlink -f "$dotnet_bin")
 mktemp_bin=$(command -v mktemp) || { echo "start-fakehost: mktemp not found" >&2; exit 1; }
 
-# Guests really run their commands, each in its own mount namespace, where that is possible (root on
-# Linux); elsewhere phoenix-sim's recording guest answers and says so.
+# Guests really run their commands, all of one VM's in that VM's own mount namespace, where that is
+# possible (root on Linux); elsewhere phoenix-sim's recording guest answers and says so.
 runner='Phoenix.Simulator.Cli.IsolatedGuestRunner, phoenix-sim'
 
 root=$(mktemp -d "${TMPDIR:-/tmp}/phoenix-fakehost.XXXXXX")
@@ -105,7 +105,7 @@ sim() { PHOENIX_SIM_STATE="$state" "$dotnet_bin" "$bin/phoenix-sim.dll" "$@"; }
 if [[ $nodes -eq 1 ]]; then
     write_wrappers "$root/path" "$node" ""
     mkdir -p "$root/sshd"
-    # `local` lives inside the state folder, so files that sshd receives over SFTP at the paths
+    # `local` lives inside the state folder, so files that sshd receives at the paths
     # `pvesm path` prints are the files the simulator reads.
     init_args=(init --node "$node" --local-path "$state/node/var/lib/vz")
     [[ $empty -eq 1 ]] && init_args+=(--empty)

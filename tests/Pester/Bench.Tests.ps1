@@ -3,9 +3,9 @@
 BeforeAll {
     Import-Module (Join-Path $env:PHOENIX_REPO_ROOT 'tools/bench/BenchLog.psm1') -Force
     # Lines as the fake host's commands.log writes them (ShellQuote), from a Phoenix run and a baseline run.
-    $script:write = "qm guest exec 201 --pass-stdin 1 -- /bin/sh -c 'umask 077 && mkdir -p -- `"`${1%/*}`" && cat > `"`$1.new`" && mv -f -- `"`$1.new`" `"`$1`"' phoenix-write /tmp/vm_context.json"
-    $script:launch = "qm guest exec 201 -- /bin/sh -c 'r=`$1 log=`$2 st=`$3; shift 3; echo `"phoenix-started `$!`"' phoenix-launch 'echo `"`$`$`" > `"`$2.pid`"' /var/lib/phoenix/features/bench.log /var/lib/phoenix/features/bench.status env 'PHOENIX_VMID=201' /bin/bash /var/lib/phoenix/features/feature_install_bench.sh"
-    $script:poll = "qm guest exec 201 -- /bin/sh -c 'if [ -f `"`$2`" ]; then echo `"phoenix-status `$(cat -- `"`$2`")`"; fi' phoenix-poll /var/lib/phoenix/features/bench.log /var/lib/phoenix/features/bench.status 0 1048576"
+    $script:look = "qm guest exec 201 -- /bin/sh -c 'd=`$1 s=`$2 w=`$3 k=`$4; shift 4; echo `"phoenix-poll 0`"' phoenix-poll /var/lib/phoenix/features /var/lib/phoenix/features.state 0 1048576 bench -1"
+    $script:start = "qm guest exec 201 --pass-stdin 1 -- /bin/sh -c 'r=`$1 d=`$2 s=`$3; shift 7; echo `"phoenix-started `$!`"' phoenix-start 'echo `"`$`$`" > `"`$1/runner`"' /var/lib/phoenix/features /var/lib/phoenix/features.state /tmp/vm_context.json 312 'bench 0123 40,' 1800 env 'PHOENIX_VMID=201'"
+    $script:poll = "qm guest exec 201 -- /bin/sh -c 'd=`$1 s=`$2 w=`$3 k=`$4; shift 4; echo `"phoenix-poll 0`"' phoenix-poll /var/lib/phoenix/features /var/lib/phoenix/features.state 250 1048576 bench 0"
     $script:firstDeploy = @(
         'qm list'
         'qm config 201'
@@ -17,10 +17,8 @@ BeforeAll {
         'qm start 201'
         'qm guest cmd 201 ping'
         'qm guest cmd 201 network-get-interfaces'
-        'qm guest exec 201 -- cat /var/lib/phoenix/features.state'
-        $write
-        $launch
-        $poll
+        $look
+        $start
         $poll
         'qm status 202'
         "qm snapshot 201 post-features --description 'Phoenix: after features'"
@@ -54,10 +52,8 @@ Describe 'Reading the fake host''s command log' {
             'qm start|201|False'
             'qm guest cmd ping|201|True'
             'qm guest cmd network-get-interfaces|201|True'
-            'qm guest exec: read|201|True'
-            'qm guest exec: write file|201|False'
-            'qm guest exec: feature launch|201|False'
             'qm guest exec: feature poll|201|True'
+            'qm guest exec: feature start|201|False'
             'qm guest exec: feature poll|201|True'
             'qm status|202|True'
             'qm snapshot|201|False'
@@ -74,16 +70,16 @@ Describe 'Reading the fake host''s command log' {
 
     It 'counts a run: all commands, guest execs, per VM and per kind, and what changes something' {
         $m = Measure-CommandLog $firstDeploy
-        $m.Total | Should -Be 17
-        $m.GuestExec | Should -Be 5
+        $m.Total | Should -Be 15
+        $m.GuestExec | Should -Be 3
         $m.ReadOnly | Should -BeFalse
-        $m.Changing | Should -Be @($firstDeploy[3], $firstDeploy[6], $firstDeploy[7], $write, $launch, $firstDeploy[16])
-        $m.ByVm['201'] | Should -Be 13
+        $m.Changing | Should -Be @($firstDeploy[3], $firstDeploy[6], $firstDeploy[7], $start, $firstDeploy[14])
+        $m.ByVm['201'] | Should -Be 11
         $m.ByVm['202'] | Should -Be 1
         $m.ByKind['qm guest exec: feature poll'] | Should -Be 2
         Format-KindCounts (Get-VmKindCounts $m -VmId 201) |
             Should -Be ('qm guest exec: feature poll 2, pvesm path 1, qm clone 1, qm config 1, qm guest cmd network-get-interfaces 1, qm guest cmd ping 1, ' +
-                'qm guest exec: feature launch 1, qm guest exec: read 1, qm guest exec: write file 1, qm set 1, qm snapshot 1, qm start 1')
+                'qm guest exec: feature start 1, qm set 1, qm snapshot 1, qm start 1')
         Format-KindCounts (Get-VmKindCounts $m -Except 201, 202) | Should -Be 'pvesm status 1, qm config 1, qm list 1'
     }
 

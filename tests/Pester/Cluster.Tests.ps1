@@ -128,6 +128,16 @@ Describe 'Validation against the cluster' {
         $all = @(Test-PhoenixConfig (New-TestConfig '{ "vms": [ { "vmid": 201, "name": "a", "node": "pve3", "clone_from_vmid": 120 } ] }') -Session $c.Session)
         @($all | Where-Object Rule -EQ 'CloneSourceMissing') | Should -BeNullOrEmpty
     }
+
+    It 'node checks and a template name outside the file are answered by one read of the cluster' {
+        $path = New-TestConfig '{ "vms": [ { "vmid": 201, "name": "a", "node": "pve2", "template": "nope" }, { "vmid": 202, "name": "b", "node": "pve9", "template": "ubuntu-2404-cloud-template" } ] }'
+        $out = Test-PhoenixConfig $path -Session $c.Session -Verbose 4>&1
+        $verbose = @($out | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] })
+        @($verbose.Message -match 'pvesh get /cluster/resources') | Should -HaveCount 1
+        $errors = @($out | Where-Object { $_ -isnot [System.Management.Automation.VerboseRecord] -and $_.Severity -eq 'Error' })
+        @($errors.Rule) | Sort-Object | Should -Be @('NodeUnknown', 'TemplateNameUnresolved')
+        ($errors | Where-Object Rule -EQ 'TemplateNameUnresolved').Message | Should -BeLike '*template "nope" names no template*"ubuntu-2404-cloud-template" (9000)*'
+    }
 }
 
 Describe 'VMs on whichever node owns them (simulated cluster)' {

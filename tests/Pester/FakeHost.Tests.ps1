@@ -111,4 +111,44 @@ Describe 'Guest isolation' {
         $other.StdOut | Should -Match 'No such file or directory'
         Test-Path $marker | Should -BeFalse
     }
+
+    It 'gives all commands of one VM one file system, also while one of them runs, and keeps it over a restart' {
+        $a = '/etc/phoenix-shared-a-' + [guid]::NewGuid().ToString('n')
+        $b = '/var/phoenix-shared-b-' + [guid]::NewGuid().ToString('n')
+        # The first command writes $a, then waits (at most 20 s) for $b, which only the second one writes.
+        $wait = { param($f) "i=0; while [ ! -f $f ] && [ `$i -lt 200 ]; do sleep 0.1; i=`$((i + 1)); done" }
+        $started = Invoke-Remote $ssh 'qm', 'guest', 'exec', '101', '--synchronous', '0', '--', '/bin/sh', '-c', "echo first > $a; $(& $wait $b); cat $b"
+        $firstPid = ($started.StdOut | ConvertFrom-Json).pid
+        $firstPid | Should -BeGreaterThan 0
+        $second = Invoke-Remote $ssh 'qm', 'guest', 'exec', '101', '--timeout', '30', '--', '/bin/sh', '-c', "$(& $wait $a); cat $a; echo second > $b"
+        ($second.StdOut | ConvertFrom-Json).'out-data' | Should -Be "first`n"
+        for ($i = 0; $i -lt 300; $i++) {
+            $status = (Invoke-Remote $ssh 'qm', 'guest', 'exec-status', '101', "$firstPid").StdOut | ConvertFrom-Json
+            if ($status.exited) { break }
+            Start-Sleep -Milliseconds 100
+        }
+        $status.exited | Should -Be 1
+        $status.'out-data' | Should -Be "second`n"
+        # Stopped and started again, the guest has its files (and a new namespace over them).
+        $null = Invoke-Remote $ssh 'qm', 'stop', '101'
+        $null = Start-PhoenixVm -VmId 101 | Wait-PhoenixGuestAgent -TimeoutSec 30
+        $after = Invoke-Remote $ssh 'qm', 'guest', 'exec', '101', '--', 'cat', $a, $b
+        ($after.StdOut | ConvertFrom-Json).'out-data' | Should -Be "first`nsecond`n"
+    }
+
+    It 'ends the processes of a stopped VM, as powering off does' {
+        $null = Invoke-Remote $ssh 'qm', 'guest', 'exec', '101', '--synchronous', '0', '--', '/bin/sh', '-c', 'echo $$ > /tmp/phoenix-sleeper; exec sleep 300'
+        for ($i = 0; $i -lt 100; $i++) {
+            $read = (Invoke-Remote $ssh 'qm', 'guest', 'exec', '101', '--', 'cat', '/tmp/phoenix-sleeper').StdOut | ConvertFrom-Json
+            if ($read.exitcode -eq 0 -and $read.'out-data') { break }
+            Start-Sleep -Milliseconds 100
+        }
+        $inGuest = [int]$read.'out-data'.Trim()
+        Test-Path "/proc/$inGuest" | Should -BeTrue
+        $null = Invoke-Remote $ssh 'qm', 'stop', '101'
+        # Killed by the stop; its parent outside the guest reaps it (a bounded wait, not a timing).
+        for ($i = 0; $i -lt 100 -and (Test-Path "/proc/$inGuest"); $i++) { Start-Sleep -Milliseconds 50 }
+        Test-Path "/proc/$inGuest" | Should -BeFalse
+        $null = Start-PhoenixVm -VmId 101 | Wait-PhoenixGuestAgent -TimeoutSec 30
+    }
 }

@@ -7,8 +7,7 @@ BeforeAll {
     $script:secrets = Get-TestSecret
 
     # Changing commands, as the fake host's audit log (commands.log) records them.
-    $script:changing = '^(qm (clone|set|start|stop|shutdown|snapshot|resize|create|template|destroy|rollback|delsnapshot|importdisk|unlock|disk)' +
-        '|qm cloudinit update|qm guest exec \d+ --pass-stdin)'
+    $script:changing = Get-ChangingCommandPattern
 
     $script:featureDir = Join-Path ([System.IO.Path]::GetTempPath()) ('phoenix-harden-' + [guid]::NewGuid().ToString('n').Substring(0, 8))
     $null = New-Item -ItemType Directory $featureDir

@@ -263,6 +263,38 @@ Describe 'Import-PhoenixConfig and a clone source outside the file' {
         $err[0].Exception.Message | Should -BeLike '*clone_from_vmid 8000 points to no VM of the file nor to a VM on the host.*'
     }
 
+    It 'resolves a template name to one template on the default session; none or several is an error naming them' {
+        $node = Start-SimulatorNode
+        try {
+            foreach ($t in @{ 9100 = 'noble'; 9101 = 'jammy'; 9102 = 'jammy' }.GetEnumerator()) {
+                $null = Invoke-OnNode $node 'qm', 'clone', '9000', "$($t.Key)", '--name', $t.Value
+                $null = Invoke-OnNode $node 'qm', 'template', "$($t.Key)"
+            }
+            $named = { param($name) $good.Replace('"name": "web-01",', "`"name`": `"web-01`", `"template`": `"$name`",") }
+            $vm = Import-PhoenixConfig (New-TestConfig 'named-one.json' (& $named 'noble')) -WarningVariable warn -WarningAction SilentlyContinue
+            $vm.VmId | Should -Be 101
+            $warn | Should -BeNullOrEmpty
+            foreach ($case in @{ Name = 'jammy'; Text = "*template `"jammy`" names 2 templates on the cluster: 9101, 9102, so Phoenix cannot tell which to clone.*" },
+                @{ Name = 'focal'; Text = "*template `"focal`" names no template of the config or the cluster; the templates there are *`"noble`" (9100)*" }) {
+                $none = Import-PhoenixConfig (New-TestConfig "named-$($case.Name).json" (& $named $case.Name)) -ErrorVariable err -ErrorAction SilentlyContinue
+                $none | Should -BeNullOrEmpty
+                $err | Should -HaveCount 1
+                $err[0].FullyQualifiedErrorId | Should -Be 'TemplateNameUnresolved,Phoenix.PowerShell.Commands.ImportPhoenixConfigCommand'
+                $err[0].Exception.Message | Should -BeLike $case.Text
+                $err[0].TargetObject | Should -Be 101
+            }
+            # Test-PhoenixConfig asks the same, with -Session too.
+            $f = @(Test-PhoenixConfig (New-TestConfig 'named-test.json' (& $named 'jammy')) -Session $node.Session)
+            $f | Should -HaveCount 1
+            $f[0].Rule | Should -Be 'TemplateNameUnresolved'
+            $f[0].Severity | Should -Be 'Error'
+        } finally { Stop-SimulatorNode $node }
+        Get-PhoenixHost | Disconnect-PhoenixHost
+        $offline = Import-PhoenixConfig (New-TestConfig 'named-offline.json' (& $named 'noble')) -WarningVariable warn -WarningAction SilentlyContinue
+        $offline.VmId | Should -Be 101
+        "$warn" | Should -BeLike '*template "noble" names no template of the config, and no host was asked; Deploy-PhoenixVm looks for it on the cluster*'
+    }
+
     It 'lets Deploy-PhoenixVm check an offline-imported source on the host before it changes anything' {
         $spec = Import-PhoenixConfig (New-TestConfig 'deploy-missing.json' $missing) -WarningAction SilentlyContinue
         $node = Start-SimulatorNode

@@ -3,6 +3,7 @@
 BeforeAll {
     Import-Module (Join-Path $env:PHOENIX_MODULE_DIR 'Phoenix.psd1') -Force
     Import-Module (Join-Path $env:PHOENIX_REPO_ROOT 'tests/FakeHost/FakeHost.psm1') -Force
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
     $script:run = Start-FakeHostSession
     $script:fake = $run.Fake; $script:session = $run.Session; $script:ssh = $run.Ssh
 
@@ -28,6 +29,26 @@ echo PHOENIX_CHANGED=1
 for i in 1 2 3 4; do echo "slow line $i"; sleep 1.5; done
 exit 4
 '@
+
+    Set-Content (Join-Path $featureDir 'feature_install_counted.sh') -Value @'
+#!/bin/bash
+# Description: counts its runs, then ticks for twenty seconds (a deploy killed meanwhile is followed by the next)
+echo run >> /var/lib/phoenix-counted
+for i in $(seq 1 40); do echo "tick $i"; sleep 0.5; done
+echo PHOENIX_CHANGED=1
+'@
+    Set-Content (Join-Path $featureDir 'feature_install_ctxprobe.sh') -Value @'
+#!/bin/bash
+# Description: shows who owns the context file, its mode, and the VM it names
+stat -c 'context %F %U %a' "$PHOENIX_CONTEXT_FILE"
+python3 -c 'import json,sys; print("vmid", json.load(open(sys.argv[1]))["vmid"])' "$PHOENIX_CONTEXT_FILE"
+'@
+
+    # Runs a shell line in VM 202's guest as root through qm guest exec; returns its stdout.
+    function Invoke-Guest([string] $line, [string] $vmid = '202') {
+        $r = Invoke-Remote $ssh 'qm', 'guest', 'exec', $vmid, '--', '/bin/sh', '-c', $line
+        ($r.StdOut | ConvertFrom-Json).'out-data'
+    }
 
     # Reads a file in VM 202's guest through qm guest exec; returns its text or $null.
     function Read-GuestFile([string] $path) {
@@ -125,5 +146,69 @@ Describe 'Failing and long features' {
         $lines | Should -Match 'slow line 1'
         $lines | Should -Match 'slow line 4'
         $err[0].Exception.Message | Should -Match 'exit code 4'
+    }
+}
+
+Describe 'A context path another user holds' {
+    AfterEach { $null = Invoke-Guest 'rm -rf /tmp/vm_context.json' }
+
+    It 'is refused when it is <kind>, and nothing of the other user''s is followed or changed' -ForEach @(
+        @{ kind = 'a directory'; make = 'mkdir /tmp/vm_context.json && echo theirs > /tmp/vm_context.json/inside && chown -R nobody /tmp/vm_context.json'
+           check = 'stat -c "%F %U" /tmp/vm_context.json; cat /tmp/vm_context.json/inside'; expected = "directory nobody`ntheirs`n" }
+        @{ kind = 'a file of another user'; make = 'echo theirs > /tmp/vm_context.json && chown nobody /tmp/vm_context.json'
+           check = 'stat -c "%F %U" /tmp/vm_context.json; cat /tmp/vm_context.json'; expected = "regular file nobody`ntheirs`n" }
+        @{ kind = 'a link to another file'; make = 'echo theirs > /tmp/their-file && chown nobody /tmp/their-file && ln -s /tmp/their-file /tmp/vm_context.json'
+           check = 'stat -c "%F" /tmp/vm_context.json; cat /tmp/their-file'; expected = "symbolic link`ntheirs`n" }
+    ) {
+        $null = Invoke-Guest "rm -rf /tmp/vm_context.json; $make"
+        $err = $null
+        $out = $spec | Invoke-PhoenixFeature -Name ctxprobe -FeaturePath $featureDir -Force -ErrorVariable err -ErrorAction SilentlyContinue
+        $out | Should -BeNullOrEmpty
+        $err | Should -HaveCount 1
+        $err[0].FullyQualifiedErrorId | Should -Be 'FeatureDeliveryFailed,Phoenix.PowerShell.Commands.InvokePhoenixFeatureCommand'
+        $err[0].Exception.Message | Should -BeLike 'VM 202 (*): /tmp/vm_context.json in the guest is not a regular file owned by root*started no feature (ctxprobe)*'
+        Invoke-Guest $check | Should -Be $expected
+        # No private folder of Phoenix's is left in /tmp.
+        Invoke-Guest 'ls -a /tmp | grep -c phoenix-context || true' | Should -Be "0`n"
+    }
+
+    It 'gets a root-only context file once the path is free, replacing a file of root''s without writing through it' {
+        $null = Invoke-Guest 'echo old > /tmp/vm_context.json && ln /tmp/vm_context.json /tmp/context-hardlink'
+        $r = $spec | Invoke-PhoenixFeature -Name ctxprobe -FeaturePath $featureDir -Force
+        $r.ExitCode | Should -Be 0
+        $r.Output | Should -Be "context regular file root 600`nvmid 202`n"
+        Invoke-Guest 'cat /tmp/context-hardlink' | Should -Be "old`n"
+    }
+}
+
+Describe 'A deploy killed while a feature runs' {
+    It 'is followed to the feature''s end by the next run, which takes its exit code and goes on' {
+        $config = Join-Path $featureDir 'killed.json'
+        @{ vms = @(@{ vmid = 210; name = 'killed'; user_config = @{ username = 'phoenix' }; features = @('counted') }) } |
+            ConvertTo-Json -Depth 5 | Set-Content $config
+        $script = ("Connect-PhoenixHost -HostName $($fake.host) -Port $($fake.port) -UserName $($fake.user) -KeyFile '$($fake.keyFile)' " +
+            "-HostKeyFingerprint '$($fake.hostKeyFingerprint)' | Out-Null; ") +
+            "Import-PhoenixConfig -Path '$config' -FeaturePath '$featureDir' | Deploy-PhoenixVm -FeaturePath '$featureDir' -AgentTimeoutSec 60"
+        $child = Start-ChildPwsh $script
+        # Killed once the feature runs: its start has answered and the first poll is asked.
+        $started = { $a = @(Get-Audit $fake); $i = @(0..($a.Count - 1) | Where-Object { $a[$_] -match '^qm guest exec 210 .* phoenix-start ' }); $i -and
+            @($a | Select-Object -Skip ($i[0] + 1) | Where-Object { $_ -match '^qm guest exec 210 .* phoenix-poll ' }).Count -gt 0 }
+        $deadline = (Get-Date).AddSeconds(90)
+        while ((Get-Date) -lt $deadline -and -not (& $started)) { Start-Sleep -Milliseconds 50 }
+        (& $started) | Should -BeTrue
+        Stop-Process -Id $child.Id -Force
+        $child.WaitForExit()
+        Invoke-Guest 'cat /var/lib/phoenix/features/counted.status 2>/dev/null || echo none' '210' | Should -Be "none`n"
+
+        $r = Import-PhoenixConfig -Path $config -FeaturePath $featureDir | Deploy-PhoenixVm -FeaturePath $featureDir -AgentTimeoutSec 60
+        $r.Status | Should -Be 'Succeeded'
+        $r.Changes | Should -Contain 'feature counted: changed'
+        # It ran once: followed, not started again.
+        Invoke-Guest 'cat /var/lib/phoenix-counted' '210' | Should -Be "run`n"
+        @(Get-Audit $fake | Where-Object { $_ -match '^qm guest exec 210 .* phoenix-start ' }) | Should -HaveCount 1
+
+        $again = Import-PhoenixConfig -Path $config -FeaturePath $featureDir | Deploy-PhoenixVm -FeaturePath $featureDir
+        $again.Changed | Should -BeFalse
+        Invoke-Guest 'cat /var/lib/phoenix-counted' '210' | Should -Be "run`n"
     }
 }

@@ -51,20 +51,24 @@ Describe 'Invoke-PhoenixFeature on the in-process simulator' {
             -Be ("VM 101 (t1): the guest recorded feature 'hello' without running it (the in-process simulator runs no guest commands), so its " +
                 "exit code 0 says nothing about the script.")
 
+        # One look at the features' state, then one start with the context file and the script on stdin.
         $log = $node.Sim.GuestLog(101)
-        $log | Should -HaveCount 4
-        $log[0].Command | Should -Be @('cat', '/var/lib/phoenix/features.state')
-        ($log[1..3] | ForEach-Object { $_.Command[3] }) | Should -Be @('phoenix-write', 'phoenix-write', 'phoenix-launch')
-        $context = [Text.Encoding]::UTF8.GetString($log[1].Input)
-        $log[1].Command[4] | Should -Be '/tmp/vm_context.json'
+        $log | Should -HaveCount 2
+        $log[0].Command[3] | Should -Be 'phoenix-poll'
+        $log[0].Command[4..9] | Should -Be @('/var/lib/phoenix/features', '/var/lib/phoenix/features.state', '0', '1048576', 'hello', '-1')
+        $log[1].Command[3] | Should -Be 'phoenix-start'
+        $log[1].Command[7] | Should -Be '/tmp/vm_context.json'
+        $contextBytes = [int]$log[1].Command[8]
+        $context = [Text.Encoding]::UTF8.GetString($log[1].Input, 0, $contextBytes)
         $context | Should -Be $specs[0].ToContextJson()
         $context | Should -Not -Match 'password_hash'
         $context | Should -Not -Match ([regex]::Escape($hash))
         ($context | ConvertFrom-Json).docker_stacks | Should -Be 'portainer_service'
-        $log[2].Command[4] | Should -Be '/var/lib/phoenix/features/feature_install_hello.sh'
-        [Text.Encoding]::UTF8.GetString($log[2].Input) | Should -Be (Get-Content -Raw (Join-Path $features 'feature_install_hello.sh'))
-        $log[3].Command[7..13] | Should -Be @('env', 'PHOENIX_VMID=101', 'PHOENIX_VM_NAME=t1', 'PHOENIX_USERNAME=phoenix_user',
-            'PHOENIX_CONTEXT_FILE=/tmp/vm_context.json', '/bin/bash', '/var/lib/phoenix/features/feature_install_hello.sh')
+        $script = Get-Content -Raw (Join-Path $features 'feature_install_hello.sh')
+        [Text.Encoding]::UTF8.GetString($log[1].Input, $contextBytes, $log[1].Input.Length - $contextBytes) | Should -Be $script
+        $log[1].Command[9] | Should -Match "^hello [0-9a-f]{64} $([Text.Encoding]::UTF8.GetByteCount($script)),$"
+        $log[1].Command[11..15] | Should -Be @('env', 'PHOENIX_VMID=101', 'PHOENIX_VM_NAME=t1', 'PHOENIX_USERNAME=phoenix_user',
+            'PHOENIX_CONTEXT_FILE=/tmp/vm_context.json')
     }
 
     It 'takes the VM from a PhoenixVm, runs the features of -Name in order, and pipes on to New-PhoenixSnapshot' {
@@ -72,12 +76,12 @@ Describe 'Invoke-PhoenixFeature on the in-process simulator' {
         $r.Feature | Should -Be @('second', 'hello')
         $r.VmId | Should -Be @(102, 102)
         $r[0].Spec | Should -BeNullOrEmpty
-        $launched = $node.Sim.GuestLog(102) | Where-Object { $_.Command.Count -gt 3 -and $_.Command[3] -eq 'phoenix-launch' } |
-            ForEach-Object { $_.Command[-1] }
-        $launched | Should -Be @('/var/lib/phoenix/features/feature_install_second.sh', '/var/lib/phoenix/features/feature_install_hello.sh')
+        $start = @($node.Sim.GuestLog(102) | Where-Object { $_.Command.Count -gt 3 -and $_.Command[3] -eq 'phoenix-start' })
+        $start | Should -HaveCount 1
+        ($start[0].Command[9] -split ',' | Where-Object { $_ } | ForEach-Object { ($_ -split ' ')[0] }) | Should -Be @('second', 'hello')
         # Without a spec the context file holds the VM's ID and name from its config.
-        $context = $node.Sim.GuestLog(102) | Where-Object { $_.Command.Count -gt 4 -and $_.Command[4] -eq '/tmp/vm_context.json' } | Select-Object -First 1
-        ([Text.Encoding]::UTF8.GetString($context.Input) | ConvertFrom-Json).name | Should -Be 't2'
+        $context = [Text.Encoding]::UTF8.GetString($start[0].Input, 0, [int]$start[0].Command[8])
+        ($context | ConvertFrom-Json).name | Should -Be 't2'
 
         $snap = $r | New-PhoenixSnapshot -Name golden
         $snap | Should -HaveCount 1
@@ -90,8 +94,9 @@ Describe 'Invoke-PhoenixFeature on the in-process simulator' {
         $lines = (1..25 | ForEach-Object { "line $_" }) -join "`n"
         @{
             guestResults = @(
-                @{ pattern = 'phoenix-launch .*/feature_install_fail\.sh$'; exitCode = 0; stdout = "phoenix-started 4321`n" }
-                @{ pattern = 'phoenix-poll /var/lib/phoenix/features/fail\.log '; exitCode = 0; stdout = "phoenix-status 3`n$lines`n" }
+                @{ pattern = 'phoenix-start .*vm_context\.json \d+ fail '; exitCode = 0; stdout = "phoenix-started 4321`n" }
+                @{ pattern = 'phoenix-poll .* fail 0 second 0$'; exitCode = 0
+                   stdout = "phoenix-poll 0`nphoenix-state fail - 3 -`nphoenix-state second - none -`nphoenix-log fail $($lines.Length + 1)`n$lines`n" }
             )
         } | ConvertTo-Json -Depth 5 | Set-Content (Join-Path $node.Dir 'faults.json')
         $failing = (Get-PhoenixType Phoenix.Engine.Config.PhoenixConfigLoader)::Parse((@{
@@ -116,16 +121,16 @@ Describe 'Invoke-PhoenixFeature on the in-process simulator' {
         $out | Should -HaveCount 1
         $out.VmId | Should -Be 102
         $out.Feature | Should -Be 'hello'
-        ($node.Sim.GuestLog(101) | Where-Object { ($_.Command -join ' ') -match 'second' }) | Should -BeNullOrEmpty
-        ($node.Sim.GuestLog(101) |
-            Where-Object { $_.Command -contains 'phoenix-write' -and $_.Command -contains '/var/lib/phoenix/features.state' }) | Should -BeNullOrEmpty
+        # VM 101: the look, the one start, the one poll that found the failure; nothing after it.
+        ($node.Sim.GuestLog(101) | ForEach-Object { $_.Command[3] }) | Should -Be @('phoenix-poll', 'phoenix-start', 'phoenix-poll')
     }
 
     It 'stops following at -TimeoutSec without stopping the script, says how to read its log, and shows the poll once in Verbose' {
         @{
             guestResults = @(
-                @{ pattern = 'phoenix-launch .*/feature_install_hello\.sh$'; exitCode = 0; stdout = "phoenix-started 4321`n" }
-                @{ pattern = 'phoenix-poll /var/lib/phoenix/features/hello\.log '; exitCode = 0; stdout = "phoenix-status running`nstep 1`n" }
+                @{ pattern = 'phoenix-start .*vm_context\.json \d+ hello '; exitCode = 0; stdout = "phoenix-started 4321`n" }
+                @{ pattern = 'phoenix-poll .* hello \d+ second \d+$'; exitCode = 0
+                   stdout = "phoenix-poll 1`nphoenix-state hello - running -`nphoenix-state second - running -`nphoenix-log hello 7`nstep 1`n" }
             )
         } | ConvertTo-Json -Depth 5 | Set-Content (Join-Path $node.Dir 'faults.json')
         $err = $null
@@ -142,33 +147,35 @@ Describe 'Invoke-PhoenixFeature on the in-process simulator' {
         @($verbose | Where-Object { "$_" -match 'phoenix-poll' }) | Should -HaveCount 1
         @($verbose | Where-Object { "$_" -match 'later polls are not shown' }) | Should -HaveCount 1
         @($verbose | Where-Object { "$_" -eq 'VM 101 (t1) hello: step 1' }).Count | Should -BeGreaterThan 0
-        ($node.Sim.GuestLog(101) | Where-Object { ($_.Command -join ' ') -match 'second' }) | Should -BeNullOrEmpty
+        # One start for both; nothing was started after the timeout.
+        @($node.Sim.GuestLog(101) | Where-Object { $_.Command[3] -eq 'phoenix-start' }) | Should -HaveCount 1
+        $node.Sim.GuestLog(101)[-1].Command[3] | Should -Be 'phoenix-poll'
     }
 
     It 'shows guest programs by what they do under -WhatIf, their exact lines in -Verbose, and runs nothing' {
         $before = @($node.Sim.GuestLog(101)).Count
         $run = Get-HostOutput { $specs[0] | Invoke-PhoenixFeature -Session $node.Session -FeaturePath $features -Name hello, second -WhatIf -Verbose 4>&1 }
         $text = $run.Text
-        $hello = (Get-Item (Join-Path $features 'feature_install_hello.sh')).Length.ToString('N0', [cultureinfo]::InvariantCulture)
+        $both = ((Get-Item (Join-Path $features 'feature_install_hello.sh')).Length +
+            (Get-Item (Join-Path $features 'feature_install_second.sh')).Length).ToString('N0', [cultureinfo]::InvariantCulture)
         $lines = @($text -split "`r?`n" | Where-Object { $_ -like 'What if:*' })
         $lines[0] | Should -Be 'What if: Performing the operation "Run features hello, second" on target "VM 101 (t1)".'
-        $lines[1] | Should -Match '^What if:     in the guest: write /tmp/vm_context\.json \([\d,]+ bytes\)$'
-        $lines[2] | Should -Be "What if:     in the guest: write /var/lib/phoenix/features/feature_install_hello.sh ($hello bytes)"
-        $lines[3] | Should -Be "What if:     in the guest: run feature hello (feature_install_hello.sh, $hello bytes), follow its log"
-        $lines[4] | Should -Match '^What if:     in the guest: write /var/lib/phoenix/features\.state \(\d+ bytes\)$'
-        $lines | Should -HaveCount 9
+        # One start carries the context file and both scripts.
+        $lines[1] | Should -Match ('^What if:     in the guest: write /tmp/vm_context\.json \([\d,]+ bytes\), ' + [regex]::Escape(
+            "run features hello, second ($both bytes), follow their logs") + '$')
+        $lines | Should -HaveCount 2
         $text | Should -Not -Match 'qm guest exec'
-        # The exact command lines, one per planned guest program, are in the Verbose stream.
+        # The exact command line of the planned start is in the Verbose stream.
         $exact = @($run.Output | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] -and $_.Message -like 'What if, exactly*' })
-        $exact | Should -HaveCount 8
-        $exact[0].Message | Should -BeLike ("What if, exactly (in the guest: write /tmp/vm_context.json (* bytes)): qm guest exec 101 --pass-stdin 1 -- /bin/sh -c " +
-            "'umask 077 && mkdir -p -- `"`${1%/*}`" && cat > `"`$1.new`" && mv -f -- `"`$1.new`" `"`$1`"' phoenix-write /tmp/vm_context.json <<< (* bytes on stdin)")
-        $exact[2].Message | Should -BeLike ("*'PHOENIX_USERNAME=phoenix_user' 'PHOENIX_CONTEXT_FILE=/tmp/vm_context.json' /bin/bash " +
-            "/var/lib/phoenix/features/feature_install_hello.sh")
-        # Only the state file was read in the guest; nothing was written or started.
+        $exact | Should -HaveCount 1
+        $exact[0].Message | Should -BeLike ("What if, exactly (in the guest: write /tmp/vm_context.json (* bytes), run features hello*): " +
+            "qm guest exec 101 --pass-stdin 1 -- /bin/sh -c 'r=`$1 d=`$2 s=`$3 c=`$4 n=`$5 l=`$6 m=`$7; shift 7; *' phoenix-start '*" +
+            "' /var/lib/phoenix/features /var/lib/phoenix/features.state /tmp/vm_context.json *" +
+            "env 'PHOENIX_VMID=101' 'PHOENIX_VM_NAME=t1' 'PHOENIX_USERNAME=phoenix_user' 'PHOENIX_CONTEXT_FILE=/tmp/vm_context.json' <<< (* bytes on stdin)")
+        # Only the features' state was read in the guest; nothing was written or started.
         $after = @($node.Sim.GuestLog(101))
         $after.Count | Should -Be ($before + 1)
-        $after[-1].Command | Should -Be @('cat', '/var/lib/phoenix/features.state')
+        $after[-1].Command[3] | Should -Be 'phoenix-poll'
     }
 
     It 'gives the guest agent waiting error for a VM whose agent does not answer' {
@@ -180,7 +187,7 @@ Describe 'Invoke-PhoenixFeature on the in-process simulator' {
         $err | Should -HaveCount 1
         $err[0].FullyQualifiedErrorId | Should -Be 'AgentTimeout,Phoenix.PowerShell.Commands.InvokePhoenixFeatureCommand'
         $err[0].Exception.Message | Should -Be 'VM 101 (t1) is stopped, so its guest agent cannot answer (waited 1 s). Start it with Start-PhoenixVm -VmId 101.'
-        ($node.Sim.GuestLog(101) | Where-Object { $_.Command -contains 'phoenix-write' }) | Should -BeNullOrEmpty
+        ($node.Sim.GuestLog(101) | Where-Object { $_.Command -contains 'phoenix-start' }) | Should -BeNullOrEmpty
     }
 
     It 'writes an error for an unknown feature and sends nothing to that VM' {

@@ -1,4 +1,4 @@
-# Set-PhoenixCloudInit on the fake host over SSH: snippets go over SFTP to the path `pvesm path`
+# Set-PhoenixCloudInit on the fake host over SSH: snippets go over the SSH command channel to the path `pvesm path`
 # prints, cicustom is set with qm set, and the drive is regenerated only when content changed.
 BeforeAll {
     Import-Module (Join-Path $env:PHOENIX_MODULE_DIR 'Phoenix.psd1') -Force

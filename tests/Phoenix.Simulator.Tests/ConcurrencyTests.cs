@@ -115,7 +115,7 @@ public class ConcurrencyTests : IDisposable
         var local = Path.Combine(_dir, "node", "var", "lib", "phoenix-sim", "nodes", "{node}", "var", "lib", "vz");
         var init = await RunCli(cli, "init", "--cluster-node", "pve1", "--cluster-node", "pve2", "--local-path", local, "--node-address", "127.0.0.1");
         Assert.Equal((0, $"{{\"node\":\"pve1\",\"nodes\":[\"pve1\",\"pve2\"],\"stateDir\":\"{_dir}\"}}\n"), (init.ExitCode, init.StdOut));
-        // Each node's `local` is a real folder of its own, so that SFTP to that node writes where its qm reads.
+        // Each node's `local` is a real folder of its own, so that a file written on that node lands where its qm reads.
         var path = await RunCliOn("pve2", cli, "pvesm", "path", "local:snippets/a.yml");
         Assert.Equal(local.Replace("{node}", "pve2") + "/snippets/a.yml\n", path.StdOut);
         Assert.True(Directory.Exists(Path.Combine(local.Replace("{node}", "pve2"), "snippets")));

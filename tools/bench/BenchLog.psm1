@@ -96,11 +96,11 @@ function Get-GuestProgramKind {
     $guest = if ($dash -ge 0) { @($Argv | Select-Object -Skip ($dash + 1)) } else { @() }
     if ($guest.Count -eq 0) { return 'stdin only' }
     $text = $guest -join ' '
-    # Phoenix names its guest programs ($0 of sh -c): phoenix-write, phoenix-launch, phoenix-poll.
+    # Phoenix names its guest programs ($0 of sh -c): phoenix-start (the context file and the scripts on stdin, and
+    # their run started) and phoenix-poll (the state of the features, read only).
     if ($guest.Count -ge 4 -and $guest[1] -eq '-c') {
         switch ($guest[3]) {
-            'phoenix-write' { return 'write file' }
-            'phoenix-launch' { return 'feature launch' }
+            'phoenix-start' { return 'feature start' }
             'phoenix-poll' { return 'feature poll' }
         }
     }

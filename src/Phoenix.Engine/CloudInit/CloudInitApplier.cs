@@ -161,8 +161,17 @@ namespace Phoenix.Engine.CloudInit
         /// <c>pvesm set</c> command that enables it); <c>StorageNotFound</c>; <c>VmNotFound</c>; the renderer's
         /// errors (<c>InvalidCloudInitValue</c>, ...); and Proxmox's own, classified.
         /// </exception>
-        public static async Task<CloudInitApplyResult> ApplyAsync(ProxmoxHost host, VmSpec spec, CloudInitApplyOptions? options = null,
-            CancellationToken cancellationToken = default)
+        public static Task<CloudInitApplyResult> ApplyAsync(ProxmoxHost host, VmSpec spec, CloudInitApplyOptions? options = null,
+            CancellationToken cancellationToken = default) =>
+            ApplyInRunAsync(host, spec, options, null, cancellationToken);
+
+        /// <summary>
+        /// <see cref="ApplyAsync(ProxmoxHost, VmSpec, CloudInitApplyOptions?, CancellationToken)"/> inside a deploy run: the config
+        /// the run already read is used instead of a second <c>qm config</c>, the snippet storage and its folder are asked
+        /// once per run, and a VM the deploy starts next gets no <c>qm cloudinit update</c> (its start regenerates the drive).
+        /// </summary>
+        public static async Task<CloudInitApplyResult> ApplyInRunAsync(ProxmoxHost host, VmSpec spec, CloudInitApplyOptions? options,
+            DeployStepContext? context, CancellationToken cancellationToken = default)
         {
             if (host == null) throw new ArgumentNullException(nameof(host));
             if (spec == null) throw new ArgumentNullException(nameof(spec));
@@ -181,14 +190,14 @@ namespace Phoenix.Engine.CloudInit
             var notes = new List<string>();
             var warnings = new List<string>();
 
-            await EnsureSnippetsStorageAsync(host, storage, label, vmId, cancellationToken).ConfigureAwait(false);
+            await EnsureSnippetsStorageAsync(host, storage, label, vmId, context?.Run, cancellationToken).ConfigureAwait(false);
 
             // The VM must exist before anything is written for it. A dry run inside a deploy may plan a clone first:
             // then the VM is not there yet, and the plan assumes a VM with no cloud-init settings.
             VmConfig? config;
             try
             {
-                config = await host.GetVmConfigAsync(vmId, cancellationToken: cancellationToken).ConfigureAwait(false);
+                config = context?.Config ?? await host.GetVmConfigAsync(vmId, cancellationToken: cancellationToken).ConfigureAwait(false);
             }
             catch (ProxmoxException e) when (e.ProxmoxReason == ProxmoxErrorReason.VmNotFound && host.IsDryRun)
             {
@@ -197,8 +206,23 @@ namespace Phoenix.Engine.CloudInit
                 notes.Add($"{label} does not exist yet; the plan assumes it has no cloud-init settings.");
             }
 
-            var userPath = await host.StoragePathAsync(storage + ":snippets/" + document.UserDataFileName, cancellationToken).ConfigureAwait(false);
-            var networkPath = await host.StoragePathAsync(storage + ":snippets/" + document.NetworkConfigFileName, cancellationToken).ConfigureAwait(false);
+            string userPath, networkPath;
+            if (context != null)
+            {
+                // One `pvesm path` per storage and run: a directory storage keeps every snippet in one folder.
+                var folder = await context.Run.SnippetFolderAsync(storage, async () =>
+                {
+                    var one = await host.StoragePathAsync(storage + ":snippets/" + document.UserDataFileName, cancellationToken).ConfigureAwait(false);
+                    return one.Substring(0, one.Length - document.UserDataFileName.Length);
+                }).ConfigureAwait(false);
+                userPath = folder + document.UserDataFileName;
+                networkPath = folder + document.NetworkConfigFileName;
+            }
+            else
+            {
+                userPath = await host.StoragePathAsync(storage + ":snippets/" + document.UserDataFileName, cancellationToken).ConfigureAwait(false);
+                networkPath = await host.StoragePathAsync(storage + ":snippets/" + document.NetworkConfigFileName, cancellationToken).ConfigureAwait(false);
+            }
             result.UserDataFile = userPath;
             result.NetworkConfigFile = networkPath;
 
@@ -242,12 +266,17 @@ namespace Phoenix.Engine.CloudInit
             var cicustom = string.Join(",", wanted.Select(kv => kv.Key + "=" + kv.Value));
             result.Cicustom = cicustom;
             var cicustomSame = currentParts.Count == wanted.Count && wanted.All(kv => currentParts.TryGetValue(kv.Key, out var have) && have == kv.Value);
+            // The options the deploy's configure step left for this call go in the same qm set (the configure step reported them).
+            var pending = context?.PendingOptions ?? Array.Empty<KeyValuePair<string, string>>();
             if (!cicustomSame || options.Force)
             {
-                await host.SetAsync(vmId, new[] { new KeyValuePair<string, string>("cicustom", cicustom) }, cancellationToken).ConfigureAwait(false);
+                await host.SetAsync(vmId, pending.Concat(new[] { new KeyValuePair<string, string>("cicustom", cicustom) }), cancellationToken)
+                    .ConfigureAwait(false);
                 result.CicustomSet = true;
                 changes.Add("set cicustom " + cicustom + (current != null && !cicustomSame ? " (was " + current + ")" : ""));
             }
+            else if (pending.Count > 0)
+                await host.SetAsync(vmId, pending, cancellationToken).ConfigureAwait(false);
             var customMeta = currentParts.ContainsKey("meta");
 
             if (config != null && config.CloudInitDrive == null)
@@ -271,7 +300,12 @@ namespace Phoenix.Engine.CloudInit
             var markerCurrent = markerBytes != null && Encoding.UTF8.GetString(markerBytes) == applied;
             if (changes.Count == 0 && !markerCurrent && config != null)
                 changes.Add("the cloud-init drive was not regenerated from these snippets yet (an earlier run stopped before it)");
-            if (changes.Count > 0)
+            if (changes.Count > 0 && context?.StartsAfter == true && config != null)
+            {
+                // qm start regenerates the drive of a VM it starts, from the snippets as they are then.
+                notes.Add($"{label}: the cloud-init drive is regenerated by the VM's start, which comes next.");
+            }
+            else if (changes.Count > 0)
             {
                 await host.CloudInitUpdateAsync(vmId, cancellationToken).ConfigureAwait(false);
                 result.Regenerated = true;
@@ -304,6 +338,10 @@ namespace Phoenix.Engine.CloudInit
         public static Func<ProxmoxHost, VmSpec, CancellationToken, Task<StepOutcome>> AsDeployStep(CloudInitApplyOptions? options = null) =>
             async (host, spec, ct) => (await ApplyAsync(host, spec, options, ct).ConfigureAwait(false)).ToStepOutcome();
 
+        /// <summary>The cloud-init step for <see cref="DeployOptions.CloudInitInRun"/>: what the run already knows is not read again.</summary>
+        public static Func<ProxmoxHost, VmSpec, DeployStepContext, CancellationToken, Task<StepOutcome>> AsDeployRunStep(CloudInitApplyOptions? options = null) =>
+            async (host, spec, context, ct) => (await ApplyInRunAsync(host, spec, options, context, ct).ConfigureAwait(false)).ToStepOutcome();
+
         /// <summary>
         /// The marker beside VM <paramref name="vmId"/>'s snippets (<paramref name="snippetPath"/> is one of them) that
         /// records the regenerate of its cloud-init drive: <c>.phoenix-cloudinit-101</c>.
@@ -315,10 +353,12 @@ namespace Phoenix.Engine.CloudInit
         /// Checks that <paramref name="storage"/> exists and holds snippets. <c>pvesm status</c> shows no content
         /// types, but its <c>--content</c> filter lists exactly the storages that hold that type.
         /// </summary>
-        private static async Task EnsureSnippetsStorageAsync(ProxmoxHost host, string storage, string label, int vmId, CancellationToken ct)
+        private static async Task EnsureSnippetsStorageAsync(ProxmoxHost host, string storage, string label, int vmId, DeployRun? run, CancellationToken ct)
         {
             var command = CommandIntent.MarkReadOnly(new RemoteCommand(QmCommand.Pvesm, "status").AddOption("--content", "snippets"));
-            var output = await host.ExecuteAsync(command, null, ct).ConfigureAwait(false);
+            var output = run != null
+                ? await run.SnippetStoragesAsync("snippets", () => host.ExecuteAsync(command, null, ct)).ConfigureAwait(false)
+                : await host.ExecuteAsync(command, null, ct).ConfigureAwait(false);
             var withSnippets = ProxmoxParsers.ParsePvesmStatus(output.StdOut);
             var mine = withSnippets.FirstOrDefault(s => s.Name == storage);
             if (mine != null)

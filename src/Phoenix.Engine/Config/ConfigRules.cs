@@ -52,6 +52,7 @@ namespace Phoenix.Engine.Config
         public const string SnapshotNameFormat = "SnapshotNameFormat";
         public const string TemplateSnapshotOnTemplate = "TemplateSnapshotOnTemplate";
         public const string CloneSourceMissing = "CloneSourceMissing";
+        public const string TemplateNameUnresolved = "TemplateNameUnresolved";
         public const string DependencyFormat = "DependencyFormat";
         public const string DependencyOutsideFile = "DependencyOutsideFile";
         public const string Cycle = "Cycle";

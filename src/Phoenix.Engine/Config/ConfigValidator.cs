@@ -30,6 +30,15 @@ namespace Phoenix.Engine.Config
 
         /// <summary>The node of the session: where a VM without <c>node</c> goes.</summary>
         public string? LocalNode { get; set; }
+
+        /// <summary>
+        /// With a session: the templates on the cluster as (name, VMID), read once, or null when the host could not be
+        /// asked. Used for a <c>template</c> name that no is_template entry of the file has. Null: offline.
+        /// </summary>
+        public Func<IReadOnlyList<KeyValuePair<string, int>>?>? HostTemplates { get; set; }
+
+        /// <summary>The template a VM clones when it names no clone source (Deploy-PhoenixVm's -DefaultTemplateVmId, 9000).</summary>
+        public int DefaultTemplateVmId { get; set; } = 9000;
     }
 
     /// <summary>
@@ -86,7 +95,7 @@ namespace Phoenix.Engine.Config
             var cluster = _options.Cluster?.Invoke(all.Any(v => v.Node != null && ProxmoxNames.IsValidNodeName(v.Node)));
             foreach (var vm in all) new VmRules(this, vm, byId, findings, cluster).Run();
             Duplicates(all, findings);
-            Cycles(all, byId, findings);
+            Cycles(all, byId, findings, _options.DefaultTemplateVmId);
             return Sort(findings);
         }
 
@@ -99,6 +108,10 @@ namespace Phoenix.Engine.Config
                 .Select(x => x.f).ToList();
 
         private static string Id(int id) => id.ToString(CultureInfo.InvariantCulture);
+
+        // The VMIDs of the file's templates called name (as Deploy-PhoenixVm resolves template: ordinal, templates only).
+        private static List<int> TemplatesNamed(IEnumerable<VmSpec> vms, string name) =>
+            vms.Where(v => v.IsTemplate && string.Equals(v.Name, name, StringComparison.Ordinal)).Select(v => v.VmId).OrderBy(i => i).ToList();
 
         private static string Where(ConfigPosition? p)
             => p == null ? "elsewhere" : p.JsonPath + (p.Line > 0 ? " (line " + Id(p.Line) + (p.File != null ? " of " + p.File : "") + ")" : "");
@@ -123,8 +136,9 @@ namespace Phoenix.Engine.Config
             }
         }
 
-        // dependencies, clone_from_vmid and template_vmid are all "must exist first" edges.
-        private static void Cycles(List<VmSpec> all, Dictionary<int, VmSpec> byId, List<ConfigFinding> findings)
+        // dependencies and every clone edge (clone_from_vmid, template_vmid, a template name that names one template of the
+        // file, else the default template) are "must exist first" edges, as Deploy-PhoenixVm orders them.
+        private static void Cycles(List<VmSpec> all, Dictionary<int, VmSpec> byId, List<ConfigFinding> findings, int defaultTemplate)
         {
             var edges = new Dictionary<int, List<(int to, string field, string verb)>>();
             foreach (var vm in byId.Values)
@@ -132,6 +146,13 @@ namespace Phoenix.Engine.Config
                 var list = new List<(int, string, string)>();
                 if (vm.CloneFromVmId is int c && byId.ContainsKey(c)) list.Add((c, "clone_from_vmid", "clones from"));
                 if (vm.TemplateVmId is int t && byId.ContainsKey(t)) list.Add((t, "template_vmid", "clones template"));
+                if (Workflow.TemplateNames.Uses(vm))
+                {
+                    var named = TemplatesNamed(byId.Values, vm.Template!);
+                    if (named.Count == 1 && named[0] != vm.VmId) list.Add((named[0], "template", "clones template"));
+                }
+                else if (!vm.IsTemplate && vm.CloneFromVmId == null && vm.TemplateVmId == null && defaultTemplate != vm.VmId && byId.ContainsKey(defaultTemplate))
+                    list.Add((defaultTemplate, "vmid", "clones the default template"));
                 for (int i = 0; i < vm.Dependencies.Count; i++)
                     if (ProxmoxNames.IsValidVmId(vm.Dependencies[i]) && int.TryParse(vm.Dependencies[i], NumberStyles.None, CultureInfo.InvariantCulture, out var d) && byId.ContainsKey(d))
                         list.Add((d, "dependencies[" + Id(i) + "]", "depends on"));
@@ -452,6 +473,54 @@ namespace Phoenix.Engine.Config
                 }
                 Source(_vm.CloneFromVmId, "clone_from_vmid");
                 Source(_vm.TemplateVmId, "template_vmid");
+                TemplateName();
+            }
+
+            // template: the name of exactly one template, one of the file's is_template entries or, when the file has none of
+            // that name, one on the cluster; none or several is an error naming the candidates (Deploy-PhoenixVm resolves it so).
+            private void TemplateName()
+            {
+                if (!Workflow.TemplateNames.Uses(_vm) || !Ok("template")) return;
+                var name = _vm.Template!;
+                var inFile = TemplatesNamed(_byId.Values, name);
+                if (inFile.Count == 1) return;
+                if (inFile.Count > 1)
+                {
+                    Error(ConfigRules.TemplateNameUnresolved, "template", "template " + FindingText.Show(name) + " names " + Id(inFile.Count) +
+                        " templates of the config: " + string.Join(", ", inFile.Select(Id)) + ", so Phoenix cannot tell which to clone.",
+                        "Give VM " + Id(_vm.VmId) + " template_vmid with the VMID of the one it should clone, or give the templates names of their own.");
+                    return;
+                }
+                var fileTemplates = _byId.Values.Where(v => v.IsTemplate && v.Name != null).OrderBy(v => v.VmId)
+                    .Select(v => FindingText.Show(v.Name) + " (" + Id(v.VmId) + ", in the config)").ToList();
+                if (_v._options.HostTemplates == null)
+                {
+                    Warn(ConfigRules.TemplateNameUnresolved, "template", "template " + FindingText.Show(name) + " names no template of the config" +
+                        (fileTemplates.Count > 0 ? " (it has " + string.Join(", ", fileTemplates) + ")" : "") + ", and no host was asked; " +
+                        "Deploy-PhoenixVm looks for it on the cluster before it changes anything.",
+                        "Connect-PhoenixHost first (or give -Session) to check it now.");
+                    return;
+                }
+                var onHost = _v._options.HostTemplates();
+                if (onHost == null)
+                {
+                    Warn(ConfigRules.TemplateNameUnresolved, "template", "template " + FindingText.Show(name) + " names no template of the config, " +
+                        "and the host could not be asked for its templates.", "Check that one template on the cluster is called " + FindingText.Show(name) + ".");
+                    return;
+                }
+                var candidates = onHost.Where(t => string.Equals(t.Key, name, StringComparison.Ordinal)).Select(t => t.Value).OrderBy(i => i).ToList();
+                if (candidates.Count == 1) return;
+                if (candidates.Count > 1)
+                {
+                    Error(ConfigRules.TemplateNameUnresolved, "template", "template " + FindingText.Show(name) + " names " + Id(candidates.Count) +
+                        " templates on the cluster: " + string.Join(", ", candidates.Select(Id)) + ", so Phoenix cannot tell which to clone.",
+                        "Give VM " + Id(_vm.VmId) + " template_vmid with the VMID of the one it should clone, or give the templates names of their own.");
+                    return;
+                }
+                var all = fileTemplates.Concat(onHost.OrderBy(t => t.Value).Select(t => FindingText.Show(t.Key) + " (" + Id(t.Value) + ")")).ToList();
+                Error(ConfigRules.TemplateNameUnresolved, "template", "template " + FindingText.Show(name) + " names no template of the config or the cluster; " +
+                    "the templates there are " + (all.Count == 0 ? "none" : string.Join(", ", all)) + ".",
+                    "Set template to one of those names, or give VM " + Id(_vm.VmId) + " template_vmid or clone_from_vmid.");
             }
 
             private void Dependencies()
@@ -497,8 +566,11 @@ namespace Phoenix.Engine.Config
                     var field = "qm_options." + kv.Key;
                     if (!ConfigFormats.IsQmOptionName(kv.Key))
                         Error(ConfigRules.QmOptionFormat, field, "qm option name " + FindingText.Show(kv.Key) + " is not a qm set option name.", "Use the option as 'qm set' spells it, without dashes (e.g. \"cpu\").");
-                    else if (ConfigFormats.HasControlOrBrokenChar(kv.Value))
-                        Error(ConfigRules.QmOptionFormat, field, "the value of qm option '" + kv.Key + "' holds a line break or control character.", "Write the value on one line.");
+                    else if (ConfigFormats.HasControlOrBrokenChar(kv.Key == "description" ? kv.Value.Replace("\n", "") : kv.Value))
+                        Error(ConfigRules.QmOptionFormat, field, kv.Key == "description"
+                                ? "the value of qm option 'description' holds a control character other than a line break."
+                                : "the value of qm option '" + kv.Key + "' holds a line break or control character.",
+                            kv.Key == "description" ? "Remove it; descriptions may span lines ('\\n')." : "Write the value on one line.");
                     else if (Array.IndexOf(ManagedQmOptions, kv.Key) >= 0)
                         Error(ConfigRules.QmOptionManaged, field, "qm option '" + kv.Key + "' is set by Phoenix from network_config/user_config (cloud-init); setting it here would undo that.",
                             "Remove it and use network_config/user_config.");

@@ -30,14 +30,15 @@ namespace Phoenix.Engine.Features
         public TimeSpan AgentPollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
         /// <summary>
-        /// The longest pause between two looks at a running feature's status and log. The first
-        /// look comes after <see cref="FirstPollDelay"/>, and the pause doubles up to this, so short
-        /// features end quickly and long ones cost one guest exec every few seconds.
+        /// The longest one look at running features waits in the guest for their run to end before it
+        /// answers with their state and new log lines (default 20 s; at most 25 s, under qm guest exec's
+        /// own 30 s). A run that ends sooner is answered at once, so a short feature costs one look and a
+        /// long one a guest exec every 20 s; its log lines arrive with each look.
         /// </summary>
-        public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(2);
+        public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(20);
 
-        /// <summary>The pause before the first look at a started feature.</summary>
-        public TimeSpan FirstPollDelay { get; set; } = TimeSpan.FromMilliseconds(250);
+        /// <summary>A pause before the first look at started features (default none: the look itself waits in the guest).</summary>
+        public TimeSpan FirstPollDelay { get; set; } = TimeSpan.Zero;
 
         /// <summary>Run features even when the guest's state file says they already ran with the same script and context.</summary>
         public bool Force { get; set; }

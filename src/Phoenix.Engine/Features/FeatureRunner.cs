@@ -18,26 +18,30 @@ namespace Phoenix.Engine.Features
 {
     /// <summary>
     /// Runs feature scripts inside a VM through the QEMU guest agent, and nothing else: every step
-    /// is one <c>qm guest exec</c> (no NFS, no share, no SSH into the guest). For each feature it
-    /// writes the context file, sends the script, starts it detached with <c>/bin/bash</c> (its
-    /// output to a log file, its exit code to a status file at the end), and follows it with one
-    /// short guest exec per poll that returns the status and the new log bytes; new lines go to
-    /// <see cref="Progress"/>.
+    /// is a <c>qm guest exec</c> (no NFS, no share, no SSH into the guest), and as few of them as the
+    /// work allows. One read-only poll gives the state of all the VM's features at once; the features
+    /// to run go to the guest in one guest exec (the context file and their scripts on standard input,
+    /// read by a small constant program that places the files and starts the run detached with
+    /// <c>/bin/bash</c>, each feature's output to its log and its exit code to a status file at its end),
+    /// and one poll at a time follows them all, waiting in the guest up to a bound for the run to end.
+    /// New log lines go to <see cref="Progress"/>. A VM whose features are all done costs one guest exec.
     /// </summary>
     /// <remarks>
-    /// <para>Idempotent re-runs: after a feature succeeds, it is recorded in the guest's
+    /// <para>Idempotent re-runs: after a feature succeeds, the guest records it in its
     /// <see cref="FeatureStateFile"/> with a hash of the script and the context it ran with. A later
-    /// run reads that file first (a read-only guest exec) and skips a feature whose hash is unchanged,
+    /// run reads that (the first, read-only poll) and skips a feature whose hash is unchanged,
     /// unless <see cref="FeatureRunOptions.Force"/>. So a second deploy of an unchanged VM runs no
-    /// changing command; a changed script or spec runs the feature again.</para>
+    /// changing command; a changed script or spec runs the feature again. A feature still running
+    /// from an earlier start (a deploy that was cut off) is followed to its end and its exit code taken.</para>
     /// <para>Every guest command goes through <see cref="ProxmoxHost.GuestExecAsync"/>, which follows a
-    /// program that outlives qm's own wait; reads are marked <see cref="GuestExecOptions.ReadOnly"/>.</para>
-    /// <para>Over a <see cref="PlanRecorder"/> (-WhatIf) nothing runs: the delivery, start and
-    /// state commands are recorded, the agent is not waited for and nothing is followed.</para>
+    /// program that outlives qm's own wait; reads are marked <see cref="GuestExecOptions.ReadOnly"/>, and
+    /// each command says what it does in <see cref="GuestExecOptions.Description"/>.</para>
+    /// <para>Over a <see cref="PlanRecorder"/> (-WhatIf) nothing runs: the state is read where the guest
+    /// answers now, the start is recorded, the agent is not waited for and nothing is followed.</para>
     /// <para>A host whose guests do not run commands says so (<see cref="HostCapabilities.GuestCommandsRun"/>,
-    /// the in-process simulator's recording guest): the feature is delivered and its start recorded, then
-    /// reported as <see cref="FeatureRunStatus.RecordedNotRun"/> with exit code 0, without following it or
-    /// recording it as done. A start such a guest answers as started (a canned answer) is followed as usual.</para>
+    /// the in-process simulator's recording guest): the features are delivered and their start recorded, then
+    /// reported as <see cref="FeatureRunStatus.RecordedNotRun"/> with exit code 0, without following them or
+    /// recording them as done. A start such a guest answers as started (a canned answer) is followed as usual.</para>
     /// </remarks>
     public sealed class FeatureRunner
     {
@@ -45,8 +49,8 @@ namespace Phoenix.Engine.Features
         public const string GuestFolder = "/var/lib/phoenix/features";
 
         /// <summary>
-        /// The name ($0) of the status-and-log poll in the guest; it appears in every poll's command
-        /// line, so logs can recognize (and thin out) the polls.
+        /// The name ($0) of the state-and-log poll in the guest; it appears in every poll's command
+        /// line (after the program's text), so logs can recognize (and thin out) the polls.
         /// </summary>
         public const string PollProgramName = GuestScripts.PollName;
 
@@ -94,19 +98,24 @@ namespace Phoenix.Engine.Features
                 LogTailLines.ToString(CultureInfo.InvariantCulture), LogPath(feature) });
 
         /// <summary>
-        /// The argument list that runs a feature: <c>env PHOENIX_VMID=.. PHOENIX_VM_NAME=.. PHOENIX_USERNAME=..
-        /// PHOENIX_CONTEXT_FILE=.. /bin/bash &lt;script&gt;</c>.
+        /// What a feature's script runs behind: <c>env PHOENIX_VMID=.. PHOENIX_VM_NAME=.. PHOENIX_USERNAME=..
+        /// PHOENIX_CONTEXT_FILE=..</c>; the guest's run adds <c>/bin/bash &lt;script&gt;</c>.
         /// </summary>
-        public static IReadOnlyList<string> FeatureCommand(VmSpec spec, string feature) => new[]
+        public static IReadOnlyList<string> FeatureEnvironment(VmSpec spec) => new[]
         {
             "env",
             FeatureContract.EnvVmId + "=" + spec.VmId.ToString(CultureInfo.InvariantCulture),
             FeatureContract.EnvVmName + "=" + (spec.Name ?? ""),
             FeatureContract.EnvUserName + "=" + (spec.UserConfig?.Username ?? ""),
             FeatureContract.EnvContextFile + "=" + FeatureContract.DefaultContextFile,
-            FeatureContract.Interpreter,
-            ScriptPath(feature),
         };
+
+        /// <summary>
+        /// The argument list that runs a feature in the guest: <see cref="FeatureEnvironment"/>, then
+        /// <c>/bin/bash &lt;script&gt;</c>.
+        /// </summary>
+        public static IReadOnlyList<string> FeatureCommand(VmSpec spec, string feature) =>
+            FeatureEnvironment(spec).Concat(new[] { FeatureContract.Interpreter, ScriptPath(feature) }).ToList();
 
         /// <summary>The warning for a feature that the guest recorded without running (<see cref="FeatureRunStatus.RecordedNotRun"/>).</summary>
         public static string NotRunWarning(FeatureResult result)
@@ -170,182 +179,326 @@ namespace Phoenix.Engine.Features
 
         // ---- Running ----------------------------------------------------------------------------
 
+        // One feature of this run: its script, hashes, log as read so far, and result once known.
+        private sealed class Item
+        {
+            public Item(FeatureInfo info, int index, byte[] script, string runHash, int maxOutput)
+            {
+                Info = info;
+                Index = index;
+                Script = script;
+                RunHash = runHash;
+                Log = new FeatureLog(maxOutput);
+            }
+
+            public FeatureInfo Info { get; }
+            public string Name => Info.Name;
+            public int Index { get; }
+            public byte[] Script { get; }
+            public string RunHash { get; }
+            public FeatureLog Log { get; set; }
+            public Stopwatch? Watch { get; set; }
+            public FeatureResult? Result { get; set; }
+        }
+
         /// <summary>
         /// Runs <paramref name="features"/> in order on the VM of <paramref name="spec"/>; each result
-        /// goes to <paramref name="onResult"/> as soon as it is known. Waits for the guest agent first
-        /// (its timeout error is the Wait-PhoenixGuestAgent one). The first failure throws a
-        /// <see cref="FeatureException"/> and later features do not run. Sizes are checked before
-        /// anything is sent.
+        /// goes to <paramref name="onResult"/> as soon as it is known, in order. The first look at the guest
+        /// (one read-only guest exec) gives the state of all the features at once; where the agent does not
+        /// answer yet it is waited for (its timeout error is the Wait-PhoenixGuestAgent one). Features still
+        /// running from an earlier start (a deploy that was cut off) are followed to their end and their exit
+        /// codes taken. The features to run then go to the guest in one guest exec (the context file and the
+        /// scripts on standard input) and run there one after the other; one poll at a time follows them all.
+        /// The first failure throws a <see cref="FeatureException"/> and later features do not run. Sizes are
+        /// checked and scripts read before anything is sent.
         /// </summary>
         public async Task<IReadOnlyList<FeatureResult>> RunAsync(VmSpec spec, IReadOnlyList<FeatureInfo> features, Action<FeatureResult>? onResult,
             CancellationToken ct)
         {
             if (spec == null) throw new ArgumentNullException(nameof(spec));
             if (features == null) throw new ArgumentNullException(nameof(features));
-            var results = new List<FeatureResult>();
-            if (features.Count == 0) return results;
+            var output = new List<FeatureResult>();
+            if (features.Count == 0) return output;
 
             var contextJson = spec.ToContextJson();
             var context = Encoding.UTF8.GetBytes(contextJson);
-            if (context.Length > FeatureContract.MaxDeliveryBytes)
+            if (context.Length >= FeatureContract.MaxDeliveryBytes)
             {
                 throw new FeatureException(PhoenixErrorKind.InvalidArgument, ErrorIds.FeatureTooLarge,
                     $"{VmLabel.Of(spec)}: the context file ({FeatureContract.DefaultContextFile}) would be {context.Length} bytes; Phoenix " +
-                        $"delivers it with qm guest exec --pass-stdin, which carries at most 1 MiB ({FeatureContract.MaxDeliveryBytes} bytes).",
+                        $"delivers it with the scripts through qm guest exec --pass-stdin, which carries at most 1 MiB ({FeatureContract.MaxDeliveryBytes} bytes).",
                     spec.VmId, features[0].Name)
                 { RecommendedAction = "Make the VM's entry in the config file smaller (large unknown fields travel in the context file)." };
             }
-            foreach (var f in features) CheckSize(spec, f, f.Length);
-
-            if (!_host.IsDryRun)
-                await VmLifecycle.WaitForAgentAsync(_host, spec.VmId, Options.AgentTimeout, Options.AgentPollInterval, null, ct).ConfigureAwait(false);
-
-            var state = _host.IsDryRun ? await FeatureStateFile.ReadForPlanAsync(_host, spec.VmId, SmallCommandLimit, ct).ConfigureAwait(false)
-                : await FeatureStateFile.ReadAsync(_host, spec.VmId, SmallCommandLimit, ct).ConfigureAwait(false);
-
+            foreach (var f in features) CheckSize(spec, f, f.Length, context.Length);
+            var items = new List<Item>();
             for (var i = 0; i < features.Count; i++)
             {
-                ct.ThrowIfCancellationRequested();
-                var feature = features[i];
-                byte[] script;
-                try
-                {
-                    script = File.ReadAllBytes(feature.Path);
-                }
-                catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
-                {
-                    throw new FeatureException(PhoenixErrorKind.InvalidData, ErrorIds.FeatureUnreadable,
-                        $"{VmLabel.Of(spec)}: the script of feature '{feature.Name}' ({feature.Path}) cannot be read: {e.Message}", spec.VmId,
-                            feature.Name, null, e);
-                }
-                CheckSize(spec, feature, script.Length);
-                var runHash = FeatureStateFile.RunHash(script, contextJson);
-
-                FeatureResult result;
-                if (!Options.Force && state.TryGetValue(feature.Name, out var done) && done == runHash)
-                {
-                    result = new FeatureResult
-                    {
-                        VmId = spec.VmId,
-                        VmName = spec.Name,
-                        Feature = feature.Name,
-                        Status = FeatureRunStatus.Skipped,
-                        Changed = false,
-                        ScriptHash = Hex.Sha256(script),
-                        RunHash = runHash,
-                        LogPath = LogPath(feature.Name),
-                    };
-                    Report(spec, feature.Name, i, features.Count, FeatureStage.Finished, null, TimeSpan.Zero);
-                }
-                else
-                {
-                    var later = features.Skip(i + 1).Select(f => f.Name).ToList();
-                    result = await RunOneAsync(spec, feature.Name, script, context, runHash, i, features.Count, later, ct).ConfigureAwait(false);
-                    if (result.Status == FeatureRunStatus.Ran || result.Status == FeatureRunStatus.Planned)
-                    {
-                        state[feature.Name] = runHash;
-                        await WriteStateAsync(spec, feature.Name, state, ct).ConfigureAwait(false);
-                    }
-                }
-                results.Add(result);
-                onResult?.Invoke(result);
+                var script = ReadScript(spec, features[i]);
+                CheckSize(spec, features[i], script.Length, context.Length);
+                items.Add(new Item(features[i], i, script, FeatureStateFile.RunHash(script, contextJson), Options.MaxOutputBytes));
             }
-            return results;
+
+            var emitted = 0;
+            void Flush()
+            {
+                while (emitted < items.Count && items[emitted].Result != null)
+                {
+                    var r = items[emitted++].Result!;
+                    output.Add(r);
+                    onResult?.Invoke(r);
+                }
+            }
+
+            var look = await LookAsync(spec, items, ct).ConfigureAwait(false);
+
+            // A run from an earlier start still going on (a deploy cut off while a feature ran): follow it to its
+            // end. What it finishes with this script and context counts as run now; a failure of it is this run's.
+            if (look != null && look.RunnerAlive && !_host.IsDryRun)
+            {
+                var earlier = items.Where(i => look[i.Name].IsRunning).ToList();
+                if (earlier.Count > 0)
+                {
+                    foreach (var i in earlier) Report(spec, i.Name, i.Index, items.Count, FeatureStage.Running, null, TimeSpan.Zero);
+                    look = await FollowAsync(spec, items, earlier, ownRun: false, (item, state) =>
+                    {
+                        if (state.RunHash != item.RunHash) return;
+                        item.Result = Ran(spec, item, state.ExitCode!.Value);
+                        Report(spec, item.Name, item.Index, items.Count, FeatureStage.Finished, null, item.Result.Duration);
+                        if (state.ExitCode != 0) throw Failed(spec, item.Result, Later(items, item));
+                        Flush();
+                    }, ct).ConfigureAwait(false);
+                }
+            }
+
+            var pending = new List<Item>();
+            foreach (var item in items)
+            {
+                if (item.Result != null) continue;
+                if (!Options.Force && look != null && look[item.Name].Recorded == item.RunHash)
+                {
+                    item.Result = Base(spec, item, FeatureRunStatus.Skipped, 0, "", false, false, TimeSpan.Zero);
+                    Report(spec, item.Name, item.Index, items.Count, FeatureStage.Finished, null, TimeSpan.Zero);
+                }
+                else pending.Add(item);
+            }
+            Flush();
+
+            while (pending.Count > 0)
+            {
+                ct.ThrowIfCancellationRequested();
+                // As many features as one --pass-stdin carries with the context (CheckSize made sure each one fits).
+                var batch = new List<Item>();
+                var bytes = context.Length;
+                foreach (var item in pending)
+                {
+                    if (batch.Count > 0 && bytes + item.Script.Length > FeatureContract.MaxDeliveryBytes) break;
+                    batch.Add(item);
+                    bytes += item.Script.Length;
+                }
+                pending.RemoveRange(0, batch.Count);
+
+                var outcome = await StartAsync(spec, items, batch, context, ct).ConfigureAwait(false);
+                if (outcome != null)
+                {
+                    foreach (var item in batch)
+                    {
+                        item.Result = outcome(item);
+                        Report(spec, item.Name, item.Index, items.Count, FeatureStage.Finished, null, TimeSpan.Zero);
+                    }
+                    Flush();
+                    continue;
+                }
+
+                await FollowAsync(spec, items, batch, ownRun: true, (item, state) =>
+                {
+                    item.Result = Ran(spec, item, state.ExitCode!.Value);
+                    Report(spec, item.Name, item.Index, items.Count, FeatureStage.Finished, null, item.Result.Duration);
+                    if (state.ExitCode != 0) throw Failed(spec, item.Result, Later(items, item));
+                    Flush();
+                }, ct).ConfigureAwait(false);
+
+                // The guest drops the rest of a run after a feature that outlasted the time limit (when Phoenix did not
+                // time out first): those are started again.
+                var dropped = batch.Where(i => i.Result == null).ToList();
+                if (dropped.Count == batch.Count)
+                {
+                    throw new FeatureException(PhoenixErrorKind.RemoteCommandFailed, ErrorIds.FeatureFollowFailed,
+                        $"{VmLabel.Of(spec)}: the guest's run of features ended without running feature '{dropped[0].Name}'. Look at its log " +
+                            $"with: {LogCommand(spec.VmId, dropped[0].Name)}", spec.VmId, dropped[0].Name);
+                }
+                pending.InsertRange(0, dropped);
+            }
+            Flush();
+            return output;
         }
 
-        private async Task<FeatureResult> RunOneAsync(VmSpec spec, string feature, byte[] script, byte[] context, string runHash,
-            int index, int count, IReadOnlyList<string> later, CancellationToken ct)
+        private static IReadOnlyList<string> Later(List<Item> items, Item item) => items.Skip(item.Index + 1).Select(i => i.Name).ToList();
+
+        private byte[] ReadScript(VmSpec spec, FeatureInfo feature)
+        {
+            try
+            {
+                return File.ReadAllBytes(feature.Path);
+            }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+            {
+                throw new FeatureException(PhoenixErrorKind.InvalidData, ErrorIds.FeatureUnreadable,
+                    $"{VmLabel.Of(spec)}: the script of feature '{feature.Name}' ({feature.Path}) cannot be read: {e.Message}", spec.VmId,
+                        feature.Name, null, e);
+            }
+        }
+
+        // The first look: one read-only poll that answers at once. Null when nothing is known (a plan for a VM that
+        // cannot answer now, or a guest that runs no commands): then every feature runs.
+        private async Task<GuestPollAnswer?> LookAsync(VmSpec spec, List<Item> items, CancellationToken ct)
         {
             var vmId = spec.VmId;
-            var watch = Stopwatch.StartNew();
-            Report(spec, feature, index, count, FeatureStage.Delivering, null, watch.Elapsed);
-
-            await WriteFileAsync(spec, feature, FeatureContract.DefaultContextFile, context, ct).ConfigureAwait(false);
-            await WriteFileAsync(spec, feature, ScriptPath(feature), script, ct).ConfigureAwait(false);
-
-            var launch = await _host.GuestExecAsync(vmId,
-                GuestScripts.LaunchArgv(LogPath(feature), StatusPath(feature), FeatureCommand(spec, feature)),
-                new GuestExecOptions { FollowLimit = SmallCommandLimit, Description = GuestScripts.DescribeLaunch(feature, FeatureCatalog.FileNameFor(feature), script.Length) }, ct)
-                .ConfigureAwait(false);
-
-            var baseResult = new FeatureResult
+            if (_host.IsDryRun)
             {
-                VmId = vmId,
-                VmName = spec.Name,
-                Feature = feature,
-                ScriptHash = Hex.Sha256(script),
-                RunHash = runHash,
-                LogPath = LogPath(feature),
-            };
-
-            if (launch.IsPlanned)
-            {
-                Report(spec, feature, index, count, FeatureStage.Finished, null, watch.Elapsed);
-                return With(baseResult, FeatureRunStatus.Planned, 0, "", false, null, watch.Elapsed);
+                // In a planned deploy the VM may not even exist yet, and a plan must not wait for anything.
+                try
+                {
+                    if (await _host.GetStatusAsync(vmId, ct).ConfigureAwait(false) != "running" ||
+                        !await _host.AgentPingAsync(vmId, ct).ConfigureAwait(false)) return null;
+                    return await PollAsync(spec, items, items.Select(i => (i.Name, -1L)), TimeSpan.Zero, ct).ConfigureAwait(false);
+                }
+                catch (PhoenixException)
+                {
+                    return null;
+                }
             }
+            try
+            {
+                return await PollAsync(spec, items, items.Select(i => (i.Name, -1L)), TimeSpan.Zero, ct).ConfigureAwait(false);
+            }
+            catch (ProxmoxException e) when (e.ProxmoxReason == ProxmoxErrorReason.AgentNotRunning || e.ProxmoxReason == ProxmoxErrorReason.NotRunning ||
+                                             e.ProxmoxReason == ProxmoxErrorReason.AgentNotConfigured)
+            {
+                // Not answering yet (or never): wait as Wait-PhoenixGuestAgent does, with its errors.
+                await VmLifecycle.WaitForAgentAsync(_host, vmId, Options.AgentTimeout, Options.AgentPollInterval, null, ct).ConfigureAwait(false);
+                return await PollAsync(spec, items, items.Select(i => (i.Name, -1L)), TimeSpan.Zero, ct).ConfigureAwait(false);
+            }
+        }
+
+        // One poll: waits up to `wait` in the guest while the run goes on, then the state of every feature named and
+        // their logs from the offsets given (-1: none). Read-only.
+        private async Task<GuestPollAnswer?> PollAsync(VmSpec spec, List<Item> items, IEnumerable<(string Name, long Offset)> features, TimeSpan wait,
+            CancellationToken ct)
+        {
+            var list = features.ToList();
+            var names = string.Join(", ", list.Select(f => f.Name));
+            var what = GuestScripts.DescribePoll(list.Select(f => f.Name), wait);
+            var poll = await _host.GuestExecAsync(spec.VmId,
+                GuestScripts.PollArgv(GuestFolder, FeatureStateFile.Path, wait, GuestScripts.PollChunkBytes, list),
+                new GuestExecOptions { ReadOnly = true, FollowLimit = SmallCommandLimit + wait, Description = what }, ct).ConfigureAwait(false);
+            if (poll.IsPlanned) return null;
+            var bytes = GuestScripts.ToGuestBytes(poll.OutData);
+            GuestPollAnswer? answer = null;
+            string? why = null;
+            try
+            {
+                answer = poll.Succeeded ? GuestPollAnswer.Parse(bytes) : null;
+            }
+            catch (FormatException e)
+            {
+                why = e.Message;
+            }
+            if (answer != null) return answer;
+            // A guest that runs no commands (its host says so) answers with nothing of the poll's: nothing is known.
+            if (!_host.Connection.Capabilities.GuestCommandsRun && why == null) return null;
+            var feature = list.Count > 0 ? list[0].Name : items[0].Name;
+            throw new FeatureException(PhoenixErrorKind.RemoteCommandFailed, ErrorIds.FeatureFollowFailed,
+                $"{VmLabel.Of(spec)}: the state of features {names} could not be read in the guest " +
+                    (why != null ? $"({why})." : $"(exit code {Code(poll)}): {Brief(poll)}"),
+                spec.VmId, feature)
+            { RecommendedAction = "Check that the guest has /bin/sh and the usual tools (cat, cut, head, tail, wc) and that /var/lib/phoenix is readable." };
+        }
+
+        // Sends the context and the batch's scripts and starts their run in one guest exec. Null: the run is under way,
+        // follow it. Otherwise how each feature of the batch ends without being followed (planned, recorded, not run).
+        private async Task<Func<Item, FeatureResult>?> StartAsync(VmSpec spec, List<Item> items, List<Item> batch, byte[] context, CancellationToken ct)
+        {
+            var vmId = spec.VmId;
+            foreach (var item in batch) Report(spec, item.Name, item.Index, items.Count, FeatureStage.Delivering, null, TimeSpan.Zero);
+            var start = batch.Select(i => new GuestScripts.StartItem(i.Name, i.RunHash, i.Script)).ToList();
+            var names = string.Join(", ", batch.Select(i => i.Name));
+            var launch = await _host.GuestExecAsync(vmId,
+                GuestScripts.StartArgv(GuestFolder, FeatureStateFile.Path, FeatureContract.DefaultContextFile, context.Length, start, Options.Timeout,
+                    FeatureEnvironment(spec)),
+                new GuestExecOptions
+                {
+                    StandardInput = GuestScripts.StartInput(context, start),
+                    FollowLimit = SmallCommandLimit,
+                    Description = GuestScripts.DescribeStart(FeatureContract.DefaultContextFile, context.Length, start),
+                }, ct).ConfigureAwait(false);
+
+            if (launch.IsPlanned) return item => Base(spec, item, FeatureRunStatus.Planned, 0, "", false, null, TimeSpan.Zero);
             if (launch.ExitCode == GuestScripts.BusyExitCode && launch.OutData.StartsWith(GuestScripts.BusyPrefix, StringComparison.Ordinal))
             {
                 var pid = launch.OutData.Substring(GuestScripts.BusyPrefix.Length).Trim();
                 throw new FeatureException(PhoenixErrorKind.InvalidOperation, ErrorIds.FeatureStillRunning,
-                    $"{VmLabel.Of(spec)}: feature '{feature}' is still running in the guest from an earlier start (pid {pid}); Phoenix does not " +
-                        $"start it twice. Look at its log with: {LogCommand(vmId, feature)}",
-                    vmId, feature)
-                { RecommendedAction = $"Wait until it ends (its exit code then appears in {StatusPath(feature)}), then run it again." };
+                    $"{VmLabel.Of(spec)}: features are running in the guest from another start (pid {pid}), begun after Phoenix looked; Phoenix " +
+                        $"does not start a second run beside it. Look at the log of '{batch[0].Name}' with: {LogCommand(vmId, batch[0].Name)}",
+                    vmId, batch[0].Name)
+                { RecommendedAction = "Find out who else runs features on this VM (another Deploy-PhoenixVm or Invoke-PhoenixFeature), then run again." };
             }
-            // A guest that runs no commands (its host says so) answers the start with nothing of the launcher's;
+            if (launch.ExitCode == GuestScripts.RefusedExitCode && launch.OutData.StartsWith(GuestScripts.RefusedPrefix, StringComparison.Ordinal))
+            {
+                var path = FeatureContract.DefaultContextFile;
+                throw new FeatureException(PhoenixErrorKind.InvalidOperation, ErrorIds.FeatureDeliveryFailed,
+                    $"{VmLabel.Of(spec)}: {path} in the guest is not a regular file owned by root (a directory, a link, or another user's " +
+                        $"file), so Phoenix did not write the context file there and started no feature ({names}). It neither follows nor " +
+                        $"removes what another user put at that path.{(launch.ErrData.Trim().Length > 0 ? " " + Brief(launch) : "")}",
+                    vmId, batch[0].Name)
+                { RecommendedAction = $"Look at what is at {path} in the guest (qm guest exec {vmId} -- ls -ld {path}), remove it as root, then run again." };
+            }
+            // A guest that runs no commands (its host says so) answers the start with nothing of the program's;
             // an answer it does give (a canned one) is taken as it comes, above and below.
             var capabilities = _host.Connection.Capabilities;
             if (!capabilities.GuestCommandsRun && !launch.OutData.Contains(GuestScripts.StartedPrefix))
-            {
-                Report(spec, feature, index, count, FeatureStage.Finished, null, watch.Elapsed);
-                return With(baseResult, FeatureRunStatus.RecordedNotRun, 0, "", false, null, watch.Elapsed, capabilities.GuestCommandsNote);
-            }
+                return item => Base(spec, item, FeatureRunStatus.RecordedNotRun, 0, "", false, null, TimeSpan.Zero, capabilities.GuestCommandsNote);
             if (!launch.Succeeded || !launch.OutData.Contains(GuestScripts.StartedPrefix))
             {
                 var why = launch.Exited ? $"exit code {Code(launch)}" : "no answer";
                 throw new FeatureException(PhoenixErrorKind.RemoteCommandFailed, ErrorIds.FeatureLaunchFailed,
-                    $"{VmLabel.Of(spec)}: feature '{feature}' could not be started in the guest ({why}): {Brief(launch)}", vmId, feature)
-                { RecommendedAction = "Check that the guest has /bin/sh and /bin/bash and that /var/lib/phoenix is writable." };
+                    $"{VmLabel.Of(spec)}: feature '{batch[0].Name}' could not be started in the guest ({why}): {Brief(launch)}", vmId, batch[0].Name)
+                { RecommendedAction = "Check that the guest has /bin/sh, /bin/bash and GNU coreutils, that /var/lib/phoenix and /tmp are writable " +
+                    "and the disk is not full." };
             }
-
-            Report(spec, feature, index, count, FeatureStage.Running, null, watch.Elapsed);
-            var log = new FeatureLog(Options.MaxOutputBytes);
-            var exitCode = await FollowAsync(spec, feature, index, count, log, watch, ct).ConfigureAwait(false);
-            var rest = log.TakeRest();
-            if (rest != null) Report(spec, feature, index, count, FeatureStage.Running, rest, watch.Elapsed);
-            var output = log.Text;
-            var result = With(baseResult, FeatureRunStatus.Ran, exitCode, output, log.Truncated, FeatureOutput.ParseChanged(output), watch.Elapsed);
-            Report(spec, feature, index, count, FeatureStage.Finished, null, watch.Elapsed);
-            if (exitCode != 0) throw Failed(spec, result, later);
-            return result;
+            return null;
         }
 
-        // Polls until the status file appears; returns the exit code. Every poll is one read-only
-        // guest exec. The agent may vanish for a while (an upgrade restarts it): that is waited
-        // out for AgentTimeout before it becomes an error.
-        private async Task<int> FollowAsync(VmSpec spec, string feature, int index, int count, FeatureLog log, Stopwatch watch, CancellationToken ct)
+        // Follows `chain` (features of one run in the guest, in their order) poll by poll until the run ends: new log
+        // lines go to Progress, and each feature that ends goes to `ended` in order (which may throw). A feature of our
+        // own run whose runner died without its exit code is FeatureAborted; one that outlasts the timeout, FeatureTimeout.
+        // The agent may vanish for a while (an upgrade restarts it): that is waited out for AgentTimeout.
+        private async Task<GuestPollAnswer> FollowAsync(VmSpec spec, List<Item> items, List<Item> chain, bool ownRun,
+            Action<Item, GuestFeatureState> ended, CancellationToken ct)
         {
             var vmId = spec.VmId;
-            var first = Options.FirstPollDelay > TimeSpan.Zero ? Options.FirstPollDelay : TimeSpan.FromMilliseconds(1);
-            var delay = first;
-            var max = Options.PollInterval < first ? first : Options.PollInterval;
+            foreach (var item in chain) item.Log = new FeatureLog(Options.MaxOutputBytes);
+            var current = 0;
+            chain[0].Watch = Stopwatch.StartNew();
+            if (ownRun) Report(spec, chain[0].Name, chain[0].Index, items.Count, FeatureStage.Running, null, TimeSpan.Zero);
+            if (Options.FirstPollDelay > TimeSpan.Zero) await Task.Delay(Options.FirstPollDelay, ct).ConfigureAwait(false);
+            var more = false;
             Stopwatch? agentLost = null;
             while (true)
             {
-                if (delay > TimeSpan.Zero) await Task.Delay(delay, ct).ConfigureAwait(false);
-                GuestExecResult poll;
+                var left = Options.Timeout - chain[current].Watch!.Elapsed;
+                var wait = more ? TimeSpan.Zero : Min(Min(Options.PollInterval, MaxPollWait), left);
+                if (wait < TimeSpan.Zero) wait = TimeSpan.Zero;
+                GuestPollAnswer? answer;
                 try
                 {
-                    poll = await _host.GuestExecAsync(vmId, GuestScripts.PollArgv(LogPath(feature), StatusPath(feature), log.Received,
-                        GuestScripts.PollChunkBytes),
-                        new GuestExecOptions { ReadOnly = true, FollowLimit = SmallCommandLimit,
-                            Description = GuestScripts.DescribePoll(feature) }, ct)
-                        .ConfigureAwait(false);
+                    answer = await PollAsync(spec, items, chain.Select(i => (i.Name, i.Log.Received)), wait, ct).ConfigureAwait(false);
                 }
                 catch (ProxmoxException e) when (e.ProxmoxReason == ProxmoxErrorReason.AgentNotRunning ||
                                                   e.ProxmoxReason == ProxmoxErrorReason.GuestAgentError ||
                                                   e.ProxmoxReason == ProxmoxErrorReason.CommandTimeout)
                 {
+                    var feature = chain[current].Name;
                     agentLost ??= Stopwatch.StartNew();
                     if (agentLost.Elapsed >= Options.AgentTimeout)
                     {
@@ -356,53 +509,90 @@ namespace Phoenix.Engine.Features
                             vmId, feature, null, e)
                         { RecommendedAction = $"Check the VM (qm status {vmId}, its console); its exit code appears in {StatusPath(feature)} when it ends." };
                     }
-                    delay = max;
-                    CheckTimeout(spec, feature, watch);
+                    CheckTimeout(spec, feature, chain[current].Watch!);
+                    await Task.Delay(Options.AgentPollInterval, ct).ConfigureAwait(false);
                     continue;
                 }
                 agentLost = null;
-                if (!poll.Succeeded)
+                if (answer == null)
                 {
                     throw new FeatureException(PhoenixErrorKind.RemoteCommandFailed, ErrorIds.FeatureFollowFailed,
-                        $"{VmLabel.Of(spec)}: reading the status of feature '{feature}' failed (exit code {Code(poll)}): {Brief(poll)}", vmId, feature);
+                        $"{VmLabel.Of(spec)}: the guest gave no state for feature '{chain[current].Name}' while it ran.", vmId, chain[current].Name);
                 }
 
-                var bytes = GuestScripts.ToGuestBytes(poll.OutData);
-                var newline = Array.IndexOf(bytes, (byte)'\n');
-                var header = Encoding.UTF8.GetString(bytes, 0, newline < 0 ? bytes.Length : newline);
-                if (!header.StartsWith(GuestScripts.StatusPrefix, StringComparison.Ordinal))
+                more = false;
+                foreach (var item in chain)
                 {
-                    throw new FeatureException(PhoenixErrorKind.RemoteCommandFailed, ErrorIds.FeatureFollowFailed,
-                        $"{VmLabel.Of(spec)}: the status of feature '{feature}' could not be read: the guest answered '{Shorten(header)}'.", vmId, feature);
+                    var chunk = answer.Log(item.Name);
+                    foreach (var line in item.Log.Append(chunk))
+                        Report(spec, item.Name, item.Index, items.Count, FeatureStage.Running, line, item.Watch?.Elapsed ?? TimeSpan.Zero);
+                    // A full chunk means more log is waiting: fetch it before judging the states.
+                    if (chunk.Length >= GuestScripts.PollChunkBytes) more = true;
                 }
-                var chunk = newline < 0 ? Array.Empty<byte>() : bytes.Skip(newline + 1).ToArray();
-                foreach (var line in log.Append(chunk)) Report(spec, feature, index, count, FeatureStage.Running, line, watch.Elapsed);
+                if (more) continue;
 
-                var status = header.Substring(GuestScripts.StatusPrefix.Length).Trim();
-                // A full chunk means more log is waiting: fetch it before judging the status.
-                if (chunk.Length >= GuestScripts.PollChunkBytes)
+                while (current < chain.Count)
                 {
-                    delay = TimeSpan.Zero;
-                    continue;
+                    var item = chain[current];
+                    var state = answer[item.Name];
+                    if (state.ExitCode.HasValue)
+                    {
+                        var rest = item.Log.TakeRest();
+                        if (rest != null) Report(spec, item.Name, item.Index, items.Count, FeatureStage.Running, rest, item.Watch!.Elapsed);
+                        ended(item, state);
+                        current++;
+                        if (current < chain.Count)
+                        {
+                            chain[current].Watch = Stopwatch.StartNew();
+                            if (ownRun) Report(spec, chain[current].Name, chain[current].Index, items.Count, FeatureStage.Running, null, TimeSpan.Zero);
+                        }
+                        continue;
+                    }
+                    if (state.IsGone && ownRun)
+                    {
+                        throw new FeatureException(PhoenixErrorKind.RemoteCommandFailed, ErrorIds.FeatureAborted,
+                            $"{VmLabel.Of(spec)}: feature '{item.Name}' stopped without writing its exit code (the guest rebooted or its process " +
+                                $"was killed). Look at its log with: {LogCommand(vmId, item.Name)}",
+                            vmId, item.Name)
+                        { RecommendedAction = "Find out from the log what stopped it, then run the feature again." };
+                    }
+                    break;
                 }
-                if (int.TryParse(status, NumberStyles.Integer, CultureInfo.InvariantCulture, out var exitCode)) return exitCode;
-                if (status == "gone")
-                {
-                    throw new FeatureException(PhoenixErrorKind.RemoteCommandFailed, ErrorIds.FeatureAborted,
-                        $"{VmLabel.Of(spec)}: feature '{feature}' stopped without writing its exit code (the guest rebooted or its process was " +
-                            $"killed). Look at its log with: {LogCommand(vmId, feature)}",
-                        vmId, feature)
-                    { RecommendedAction = "Find out from the log what stopped it, then run the feature again." };
-                }
-                if (status != "running")
-                {
-                    throw new FeatureException(PhoenixErrorKind.RemoteCommandFailed, ErrorIds.FeatureFollowFailed,
-                        $"{VmLabel.Of(spec)}: the status file of feature '{feature}' holds '{Shorten(status)}', not an exit code.", vmId, feature);
-                }
-                CheckTimeout(spec, feature, watch);
-                delay = delay <= TimeSpan.Zero ? first : TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, max.Ticks));
+                if (current >= chain.Count || !answer.RunnerAlive) return answer;
+                CheckTimeout(spec, chain[current].Name, chain[current].Watch!);
             }
         }
+
+        /// <summary>The longest one poll waits in the guest: under qm guest exec's own 30 s, after which it answers with a pid.</summary>
+        private static readonly TimeSpan MaxPollWait = TimeSpan.FromSeconds(25);
+
+        private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+
+        private FeatureResult Ran(VmSpec spec, Item item, int exitCode)
+        {
+            var output = item.Log.Text;
+            return Base(spec, item, FeatureRunStatus.Ran, exitCode, output, item.Log.Truncated, FeatureOutput.ParseChanged(output),
+                item.Watch?.Elapsed ?? TimeSpan.Zero);
+        }
+
+        private static FeatureResult Base(VmSpec spec, Item item, FeatureRunStatus status, int exitCode, string output, bool truncated, bool? changed,
+            TimeSpan duration, string? notRunReason = null) =>
+            new FeatureResult
+            {
+                VmId = spec.VmId,
+                VmName = spec.Name,
+                Feature = item.Name,
+                ScriptHash = Hex.Sha256(item.Script),
+                RunHash = item.RunHash,
+                LogPath = LogPath(item.Name),
+                Status = status,
+                ExitCode = exitCode,
+                Output = output,
+                OutputTruncated = truncated,
+                Changed = changed,
+                Duration = duration,
+                NotRunReason = notRunReason,
+            };
 
         private void CheckTimeout(VmSpec spec, string feature, Stopwatch watch)
         {
@@ -440,60 +630,21 @@ namespace Phoenix.Engine.Features
             };
         }
 
-        // ---- Guest commands ---------------------------------------------------------------------
-
-        private async Task WriteFileAsync(VmSpec spec, string feature, string path, byte[] content, CancellationToken ct)
-        {
-            var options = new GuestExecOptions
-            {
-                StandardInput = content,
-                FollowLimit = SmallCommandLimit,
-                Description = GuestScripts.DescribeWrite(path, content.Length),
-            };
-            var result = await _host.GuestExecAsync(spec.VmId, GuestScripts.WriteArgv(path), options, ct).ConfigureAwait(false);
-            if (result.IsPlanned || result.Succeeded) return;
-            throw new FeatureException(PhoenixErrorKind.RemoteCommandFailed, ErrorIds.FeatureDeliveryFailed,
-                $"{VmLabel.Of(spec)}: writing {path} in the guest for feature '{feature}' failed (exit code {Code(result)}): {Brief(result)}",
-                    spec.VmId, feature)
-            { RecommendedAction = "Check that the guest's disk is not full or read-only." };
-        }
-
-        private Task WriteStateAsync(VmSpec spec, string feature, Dictionary<string, string> state, CancellationToken ct) =>
-            WriteFileAsync(spec, feature, FeatureStateFile.Path, Encoding.UTF8.GetBytes(FeatureStateFile.Format(state)), ct);
-
         // ---- Helpers ----------------------------------------------------------------------------
 
-        private void CheckSize(VmSpec spec, FeatureInfo feature, long length)
+        private static void CheckSize(VmSpec spec, FeatureInfo feature, long length, int contextLength)
         {
-            if (length <= FeatureContract.MaxDeliveryBytes) return;
+            if (length + contextLength <= FeatureContract.MaxDeliveryBytes) return;
             throw new FeatureException(PhoenixErrorKind.InvalidArgument, ErrorIds.FeatureTooLarge,
-                $"{VmLabel.Of(spec)}: feature '{feature.Name}' ({feature.Path}) is {length} bytes; Phoenix sends scripts with qm guest exec " +
-                    $"--pass-stdin, which carries at most 1 MiB ({FeatureContract.MaxDeliveryBytes} bytes). Nothing was sent.",
+                $"{VmLabel.Of(spec)}: feature '{feature.Name}' ({feature.Path}) is {length} bytes; Phoenix sends each script with the context " +
+                    $"file ({contextLength} bytes) through qm guest exec --pass-stdin, which carries at most 1 MiB ({FeatureContract.MaxDeliveryBytes} " +
+                    $"bytes), so this VM's scripts can have at most {FeatureContract.MaxDeliveryBytes - contextLength} bytes. Nothing was sent.",
                 spec.VmId, feature.Name)
             { RecommendedAction = "Make the script smaller: let it download large payloads inside the guest instead of carrying them." };
         }
 
         private void Report(VmSpec spec, string feature, int index, int count, FeatureStage stage, string? line, TimeSpan elapsed) =>
             Progress?.Invoke(new FeatureProgress(spec.VmId, feature, index, count, stage, line, elapsed));
-
-        private static FeatureResult With(FeatureResult b, FeatureRunStatus status, int exitCode, string output, bool truncated, bool? changed,
-            TimeSpan duration, string? notRunReason = null) =>
-            new FeatureResult
-            {
-                VmId = b.VmId,
-                VmName = b.VmName,
-                Feature = b.Feature,
-                ScriptHash = b.ScriptHash,
-                RunHash = b.RunHash,
-                LogPath = b.LogPath,
-                Status = status,
-                ExitCode = exitCode,
-                Output = output,
-                OutputTruncated = truncated,
-                Changed = changed,
-                Duration = duration,
-                NotRunReason = notRunReason,
-            };
 
         private static string Code(GuestExecResult r) =>
             r.ExitCode.HasValue ? r.ExitCode.Value.ToString(CultureInfo.InvariantCulture)

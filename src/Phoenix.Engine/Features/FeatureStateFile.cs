@@ -4,7 +4,6 @@ using System.Linq;
 using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
-using Phoenix.Engine.Errors;
 using Phoenix.Engine.Proxmox;
 using Phoenix.Engine.Text;
 
@@ -13,15 +12,20 @@ namespace Phoenix.Engine.Features
     /// <summary>
     /// The guest's record of the features that succeeded there, <see cref="Path"/>: one line
     /// <c>&lt;name&gt; &lt;run hash&gt;</c> per feature, the hash covering the script and the context it ran with
-    /// (<see cref="RunHash"/>). A later run skips a feature whose hash is unchanged. The file is read with a
-    /// read-only guest exec (<c>cat</c>), so -WhatIf reads it for real, and written whole, atomically.
+    /// (<see cref="RunHash"/>). A later run skips a feature whose hash is unchanged. The guest's run of the
+    /// features writes it (whole, by rename) as each one succeeds, before its exit code, so a run that
+    /// Phoenix stopped following (a killed deploy) still records what it finished; Phoenix reads it with the
+    /// read-only poll (<see cref="GuestScripts.Poll"/>), so -WhatIf reads it for real.
     /// </summary>
     public static class FeatureStateFile
     {
         /// <summary>Where the record lives in the guest.</summary>
         public const string Path = "/var/lib/phoenix/features.state";
 
-        private const string Header = "# Phoenix: features that succeeded here, with the hash of their script and context\n";
+        /// <summary>The comment line the file starts with (the guest's run writes it too when it makes the file).</summary>
+        internal const string HeaderLine = "# Phoenix: features that succeeded here, with the hash of their script and context";
+
+        private const string Header = HeaderLine + "\n";
 
         /// <summary>
         /// The hash recorded for a run: SHA-256 over the script's bytes and the context JSON, so that a
@@ -51,18 +55,10 @@ namespace Phoenix.Engine.Features
             return state;
         }
 
-        /// <summary>The file's text for <paramref name="state"/>: a header comment, then the features by name.</summary>
-        public static string Format(IReadOnlyDictionary<string, string> state)
-        {
-            if (state == null) throw new ArgumentNullException(nameof(state));
-            var sb = new StringBuilder(Header);
-            foreach (var kv in state.OrderBy(k => k.Key, StringComparer.Ordinal)) sb.Append(kv.Key).Append(' ').Append(kv.Value).Append('\n');
-            return sb.ToString();
-        }
-
         /// <summary>
-        /// Reads the record of VM <paramref name="vmId"/>'s guest. A missing or unreadable file is an empty
-        /// record: the features then run.
+        /// The record as the guest holds it now, read with one <c>cat</c> (read-only, so it runs under -WhatIf); empty
+        /// when the file is not there. For readers that want the record alone (Compare-PhoenixVm); the feature runner
+        /// reads it with the poll, beside the state of the features' runs.
         /// </summary>
         public static async Task<Dictionary<string, string>> ReadAsync(ProxmoxHost host, int vmId, TimeSpan limit, CancellationToken ct)
         {
@@ -73,25 +69,13 @@ namespace Phoenix.Engine.Features
             return Parse(Encoding.UTF8.GetString(GuestScripts.ToGuestBytes(read.OutData)));
         }
 
-        /// <summary>
-        /// The record for a plan (-WhatIf), read only when the guest can answer now: in a planned deploy the
-        /// VM may not even exist yet, and a plan must not wait for anything. Unknown means empty: the plan
-        /// then shows every feature.
-        /// </summary>
-        public static async Task<Dictionary<string, string>> ReadForPlanAsync(ProxmoxHost host, int vmId, TimeSpan limit, CancellationToken ct)
+        /// <summary>The file's text for <paramref name="state"/>: a header comment, then the features by name.</summary>
+        public static string Format(IReadOnlyDictionary<string, string> state)
         {
-            if (host == null) throw new ArgumentNullException(nameof(host));
-            try
-            {
-                if (await host.GetStatusAsync(vmId, ct).ConfigureAwait(false) == "running" &&
-                    await host.AgentPingAsync(vmId, ct).ConfigureAwait(false))
-                    return await ReadAsync(host, vmId, limit, ct).ConfigureAwait(false);
-            }
-            catch (PhoenixException)
-            {
-                // Unknown state: the plan shows every feature.
-            }
-            return new Dictionary<string, string>(StringComparer.Ordinal);
+            if (state == null) throw new ArgumentNullException(nameof(state));
+            var sb = new StringBuilder(Header);
+            foreach (var kv in state.OrderBy(k => k.Key, StringComparer.Ordinal)) sb.Append(kv.Key).Append(' ').Append(kv.Value).Append('\n');
+            return sb.ToString();
         }
     }
 }

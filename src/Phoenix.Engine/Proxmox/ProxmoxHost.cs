@@ -1,10 +1,12 @@
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
+using System.Globalization;
 using System.Linq;
 using System.Text.RegularExpressions;
 using System.Threading;
 using System.Threading.Tasks;
+using Phoenix.Engine.Errors;
 using Phoenix.Engine.Transport;
 
 namespace Phoenix.Engine.Proxmox
@@ -137,6 +139,47 @@ namespace Phoenix.Engine.Proxmox
             var command = QmCommand.Config(vmId, snapshot, current);
             var result = await RunCoreAsync(command, vmId, cancellationToken).ConfigureAwait(false);
             return Parse(() => ProxmoxParsers.ParseQmConfig(result.StdOut), "the VM configuration", vmId, command);
+        }
+
+        /// <summary>
+        /// Waits while <paramref name="current"/>, VM <paramref name="vmId"/>'s configuration as last read, holds a lock in
+        /// its config file (<c>lock: clone</c> while a clone makes the VM, <c>lock: snapshot</c> while a snapshot is taken):
+        /// it reads <c>qm config</c> again after each wait of <see cref="RetryPolicy"/>'s backoff, reporting every wait through
+        /// <see cref="Waiting"/>, until the lock is gone or the policy's limit has passed. Returns the last configuration read
+        /// (still locked when the limit passed), or null when the VM no longer exists (a clone that fails removes its target).
+        /// </summary>
+        public async Task<VmConfig?> WaitWhileLockedAsync(int vmId, VmConfig current, CancellationToken cancellationToken = default)
+        {
+            if (current == null) throw new ArgumentNullException(nameof(current));
+            var policy = RetryPolicy;
+            var stopwatch = Stopwatch.StartNew();
+            var waited = TimeSpan.Zero;
+            var retry = 0;
+            while (current.Lock is string lockName && lockName.Length > 0)
+            {
+                var elapsed = stopwatch.Elapsed > waited ? stopwatch.Elapsed : waited;
+                var remaining = policy.TotalLimit - elapsed;
+                if (remaining <= TimeSpan.Zero) return current;
+                retry++;
+                var delay = policy.GetDelay(retry);
+                if (delay > remaining) delay = remaining;
+                var command = QmCommand.Config(vmId, null, false);
+                var error = new ProxmoxException(ProxmoxErrorReason.VmLocked, PhoenixErrorKind.InvalidOperation,
+                    $"VM {vmId.ToString(CultureInfo.InvariantCulture)} is locked ({lockName}).", vmId, "lock: " + lockName, command: command.ToDisplayString())
+                { LockName = lockName, IsTransient = true };
+                Waiting?.Invoke(this, new ProxmoxWaitEventArgs(vmId, command.ToDisplayString(), error, retry, delay, elapsed, policy.TotalLimit));
+                await policy.Delay(delay, cancellationToken).ConfigureAwait(false);
+                waited += delay;
+                try
+                {
+                    current = await GetVmConfigAsync(vmId, cancellationToken: cancellationToken).ConfigureAwait(false);
+                }
+                catch (ProxmoxException e) when (e.ProxmoxReason == ProxmoxErrorReason.VmNotFound)
+                {
+                    return null;
+                }
+            }
+            return current;
         }
 
         /// <summary>True when the VM exists on this node.</summary>

@@ -10,10 +10,10 @@ namespace Phoenix.Engine.Transport
 {
     /// <summary>
     /// File transfers of an <see cref="SshHostConnection"/> over its command channel: the content goes to a small
-    /// shell script's standard input. Uploads always go this way, so a file is created by <c>mktemp</c> under
-    /// <c>umask 077</c> (mode 0600 from its first byte, owned by whoever runs the command: root), filled, checked
-    /// for its size, given its mode and renamed over the target. With sudo, downloads and deletes go this way
-    /// too, since the login user cannot read or remove root's files over SFTP.
+    /// shell script's standard input (or, for a download, from its standard output), so every transfer shares the
+    /// one SSH connection the commands use and goes through sudo like them. An upload's file is created by
+    /// <c>mktemp</c> under <c>umask 077</c> (mode 0600 from its first byte, owned by whoever runs the command:
+    /// root), filled, checked for its size, given its mode and renamed over the target.
     /// </summary>
     internal sealed class CommandTransfers
     {

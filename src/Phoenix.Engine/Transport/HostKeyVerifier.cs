@@ -104,7 +104,7 @@ namespace Phoenix.Engine.Transport
 
         private PhoenixException? AcceptNew(byte[] hostKey, string keyType, string fingerprint)
         {
-            // SSH and SFTP connect separately; the lock and the second look keep one line per key.
+            // A reconnect (or connections in parallel) checks again; the lock and the second look keep one line per key.
             lock (_appendLock)
             {
                 try

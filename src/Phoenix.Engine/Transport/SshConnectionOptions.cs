@@ -48,7 +48,7 @@ namespace Phoenix.Engine.Transport
 
         /// <summary>
         /// Run every host command through <c>sudo -n</c>, for a login user who is not root (many sites forbid root logins
-        /// over SSH). Files are then written, read and deleted through sudo as well (never SFTP as the login user), and a
+        /// over SSH). Files are then written, read and deleted through sudo as well (they always go over the command channel), and a
         /// sudo that wants a password or refuses is an error naming the command (<c>SudoRefused</c>).
         /// </summary>
         public bool UseSudo { get; set; }

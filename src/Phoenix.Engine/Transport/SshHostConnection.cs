@@ -14,9 +14,10 @@ using Renci.SshNet.Common;
 namespace Phoenix.Engine.Transport
 {
     /// <summary>
-    /// <see cref="IHostConnection"/> over SSH (SSH.NET). One SSH connection carries every command (each
-    /// on its own channel, so calls may run in parallel) and one SFTP connection every transfer
-    /// (<see cref="SftpTransfers"/>); both are opened once and reused. Host keys are verified fail-closed
+    /// <see cref="IHostConnection"/> over SSH (SSH.NET). One SSH connection, opened once and reused, carries every
+    /// command (each on its own channel, so calls may run in parallel) and every file transfer (a small shell
+    /// script with the bytes on its standard input or output, <see cref="CommandTransfers"/>): no second
+    /// connection for SFTP. Host keys are verified fail-closed
     /// (see <see cref="SshConnectionOptions"/>); the options are checked and the keys loaded beside them
     /// (<see cref="SshConnectionOptions.Validated"/>, <see cref="SshKeys"/>).
     /// A connection that drops fails the calls in flight with Reason <c>ConnectionLost</c>; the next call
@@ -31,18 +32,13 @@ namespace Phoenix.Engine.Transport
         private static readonly UTF8Encoding Utf8 = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false);
         private static readonly TimeSpan KeepAliveInterval = TimeSpan.FromSeconds(30);
 
-        // Per SFTP request, not per transfer: only a host that stopped answering gets near it.
-        private static readonly TimeSpan SftpOperationTimeout = TimeSpan.FromSeconds(60);
-
         private readonly SshConnectionOptions _options;
         private readonly HostKeyVerifier _verifier;
         private readonly IReadOnlyList<PrivateKeyFile> _keys;
         private readonly string _authDescription;
-        private readonly SftpTransfers _transfers;
         private readonly CommandTransfers _commandTransfers;
         private readonly SemaphoreSlim _commandGate = new SemaphoreSlim(MaxParallelCommands, MaxParallelCommands);
         private readonly ClientSlot<SshClient> _ssh = new ClientSlot<SshClient>("ssh");
-        private readonly ClientSlot<SftpClient> _sftp = new ClientSlot<SftpClient>("sftp");
         private int _connectionsOpened;
         private volatile string? _fingerprint;
         private volatile string? _keyType;
@@ -54,7 +50,6 @@ namespace Phoenix.Engine.Transport
             _verifier = verifier;
             _keys = keys;
             _authDescription = authDescription;
-            _transfers = new SftpTransfers(this);
             _commandTransfers = new CommandTransfers(this);
         }
 
@@ -74,8 +69,8 @@ namespace Phoenix.Engine.Transport
         public string? HostKeyType => _keyType;
 
         /// <summary>
-        /// How many SSH connections this object has opened so far: the command connection, the SFTP
-        /// connection and every reconnect each count one. A read-only statistic (the benchmark reports it).
+        /// How many SSH connections this object has opened so far: the one connection and every reconnect
+        /// each count one. A read-only statistic (the benchmark reports it).
         /// </summary>
         public int ConnectionsOpened => Volatile.Read(ref _connectionsOpened);
 
@@ -101,8 +96,8 @@ namespace Phoenix.Engine.Transport
         internal bool IsDisposed => _disposed;
 
         /// <summary>
-        /// Connects, verifies the host key and authenticates. The SFTP connection is opened at the first
-        /// transfer. Failures are <see cref="PhoenixException"/>s whose Reason is one of HostNotFound,
+        /// Connects, verifies the host key and authenticates; commands and transfers share this one
+        /// connection. Failures are <see cref="PhoenixException"/>s whose Reason is one of HostNotFound,
         /// ConnectionRefused, ConnectionTimedOut, HostUnreachable, ConnectionFailed, AuthenticationFailed,
         /// HostKeyUnknown, HostKeyMismatch, HostKeyChanged, HostKeyRevoked, KnownHostsUnreadable,
         /// KnownHostsNotWritable, KeyFileInvalid, NoCredential or InvalidArgument.
@@ -229,22 +224,27 @@ namespace Phoenix.Engine.Transport
         }
 
         /// <inheritdoc />
-        /// <remarks>Over SFTP; with sudo over the command channel, since the login user may not read root's files.</remarks>
-        public Task<byte[]> DownloadAsync(string remotePath, CancellationToken cancellationToken = default) =>
-            UseSudo ? _commandTransfers.DownloadAsync(remotePath, cancellationToken) : _transfers.DownloadAsync(remotePath, cancellationToken);
+        /// <remarks>Over the command channel (<c>cat</c>, through sudo with -UseSudo), on the one SSH connection.</remarks>
+        public Task<byte[]> DownloadAsync(string remotePath, CancellationToken cancellationToken = default)
+        {
+            ThrowIfDisposed();
+            return _commandTransfers.DownloadAsync(remotePath, cancellationToken);
+        }
 
         /// <inheritdoc />
-        /// <remarks>Over SFTP; with sudo over the command channel.</remarks>
-        public Task<bool> DeleteAsync(string remotePath, CancellationToken cancellationToken = default) =>
-            UseSudo ? _commandTransfers.DeleteAsync(remotePath, cancellationToken) : _transfers.DeleteAsync(remotePath, cancellationToken);
+        /// <remarks>Over the command channel (<c>rm</c>, through sudo with -UseSudo), on the one SSH connection.</remarks>
+        public Task<bool> DeleteAsync(string remotePath, CancellationToken cancellationToken = default)
+        {
+            ThrowIfDisposed();
+            return _commandTransfers.DeleteAsync(remotePath, cancellationToken);
+        }
 
-        /// <summary>Closes both connections. Calls still running fail with <see cref="ObjectDisposedException"/>.</summary>
+        /// <summary>Closes the connection. Calls still running fail with <see cref="ObjectDisposedException"/>.</summary>
         public void Dispose()
         {
             if (_disposed) return;
             _disposed = true;
             DisposeQuietly(Interlocked.Exchange(ref _ssh.Client, null));
-            DisposeQuietly(Interlocked.Exchange(ref _sftp.Client, null));
             foreach (var key in _keys) DisposeQuietly(key);
         }
 
@@ -434,12 +434,6 @@ namespace Phoenix.Engine.Transport
 
         private Task<SshClient> GetSshClientAsync(CancellationToken token) =>
             GetClientAsync(_ssh, info => new SshClient(info) { KeepAliveInterval = KeepAliveInterval }, token);
-
-        /// <summary>The SFTP side lost its connection during <paramref name="what"/>: forget the client, say so.</summary>
-        internal Exception SftpLost(SftpClient client, string what, Exception e) => Lost(_sftp, client, what, e);
-
-        internal Task<SftpClient> GetSftpClientAsync(CancellationToken token) =>
-            GetClientAsync(_sftp, info => new SftpClient(info) { KeepAliveInterval = KeepAliveInterval, OperationTimeout = SftpOperationTimeout }, token);
 
         private async Task<T> GetClientAsync<T>(ClientSlot<T> slot, Func<ConnectionInfo, T> create, CancellationToken token) where T : BaseClient
         {

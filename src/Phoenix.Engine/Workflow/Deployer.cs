@@ -31,8 +31,14 @@ namespace Phoenix.Engine.Workflow
         /// </summary>
         public bool RefreshSnapshot { get; set; }
 
-        /// <summary>The cloud-init step (render, upload, qm set --cicustom); null skips it.</summary>
+        /// <summary>The cloud-init step (render, upload, qm set --cicustom); null skips it (unless <see cref="CloudInitInRun"/> is set).</summary>
         public Func<ProxmoxHost, VmSpec, CancellationToken, Task<StepOutcome>>? CloudInit { get; set; }
+
+        /// <summary>
+        /// The cloud-init step given what the run knows (the VM's config, whether it starts next, what is read once per run);
+        /// used instead of <see cref="CloudInit"/> when set.
+        /// </summary>
+        public Func<ProxmoxHost, VmSpec, DeployStepContext, CancellationToken, Task<StepOutcome>>? CloudInitInRun { get; set; }
 
         /// <summary>The feature step; null skips it with a warning.</summary>
         public Func<ProxmoxHost, VmSpec, Action<string>, CancellationToken, Task<StepOutcome>>? Features { get; set; }
@@ -61,8 +67,6 @@ namespace Phoenix.Engine.Workflow
 
         private readonly ProxmoxHost _host;
         private readonly DeployOptions _options;
-        private readonly object _externalLock = new object();
-        private Task<IReadOnlyList<ClusterResource>>? _resources;
 
         public Deployer(ProxmoxHost host, DeployOptions options)
         {
@@ -100,20 +104,22 @@ namespace Phoenix.Engine.Workflow
         {
             var byId = vms.ToDictionary(v => v.VmId);
             var results = vms.ToDictionary(v => v.VmId, v => new DeployResult(v.VmId, v.Name));
+            // What this call reads once for all its VMs (the next call reads again).
+            var run = new DeployRun(_host);
             var planned = new HashSet<int>();
             var recorder = _host.Connection as PlanRecorder;
             // A plan is read off one recorder, so VMs are planned one after another to keep each VM's commands together.
             var throttle = recorder != null ? 1 : _options.ThrottleLimit;
 
-            // template names resolve first (the file, else one cluster read), so that the edges and the clones follow them.
-            var unresolved = await TemplateNames.ResolveAsync(_host, vms, byId, _options.Provision, ct).ConfigureAwait(false);
+            // template names resolve first (the file, else the run's one cluster read), so that the edges and the clones follow them.
+            var unresolved = await TemplateNames.ResolveAsync(run.ResourcesAsync, vms, byId, _options.Provision, ct).ConfigureAwait(false);
             var graph = DependencyGraph(vms, _options.Provision);
             await DependencyScheduler.RunAsync(graph, throttle, async (id, token) =>
             {
                 var before = recorder?.Commands.Count ?? 0;
                 var ok = unresolved.TryGetValue(id, out var error)
                     ? Fail(results[id], error)
-                    : await DeployOneAsync(byId[id], byId, results[id], planned, token).ConfigureAwait(false);
+                    : await DeployOneAsync(byId[id], byId, results[id], planned, run, token).ConfigureAwait(false);
                 if (recorder != null)
                 {
                     results[id].Plan.AddRange(recorder.Shown.Skip(before));
@@ -140,7 +146,7 @@ namespace Phoenix.Engine.Workflow
         }
 
         private async Task<bool> DeployOneAsync(VmSpec spec, IReadOnlyDictionary<int, VmSpec> byId, DeployResult result, ISet<int> planned,
-            CancellationToken ct)
+            DeployRun run, CancellationToken ct)
         {
             var total = Stopwatch.StartNew();
             var steps = spec.IsTemplate ? new[] { StepTemplate } : VmSteps;
@@ -173,7 +179,7 @@ namespace Phoenix.Engine.Workflow
 
             try
             {
-                await CheckExternalDependenciesAsync(spec, byId, Warn, ct).ConfigureAwait(false);
+                await CheckExternalDependenciesAsync(spec, byId, Warn, run, ct).ConfigureAwait(false);
 
                 if (spec.IsTemplate)
                 {
@@ -188,44 +194,95 @@ namespace Phoenix.Engine.Workflow
                 {
                     var isNew = false;
                     VmConfig? existingConfig = null;
+                    VmConfig? predicted = null;
+                    // The run's one listing says which VMs exist and run: a VM it lacks is cloned without a qm config first.
+                    var listed = await run.FindAsync(spec.VmId, ct).ConfigureAwait(false);
                     await Step(StepClone, async () =>
                     {
-                        var (o, read) = await VmProvisioner.EnsureCloneReadingAsync(_host, spec, byId, _options.Provision, planned, ct).ConfigureAwait(false);
+                        var (o, read, guess) = await VmProvisioner.EnsureCloneInRunAsync(_host, spec, byId, _options.Provision, planned, ct, run,
+                            listed == null).ConfigureAwait(false);
                         isNew = o.Changed;
                         existingConfig = read;
+                        predicted = guess;
                         // A snapshot an interrupted run left half-made locks the VM: cleared first, where Proxmox allows it.
                         if (read != null && await SnapshotSteps.ClearHalfMadeAsync(_host, spec, read, ct).ConfigureAwait(false) is StepOutcome cleared)
                             return new StepOutcome(o.Changes.Concat(cleared.Changes).ToList(), o.Notes.Concat(cleared.Notes).ToList(), cleared.Warnings);
                         return o;
                     }).ConfigureAwait(false);
                     // The configuration the clone step read is the one to converge: one qm config per VM and run.
-                    await Step(StepConfigure, () => existingConfig != null
-                        ? VmProvisioner.ConvergeAsync(_host, spec, existingConfig, ct)
-                        : VmProvisioner.ConfigureAsync(_host, spec, ct, byId, _options.Provision)).ConfigureAwait(false);
+                    // A clone of this run gets its options in the cloud-init step's qm set (with cicustom, after the snippets
+                    // are written): one qm set for everything.
+                    VmConfig? knownConfig = null;
+                    IReadOnlyList<KeyValuePair<string, string>> deferred = Array.Empty<KeyValuePair<string, string>>();
+                    await Step(StepConfigure, async () =>
+                    {
+                        var (o, after, later) = await VmProvisioner.ConfigureKnowingAsync(_host, spec, existingConfig, predicted,
+                            isNew && _options.CloudInitInRun != null, ct, byId, _options.Provision).ConfigureAwait(false);
+                        knownConfig = after;
+                        deferred = later;
+                        return o;
+                    }).ConfigureAwait(false);
 
-                    if (_options.CloudInit != null)
+                    // A VM cloned this run is stopped; an existing one is as the run's listing found it (a state the listing
+                    // does not know is asked with qm status).
+                    var knownStopped = isNew || listed?.Status == "stopped";
+                    var knownRunning = !isNew && listed?.Status == "running";
+
+                    if (_options.CloudInitInRun != null)
+                        await Step(StepCloudInit, () => _options.CloudInitInRun(_host, spec, new DeployStepContext(run, knownConfig, knownStopped, deferred), ct))
+                            .ConfigureAwait(false);
+                    else if (_options.CloudInit != null)
                         await Step(StepCloudInit, () => _options.CloudInit(_host, spec, ct)).ConfigureAwait(false);
                     else
                         Skip(StepCloudInit, "no cloud-init step configured");
 
-                    await Step(StepStart, async () => isNew && _host.IsDryRun
-                        ? await PlannedAsync(() => _host.StartAsync(spec.VmId, ct), "started").ConfigureAwait(false)
-                        : await VmLifecycle.EnsureStartedAsync(_host, spec.VmId,
-                            ct).ConfigureAwait(false) ? StepOutcome.Of("started") : StepOutcome.Unchanged("already running")).ConfigureAwait(false);
+                    var startedNow = false;
+                    await Step(StepStart, async () =>
+                    {
+                        if (knownRunning) return StepOutcome.Unchanged("already running");
+                        if (knownStopped)
+                        {
+                            try { await _host.StartAsync(spec.VmId, ct).ConfigureAwait(false); }
+                            catch (ProxmoxException e) when (!isNew && e.ProxmoxReason == ProxmoxErrorReason.AlreadyRunning)
+                            {
+                                // The listing is from the run's start: the `qm start` of an earlier run that was cut off can have
+                                // finished since. Running is what is wanted; its agent is waited for as after a start of ours.
+                                startedNow = true;
+                                return StepOutcome.Unchanged("already running (started since this run's listing)");
+                            }
+                        }
+                        else if (!await VmLifecycle.EnsureStartedAsync(_host, spec.VmId, ct).ConfigureAwait(false)) return StepOutcome.Unchanged("already running");
+                        startedNow = true;
+                        return StepOutcome.Of("started");
+                    }).ConfigureAwait(false);
 
-                    // One snapshot list per VM and run; a VM cloned this run has none.
-                    var snapshots = isNew ? (IReadOnlyList<SnapshotInfo>)Array.Empty<SnapshotInfo>() : await _host.ListSnapshotsAsync(spec.VmId,
-                        ct).ConfigureAwait(false);
+                    // At most one snapshot list per VM and run: a VM cloned this run has none, none is needed when no snapshot is
+                    // wanted, and when the one wanted is the config's `parent:` (which Proxmox sets only once a snapshot is
+                    // complete), the config read already shows it.
+                    var wantedSnapshots = SnapshotSteps.PhoenixNames(spec);
+                    var parent = existingConfig?["parent"];
+                    var snapshots = isNew || wantedSnapshots.Count == 0
+                        ? (IReadOnlyList<SnapshotInfo>)Array.Empty<SnapshotInfo>()
+                        : wantedSnapshots.Count == 1 && parent == wantedSnapshots[0] && !_options.RefreshSnapshot
+                            ? new[] { new SnapshotInfo(parent, null, null, null, false) }
+                            : await _host.ListSnapshotsAsync(spec.VmId, ct).ConfigureAwait(false);
 
                     if (_host.IsDryRun)
                         Skip(StepWaitAgent, $"would wait up to {_options.AgentTimeout.TotalSeconds:0} s for the guest agent (qm agent {spec.VmId} ping)");
+                    else if (knownRunning && spec.Features.Count > 0 && _options.Features != null)
+                        // A VM that ran before this run has long had its agent up; the feature step's first guest exec talks to
+                        // it, and waits for it as this step would when it does not answer.
+                        await Step(StepWaitAgent, () => Task.FromResult(StepOutcome.Unchanged(
+                            "the VM was already running: the feature step talks to its guest agent, and waits for it if it does not answer"))).ConfigureAwait(false);
                     else
                         await Step(StepWaitAgent, async () =>
                         {
+                            // The VM runs now (started above, or found running): its state is read only to explain a timeout. A guest
+                            // just started cannot answer at once (it boots first), so the first ping waits one poll interval.
+                            if (startedNow) await Task.Delay(_options.AgentPollInterval, ct).ConfigureAwait(false);
                             var ready = await VmLifecycle.WaitForAgentAsync(_host, spec.VmId, _options.AgentTimeout, _options.AgentPollInterval, null,
-                                ct).ConfigureAwait(false);
-                            return StepOutcome.Unchanged($"guest agent answered after {ready.Waited.TotalSeconds:0.0} s; " +
-                                $"addresses {string.Join(", ", ready.Addresses)}");
+                                ct, knownConfig, knownRunning || knownStopped, readAddresses: false).ConfigureAwait(false);
+                            return StepOutcome.Unchanged($"guest agent answered after {ready.Waited.TotalSeconds:0.0} s");
                         }).ConfigureAwait(false);
 
                     if (SnapshotSteps.PreFeaturesName(spec) is string pre)
@@ -303,20 +360,13 @@ namespace Phoenix.Engine.Workflow
             }
         }
 
-        private static async Task<StepOutcome> PlannedAsync(Func<Task> action, string change)
-        {
-            await action().ConfigureAwait(false);
-            return StepOutcome.Of(change);
-        }
-
-        private async Task CheckExternalDependenciesAsync(VmSpec spec, IReadOnlyDictionary<int, VmSpec> byId, Action<string> warn, CancellationToken ct)
+        private async Task CheckExternalDependenciesAsync(VmSpec spec, IReadOnlyDictionary<int, VmSpec> byId, Action<string> warn, DeployRun run,
+            CancellationToken ct)
         {
             var outside = spec.Dependencies.Select(d => int.TryParse(d, out var id) ? id : (int?)null)
                 .Where(id => id != null && !byId.ContainsKey(id.Value)).Select(id => id!.Value).ToList();
             if (outside.Count == 0) return;
-            Task<IReadOnlyList<ClusterResource>> resourcesTask;
-            lock (_externalLock) resourcesTask = _resources ??= _host.GetClusterResourcesAsync(ct);
-            var resources = await resourcesTask.ConfigureAwait(false);
+            var resources = await run.ResourcesAsync(ct).ConfigureAwait(false);
             foreach (var id in outside)
             {
                 var r = resources.FirstOrDefault(x => x.VmId == id);

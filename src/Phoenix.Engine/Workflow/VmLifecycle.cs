@@ -164,12 +164,23 @@ namespace Phoenix.Engine.Workflow
         /// Waits until <c>qm agent ping</c> answers, then reads the guest's addresses. On timeout the
         /// error says whether the VM runs, whether `agent` is set, and what to check in the guest.
         /// </summary>
+        public static Task<AgentReady> WaitForAgentAsync(ProxmoxHost host, int vmId, TimeSpan timeout, TimeSpan pollInterval,
+            Action<TimeSpan>? onWaiting, CancellationToken ct) =>
+            WaitForAgentAsync(host, vmId, timeout, pollInterval, onWaiting, ct, null, false, true);
+
+        /// <summary>
+        /// <see cref="WaitForAgentAsync(ProxmoxHost, int, TimeSpan, TimeSpan, Action{TimeSpan}?, CancellationToken)"/> for a VM the
+        /// caller knows more about: <paramref name="knownConfig"/> is its config as just read (not read again to check
+        /// `agent`), <paramref name="knownRunning"/> says it was just started (its state is read only to explain a timeout),
+        /// and without <paramref name="readAddresses"/> the guest's addresses are not asked for.
+        /// </summary>
         public static async Task<AgentReady> WaitForAgentAsync(ProxmoxHost host, int vmId, TimeSpan timeout, TimeSpan pollInterval,
-            Action<TimeSpan>? onWaiting, CancellationToken ct)
+            Action<TimeSpan>? onWaiting, CancellationToken ct, VmConfig? knownConfig, bool knownRunning, bool readAddresses)
         {
             var watch = Stopwatch.StartNew();
-            VmConfig? config = null;
-            string? status = null;
+            VmConfig? config = knownConfig;
+            var configChecked = false;
+            string? status = knownRunning ? "running" : null;
             while (true)
             {
                 ct.ThrowIfCancellationRequested();
@@ -186,6 +197,7 @@ namespace Phoenix.Engine.Workflow
                 }
                 if (answered)
                 {
+                    if (!readAddresses) return new AgentReady(Array.Empty<GuestIpAddress>(), watch.Elapsed);
                     IReadOnlyList<GuestIpAddress> addresses;
                     try
                     {
@@ -197,9 +209,10 @@ namespace Phoenix.Engine.Workflow
                     }
                     return new AgentReady(addresses, watch.Elapsed);
                 }
-                if (config == null)
+                if (!configChecked)
                 {
-                    config = await host.GetVmConfigAsync(vmId, cancellationToken: ct).ConfigureAwait(false);
+                    configChecked = true;
+                    config ??= await host.GetVmConfigAsync(vmId, cancellationToken: ct).ConfigureAwait(false);
                     if (!config.HasAgentKey || !config.IsAgentEnabled)
                     {
                         throw new PhoenixException(PhoenixErrorKind.InvalidOperation, ErrorIds.AgentNotConfigured,
@@ -208,12 +221,14 @@ namespace Phoenix.Engine.Workflow
                         { RecommendedAction = $"Run `qm set {vmId} --agent 1` (New-PhoenixVm sets it), install qemu-guest-agent in the guest, and restart the VM." };
                     }
                 }
-                status = await host.GetStatusAsync(vmId, ct).ConfigureAwait(false);
-                if (watch.Elapsed >= timeout)
+                // A VM just started is taken to run: its state is read only to explain a timeout.
+                var timedOut = watch.Elapsed >= timeout;
+                if (!knownRunning || timedOut) status = await host.GetStatusAsync(vmId, ct).ConfigureAwait(false);
+                if (timedOut)
                 {
                     var why = status == "running"
-                        ? $"VM {vmId} ({config.Name}) is running and `agent` is set, but the QEMU guest agent did not answer within {timeout.TotalSeconds:0} s."
-                        : $"VM {vmId} ({config.Name}) is {status}, so its guest agent cannot answer (waited {timeout.TotalSeconds:0} s).";
+                        ? $"VM {vmId} ({config?.Name}) is running and `agent` is set, but the QEMU guest agent did not answer within {timeout.TotalSeconds:0} s."
+                        : $"VM {vmId} ({config?.Name}) is {status}, so its guest agent cannot answer (waited {timeout.TotalSeconds:0} s).";
                     var what = status == "running"
                         ? "Check in the guest (console: qm terminal " + vmId + ") that qemu-guest-agent is installed and running (systemctl status " +
                             "qemu-guest-agent); the default Phoenix cloud-init installs it at first boot, which can take minutes. Or wait longer " +

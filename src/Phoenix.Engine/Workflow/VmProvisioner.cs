@@ -20,7 +20,7 @@ namespace Phoenix.Engine.Workflow
         /// <summary>Force full (true) or linked (false) clones; null leaves it to Proxmox (linked from templates).</summary>
         public bool? FullClone { get; set; }
 
-        /// <summary>The VMIDs the <c>template</c> names of the config resolved to (<see cref="TemplateNames.ResolveAsync"/>).</summary>
+        /// <summary>The VMIDs the <c>template</c> names of the config resolved to (<see cref="TemplateNames"/>).</summary>
         public Dictionary<string, int> TemplateByName { get; } = new Dictionary<string, int>(StringComparer.Ordinal);
     }
 
@@ -72,7 +72,38 @@ namespace Phoenix.Engine.Workflow
         public static async Task<(StepOutcome Outcome, VmConfig? Existing)> EnsureCloneReadingAsync(ProxmoxHost host, VmSpec spec,
             IReadOnlyDictionary<int, VmSpec> fileVms, ProvisionOptions options, ISet<int> plannedVms, CancellationToken ct)
         {
-            var existing = await TryGetConfigAsync(host, spec.VmId, ct).ConfigureAwait(false);
+            var (outcome, existing, _) = await EnsureCloneInRunAsync(host, spec, fileVms, options, plannedVms, ct, null, false).ConfigureAwait(false);
+            return (outcome, existing);
+        }
+
+        /// <summary>
+        /// <see cref="EnsureCloneReadingAsync"/> inside a deploy run: a VM the run's listing lacks (<paramref name="knownAbsent"/>)
+        /// is not read first; a source the listing shows as a template is read once per run; and after a plain clone of a
+        /// template, <c>Predicted</c> is the config the clone has by Proxmox's rules (the template's, with the VM's name
+        /// and without what a clone does not copy; MACs, uuids and disk volumes are not known from it).
+        /// </summary>
+        internal static async Task<(StepOutcome Outcome, VmConfig? Existing, VmConfig? Predicted)> EnsureCloneInRunAsync(ProxmoxHost host, VmSpec spec,
+            IReadOnlyDictionary<int, VmSpec> fileVms, ProvisionOptions options, ISet<int> plannedVms, CancellationToken ct, DeployRun? run,
+            bool knownAbsent)
+        {
+            var existing = knownAbsent && run != null ? null : await TryGetConfigAsync(host, spec.VmId, ct).ConfigureAwait(false);
+            if (existing?.Lock == "clone")
+            {
+                // A clone is making this VM (a re-run after a deploy was cut off while `qm clone` went on), or one was
+                // cut off itself and left its half-made target: wait the lock out as any other lock. The clone ends by
+                // removing its lock (the VM is then whole) or, on failure, its target (then it is cloned again).
+                existing = await host.WaitWhileLockedAsync(spec.VmId, existing, ct).ConfigureAwait(false);
+                if (existing?.Lock == "clone")
+                {
+                    var waited = ProxmoxError.FormatDuration(host.RetryPolicy.TotalLimit);
+                    throw new PhoenixException(PhoenixErrorKind.InvalidOperation, ErrorIds.IncompleteClone,
+                        $"VM {spec.VmId} ({spec.Name ?? existing.Name}) is still locked by a clone after Phoenix waited {waited}: the clone that makes " +
+                            "it is still running (a large full clone), or it was cut off and left a half-made VM that no task will finish.", spec.VmId)
+                    { RecommendedAction = $"Check on the host whether a clone task for VM {spec.VmId} still runs (the node's Tasks view, or " +
+                        $"ps -ef | grep 'qm clone'). If one does, deploy again when it has ended; if none does, remove the half-made VM " +
+                        $"(qm unlock {spec.VmId} && qm destroy {spec.VmId}) and deploy again." };
+                }
+            }
             if (existing != null)
             {
                 if (spec.Name != null && !string.Equals(existing.Name, spec.Name, StringComparison.Ordinal))
@@ -84,22 +115,20 @@ namespace Phoenix.Engine.Workflow
                     { RecommendedAction = $"Give '{spec.Name}' a free VMID in the config, or remove VM {spec.VmId} (Remove-PhoenixVm " +
                         $"-VmId {spec.VmId}) if it is really not needed." };
                 }
-                if (existing.Lock == "clone")
-                {
-                    throw new PhoenixException(PhoenixErrorKind.InvalidOperation, ErrorIds.IncompleteClone,
-                        $"VM {spec.VmId} ({existing.Name}) is still locked by a clone: either a clone is running right now, or one was interrupted " +
-                            $"and left a half-made VM.", spec.VmId)
-                    { RecommendedAction = $"Check on the host that no clone task for {spec.VmId} is running (ps -ef | grep 'qm clone'); if none " +
-                        $"is, remove the half-made VM (qm unlock {spec.VmId} && qm destroy {spec.VmId}) and deploy again." };
-                }
-                return (StepOutcome.Unchanged($"VM {spec.VmId} ({existing.Name}) exists; not cloned again."), existing);
+                return (StepOutcome.Unchanged($"VM {spec.VmId} ({existing.Name}) exists; not cloned again."), existing, null);
             }
 
             var source = ResolveSource(spec, fileVms, options);
             bool sourcePlanned;
             lock (plannedVms) sourcePlanned = plannedVms.Contains(source.VmId);
             VmConfig? sourceConfig = null;
-            if (!sourcePlanned)
+            var listedTemplate = false;
+            if (!sourcePlanned && run != null && source.Snapshot == null)
+                listedTemplate = (await run.FindAsync(source.VmId, ct).ConfigureAwait(false))?.IsTemplate == true;
+            if (listedTemplate)
+                // A template does not change while the run clones it: its config is read once for every clone of the run.
+                sourceConfig = await run!.SourceConfigAsync(source.VmId, () => TryGetConfigAsync(host, source.VmId, ct)).ConfigureAwait(false);
+            if (!sourcePlanned && sourceConfig == null)
             {
                 sourceConfig = await TryGetConfigAsync(host, source.VmId, ct).ConfigureAwait(false);
                 if (sourceConfig == null)
@@ -121,8 +150,34 @@ namespace Phoenix.Engine.Workflow
                 .ConfigureAwait(false);
             lock (plannedVms) plannedVms.Add(spec.VmId);
             var from = source.Snapshot != null ? $"VM {source.VmId} snapshot '{source.Snapshot}'" : $"VM {source.VmId}";
-            return (StepOutcome.Of($"cloned from {from} ({(willBeFull ? "full" : "linked")} clone)"), null);
+            var predicted = run != null && sourceConfig != null && sourceConfig.IsTemplate && source.Snapshot == null && storage == null &&
+                spec.Name != null ? PredictClone(sourceConfig, spec.Name) : null;
+            return (StepOutcome.Of($"cloned from {from} ({(willBeFull ? "full" : "linked")} clone)"), null, predicted);
         }
+
+        // What qm clone does not copy (proxmox-behaviour.md, qm clone), besides unusedN.
+        private static readonly HashSet<string> NotCloned = new HashSet<string>(StringComparer.Ordinal)
+        {
+            "template", "parent", "snaptime", "vmstate", "snapstate", "runningcpu", "runningmachine", "running-nets-host-mtu", "lock",
+        };
+
+        // The keys a clone gets new values for (MACs in netN, the uuid in smbios1, vmgenid, the disks' volumes): a prediction
+        // does not know them, so a change to one of them is made against the config read back.
+        private static readonly System.Text.RegularExpressions.Regex CloneChangedKey = new System.Text.RegularExpressions.Regex(
+            @"^(?:net\d+|smbios1|vmgenid|name|delete|meta|(?:ide|sata|scsi|virtio|unused)\d+|efidisk0|tpmstate0)$",
+            System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+
+        private static VmConfig PredictClone(VmConfig template, string name) =>
+            new VmConfig(template.Entries.Where(e => !NotCloned.Contains(e.Key) && !e.Key.StartsWith("unused", StringComparison.Ordinal) &&
+                e.Key != "name").Concat(new[] { new KeyValuePair<string, string>("name", name) }));
+
+        /// <summary>
+        /// True when <paramref name="comparison"/>, made against a predicted clone config, may be run as it is: it changes
+        /// nothing a clone makes new or that the prediction cannot know (NICs, disks, uuids, the name), and leaves nothing
+        /// untouched.
+        /// </summary>
+        private static bool SafeOnPrediction(DesiredStateComparison comparison) =>
+            comparison.Resizes.Count == 0 && comparison.Untouched.Count == 0 && comparison.SetOptions.All(kv => !CloneChangedKey.IsMatch(kv.Key));
 
         /// <summary>
         /// Converges the VM's configuration with the desired-state model (<see cref="DesiredStateModel"/>): one
@@ -145,13 +200,60 @@ namespace Phoenix.Engine.Workflow
             return await ConvergeAsync(host, spec, current, ct).ConfigureAwait(false);
         }
 
-        /// <summary>Runs the commands of <see cref="DesiredStateModel.Compare"/> for <paramref name="current"/>, the config just read.</summary>
-        public static async Task<StepOutcome> ConvergeAsync(ProxmoxHost host, VmSpec spec, VmConfig current, CancellationToken ct)
+        /// <summary>
+        /// Converges <paramref name="existing"/> (the config the clone step read; null after a clone, which is then read once,
+        /// unless <paramref name="predicted"/> answers for it) and gives the config as it is afterwards when the changes left
+        /// what cloud-init looks at as it was (cicustom and the drives), else null. With <paramref name="canDefer"/> (a clone
+        /// of this run, whose cloud-init step comes next), the options of a predicted clone are not set here but given back
+        /// as <c>Deferred</c>, for the cloud-init step's one <c>qm set</c> with cicustom.
+        /// </summary>
+        internal static async Task<(StepOutcome Outcome, VmConfig? After, IReadOnlyList<KeyValuePair<string, string>> Deferred)> ConfigureKnowingAsync(
+            ProxmoxHost host, VmSpec spec, VmConfig? existing, VmConfig? predicted, bool canDefer, CancellationToken ct,
+            IReadOnlyDictionary<int, VmSpec> fileVms, ProvisionOptions options)
         {
-            var comparison = DesiredStateModel.Compare(spec, current);
-            var changes = new List<string>();
+            var none = (IReadOnlyList<KeyValuePair<string, string>>)Array.Empty<KeyValuePair<string, string>>();
+            var current = existing;
+            DesiredStateComparison? comparison = null;
+            var defer = false;
+            if (current == null)
+            {
+                // A clone just made from a template is what Proxmox's rules make it: no need to read it back, unless the
+                // changes touch what the clone made new. A plan follows the same rule, so that it shows the same commands.
+                if (predicted != null && DesiredStateModel.Compare(spec, predicted) is var guess && SafeOnPrediction(guess))
+                {
+                    current = predicted;
+                    comparison = guess;
+                    defer = canDefer && guess.SetOptions.Count > 0 && guess.SetOptions.All(kv => kv.Key != "cicustom");
+                }
+                else if (host.IsDryRun) return (await ConfigureAsync(host, spec, ct, fileVms, options).ConfigureAwait(false), null, none);
+                else current = await host.GetVmConfigAsync(spec.VmId, cancellationToken: ct).ConfigureAwait(false);
+            }
+            comparison ??= DesiredStateModel.Compare(spec, current);
+            var outcome = defer ? Describe(spec, comparison) : await RunComparisonAsync(host, spec, comparison, ct).ConfigureAwait(false);
+            var touchesCloudInit = comparison.SetOptions.Any(kv => kv.Key == "delete" || kv.Key == "cicustom" || current.GetDisk(kv.Key) != null ||
+                System.Text.RegularExpressions.Regex.IsMatch(kv.Key, @"^(?:ide|sata|scsi|virtio)\d+$"));
+            var deferred = defer ? comparison.SetOptions : none;
+            if (touchesCloudInit) return (outcome, null, deferred);
+            // What qm set wrote (or, deferred, will write) is what qm config shows (pending values included), over what was read.
+            var set = comparison.SetOptions.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+            var after = current.Entries.Where(e => !set.ContainsKey(e.Key)).Concat(comparison.SetOptions);
+            return (outcome, new VmConfig(after), deferred);
+        }
+
+        /// <summary>Runs the commands of <see cref="DesiredStateModel.Compare"/> for <paramref name="current"/>, the config just read.</summary>
+        public static Task<StepOutcome> ConvergeAsync(ProxmoxHost host, VmSpec spec, VmConfig current, CancellationToken ct) =>
+            RunComparisonAsync(host, spec, DesiredStateModel.Compare(spec, current), ct);
+
+        private static async Task<StepOutcome> RunComparisonAsync(ProxmoxHost host, VmSpec spec, DesiredStateComparison comparison, CancellationToken ct)
+        {
             foreach (var command in comparison.Commands())
                 await host.ExecuteAsync(command, spec.VmId, ct).ConfigureAwait(false);
+            return Describe(spec, comparison);
+        }
+
+        private static StepOutcome Describe(VmSpec spec, DesiredStateComparison comparison)
+        {
+            var changes = new List<string>();
             changes.AddRange(comparison.SetOptions.Select(kv => kv.Key == "delete" ? $"deleted {kv.Value}" : $"set {kv.Key} {kv.Value}"));
             changes.AddRange(comparison.Resizes.Select(r => $"resized {r.Disk} to {r.Size}"));
             var warnings = comparison.Untouched.Select(f => $"VM {spec.VmId}: {f.Field} is left as it is: {f.Reason}").ToList();

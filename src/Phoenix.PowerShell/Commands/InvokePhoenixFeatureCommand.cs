@@ -154,15 +154,15 @@ namespace Phoenix.PowerShell.Commands
             var node = NodeNameFor(session);
             var connection = new LoggingConnection(RawConnectionFor(session), line =>
             {
-                if (line.Contains(" " + FeatureRunner.PollProgramName + " "))
+                var poll = line.IndexOf(" " + FeatureRunner.PollProgramName + " ", StringComparison.Ordinal);
+                if (poll >= 0)
                 {
-                    // The last two words are the offset and the chunk size, which change from poll to poll.
-                    var cut = line.LastIndexOf(' ', line.LastIndexOf(' ') - 1);
+                    // What follows the program's name (the wait, the features and their log offsets) changes from poll to poll.
                     lock (shown)
                     {
-                        if (!shown.Add(cut > 0 ? line.Substring(0, cut) : line)) return;
+                        if (!shown.Add(line.Substring(0, poll))) return;
                     }
-                    line += "   (repeated until the feature ends; later polls are not shown)";
+                    line += "   (repeated until the features end; later polls are not shown)";
                 }
                 Verbose($"[{node}] {line}");
             });

@@ -73,8 +73,8 @@ namespace Phoenix.PowerShell.Infrastructure
         /// cross files). A missing feature is an error when the user named feature folders, and a warning otherwise:
         /// without them Phoenix knows only its bundled features, and the folder may be given to Deploy-PhoenixVm instead.
         /// </summary>
-        public ConfigCheck Check(string[]? featurePaths, Func<int, bool?>? hostHasVm, Action<string> verbose,
-            Func<bool, Phoenix.Engine.Proxmox.ClusterInventory?>? cluster = null, string? localNode = null)
+        public ConfigCheck Check(string[]? featurePaths, Func<int, bool?>? hostHasVm, Func<IReadOnlyList<KeyValuePair<string, int>>?>? hostTemplates,
+            Action<string> verbose, Func<bool, Phoenix.Engine.Proxmox.ClusterInventory?>? cluster = null, string? localNode = null)
         {
             var configs = new List<PhoenixConfig>();
             foreach (var file in _files)
@@ -93,6 +93,7 @@ namespace Phoenix.PowerShell.Infrastructure
             {
                 FeatureExists = name => catalog.TryResolve(name, out _),
                 HostHasVm = hostHasVm,
+                HostTemplates = hostTemplates,
                 Cluster = cluster,
                 LocalNode = localNode,
             };

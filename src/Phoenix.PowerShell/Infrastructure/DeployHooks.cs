@@ -10,7 +10,7 @@ namespace Phoenix.PowerShell.Infrastructure
     {
         public static void Configure(DeployOptions options, PhoenixCmdlet cmdlet, string snippetStorage, string? templatePath, FeatureCatalog catalog, TimeSpan featureTimeout)
         {
-            options.CloudInit = CloudInitApplier.AsDeployStep(new CloudInitApplyOptions
+            options.CloudInitInRun = CloudInitApplier.AsDeployRunStep(new CloudInitApplyOptions
             {
                 Storage = snippetStorage,
                 TemplateSet = CloudInitTemplates.Load(cmdlet, templatePath),

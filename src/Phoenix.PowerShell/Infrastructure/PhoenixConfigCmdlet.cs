@@ -53,7 +53,7 @@ namespace Phoenix.PowerShell.Infrastructure
             var hostHasVm = HostLookup(session, cluster);
             try
             {
-                return _input.Check(featureFolders, hostHasVm, WriteVerbose, cluster.Ask, session?.Node);
+                return _input.Check(featureFolders, hostHasVm, session == null ? null : cluster.Templates, WriteVerbose, cluster.Ask, session?.Node);
             }
             catch (PhoenixException e)
             {
@@ -109,8 +109,9 @@ namespace Phoenix.PowerShell.Infrastructure
         private ClusterRead ClusterLookup(PhoenixSession? session) => new ClusterRead(this, session);
 
         /// <summary>
-        /// The cluster's guests, nodes and storages for validation: one <c>pvesh get /cluster/resources</c>, read at most once,
-        /// and only for a session on a cluster or a config that names a node (a node alone with no node named asks nothing).
+        /// What validation asks the cluster: nodes, storages and VMIDs (for a session on a cluster or a config that names a
+        /// node) and the templates a <c>template</c> name may mean (only for a name no template of the files has). Both come
+        /// from one <c>pvesh get /cluster/resources</c>, read at most once per validation, and only when one of them is asked.
         /// </summary>
         private protected sealed class ClusterRead
         {
@@ -125,21 +126,31 @@ namespace Phoenix.PowerShell.Infrastructure
                 _session = session;
             }
 
-            public ClusterInventory? Ask(bool nodeNamed)
+            /// <summary>The inventory for node, storage and VMID checks; null when there is nothing to check or no answer.</summary>
+            public ClusterInventory? Ask(bool nodeNamed) =>
+                _session == null || (!nodeNamed && !_session.IsCluster) ? null : Read();
+
+            /// <summary>The cluster's templates as (name, VMID); null when the host could not be asked.</summary>
+            public IReadOnlyList<KeyValuePair<string, int>>? Templates() =>
+                Read()?.Guests.Where(g => g.IsVm && g.IsTemplate && g.VmId != null)
+                    .Select(g => new KeyValuePair<string, int>(g.Name ?? "", g.VmId!.Value)).ToList();
+
+            private ClusterInventory? Read()
             {
-                if (_session == null || (!nodeNamed && !_session.IsCluster)) return null;
+                if (_session == null) return null;
                 if (_asked) return _inventory;
                 _asked = true;
                 try
                 {
                     var host = _cmdlet.OpenHost(_session);
                     _inventory = _cmdlet.RunAsync(ct => host.GetClusterInventoryAsync(ct));
-                    _cmdlet.WriteVerbose($"Nodes, storages and VMIDs are checked on the cluster of {_session.Node}: nodes {string.Join(", ", _inventory.NodeNames)}, " +
-                        $"{_inventory.Guests.Count} guest(s).");
+                    _cmdlet.WriteVerbose($"The config is checked against the cluster of {_session.Node}: nodes {string.Join(", ", _inventory.NodeNames)}, " +
+                        $"{_inventory.Guests.Count} guest(s), {_inventory.Guests.Count(g => g.IsVm && g.IsTemplate)} template(s).");
                 }
                 catch (PhoenixException e)
                 {
-                    _cmdlet.WriteWarning($"Could not read the cluster of {_session}: {e.Message} Nodes, storages and VMIDs are not checked against it.");
+                    _cmdlet.WriteWarning($"Could not read the cluster of {_session}: {e.Message} Nodes, storages, VMIDs and template names outside " +
+                        "the file are not checked against it.");
                 }
                 return _inventory;
             }

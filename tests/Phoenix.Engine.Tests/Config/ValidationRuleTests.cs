@@ -43,6 +43,7 @@ public class ValidationRuleTests
         { ConfigRules.SnapshotNameFormat, "\"name\": \"web-01\",", "\"name\": \"web-01\", \"template_snapshot_name\": \"1st\",", "vms[1].template_snapshot_name", "\"1st\"", ConfigSeverity.Error },
         { ConfigRules.TemplateSnapshotOnTemplate, "\"is_template\": true,", "\"is_template\": true, \"template_snapshot_name\": \"clean\",", "vms[0].template_snapshot_name", "\"clean\"", ConfigSeverity.Warning },
         { ConfigRules.CloneSourceMissing, "\"clone_from_vmid\": 9000", "\"clone_from_vmid\": 8999", "vms[1].clone_from_vmid", "8999", ConfigSeverity.Warning },
+        { ConfigRules.TemplateNameUnresolved, "\"clone_from_vmid\": 9000", "\"template\": \"noble\"", "vms[1].template", "\"noble\"", ConfigSeverity.Warning },
         { ConfigRules.DependencyFormat, "\"features\": [\"docker\"],", "\"features\": [\"docker\"], \"dependencies\": [\"web\"],", "vms[1].dependencies[0]", "\"web\"", ConfigSeverity.Error },
         { ConfigRules.DependencyOutsideFile, "\"features\": [\"docker\"],", "\"features\": [\"docker\"], \"dependencies\": [\"102\"],", "vms[1].dependencies[0]", "\"102\"", ConfigSeverity.Warning },
         { ConfigRules.Cycle, "\"is_template\": true,", "\"is_template\": true, \"dependencies\": [101],", "vms[1].clone_from_vmid", "\"clone_from_vmid\"", ConfigSeverity.Error },

@@ -13,33 +13,37 @@ namespace Phoenix.Engine.Tests.Features;
 /// <summary>The feature runner against the in-process simulator: commands, context, state, failures, plans.</summary>
 public sealed class FeatureRunnerTests
 {
-    // The agent wait pings first; an answer needs nothing else read.
-    private static readonly string[] AgentWait =
+    private const string Folder = "/var/lib/phoenix/features";
+    private const string State = "/var/lib/phoenix/features.state";
+
+    // The first look at the guest: the state of the features, at once, no logs.
+    private static string LookLine(params string[] features) =>
+        $"qm guest exec 101 -- /bin/sh -c '{GuestScripts.Poll}' phoenix-poll {Folder} {State} 0 1048576 " +
+        string.Join(" ", features.Select(f => f + " -1"));
+
+    // A follow poll: waits up to one tick (the test options' 10 ms), with the log offsets.
+    private static string PollLine(params (string Feature, long Offset)[] features) =>
+        $"qm guest exec 101 -- /bin/sh -c '{GuestScripts.Poll}' phoenix-poll {Folder} {State} 1 1048576 " +
+        string.Join(" ", features.Select(f => f.Feature + " " + f.Offset));
+
+    // The start: context and scripts on stdin, the features as `name run-hash bytes` lines, the time limit, the environment.
+    private static string StartLine(Phoenix.Engine.Config.VmSpec spec, int limit, params FeatureInfo[] features)
     {
-        "qm guest cmd 101 ping",
-        "qm guest cmd 101 network-get-interfaces",
-    };
-
-    private const string ReadState = "qm guest exec 101 -- cat /var/lib/phoenix/features.state";
-
-    private static string WriteLine(string path, int bytes) =>
-        $"qm guest exec 101 --pass-stdin 1 -- /bin/sh -c '{GuestScripts.Write}' phoenix-write {path} <<< ({bytes} bytes on stdin)";
-
-    private static string LaunchLine(string feature, string user = "phoenix_user") =>
-        $"qm guest exec 101 -- /bin/sh -c '{GuestScripts.Launch}' phoenix-launch '{GuestScripts.Run}' " +
-        $"/var/lib/phoenix/features/{feature}.log /var/lib/phoenix/features/{feature}.status " +
-        // ShellQuote quotes NAME=value words (bare, a shell would take them as assignments).
-        $"env 'PHOENIX_VMID=101' 'PHOENIX_VM_NAME=t1' 'PHOENIX_USERNAME={user}' 'PHOENIX_CONTEXT_FILE=/tmp/vm_context.json' " +
-        $"/bin/bash /var/lib/phoenix/features/feature_install_{feature}.sh";
-
-    private static string PollLine(string feature, long offset) =>
-        $"qm guest exec 101 -- /bin/sh -c '{GuestScripts.Poll}' phoenix-poll /var/lib/phoenix/features/{feature}.log " +
-            $"/var/lib/phoenix/features/{feature}.status {offset} 1048576";
+        var context = spec.ToContextJson();
+        var list = string.Concat(features.Select(f =>
+            $"{f.Name} {FeatureStateFile.RunHash(File.ReadAllBytes(f.Path), context)} {f.Length},"));
+        var bytes = Encoding.UTF8.GetByteCount(context) + features.Sum(f => (int)f.Length);
+        return $"qm guest exec 101 --pass-stdin 1 -- /bin/sh -c '{GuestScripts.Start}' phoenix-start '{GuestScripts.Run}' {Folder} {State} " +
+            $"/tmp/vm_context.json {Encoding.UTF8.GetByteCount(context)} '{list}' {limit} " +
+            // ShellQuote quotes NAME=value words (bare, a shell would take them as assignments).
+            $"env 'PHOENIX_VMID=101' 'PHOENIX_VM_NAME={spec.Name}' 'PHOENIX_USERNAME={spec.UserConfig?.Username}' " +
+            $"'PHOENIX_CONTEXT_FILE=/tmp/vm_context.json' <<< ({bytes} bytes on stdin)";
+    }
 
     private static int ContextBytes(Phoenix.Engine.Config.VmSpec spec) => Encoding.UTF8.GetByteCount(spec.ToContextJson());
 
     [Fact]
-    public async Task The_recording_guest_gets_the_commands_in_order_and_the_feature_is_reported_as_recorded_not_run()
+    public async Task The_recording_guest_gets_one_look_and_one_start_and_the_feature_is_reported_as_recorded_not_run()
     {
         using var bed = new FeatureTestBed();
         var feature = bed.AddFeature("hello", "echo hello\necho PHOENIX_CHANGED=1\n");
@@ -48,14 +52,8 @@ public sealed class FeatureRunnerTests
 
         var results = await runner.RunAsync(spec, new[] { feature }, null, CancellationToken.None);
 
-        var expected = AgentWait.Concat(new[]
-        {
-            ReadState,
-            WriteLine("/tmp/vm_context.json", ContextBytes(spec)),
-            WriteLine("/var/lib/phoenix/features/feature_install_hello.sh", (int)feature.Length),
-            LaunchLine("hello"),
-        });
-        Assert.Equal(expected, bed.Connection.Lines);
+        // The agent answers, so it is not waited for: the look at the guest is the first command.
+        Assert.Equal(new[] { LookLine("hello"), StartLine(spec, 20, feature) }, bed.Connection.Lines);
         var r = Assert.Single(results);
         Assert.Equal(FeatureRunStatus.RecordedNotRun, r.Status);
         Assert.Equal(0, r.ExitCode);
@@ -63,24 +61,31 @@ public sealed class FeatureRunnerTests
         Assert.Null(r.Changed);
         Assert.Equal(feature.Hash, r.ScriptHash);
         Assert.Equal("/var/lib/phoenix/features/hello.log", r.LogPath);
+        Assert.True(CommandIntent.IsReadOnly(bed.Connection.Commands[0]));
+        Assert.False(CommandIntent.IsReadOnly(bed.Connection.Commands[1]));
+        Assert.Equal($"in the guest: write /tmp/vm_context.json ({ContextBytes(spec)} bytes), run feature hello ({feature.Length} bytes), follow its log",
+            bed.Connection.Commands[1].Description);
 
-        // The simulated guest emulated the read and only recorded the rest.
+        // The simulated guest only recorded both.
         var log = bed.Simulator.GuestLog(101);
-        Assert.Equal(new[] { "emulated", "recorded", "recorded", "recorded" }, log.Select(l => l.Handling));
+        Assert.Equal(new[] { "recorded", "recorded" }, log.Select(l => l.Handling));
     }
 
     [Fact]
-    public async Task The_context_file_holds_the_spec_without_the_password_hash_and_the_script_arrives_unchanged()
+    public async Task The_context_file_holds_the_spec_without_the_password_hash_and_the_scripts_arrive_unchanged_in_one_start()
     {
         using var bed = new FeatureTestBed();
-        var feature = bed.AddFeature("hello", "echo 'it''s' \"$PHOENIX_VM_NAME\"\n");
-        var spec = FeatureTestBed.Spec("hello");
+        var hello = bed.AddFeature("hello", "echo 'it''s' \"$PHOENIX_VM_NAME\"\n");
+        var second = bed.AddFeature("second", "echo two\n");
+        var spec = FeatureTestBed.Spec("hello", "second");
 
-        await new FeatureRunner(bed.Host, FeatureTestBed.Options()).RunAsync(spec, new[] { feature }, null, CancellationToken.None);
+        await new FeatureRunner(bed.Host, FeatureTestBed.Options()).RunAsync(spec, new[] { hello, second }, null, CancellationToken.None);
 
-        var log = bed.Simulator.GuestLog(101);
-        var contextWrite = log.Single(l => l.Command.Count == 5 && l.Command[3] == "phoenix-write" && l.Command[4] == "/tmp/vm_context.json");
-        var context = Encoding.UTF8.GetString(contextWrite.Input!);
+        var start = Assert.Single(bed.Simulator.GuestLog(101), l => l.Command.Count > 3 && l.Command[3] == "phoenix-start");
+        var input = start.Input!;
+        var contextLength = int.Parse(start.Command[8]);
+        Assert.Equal("/tmp/vm_context.json", start.Command[7]);
+        var context = Encoding.UTF8.GetString(input, 0, contextLength);
         Assert.Equal(spec.ToContextJson(), context);
         Assert.DoesNotContain("password_hash", context);
         Assert.DoesNotContain("$6$rounds", context);
@@ -89,37 +94,38 @@ public sealed class FeatureRunnerTests
         Assert.Equal("phoenix_user", (string?)json["user_config"]!["username"]);
         Assert.Equal("portainer_service", (string?)json["docker_stacks"]![0]);
         Assert.Null(json["user_config"]!["password_hash"]);
-
-        var scriptWrite = log.Single(l => l.Command.Count == 5 && l.Command[3] == "phoenix-write"
-            && l.Command[4] == "/var/lib/phoenix/features/feature_install_hello.sh");
-        Assert.Equal(File.ReadAllBytes(feature.Path), scriptWrite.Input);
+        Assert.Equal(File.ReadAllBytes(hello.Path).Concat(File.ReadAllBytes(second.Path)), input.Skip(contextLength));
+        Assert.Equal($"hello {FeatureStateFile.RunHash(File.ReadAllBytes(hello.Path), context)} {hello.Length}," +
+                     $"second {FeatureStateFile.RunHash(File.ReadAllBytes(second.Path), context)} {second.Length},", start.Command[9]);
     }
 
     [Fact]
-    public async Task The_script_runs_with_bash_and_the_phoenix_variables_as_env_arguments()
+    public async Task The_scripts_run_with_bash_and_the_phoenix_variables_as_env_arguments()
     {
-        using var bed = new FeatureTestBed();
+        var guest = new FeatureGuest();
+        using var bed = new FeatureTestBed(guest);
         var feature = bed.AddFeature("hello", "echo hi\n");
         var spec = FeatureTestBed.SpecOf(101, "it's; $(reboot)", "phoenix_user", "hello");
 
         await new FeatureRunner(bed.Host, FeatureTestBed.Options()).RunAsync(spec, new[] { feature }, null, CancellationToken.None);
 
-        var launch = bed.Simulator.GuestLog(101).Single(l => l.Command.Count > 3 && l.Command[3] == "phoenix-launch");
-        Assert.Equal("/bin/sh", launch.Command[0]);
-        Assert.Equal(GuestScripts.Launch, launch.Command[2]);
-        Assert.Equal(GuestScripts.Run, launch.Command[4]);
-        Assert.Equal(new[]
-        {
-            "/var/lib/phoenix/features/hello.log", "/var/lib/phoenix/features/hello.status",
-            "env", "PHOENIX_VMID=101", "PHOENIX_VM_NAME=it's; $(reboot)", "PHOENIX_USERNAME=phoenix_user",
-            "PHOENIX_CONTEXT_FILE=/tmp/vm_context.json", "/bin/bash", "/var/lib/phoenix/features/feature_install_hello.sh",
-        }, launch.Command.Skip(5));
+        var start = guest.Calls.Single(c => c.Argv.Count > 3 && c.Argv[3] == "phoenix-start").Argv;
+        Assert.Equal("/bin/sh", start[0]);
+        Assert.Equal(GuestScripts.Start, start[2]);
+        Assert.Equal(GuestScripts.Run, start[4]);
+        Assert.Equal(new[] { "env", "PHOENIX_VMID=101", "PHOENIX_VM_NAME=it's; $(reboot)", "PHOENIX_USERNAME=phoenix_user",
+            "PHOENIX_CONTEXT_FILE=/tmp/vm_context.json" }, start.Skip(11));
+        Assert.Equal(new[] { "env", "PHOENIX_VMID=101", "PHOENIX_VM_NAME=it's; $(reboot)", "PHOENIX_USERNAME=phoenix_user",
+            "PHOENIX_CONTEXT_FILE=/tmp/vm_context.json", "/bin/bash", "/var/lib/phoenix/features/feature_install_hello.sh" },
+            Assert.Single(guest.Launched));
+        Assert.Equal(FeatureRunner.FeatureCommand(spec, "hello"), guest.Launched[0]);
         // The value is an argument; over SSH ShellQuote keeps it one word.
-        Assert.Contains("'PHOENIX_VM_NAME=it'\\''s; $(reboot)'", bed.Connection.Commands.Last().ToShellString());
+        Assert.Contains("'PHOENIX_VM_NAME=it'\\''s; $(reboot)'",
+            bed.Connection.Commands.Single(c => c.ToDisplayString().Contains("phoenix-start")).ToShellString());
     }
 
     [Fact]
-    public async Task A_run_is_followed_poll_by_poll_streams_its_lines_and_records_its_state()
+    public async Task A_run_is_followed_poll_by_poll_streams_its_lines_and_the_guest_records_its_state()
     {
         var guest = new FeatureGuest();
         using var bed = new FeatureTestBed(guest);
@@ -141,26 +147,44 @@ public sealed class FeatureRunnerTests
         Assert.True(r.Changed);
         Assert.Equal(lines, streamed);
 
-        // One line per poll: each poll asks from the bytes already read.
+        // One line per poll: each poll asks from the bytes already read. Phoenix writes no state: the guest did.
         var offsets = new List<long> { 0 };
         foreach (var l in lines) offsets.Add(offsets[^1] + Encoding.UTF8.GetByteCount(l + "\n"));
-        var stateText = "# Phoenix: features that succeeded here, with the hash of their script and context\n" +
-                        $"docker {FeatureStateFile.RunHash(File.ReadAllBytes(feature.Path), spec.ToContextJson())}\n";
-        var expected = AgentWait.Concat(new[]
-        {
-            ReadState,
-            WriteLine("/tmp/vm_context.json", ContextBytes(spec)),
-            WriteLine("/var/lib/phoenix/features/feature_install_docker.sh", (int)feature.Length),
-            LaunchLine("docker"),
-        }).Concat(offsets.Take(lines.Count).Select(o => PollLine("docker", o)))
-          .Append(WriteLine("/var/lib/phoenix/features.state", Encoding.UTF8.GetByteCount(stateText)));
+        var expected = new[] { LookLine("docker"), StartLine(spec, 20, feature) }
+            .Concat(offsets.Take(lines.Count).Select(o => PollLine(("docker", o))));
         Assert.Equal(expected, bed.Connection.Lines);
-        Assert.Equal(stateText, guest.FileText(FeatureStateFile.Path));
-        Assert.Equal(r.RunHash, stateText.Split('\n')[1].Split(' ')[1]);
+        Assert.Equal(r.RunHash, guest.Recorded("docker"));
+        Assert.Equal(FeatureStateFile.RunHash(File.ReadAllBytes(feature.Path), spec.ToContextJson()), r.RunHash);
     }
 
     [Fact]
-    public async Task A_second_run_reads_the_state_skips_the_feature_and_runs_no_changing_command()
+    public async Task Two_features_go_in_one_start_and_are_followed_together_in_order()
+    {
+        var guest = new FeatureGuest();
+        using var bed = new FeatureTestBed(guest);
+        var one = bed.AddFeature("one", "true\n");
+        var two = bed.AddFeature("two", "true\n");
+        guest.Scripts[FeatureRunner.ScriptPath("one")] = new ScriptedRun { Lines = { "PHOENIX_CHANGED=1" } };
+        guest.Scripts[FeatureRunner.ScriptPath("two")] = new ScriptedRun { Lines = { "PHOENIX_CHANGED=0" } };
+        var spec = FeatureTestBed.Spec("one", "two");
+        var seen = new List<string>();
+
+        var results = await new FeatureRunner(bed.Host, FeatureTestBed.Options()).RunAsync(spec, new[] { one, two },
+            r => seen.Add(r.Feature + ":" + r.Changed), CancellationToken.None);
+
+        Assert.Equal(new[] { "one:True", "two:False" }, seen);
+        Assert.All(results, r => Assert.Equal(FeatureRunStatus.Ran, r.Status));
+        Assert.Equal(new[]
+        {
+            LookLine("one", "two"),
+            StartLine(spec, 20, one, two),
+            PollLine(("one", 0), ("two", 0)),
+            PollLine(("one", 18), ("two", 0)),
+        }, bed.Connection.Lines);
+    }
+
+    [Fact]
+    public async Task A_second_run_reads_the_state_once_skips_the_feature_and_runs_no_changing_command()
     {
         var guest = new FeatureGuest();
         using var bed = new FeatureTestBed(guest);
@@ -177,7 +201,7 @@ public sealed class FeatureRunnerTests
         var second = await FeatureRunner.RunForVmAsync(bed.Host, spec, bed.Catalog, FeatureTestBed.Options(), logLines.Add, CancellationToken.None);
         Assert.Empty(second.Changes);
         Assert.Equal(new[] { "feature docker: skipped, it already ran with this script and spec" }, second.Notes);
-        Assert.Equal(AgentWait.Append(ReadState), bed.Connection.Lines);
+        Assert.Equal(new[] { LookLine("docker") }, bed.Connection.Lines);
         Assert.All(bed.Connection.Commands, c => Assert.True(CommandIntent.IsReadOnly(c), c.ToDisplayString() + " is not read-only"));
         Assert.Single(guest.Launched);
     }
@@ -210,31 +234,122 @@ public sealed class FeatureRunnerTests
     }
 
     [Fact]
-    public async Task A_state_file_written_in_the_recording_guest_makes_the_feature_skip()
+    public async Task Only_the_features_not_done_are_started_and_the_results_keep_the_config_order()
     {
-        using var bed = new FeatureTestBed();
+        var guest = new FeatureGuest();
+        using var bed = new FeatureTestBed(guest);
+        var a = bed.AddFeature("a", "true\n");
+        var b = bed.AddFeature("b", "true\n");
+        var c = bed.AddFeature("c", "true\n");
+        var spec = FeatureTestBed.Spec("a", "b", "c");
+        guest.Record("a", FeatureStateFile.RunHash(File.ReadAllBytes(a.Path), spec.ToContextJson()));
+        guest.Record("c", FeatureStateFile.RunHash(File.ReadAllBytes(c.Path), spec.ToContextJson()));
+        var seen = new List<string>();
+
+        await new FeatureRunner(bed.Host, FeatureTestBed.Options()).RunAsync(spec, new[] { a, b, c }, r => seen.Add($"{r.Feature}:{r.Status}"),
+            CancellationToken.None);
+
+        Assert.Equal(new[] { "a:Skipped", "b:Ran", "c:Skipped" }, seen);
+        Assert.Equal(StartLine(spec, 20, b), bed.Connection.Lines[1]);
+        Assert.Equal(FeatureRunner.ScriptPath("b"), Assert.Single(guest.Launched)[^1]);
+    }
+
+    [Fact]
+    public async Task A_state_the_guest_reports_makes_the_feature_skip()
+    {
+        var recording = new RecordingGuestRunner();
+        using var bed = new FeatureTestBed(recording);
         var feature = bed.AddFeature("hello", "echo hi\n");
         var spec = FeatureTestBed.Spec("hello");
         var hash = FeatureStateFile.RunHash(File.ReadAllBytes(feature.Path), spec.ToContextJson());
-        bed.WriteGuestFile(FeatureStateFile.Path, "# comment\nother " + new string('a', 64) + "\nhello " + hash + "\n");
-        bed.Connection.Clear();
+        recording.Responses.Add(new CannedGuestResult { Pattern = "phoenix-poll", Stdout = $"phoenix-poll 0\nphoenix-state hello {hash} 0 {hash}\n" });
 
         var r = Assert.Single(await new FeatureRunner(bed.Host, FeatureTestBed.Options()).RunAsync(spec, new[] { feature }, null, CancellationToken.None));
 
         Assert.Equal(FeatureRunStatus.Skipped, r.Status);
         Assert.False(r.Changed);
-        Assert.Equal(AgentWait.Append(ReadState), bed.Connection.Lines);
+        Assert.Equal(new[] { LookLine("hello") }, bed.Connection.Lines);
     }
 
     [Fact]
-    public async Task A_failing_feature_is_FeatureFailed_with_its_last_20_lines_and_the_next_feature_does_not_run()
+    public async Task A_feature_still_running_from_an_earlier_start_is_followed_to_its_end_and_not_started_again()
+    {
+        var guest = new FeatureGuest();
+        using var bed = new FeatureTestBed(guest);
+        var slow = bed.AddFeature("slow", "true\n");
+        var next = bed.AddFeature("next", "true\n");
+        guest.Scripts[FeatureRunner.ScriptPath("slow")] = new ScriptedRun { Lines = { "one", "two", "three", "PHOENIX_CHANGED=1" } };
+        guest.Scripts[FeatureRunner.ScriptPath("next")] = new ScriptedRun { Lines = { "next" } };
+        var spec = FeatureTestBed.Spec("slow", "next");
+        // An earlier deploy started both, saw one line and was cut off (here: it stopped following at its timeout).
+        await Assert.ThrowsAsync<FeatureException>(() => new FeatureRunner(bed.Host, FeatureTestBed.Options(timeout: TimeSpan.FromMilliseconds(1)))
+            .RunAsync(spec, new[] { slow, next }, null, CancellationToken.None));
+        Assert.Equal(2, guest.Launched.Count);
+        bed.Connection.Clear();
+        var streamed = new List<string>();
+        var runner = new FeatureRunner(bed.Host, FeatureTestBed.Options());
+        runner.Progress += p => { if (p.Line != null) streamed.Add(p.Feature + ": " + p.Line); };
+
+        var results = await runner.RunAsync(spec, new[] { slow, next }, null, CancellationToken.None);
+
+        Assert.Equal(new[] { FeatureRunStatus.Ran, FeatureRunStatus.Ran }, results.Select(r => r.Status));
+        Assert.Equal("one\ntwo\nthree\nPHOENIX_CHANGED=1\n", results[0].Output);
+        Assert.True(results[0].Changed);
+        Assert.Equal(new[] { "slow: one", "slow: two", "slow: three", "slow: PHOENIX_CHANGED=1", "next: next" }, streamed);
+        Assert.Equal(2, guest.Launched.Count);
+        Assert.DoesNotContain(bed.Connection.Lines, l => l.Contains("phoenix-start"));
+        Assert.Equal(LookLine("slow", "next"), bed.Connection.Lines[0]);
+        Assert.Equal(PollLine(("slow", 0), ("next", 0)), bed.Connection.Lines[1]);
+    }
+
+    [Fact]
+    public async Task A_feature_from_an_earlier_start_that_fails_is_this_runs_failure()
+    {
+        var guest = new FeatureGuest();
+        using var bed = new FeatureTestBed(guest);
+        var slow = bed.AddFeature("slow", "true\n");
+        guest.Scripts[FeatureRunner.ScriptPath("slow")] = new ScriptedRun { Lines = { "one", "two", "broken" }, ExitCode = 5 };
+        var spec = FeatureTestBed.Spec("slow");
+        var first = await Assert.ThrowsAsync<FeatureException>(() => new FeatureRunner(bed.Host, FeatureTestBed.Options(timeout: TimeSpan.FromMilliseconds(1)))
+            .RunAsync(spec, new[] { slow }, null, CancellationToken.None));
+        Assert.Equal("FeatureTimeout", first.Reason);
+
+        var e = await Assert.ThrowsAsync<FeatureException>(() =>
+            new FeatureRunner(bed.Host, FeatureTestBed.Options()).RunAsync(spec, new[] { slow }, null, CancellationToken.None));
+
+        Assert.Equal("FeatureFailed", e.Reason);
+        Assert.StartsWith("VM 101 (t1): feature 'slow' failed with exit code 5", e.Message);
+        Assert.EndsWith("\none\ntwo\nbroken", e.Message);
+        Assert.Single(guest.Launched);
+    }
+
+    [Fact]
+    public async Task A_feature_from_an_earlier_start_with_another_script_is_followed_to_its_end_then_started_anew()
+    {
+        var guest = new FeatureGuest();
+        using var bed = new FeatureTestBed(guest);
+        var slow = bed.AddFeature("slow", "true\n");
+        guest.Scripts[FeatureRunner.ScriptPath("slow")] = new ScriptedRun { Lines = { "one", "two", "three" } };
+        await Assert.ThrowsAsync<FeatureException>(() => new FeatureRunner(bed.Host, FeatureTestBed.Options(timeout: TimeSpan.FromMilliseconds(1)))
+            .RunAsync(FeatureTestBed.Spec("slow"), new[] { slow }, null, CancellationToken.None));
+        slow = bed.AddFeature("slow", "true\n# edited\n");
+
+        var r = Assert.Single(await new FeatureRunner(bed.Host, FeatureTestBed.Options()).RunAsync(FeatureTestBed.Spec("slow"), new[] { slow }, null,
+            CancellationToken.None));
+
+        Assert.Equal(FeatureRunStatus.Ran, r.Status);
+        Assert.Equal(2, guest.Launched.Count);
+        Assert.Equal(r.RunHash, guest.Recorded("slow"));
+    }
+
+    [Fact]
+    public async Task A_failing_feature_is_FeatureFailed_with_its_last_20_lines_and_the_next_feature_is_not_reported()
     {
         var recording = new RecordingGuestRunner();
         var output = string.Concat(Enumerable.Range(1, 25).Select(i => $"line {i}\n"));
-        recording.Responses.Add(new CannedGuestResult { Pattern = @"^/bin/sh -c .* phoenix-launch .*/feature_install_fail\.sh$",
-            Stdout = "phoenix-started 4321\n" });
-        recording.Responses.Add(new CannedGuestResult { Pattern = @"^/bin/sh -c .* phoenix-poll /var/lib/phoenix/features/fail\.log ",
-            Stdout = "phoenix-status 3\n" + output });
+        recording.Responses.Add(new CannedGuestResult { Pattern = @"^/bin/sh -c .* phoenix-start ", Stdout = "phoenix-started 4321\n" });
+        recording.Responses.Add(new CannedGuestResult { Pattern = @"^/bin/sh -c .* phoenix-poll .* fail 0 ",
+            Stdout = $"phoenix-poll 0\nphoenix-state fail - 3 -\nphoenix-state second - none -\nphoenix-log fail {output.Length}\n" + output });
         using var bed = new FeatureTestBed(recording);
         var fail = bed.AddFeature("fail", "exit 3\n");
         var second = bed.AddFeature("second", "true\n");
@@ -260,19 +375,16 @@ public sealed class FeatureRunnerTests
         Assert.Equal(output, e.Result.Output);
         Assert.Equal("package manager (apt) failure", e.Result.ExitCodeMeaning);
         Assert.Empty(seen);
-
-        var log = bed.Simulator.GuestLog(101);
-        Assert.DoesNotContain(log, l => l.Command.Any(a => a.Contains("second")));
-        Assert.DoesNotContain(log, l => l.Command.Contains(FeatureStateFile.Path) && l.Command.Contains("phoenix-write"));
-        Assert.Equal(PollLine("fail", 0), bed.Connection.Lines.Last());
+        Assert.Equal(PollLine(("fail", 0), ("second", 0)), bed.Connection.Lines.Last());
+        Assert.Equal(3, bed.Connection.Lines.Count);
     }
 
     [Fact]
     public async Task A_failure_with_little_output_says_so_and_an_unknown_code_has_no_meaning()
     {
         var recording = new RecordingGuestRunner();
-        recording.Responses.Add(new CannedGuestResult { Pattern = "phoenix-launch", Stdout = "phoenix-started 1\n" });
-        recording.Responses.Add(new CannedGuestResult { Pattern = "phoenix-poll", Stdout = "phoenix-status 42\n" });
+        recording.Responses.Add(new CannedGuestResult { Pattern = "phoenix-start", Stdout = "phoenix-started 1\n" });
+        recording.Responses.Add(new CannedGuestResult { Pattern = "phoenix-poll .* quiet 0", Stdout = "phoenix-poll 0\nphoenix-state quiet - 42 -\n" });
         using var bed = new FeatureTestBed(recording);
         var f = bed.AddFeature("quiet", "exit 42\n");
 
@@ -286,8 +398,9 @@ public sealed class FeatureRunnerTests
     public async Task A_feature_still_running_at_the_timeout_is_left_running_and_the_error_says_how_to_read_its_log()
     {
         var recording = new RecordingGuestRunner();
-        recording.Responses.Add(new CannedGuestResult { Pattern = "phoenix-launch", Stdout = "phoenix-started 77\n" });
-        recording.Responses.Add(new CannedGuestResult { Pattern = "phoenix-poll", Stdout = "phoenix-status running\n" });
+        recording.Responses.Add(new CannedGuestResult { Pattern = "phoenix-start", Stdout = "phoenix-started 77\n" });
+        recording.Responses.Add(new CannedGuestResult { Pattern = "phoenix-poll .* slow 0",
+            Stdout = "phoenix-poll 1\nphoenix-state slow - running -\nphoenix-state next - running -\n" });
         using var bed = new FeatureTestBed(recording);
         var slow = bed.AddFeature("slow", "sleep 3600\n");
         var next = bed.AddFeature("next", "true\n");
@@ -305,18 +418,20 @@ public sealed class FeatureRunnerTests
         Assert.Equal("When it has ended, its exit code is in /var/lib/phoenix/features/slow.status. If it only needs more time, run it again with " +
             "a longer -TimeoutSec once it has ended.",
             e.RecommendedAction);
-        // Nothing was killed: no command after the polls but polls.
-        var afterLaunch = bed.Connection.Lines.SkipWhile(l => !l.Contains("phoenix-launch")).Skip(1).ToList();
-        Assert.NotEmpty(afterLaunch);
-        Assert.All(afterLaunch, l => Assert.Equal(PollLine("slow", 0), l));
-        Assert.DoesNotContain(bed.Simulator.GuestLog(101), l => l.Command.Any(a => a.Contains("feature_install_next.sh")));
+        // The guest's run is told the same limit (whole seconds), so it starts no later feature after one that outlasted it.
+        Assert.Equal("1", bed.Simulator.GuestLog(101).Single(l => l.Command.Contains("phoenix-start")).Command[10]);
+        // Nothing was killed: no command after the start but polls.
+        var afterStart = bed.Connection.Lines.SkipWhile(l => !l.Contains("phoenix-start")).Skip(1).ToList();
+        Assert.NotEmpty(afterStart);
+        Assert.All(afterStart, l => Assert.Contains(" phoenix-poll ", l));
+        Assert.All(afterStart, l => Assert.EndsWith(" slow 0 next 0", l));
     }
 
     [Fact]
-    public async Task A_start_refused_because_the_feature_still_runs_is_FeatureStillRunning()
+    public async Task A_start_refused_because_another_run_goes_on_is_FeatureStillRunning()
     {
         var recording = new RecordingGuestRunner();
-        recording.Responses.Add(new CannedGuestResult { Pattern = "phoenix-launch", ExitCode = 75, Stdout = "phoenix-busy 1234\n" });
+        recording.Responses.Add(new CannedGuestResult { Pattern = "phoenix-start", ExitCode = 75, Stdout = "phoenix-busy 1234\n" });
         using var bed = new FeatureTestBed(recording);
         var f = bed.AddFeature("slow", "sleep 1\n");
 
@@ -324,16 +439,37 @@ public sealed class FeatureRunnerTests
             new FeatureRunner(bed.Host, FeatureTestBed.Options()).RunAsync(FeatureTestBed.Spec("slow"), new[] { f }, null, CancellationToken.None));
 
         Assert.Equal("FeatureStillRunning", e.Reason);
-        Assert.Equal("VM 101 (t1): feature 'slow' is still running in the guest from an earlier start (pid 1234); Phoenix does not start it twice. " +
-                     "Look at its log with: qm guest exec 101 -- tail -n 50 /var/lib/phoenix/features/slow.log", e.Message);
+        Assert.Equal("VM 101 (t1): features are running in the guest from another start (pid 1234), begun after Phoenix looked; Phoenix does " +
+                     "not start a second run beside it. Look at the log of 'slow' with: qm guest exec 101 -- tail -n 50 " +
+                     "/var/lib/phoenix/features/slow.log", e.Message);
+    }
+
+    [Fact]
+    public async Task A_context_path_the_guest_refuses_is_a_clear_error()
+    {
+        var recording = new RecordingGuestRunner();
+        recording.Responses.Add(new CannedGuestResult { Pattern = "phoenix-start", ExitCode = 77, Stdout = "phoenix-refused /tmp/vm_context.json\n" });
+        using var bed = new FeatureTestBed(recording);
+        var f = bed.AddFeature("hello", "true\n");
+
+        var e = await Assert.ThrowsAsync<FeatureException>(() =>
+            new FeatureRunner(bed.Host, FeatureTestBed.Options()).RunAsync(FeatureTestBed.Spec("hello"), new[] { f }, null, CancellationToken.None));
+
+        Assert.Equal("FeatureDeliveryFailed", e.Reason);
+        Assert.Equal("VM 101 (t1): /tmp/vm_context.json in the guest is not a regular file owned by root (a directory, a link, or another " +
+                     "user's file), so Phoenix did not write the context file there and started no feature (hello). It neither follows nor " +
+                     "removes what another user put at that path.", e.Message);
+        Assert.Equal("Look at what is at /tmp/vm_context.json in the guest (qm guest exec 101 -- ls -ld /tmp/vm_context.json), remove it as " +
+                     "root, then run again.", e.RecommendedAction);
     }
 
     [Fact]
     public async Task A_runner_that_died_without_a_status_is_FeatureAborted()
     {
         var recording = new RecordingGuestRunner();
-        recording.Responses.Add(new CannedGuestResult { Pattern = "phoenix-launch", Stdout = "phoenix-started 5\n" });
-        recording.Responses.Add(new CannedGuestResult { Pattern = "phoenix-poll", Stdout = "phoenix-status gone\nhalf a line" });
+        recording.Responses.Add(new CannedGuestResult { Pattern = "phoenix-start", Stdout = "phoenix-started 5\n" });
+        recording.Responses.Add(new CannedGuestResult { Pattern = "phoenix-poll .* x 0",
+            Stdout = "phoenix-poll 0\nphoenix-state x - gone -\nphoenix-log x 11\nhalf a line" });
         using var bed = new FeatureTestBed(recording);
         var f = bed.AddFeature("x", "true\n");
 
@@ -345,37 +481,59 @@ public sealed class FeatureRunnerTests
     }
 
     [Fact]
-    public async Task A_script_over_1_MiB_is_refused_before_anything_is_sent_and_1_MiB_exactly_goes()
+    public async Task A_cut_poll_answer_is_FeatureFollowFailed()
     {
-        using var bed = new FeatureTestBed();
-        var small = bed.AddFeature("small", "true\n");
-        var big = bed.AddFeature("big", "#" + new string('x', FeatureContract.MaxDeliveryBytes - 70) + "\n");
-        var padding = FeatureContract.MaxDeliveryBytes + 1 - (int)new FileInfo(big.Path).Length;
-        File.AppendAllText(big.Path, new string('y', padding - 1) + "\n");
-        big = bed.Catalog.Resolve("big");
-        Assert.Equal(FeatureContract.MaxDeliveryBytes + 1, big.Length);
+        var recording = new RecordingGuestRunner();
+        recording.Responses.Add(new CannedGuestResult { Pattern = "phoenix-start", Stdout = "phoenix-started 5\n" });
+        recording.Responses.Add(new CannedGuestResult { Pattern = "phoenix-poll .* x 0", Stdout = "phoenix-poll 1\nphoenix-log x 50\nshort" });
+        using var bed = new FeatureTestBed(recording);
+        var f = bed.AddFeature("x", "true\n");
 
         var e = await Assert.ThrowsAsync<FeatureException>(() =>
-            new FeatureRunner(bed.Host, FeatureTestBed.Options()).RunAsync(FeatureTestBed.Spec("small",
-                "big"), new[] { small, big }, null, CancellationToken.None));
+            new FeatureRunner(bed.Host, FeatureTestBed.Options()).RunAsync(FeatureTestBed.Spec("x"), new[] { f }, null, CancellationToken.None));
 
-        Assert.Equal("FeatureTooLarge", e.Reason);
-        Assert.Equal($"VM 101 (t1): feature 'big' ({big.Path}) is 1048577 bytes; Phoenix sends scripts with qm guest exec --pass-stdin, which " +
-            $"carries at most 1 MiB (1048576 bytes). Nothing was sent.",
+        Assert.Equal("FeatureFollowFailed", e.Reason);
+        Assert.Equal("VM 101 (t1): the state of features x could not be read in the guest (the log of x should have 50 bytes, the answer has 5).",
             e.Message);
-        Assert.Empty(bed.Connection.Lines);
-
-        File.WriteAllText(big.Path, "#!/bin/bash\n" + new string('#', FeatureContract.MaxDeliveryBytes - 13) + "\n");
-        big = bed.Catalog.Resolve("big");
-        Assert.Equal(FeatureContract.MaxDeliveryBytes, big.Length);
-        var r = Assert.Single(await new FeatureRunner(bed.Host, FeatureTestBed.Options()).RunAsync(FeatureTestBed.Spec("big"), new[] { big }, null,
-            CancellationToken.None));
-        Assert.Equal(FeatureRunStatus.RecordedNotRun, r.Status);
-        Assert.Contains(WriteLine("/var/lib/phoenix/features/feature_install_big.sh", FeatureContract.MaxDeliveryBytes), bed.Connection.Lines);
     }
 
     [Fact]
-    public async Task A_guest_agent_that_does_not_answer_gives_the_wait_error_and_nothing_is_sent()
+    public async Task A_script_that_does_not_fit_with_the_context_in_1_MiB_is_refused_before_anything_is_sent_and_one_that_fits_goes()
+    {
+        using var bed = new FeatureTestBed();
+        var spec = FeatureTestBed.Spec("small", "big");
+        var room = FeatureContract.MaxDeliveryBytes - ContextBytes(spec);
+        var small = bed.AddFeature("small", "true\n");
+        var big = bed.AddFeature("big", "");
+        File.WriteAllText(big.Path, "#!/bin/bash\n" + new string('#', room - 12));
+        File.AppendAllText(big.Path, "\n");
+        big = bed.Catalog.Resolve("big");
+        Assert.Equal(room + 1, big.Length);
+
+        var e = await Assert.ThrowsAsync<FeatureException>(() =>
+            new FeatureRunner(bed.Host, FeatureTestBed.Options()).RunAsync(spec, new[] { small, big }, null, CancellationToken.None));
+
+        Assert.Equal("FeatureTooLarge", e.Reason);
+        Assert.Equal($"VM 101 (t1): feature 'big' ({big.Path}) is {room + 1} bytes; Phoenix sends each script with the context file " +
+            $"({ContextBytes(spec)} bytes) through qm guest exec --pass-stdin, which carries at most 1 MiB (1048576 bytes), so this VM's scripts " +
+            $"can have at most {room} bytes. Nothing was sent.",
+            e.Message);
+        Assert.Empty(bed.Connection.Lines);
+
+        File.WriteAllText(big.Path, "#!/bin/bash\n" + new string('#', room - 13) + "\n");
+        big = bed.Catalog.Resolve("big");
+        Assert.Equal(room, big.Length);
+        var results = await new FeatureRunner(bed.Host, FeatureTestBed.Options()).RunAsync(spec, new[] { small, big }, null, CancellationToken.None);
+        Assert.All(results, r => Assert.Equal(FeatureRunStatus.RecordedNotRun, r.Status));
+        // Together they do not fit in one start: two starts, each within 1 MiB.
+        var starts = bed.Simulator.GuestLog(101).Where(l => l.Command.Contains("phoenix-start")).ToList();
+        Assert.Equal(2, starts.Count);
+        Assert.Equal(FeatureContract.MaxDeliveryBytes - room + small.Length, starts[0].Input!.Length);
+        Assert.Equal(FeatureContract.MaxDeliveryBytes, starts[1].Input!.Length);
+    }
+
+    [Fact]
+    public async Task A_guest_agent_that_does_not_answer_gives_the_wait_error_and_nothing_is_started()
     {
         using var bed = new FeatureTestBed(start: false);
         var f = bed.AddFeature("hello", "true\n");
@@ -387,11 +545,12 @@ public sealed class FeatureRunnerTests
 
         Assert.Equal("AgentTimeout", e.Reason);
         Assert.Equal("VM 101 (t1) is stopped, so its guest agent cannot answer (waited 0 s). Start it with Start-PhoenixVm -VmId 101.", e.Message);
-        Assert.DoesNotContain(bed.Connection.Lines, l => l.StartsWith("qm guest exec", StringComparison.Ordinal));
+        Assert.Equal(LookLine("hello"), bed.Connection.Lines[0]);
+        Assert.DoesNotContain(bed.Connection.Lines, l => l.Contains("phoenix-start"));
     }
 
     [Fact]
-    public async Task Under_WhatIf_nothing_runs_and_the_plan_lists_the_exact_guest_exec_commands()
+    public async Task Under_WhatIf_nothing_runs_and_the_plan_lists_the_one_start()
     {
         using var bed = new FeatureTestBed();
         var feature = bed.AddFeature("hello", "echo hi\n");
@@ -401,19 +560,11 @@ public sealed class FeatureRunnerTests
 
         var outcome = await FeatureRunner.RunForVmAsync(host, spec, bed.Catalog, FeatureTestBed.Options(), _ => { }, CancellationToken.None);
 
-        var stateText = "# Phoenix: features that succeeded here, with the hash of their script and context\n" +
-                        $"hello {FeatureStateFile.RunHash(File.ReadAllBytes(feature.Path), spec.ToContextJson())}\n";
-        Assert.Equal(new[]
-        {
-            WriteLine("/tmp/vm_context.json", ContextBytes(spec)),
-            WriteLine("/var/lib/phoenix/features/feature_install_hello.sh", (int)feature.Length),
-            LaunchLine("hello"),
-            WriteLine("/var/lib/phoenix/features.state", Encoding.UTF8.GetByteCount(stateText)),
-        }, recorder.Commands);
+        Assert.Equal(new[] { StartLine(spec, 20, feature) }, recorder.Commands);
         Assert.Equal(new[] { "feature hello: would run" }, outcome.Changes);
-        // Only reads reached the node: the status, the agent ping and the state file.
-        Assert.Equal(new[] { "qm status 101", "qm guest cmd 101 ping", ReadState }, bed.Connection.Lines);
-        Assert.Equal(new[] { "cat" }, bed.Simulator.GuestLog(101).Select(l => l.Command[0]));
+        // Only reads reached the node: the status, the agent ping and the look at the features.
+        Assert.Equal(new[] { "qm status 101", "qm guest cmd 101 ping", LookLine("hello") }, bed.Connection.Lines);
+        Assert.Equal(new[] { "phoenix-poll" }, bed.Simulator.GuestLog(101).Select(l => l.Command[3]));
     }
 
     [Fact]
@@ -428,8 +579,7 @@ public sealed class FeatureRunnerTests
             _ => { }, CancellationToken.None);
 
         Assert.Equal(new[] { "feature hello: would run" }, outcome.Changes);
-        Assert.Equal(4, recorder.Commands.Count);
-        Assert.All(recorder.Commands, c => Assert.StartsWith("qm guest exec 555 ", c));
+        Assert.StartsWith("qm guest exec 555 --pass-stdin 1 -- /bin/sh -c ", Assert.Single(recorder.Commands));
         Assert.Equal(new[] { "qm status 555" }, bed.Connection.Lines);
     }
 
@@ -448,7 +598,7 @@ public sealed class FeatureRunnerTests
     public async Task RecordedNotRun_comes_from_the_connections_capability_not_from_the_guests_answer()
     {
         // The same recording guest behind a connection that claims guest commands run: its answer to the
-        // start (exit code 0, no launcher output) is then a failed start, not "recorded".
+        // look (exit code 0, nothing of the poll's) is then a failure to read the state, not "recorded".
         using var bed = new FeatureTestBed();
         bed.Connection.ClaimedCapabilities = HostCapabilities.Full;
         var f = bed.AddFeature("hello", "echo hi\n");
@@ -456,8 +606,19 @@ public sealed class FeatureRunnerTests
         var e = await Assert.ThrowsAsync<FeatureException>(() =>
             new FeatureRunner(bed.Host, FeatureTestBed.Options()).RunAsync(FeatureTestBed.Spec("hello"), new[] { f }, null, CancellationToken.None));
 
-        Assert.Equal("FeatureLaunchFailed", e.Reason);
-        Assert.StartsWith("VM 101 (t1): feature 'hello' could not be started in the guest (exit code 0): ", e.Message);
+        Assert.Equal("FeatureFollowFailed", e.Reason);
+        Assert.StartsWith("VM 101 (t1): the state of features hello could not be read in the guest (exit code 0): ", e.Message);
+
+        // A start that such a guest answers without the program's answer is a failed start.
+        var recording = new RecordingGuestRunner();
+        recording.Responses.Add(new CannedGuestResult { Pattern = "phoenix-poll", Stdout = "phoenix-poll 0\nphoenix-state hello - none -\n" });
+        using var bed2 = new FeatureTestBed(recording);
+        bed2.Connection.ClaimedCapabilities = HostCapabilities.Full;
+        var f2 = bed2.AddFeature("hello", "echo hi\n");
+        var launch = await Assert.ThrowsAsync<FeatureException>(() =>
+            new FeatureRunner(bed2.Host, FeatureTestBed.Options()).RunAsync(FeatureTestBed.Spec("hello"), new[] { f2 }, null, CancellationToken.None));
+        Assert.Equal("FeatureLaunchFailed", launch.Reason);
+        Assert.StartsWith("VM 101 (t1): feature 'hello' could not be started in the guest (exit code 0): ", launch.Message);
 
         // And a connection that says its guests run nothing, with its own words for why.
         bed.Connection.ClaimedCapabilities = HostCapabilities.WithoutGuestCommands("this test's guest only listens");

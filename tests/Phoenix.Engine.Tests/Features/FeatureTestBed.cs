@@ -139,11 +139,13 @@ internal sealed class RecordingConnection : IHostConnection
 }
 
 /// <summary>
-/// A guest that understands Phoenix's guest programs by their $0 name and plays a feature's
-/// run: files written with phoenix-write are kept, `cat` reads them, phoenix-launch starts a
-/// scripted run, and each phoenix-poll reveals <see cref="ScriptedRun.LinesPerPoll"/> more log
-/// lines (from the byte offset asked for) until the exit code. Everything it was asked is kept
-/// in <see cref="Calls"/>.
+/// A guest that understands Phoenix's guest programs by their $0 name and plays a run of features:
+/// phoenix-start keeps the context file and the scripts from its standard input and starts a
+/// scripted run of the features it names, one after the other; each follow poll of phoenix-poll
+/// (one with log offsets) reveals <see cref="ScriptedRun.LinesPerPoll"/> more log lines of the
+/// feature running (from the byte offset asked for) until its exit code, which records it in the
+/// state on success and ends the run on failure; `cat` reads kept files. Everything it was asked is
+/// kept in <see cref="Calls"/>.
 /// </summary>
 internal sealed class FeatureGuest : GuestRunnerBase
 {
@@ -151,6 +153,10 @@ internal sealed class FeatureGuest : GuestRunnerBase
     private readonly Dictionary<int, GuestExecStatus> _done = new();
     private readonly Dictionary<(int, string), ScriptedRun> _runs = new();
     private readonly Dictionary<(int, string), byte[]> _files = new();
+    private readonly Dictionary<(int, string), string> _recorded = new();
+    private readonly Dictionary<(int, string), string> _runHash = new();
+    private readonly Dictionary<(int, string), int> _status = new();
+    private readonly Dictionary<int, List<string>> _chains = new();
     private int _pid = 4000;
 
     /// <summary>How each script (by its path in the guest) behaves when started; the same in every VM.</summary>
@@ -159,7 +165,7 @@ internal sealed class FeatureGuest : GuestRunnerBase
     /// <summary>Every command, with the VM it ran in.</summary>
     public List<(int VmId, IReadOnlyList<string> Argv)> Calls { get; } = new();
 
-    /// <summary>The commands started by phoenix-launch (env ... /bin/bash script), with their VM.</summary>
+    /// <summary>The feature commands phoenix-start started (env ... /bin/bash script), with their VM, one per feature.</summary>
     public List<(int VmId, IReadOnlyList<string> Command)> LaunchedIn { get; } = new();
 
     /// <summary>The launched commands of VM 101 (the test bed's VM).</summary>
@@ -169,6 +175,12 @@ internal sealed class FeatureGuest : GuestRunnerBase
     }
 
     public string FileText(string path, int vmId = FeatureTestBed.VmId) { lock (_gate) return Encoding.UTF8.GetString(_files[(vmId, path)]); }
+
+    /// <summary>The run hash the guest's state records for a feature, or null.</summary>
+    public string? Recorded(string feature, int vmId = FeatureTestBed.VmId) { lock (_gate) return _recorded.TryGetValue((vmId, feature), out var h) ? h : null; }
+
+    /// <summary>Records a feature as done in the guest's state, as an earlier run would have.</summary>
+    public void Record(string feature, string runHash, int vmId = FeatureTestBed.VmId) { lock (_gate) _recorded[(vmId, feature)] = runHash; }
 
     public override int StartExec(GuestExecRequest request)
     {
@@ -193,40 +205,64 @@ internal sealed class FeatureGuest : GuestRunnerBase
         }
     }
 
+    private bool Alive(int vm) => _chains.TryGetValue(vm, out var c) && c.Count > 0;
+
     private GuestExecStatus Answer(int vm, IReadOnlyList<string> argv, byte[]? input)
     {
         if (argv.Count >= 5 && argv[0] == "/bin/sh" && argv[1] == "-c")
         {
             switch (argv[3])
             {
-                case "phoenix-write":
-                    _files[(vm, argv[4])] = input ?? Array.Empty<byte>();
-                    return Exit(0);
-                case "phoenix-launch":
+                case "phoenix-start":
                 {
-                    var log = argv[5];
-                    var command = argv.Skip(7).ToList();
-                    LaunchedIn.Add((vm, command));
-                    var script = command[^1];
-                    if (!_files.ContainsKey((vm, script))) return Exit(127, err: $"/bin/bash: {script}: No such file or directory\n");
-                    var run = Scripts.TryGetValue(script, out var r) ? r : new ScriptedRun();
-                    _runs[(vm, log)] = run.Fresh();
+                    if (Alive(vm)) return Exit(75, "phoenix-busy 999\n");
+                    var folder = argv[5];
+                    var context = argv[7];
+                    var offset = int.Parse(argv[8]);
+                    var data = input ?? Array.Empty<byte>();
+                    _files[(vm, context)] = data.Take(offset).ToArray();
+                    var command = argv.Skip(11).ToList();
+                    var chain = new List<string>();
+                    foreach (var line in argv[9].Split(',', StringSplitOptions.RemoveEmptyEntries))
+                    {
+                        var w = line.Split(' ');
+                        var script = folder + "/feature_install_" + w[0] + ".sh";
+                        _files[(vm, script)] = data.Skip(offset).Take(int.Parse(w[2])).ToArray();
+                        offset += int.Parse(w[2]);
+                        LaunchedIn.Add((vm, command.Append("/bin/bash").Append(script).ToList()));
+                        _runs[(vm, w[0])] = (Scripts.TryGetValue(script, out var r) ? r : new ScriptedRun()).Fresh();
+                        _runHash[(vm, w[0])] = w[1];
+                        _status.Remove((vm, w[0]));
+                        chain.Add(w[0]);
+                    }
+                    _chains[vm] = chain;
                     return Exit(0, "phoenix-started 999\n");
                 }
                 case "phoenix-poll":
                 {
-                    var log = argv[4];
-                    var offset = long.Parse(argv[6]);
                     var max = int.Parse(argv[7]);
-                    if (!_runs.TryGetValue((vm, log), out var run)) return Exit(0, "phoenix-status running\n");
-                    run.Shown = Math.Min(run.Lines.Count, run.Shown + run.LinesPerPoll);
-                    var text = string.Concat(run.Lines.Take(run.Shown).Select(l => l + "\n"));
-                    var bytes = Encoding.UTF8.GetBytes(text);
-                    var finished = run.Shown == run.Lines.Count && !run.NeverEnds;
-                    var head = Encoding.ASCII.GetBytes("phoenix-status " + (finished ? run.ExitCode.ToString() : "running") + "\n");
-                    var chunk = bytes.Skip((int)offset).Take(max).ToArray();
-                    run.Polls++;
-                    return new GuestExecStatus { Exited = true, ExitCode = 0, OutData = head.Concat(chunk).ToArray() };
+                    var asked = new List<(string Name, long Offset)>();
+                    for (var i = 8; i + 1 < argv.Count; i += 2) asked.Add((argv[i], long.Parse(argv[i + 1])));
+                    if (asked.Any(a => a.Offset >= 0) && Alive(vm)) Advance(vm);
+                    var text = new List<byte>(Encoding.ASCII.GetBytes($"phoenix-poll {(Alive(vm) ? 1 : 0)}\n"));
+                    foreach (var (name, _) in asked)
+                    {
+                        var state = _status.TryGetValue((vm, name), out var code) ? code.ToString()
+                            : _runHash.ContainsKey((vm, name)) ? (Alive(vm) ? "running" : "gone") : "none";
+                        var rec = _recorded.TryGetValue((vm, name), out var h) ? h : "-";
+                        var run = _runHash.TryGetValue((vm, name), out var rh) ? rh : "-";
+                        text.AddRange(Encoding.ASCII.GetBytes($"phoenix-state {name} {rec} {state} {run}\n"));
+                    }
+                    foreach (var (name, off) in asked)
+                    {
+                        if (off < 0 || !_runs.TryGetValue((vm, name), out var r)) continue;
+                        r.Polls++;
+                        var bytes = Encoding.UTF8.GetBytes(string.Concat(r.Lines.Take(r.Shown).Select(l => l + "\n")));
+                        var chunk = bytes.Skip((int)off).Take(max).ToArray();
+                        text.AddRange(Encoding.ASCII.GetBytes($"phoenix-log {name} {chunk.Length}\n"));
+                        text.AddRange(chunk);
+                    }
+                    return new GuestExecStatus { Exited = true, ExitCode = 0, OutData = text.ToArray() };
                 }
             }
         }
@@ -239,7 +275,26 @@ internal sealed class FeatureGuest : GuestRunnerBase
         return Exit(127, err: $"unexpected guest command: {string.Join(" ", argv)}\n");
     }
 
-    public ScriptedRun RunOf(string feature, int vmId = FeatureTestBed.VmId) { lock (_gate) return _runs[(vmId, FeatureRunner.LogPath(feature))]; }
+    // The running feature of the VM's run shows more lines; at its end it records itself (on success) and
+    // the next one starts, or the run ends (on failure: the rest is dropped).
+    private void Advance(int vm)
+    {
+        var chain = _chains[vm];
+        var name = chain[0];
+        var run = _runs[(vm, name)];
+        run.Shown = Math.Min(run.Lines.Count, run.Shown + run.LinesPerPoll);
+        if (run.Shown < run.Lines.Count || run.NeverEnds) return;
+        _status[(vm, name)] = run.ExitCode;
+        chain.RemoveAt(0);
+        if (run.ExitCode == 0) _recorded[(vm, name)] = _runHash[(vm, name)];
+        else
+        {
+            foreach (var later in chain) _runHash.Remove((vm, later));
+            chain.Clear();
+        }
+    }
+
+    public ScriptedRun RunOf(string feature, int vmId = FeatureTestBed.VmId) { lock (_gate) return _runs[(vmId, feature)]; }
 
     private static GuestExecStatus Exit(int code, string @out = "", string err = "") => new()
     {

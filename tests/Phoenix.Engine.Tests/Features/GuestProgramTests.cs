@@ -8,7 +8,8 @@ namespace Phoenix.Engine.Tests.Features;
 /// <summary>
 /// The constant shell programs the runner sends into guests, run for real with this machine's
 /// /bin/sh on files in a temporary folder (every path is an argument, so nothing outside it is
-/// touched). This machine has no systemd, so the launcher takes its plain background branch.
+/// touched). This machine has no systemd, so the start takes its plain background branch. The
+/// suite runs as root, as Phoenix's programs do in a guest.
 /// Every process started here is stopped by PID at the end.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
@@ -26,97 +27,211 @@ public sealed class GuestProgramTests : IDisposable
         _folders.Dispose();
     }
 
-    [Fact]
-    public void Write_puts_stdin_into_the_file_through_a_rename_and_makes_the_folder()
-    {
-        var target = Path.Combine(_dir, "a", "b", "vm_context.json");
-        var r = Sh(GuestScripts.WriteArgv(target), "{\"vmid\": 101}\nit's \"quoted\" $HOME\n");
+    private string Folder => Path.Combine(_dir, "features");
+    private string StateFile => Path.Combine(_dir, "features.state");
+    private string ContextPath => Path.Combine(_dir, "tmp", "vm_context.json");
 
-        Assert.Equal(0, r.Exit);
-        Assert.Equal("{\"vmid\": 101}\nit's \"quoted\" $HOME\n", File.ReadAllText(target));
-        Assert.False(File.Exists(target + ".new"));
-        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(target));
+    private static readonly string[] Env = { "env", "PHOENIX_VMID=101" };
+
+    private static string Hash(char c) => new(c, 64);
+
+    // Starts the features (name, script) with the context, as the runner does; returns the answer.
+    private (int Exit, string Out, string Err) Start(string context, TimeSpan limit, params (string Name, string Script)[] features)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(ContextPath)!);
+        var items = features.Select((f, i) => new GuestScripts.StartItem(f.Name, Hash((char)('a' + i)), Encoding.UTF8.GetBytes(f.Script))).ToList();
+        var ctx = Encoding.UTF8.GetBytes(context);
+        var r = ShBytes(GuestScripts.StartArgv(Folder, StateFile, ContextPath, ctx.Length, items, limit, Env), GuestScripts.StartInput(ctx, items));
+        if (r.Exit == 0) RememberRunner();
+        return (r.Exit, Encoding.UTF8.GetString(r.Out), r.Err);
     }
 
-    [Fact]
-    public async Task Launch_returns_at_once_and_poll_follows_the_log_by_offset_to_the_exit_code()
+    private GuestPollAnswer Poll(TimeSpan wait, params (string Name, long Offset)[] features)
     {
-        var script = Path.Combine(_dir, "feature.sh");
-        // The feature goes on only when the test lets it (a go file), so the launcher returning while
-        // it waits shows that the launch does not wait for the feature; a safety bound of 60 s ends it.
-        var go = Path.Combine(_dir, "go");
-        File.WriteAllText(script, $"echo \"out 1 $PHOENIX_VMID\"\necho 'err 1' >&2\nfor i in $(seq 1200); do [ -e '{go}' ] && break; sleep 0.05; done\necho 'größe ✓'\necho 'PHOENIX_CHANGED=1'\nexit 3\n");
-        var log = Path.Combine(_dir, "f", "x.log");
-        var status = Path.Combine(_dir, "f", "x.status");
+        var r = ShBytes(GuestScripts.PollArgv(Folder, StateFile, wait, 1024 * 1024, features));
+        Assert.True(r.Exit == 0, r.Err);
+        return GuestPollAnswer.Parse(r.Out) ?? throw new InvalidOperationException("not a poll answer: " + Encoding.UTF8.GetString(r.Out));
+    }
 
-        var launch = Sh(GuestScripts.LaunchArgv(log, status, new[] { "env", "PHOENIX_VMID=101", "/bin/bash", script }));
-        Assert.Equal(0, launch.Exit);
-        Assert.Matches(@"^phoenix-started \d+\n$", launch.Out);
-        Assert.False(File.Exists(status), "the launcher waited for the feature");
-        RememberRunner(status);
-
-        var collected = new List<byte>();
-        string? final = null;
-        var polls = 0;
-        while (final == null && polls < 2000)
+    // Polls (each waiting in the "guest" up to 5 s) until the run has ended; returns the last answer.
+    private GuestPollAnswer PollToEnd(params string[] names)
+    {
+        for (var i = 0; i < 40; i++)
         {
-            if (polls == 1) File.WriteAllText(go, "");
-            var poll = ShBytes(GuestScripts.PollArgv(log, status, collected.Count, 1024 * 1024));
-            polls++;
-            Assert.Equal(0, poll.Exit);
-            var nl = Array.IndexOf(poll.Out, (byte)'\n');
-            var header = Encoding.ASCII.GetString(poll.Out, 0, nl);
-            collected.AddRange(poll.Out.Skip(nl + 1));
-            if (header != "phoenix-status running") final = header;
-            else await Task.Delay(50);
+            var a = Poll(TimeSpan.FromSeconds(5), names.Select(n => (n, 0L)).ToArray());
+            if (!a.RunnerAlive) return a;
         }
-
-        Assert.Equal("phoenix-status 3", final);
-        Assert.True(polls > 1, "the feature should still have been running at the first poll");
-        Assert.Equal("out 1 101\nerr 1\ngröße ✓\nPHOENIX_CHANGED=1\n", Encoding.UTF8.GetString(collected.ToArray()));
-        Assert.Equal("3\n", File.ReadAllText(status));
-        Assert.False(File.Exists(status + ".new"));
+        throw new TimeoutException("the run did not end");
     }
 
     [Fact]
-    public void Poll_with_a_small_chunk_gives_the_bytes_from_the_offset()
+    public void The_guest_programs_pass_shellcheck()
     {
-        var log = Path.Combine(_dir, "p.log");
-        var status = Path.Combine(_dir, "p.status");
-        File.WriteAllText(log, "0123456789\nabc\n");
-
-        var first = Sh(GuestScripts.PollArgv(log, status, 0, 4));
-        var second = Sh(GuestScripts.PollArgv(log, status, 4, 100));
-
-        Assert.Equal("phoenix-status running\n0123", first.Out);
-        Assert.Equal("phoenix-status running\n456789\nabc\n", second.Out);
+        foreach (var (name, text) in new[] { ("start", GuestScripts.Start), ("run", GuestScripts.Run), ("poll", GuestScripts.Poll) })
+        {
+            var file = Path.Combine(_dir, name + ".sh");
+            File.WriteAllText(file, "#!/bin/sh\n" + text + "\n");
+            var r = ShBytes(new[] { "shellcheck", "-s", "sh", file });
+            Assert.True(r.Exit == 0, $"{name}: {Encoding.UTF8.GetString(r.Out)}{r.Err}");
+        }
     }
 
     [Fact]
-    public async Task A_second_launch_while_the_first_runs_is_refused_and_a_killed_runner_reads_as_gone()
+    public void Start_places_the_context_and_the_scripts_and_the_poll_follows_the_run_to_its_exit_codes_and_the_recorded_state()
     {
-        var script = Path.Combine(_dir, "slow.sh");
-        File.WriteAllText(script, "echo started\nsleep 30\n");
-        var log = Path.Combine(_dir, "slow.log");
-        var status = Path.Combine(_dir, "slow.status");
+        var go = Path.Combine(_dir, "go");
+        // The first feature goes on only when the test lets it (a go file), so the start returning while it
+        // waits shows that the start does not wait for the run; a safety bound of 60 s ends it.
+        var first = $"echo \"out 1 $PHOENIX_VMID\"\necho 'err 1' >&2\nfor i in $(seq 1200); do [ -e '{go}' ] && break; sleep 0.05; done\n" +
+                    "echo 'größe ✓'\necho 'PHOENIX_CHANGED=1'\n";
+        var start = Start("{\"vmid\": 101}\nit's \"quoted\" $HOME\n", TimeSpan.Zero, ("one", first), ("two", "echo two\nexit 3\n"));
 
-        Assert.Equal(0, Sh(GuestScripts.LaunchArgv(log, status, new[] { "/bin/bash", script })).Exit);
-        var runner = RememberRunner(status);
+        Assert.Equal(0, start.Exit);
+        Assert.Matches(@"^phoenix-started \d+\n$", start.Out);
+        Assert.Equal("{\"vmid\": 101}\nit's \"quoted\" $HOME\n", File.ReadAllText(ContextPath));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(ContextPath));
+        Assert.Equal(new[] { "vm_context.json" }, Directory.GetFileSystemEntries(Path.GetDirectoryName(ContextPath)!).Select(Path.GetFileName));
+        Assert.Equal("echo two\nexit 3\n", File.ReadAllText(Path.Combine(Folder, "feature_install_two.sh")));
+        Assert.Equal(FeatureRunner.GuestFolder + "/feature_install_two.sh", FeatureRunner.ScriptPath("two"));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(Folder));
 
-        var again = Sh(GuestScripts.LaunchArgv(log, status, new[] { "/bin/bash", script }));
+        var look = Poll(TimeSpan.Zero, ("one", -1), ("two", -1), ("three", -1));
+        Assert.True(look.RunnerAlive);
+        Assert.Equal("running", look["one"].State);
+        Assert.Equal(Hash('a'), look["one"].RunHash);
+        Assert.Equal("running", look["two"].State);
+        Assert.Equal("none", look["three"].State);
+        Assert.Null(look["one"].Recorded);
+        Assert.Empty(look.Log("one"));
+
+        File.WriteAllText(go, "");
+        var end = PollToEnd("one", "two");
+        Assert.Equal(0, end["one"].ExitCode);
+        Assert.Equal(3, end["two"].ExitCode);
+        Assert.Equal(Hash('a'), end["one"].Recorded);
+        Assert.Null(end["two"].Recorded);
+        Assert.Equal("out 1 101\nerr 1\ngröße ✓\nPHOENIX_CHANGED=1\n", Encoding.UTF8.GetString(end.Log("one")));
+        Assert.Equal("two\n", Encoding.UTF8.GetString(end.Log("two")));
+        Assert.Equal(FeatureStateFile.Format(new Dictionary<string, string> { ["one"] = Hash('a') }), File.ReadAllText(StateFile));
+
+        // From an offset, with a small chunk: the bytes from there.
+        var r = ShBytes(GuestScripts.PollArgv(Folder, StateFile, TimeSpan.Zero, 4, new[] { ("one", 4L) }));
+        Assert.Equal($"phoenix-poll 0\nphoenix-state one {Hash('a')} 0 {Hash('a')}\nphoenix-log one 4\n1 10", Encoding.UTF8.GetString(r.Out));
+    }
+
+    [Fact]
+    public void After_a_failure_the_later_features_do_not_start_and_a_second_success_keeps_the_state_of_the_others()
+    {
+        File.WriteAllText(StateFile, FeatureStateFile.Format(new Dictionary<string, string> { ["old"] = Hash('f'), ["two"] = Hash('e') }));
+        Assert.Equal(0, Start("{}", TimeSpan.Zero, ("one", "exit 4\n"), ("two", "echo never\n")).Exit);
+        var end = PollToEnd("one", "two");
+        Assert.Equal(4, end["one"].ExitCode);
+        Assert.Equal("none", end["two"].State);
+        Assert.Equal(Hash('e'), end["two"].Recorded);
+        Assert.Equal("", File.ReadAllText(Path.Combine(Folder, "two.log")));
+
+        Assert.Equal(0, Start("{}", TimeSpan.Zero, ("two", "true\n")).Exit);
+        Assert.Equal(0, PollToEnd("two")["two"].ExitCode);
+        Assert.Equal(new Dictionary<string, string> { ["old"] = Hash('f'), ["two"] = Hash('a') }, FeatureStateFile.Parse(File.ReadAllText(StateFile)));
+    }
+
+    [Fact]
+    public void A_feature_that_ran_as_long_as_the_time_limit_ends_the_run()
+    {
+        Assert.Equal(0, Start("{}", TimeSpan.FromSeconds(1), ("slow", "sleep 0.2\n"), ("next", "echo next\n")).Exit);
+        var end = PollToEnd("slow", "next");
+        Assert.Equal(0, end["slow"].ExitCode);
+        Assert.Equal("none", end["next"].State);
+    }
+
+    [Fact]
+    public void A_second_start_while_the_run_goes_on_is_refused_and_a_killed_runner_reads_as_gone()
+    {
+        Assert.Equal(0, Start("{}", TimeSpan.Zero, ("slow", "echo started\nsleep 30\n")).Exit);
+        var runner = RememberRunner();
+
+        var again = Start("{}", TimeSpan.Zero, ("slow", "true\n"));
         Assert.Equal(GuestScripts.BusyExitCode, again.Exit);
         Assert.Equal($"phoenix-busy {runner}\n", again.Out);
 
         KillTree(runner);
-        var deadline = DateTime.UtcNow.AddSeconds(5);
-        string answer;
-        do
+        var end = PollToEnd("slow");
+        Assert.Equal("gone", end["slow"].State);
+        Assert.Equal("started\n", Encoding.UTF8.GetString(end.Log("slow")));
+    }
+
+    [Fact]
+    public void A_runner_file_whose_pid_now_belongs_to_another_process_or_boot_is_not_alive()
+    {
+        Directory.CreateDirectory(Folder);
+        File.WriteAllText(Path.Combine(Folder, "x.run"), Hash('a') + "\n");
+        var self = Environment.ProcessId;
+        var boot = File.ReadAllText("/proc/sys/kernel/random/boot_id").Trim();
+        var stat = File.ReadAllText($"/proc/{self}/stat");
+        var startTime = stat.Substring(stat.LastIndexOf(')') + 2).Split(' ')[19];
+        var runner = Path.Combine(Folder, "runner");
+
+        File.WriteAllText(runner, $"{self} {boot} {startTime}\n");
+        Assert.Equal("running", Poll(TimeSpan.Zero, ("x", -1))["x"].State);
+        // The same pid, started at another time: a reused pid.
+        File.WriteAllText(runner, $"{self} {boot} {long.Parse(startTime) + 1}\n");
+        Assert.Equal("gone", Poll(TimeSpan.Zero, ("x", -1))["x"].State);
+        // The same pid and start time, but from another boot.
+        File.WriteAllText(runner, $"{self} 00000000-0000-0000-0000-000000000000 {startTime}\n");
+        Assert.Equal("gone", Poll(TimeSpan.Zero, ("x", -1))["x"].State);
+        Assert.False(Poll(TimeSpan.FromSeconds(1), ("x", -1)).RunnerAlive);
+    }
+
+    [Theory]
+    [InlineData("directory")]
+    [InlineData("link")]
+    [InlineData("foreign file")]
+    public void A_context_path_that_is_not_a_regular_file_of_roots_is_refused_and_left_as_it_is(string kind)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(ContextPath)!);
+        var target = Path.Combine(_dir, "elsewhere");
+        File.WriteAllText(target, "theirs\n");
+        switch (kind)
         {
-            await Task.Delay(20);
-            answer = Sh(GuestScripts.PollArgv(log, status, 0, 1000)).Out;
+            case "directory":
+                Directory.CreateDirectory(ContextPath);
+                File.WriteAllText(Path.Combine(ContextPath, "inside"), "theirs\n");
+                break;
+            case "link":
+                File.CreateSymbolicLink(ContextPath, target);
+                break;
+            default:
+                File.WriteAllText(ContextPath, "theirs\n");
+                Assert.Equal(0, ShBytes(new[] { "chown", "65534", ContextPath }).Exit);
+                break;
         }
-        while (answer.StartsWith("phoenix-status running", StringComparison.Ordinal) && DateTime.UtcNow < deadline);
-        Assert.Equal("phoenix-status gone\nstarted\n", answer);
+
+        var r = Start("{\"secret\": 1}", TimeSpan.Zero, ("x", "touch ran\n"));
+
+        Assert.Equal(GuestScripts.RefusedExitCode, r.Exit);
+        Assert.Equal($"phoenix-refused {ContextPath}\n", r.Out);
+        Assert.Equal("theirs\n", File.ReadAllText(target));
+        if (kind == "directory") Assert.Equal(new[] { "inside" }, Directory.GetFileSystemEntries(ContextPath).Select(Path.GetFileName));
+        if (kind == "foreign file") Assert.Equal("theirs\n", File.ReadAllText(ContextPath));
+        if (kind == "link") Assert.Equal(target, new FileInfo(ContextPath).LinkTarget);
+        // Nothing was started and no private folder is left behind.
+        Assert.False(File.Exists(Path.Combine(Folder, "runner")));
+        Assert.Single(Directory.GetFileSystemEntries(Path.GetDirectoryName(ContextPath)!));
+    }
+
+    [Fact]
+    public void A_context_file_of_roots_is_replaced_by_a_new_one_not_written_through()
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(ContextPath)!);
+        File.WriteAllText(ContextPath, "old\n");
+        var link = ContextPath + ".hardlink";
+        Assert.Equal(0, ShBytes(new[] { "ln", ContextPath, link }).Exit);
+
+        Assert.Equal(0, Start("{\"vmid\": 1}", TimeSpan.Zero, ("x", "true\n")).Exit);
+
+        Assert.Equal("{\"vmid\": 1}", File.ReadAllText(ContextPath));
+        Assert.Equal("old\n", File.ReadAllText(link));
+        PollToEnd("x");
     }
 
     [Fact]
@@ -148,17 +263,11 @@ public sealed class GuestProgramTests : IDisposable
         Assert.False(log.Truncated);
     }
 
-    private int RememberRunner(string status)
+    private int RememberRunner()
     {
-        var pidFile = status + ".pid";
-        var deadline = DateTime.UtcNow.AddSeconds(5);
-        while (!File.Exists(pidFile) || File.ReadAllText(pidFile).Trim().Length == 0)
-        {
-            if (DateTime.UtcNow > deadline) throw new InvalidOperationException("the runner wrote no pid file");
-            Thread.Sleep(10);
-        }
-        var pid = int.Parse(File.ReadAllText(pidFile).Trim());
-        _started.Add(pid);
+        var file = Path.Combine(Folder, "runner");
+        var pid = int.Parse(File.ReadAllText(file).Split(' ')[0]);
+        if (!_started.Contains(pid)) _started.Add(pid);
         return pid;
     }
 
@@ -177,13 +286,10 @@ public sealed class GuestProgramTests : IDisposable
         catch (IOException) { return Array.Empty<int>(); }
     }
 
-    private static (int Exit, string Out, string Err) Sh(IReadOnlyList<string> argv, string? stdin = null)
-    {
-        var r = ShBytes(argv, stdin);
-        return (r.Exit, Encoding.UTF8.GetString(r.Out), r.Err);
-    }
+    private static (int Exit, byte[] Out, string Err) ShBytes(IReadOnlyList<string> argv, string? stdin = null) =>
+        ShBytes(argv, stdin == null ? null : Encoding.UTF8.GetBytes(stdin));
 
-    private static (int Exit, byte[] Out, string Err) ShBytes(IReadOnlyList<string> argv, string? stdin = null)
+    private static (int Exit, byte[] Out, string Err) ShBytes(IReadOnlyList<string> argv, byte[]? stdin)
     {
         var psi = new ProcessStartInfo(argv[0])
         {
@@ -194,7 +300,7 @@ public sealed class GuestProgramTests : IDisposable
         };
         foreach (var a in argv.Skip(1)) psi.ArgumentList.Add(a);
         using var p = Process.Start(psi)!;
-        if (stdin != null) p.StandardInput.Write(stdin);
+        if (stdin != null) p.StandardInput.BaseStream.Write(stdin);
         p.StandardInput.Close();
         using var ms = new MemoryStream();
         var err = p.StandardError.ReadToEndAsync();

@@ -20,7 +20,7 @@ public sealed class SshConnectionStatisticsTests : IClassFixture<TestSshServer>
         Regex.Matches(File.ReadAllText(Path.Combine(_server.Dir, "sshd.log")), @"^Accepted publickey for ", RegexOptions.Multiline).Count;
 
     [Fact]
-    public async Task Counts_one_connection_for_all_commands_and_one_for_sftp_as_sshd_sees_them()
+    public async Task Commands_and_transfers_share_one_connection_as_sshd_sees_it()
     {
         var before = AcceptedBySshd();
         using var c = await SshHostConnection.ConnectAsync(_server.Options());
@@ -29,11 +29,13 @@ public sealed class SshConnectionStatisticsTests : IClassFixture<TestSshServer>
         await Task.WhenAll(Enumerable.Range(0, 5).Select(i => c.RunAsync(new RemoteCommand("echo", i.ToString()))));
         Assert.Equal(1, c.ConnectionsOpened);
 
-        // SSH.NET's SFTP client is a connection of its own, opened at the first transfer and then kept.
+        // Files go over the same connection (a script on a channel of it), never over an SFTP connection of their own.
         var file = Path.Combine(_server.NewScratchDir(), "f.txt");
         await c.UploadAsync(file, "x\n"u8.ToArray(), Convert.ToInt32("600", 8));
-        await c.DownloadAsync(file);
-        Assert.Equal(2, c.ConnectionsOpened);
-        Assert.Equal(2, AcceptedBySshd() - before);
+        Assert.Equal("x\n"u8.ToArray(), await c.DownloadAsync(file));
+        Assert.True(await c.DeleteAsync(file));
+        Assert.False(File.Exists(file));
+        Assert.Equal(1, c.ConnectionsOpened);
+        Assert.Equal(1, AcceptedBySshd() - before);
     }
 }

@@ -274,7 +274,7 @@ public sealed class SshHostConnectionTests : IClassFixture<TestSshServer>
                    o.AcceptNewHostKey = true;
                }))
         {
-            // The SFTP connection checks the key again; it must not add a second line.
+            // A transfer uses the same connection: the key is recorded once.
             await c.UploadAsync(Path.Combine(dir, "probe"), [1], 384);
         }
 

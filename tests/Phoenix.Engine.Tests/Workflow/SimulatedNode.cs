@@ -83,7 +83,7 @@ internal sealed class SimulatedNode : IDisposable
         if (words[0] == "pvesm") return words[1] == "status" || words[1] == "path";
         if (words[0] == "pvesh") return words[1] == "get";
         if (words[0] != "qm") return false;
-        if (words[1] == "guest") return words[2] == "cmd" || (words[2] == "exec" && words.Contains("cat") && !words.Contains("phoenix-write"));
+        if (words[1] == "guest") return words[2] == "cmd" || (words[2] == "exec" && words.Contains("phoenix-poll"));
         return new[] { "config", "status", "list", "listsnapshot", "pending", "cloudinit" }.Contains(words[1]) &&
                !(words[1] == "cloudinit" && words[2] == "update");
     }

@@ -62,6 +62,65 @@ public sealed class VmProvisionerTests : IDisposable
         Assert.Equal("db-01", _node.Config(101).Name);
     }
 
+    // A re-run that meets the clone of a deploy that was cut off while `qm clone` went on: Proxmox keeps `lock: clone` in the
+    // target's config for the whole clone. The test's policy "waits" by running what the host does meanwhile.
+    private void WhileWaiting(Action onWait, List<ProxmoxWaitEventArgs> waits)
+    {
+        _node.Host.RetryPolicy = new RetryPolicy { TotalLimit = TimeSpan.FromSeconds(30), Delay = (d, ct) => { onWait(); return Task.CompletedTask; } };
+        _node.Host.Waiting += (_, e) => waits.Add(e);
+    }
+
+    [Fact]
+    public async Task A_clone_still_running_is_waited_out_and_its_VM_is_not_cloned_again()
+    {
+        _node.Sim("qm", "clone", "9000", "101", "--name", "web-01");
+        _node.Sim("qm", "set", "101", "--lock", "clone");
+        var waits = new List<ProxmoxWaitEventArgs>();
+        var turns = 0;
+        WhileWaiting(() => { if (++turns == 2) _node.Sim("qm", "unlock", "101"); }, waits);
+        var spec = SimulatedNode.Specs("""{ "vms": [ { "vmid": 101, "name": "web-01" } ] }""")[0];
+
+        var outcome = await Clone(spec);
+
+        Assert.False(outcome.Changed);
+        Assert.Equal(new[] { "qm config 101", "qm config 101", "qm config 101" }, _node.Commands);
+        Assert.Equal(2, waits.Count);
+        Assert.All(waits, w => Assert.Equal("VM 101 is locked (clone)", w.Message.Substring(0, w.Message.IndexOf(';'))));
+    }
+
+    [Fact]
+    public async Task A_clone_that_failed_while_waited_for_is_cloned_again()
+    {
+        _node.Sim("qm", "clone", "9000", "101", "--name", "web-01");
+        _node.Sim("qm", "set", "101", "--lock", "clone");
+        WhileWaiting(() => { _node.Sim("qm", "unlock", "101"); _node.Sim("qm", "destroy", "101"); }, new List<ProxmoxWaitEventArgs>());
+        var spec = SimulatedNode.Specs("""{ "vms": [ { "vmid": 101, "name": "web-01" } ] }""")[0];
+
+        var outcome = await Clone(spec);
+
+        Assert.Equal(new[] { "cloned from VM 9000 (linked clone)" }, outcome.Changes);
+        Assert.Equal(new[] { "qm config 101", "qm config 101", "qm config 9000", "qm clone 9000 101 --name web-01" }, _node.Commands);
+    }
+
+    [Fact]
+    public async Task A_clone_lock_that_outlasts_the_wait_is_an_error_that_says_what_to_do()
+    {
+        _node.Sim("qm", "clone", "9000", "101", "--name", "web-01");
+        _node.Sim("qm", "set", "101", "--lock", "clone");
+        var waits = new List<ProxmoxWaitEventArgs>();
+        WhileWaiting(() => { }, waits);
+        var spec = SimulatedNode.Specs("""{ "vms": [ { "vmid": 101, "name": "web-01" } ] }""")[0];
+
+        var e = await Assert.ThrowsAsync<PhoenixException>(() => Clone(spec));
+
+        Assert.Equal(ErrorIds.IncompleteClone, e.Reason);
+        Assert.StartsWith("VM 101 (web-01) is still locked by a clone after Phoenix waited ", e.Message);
+        Assert.Contains("qm unlock 101 && qm destroy 101", e.RecommendedAction);
+        Assert.NotEmpty(waits);
+        Assert.DoesNotContain(_node.Commands, c => !c.StartsWith("qm config 101", StringComparison.Ordinal));
+        Assert.Equal("clone", _node.Config(101).Lock);
+    }
+
     [Fact]
     public async Task A_missing_source_is_named_and_nothing_is_cloned()
     {

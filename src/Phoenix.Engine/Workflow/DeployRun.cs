@@ -1,0 +1,110 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using Phoenix.Engine.Proxmox;
+using Phoenix.Engine.Transport;
+
+namespace Phoenix.Engine.Workflow
+{
+    /// <summary>
+    /// What one deploy run reads once for all its VMs instead of once per VM: the cluster's VM listing (which VMs
+    /// exist, their state, which are templates), and per snippet storage its <c>pvesm status --content snippets</c>
+    /// answer and its snippets folder. Every entry is read at its first use and kept for the run only: a new run
+    /// (a new <see cref="Deployer"/>) reads again.
+    /// </summary>
+    public sealed class DeployRun
+    {
+        private readonly ProxmoxHost _host;
+        private readonly object _gate = new object();
+        private readonly ConcurrentDictionary<string, Lazy<Task<CommandResult>>> _snippetStorages =
+            new ConcurrentDictionary<string, Lazy<Task<CommandResult>>>(StringComparer.Ordinal);
+        private readonly ConcurrentDictionary<string, Lazy<Task<string>>> _snippetFolders =
+            new ConcurrentDictionary<string, Lazy<Task<string>>>(StringComparer.Ordinal);
+        private readonly ConcurrentDictionary<string, Lazy<Task<VmConfig?>>> _sourceConfigs =
+            new ConcurrentDictionary<string, Lazy<Task<VmConfig?>>>(StringComparer.Ordinal);
+        private Task<IReadOnlyList<ClusterResource>>? _resources;
+
+        /// <summary>A run on <paramref name="host"/>.</summary>
+        public DeployRun(ProxmoxHost host) => _host = host ?? throw new ArgumentNullException(nameof(host));
+
+        /// <summary>
+        /// <c>pvesh get /cluster/resources --type vm</c>, asked once per run. A VM the listing lacks did not exist when the
+        /// run began.
+        /// </summary>
+        public Task<IReadOnlyList<ClusterResource>> ResourcesAsync(CancellationToken ct)
+        {
+            lock (_gate)
+            {
+                if (_resources == null || _resources.IsFaulted || _resources.IsCanceled) _resources = _host.GetClusterResourcesAsync(ct);
+                return _resources;
+            }
+        }
+
+        /// <summary>
+        /// The listing's entry for VM <paramref name="vmId"/>, or null when the run began without it. Only a VM (not a
+        /// container) counts.
+        /// </summary>
+        public async Task<ClusterResource?> FindAsync(int vmId, CancellationToken ct) =>
+            (await ResourcesAsync(ct).ConfigureAwait(false)).FirstOrDefault(r => r.VmId == vmId && r.IsVm);
+
+        /// <summary>The config of clone source <paramref name="vmId"/> (a template), read once per run.</summary>
+        internal Task<VmConfig?> SourceConfigAsync(int vmId, Func<Task<VmConfig?>> read) =>
+            Shared(_sourceConfigs, vmId.ToString(System.Globalization.CultureInfo.InvariantCulture), read);
+
+        /// <summary><c>pvesm status --content snippets</c>, once per run (the answer is the same for every VM).</summary>
+        internal Task<CommandResult> SnippetStoragesAsync(string key, Func<Task<CommandResult>> read) =>
+            Shared(_snippetStorages, key, read);
+
+        /// <summary>The host folder of <paramref name="storage"/>'s snippets, from one <c>pvesm path</c> per run.</summary>
+        internal Task<string> SnippetFolderAsync(string storage, Func<Task<string>> read) => Shared(_snippetFolders, storage, read);
+
+        private static async Task<T> Shared<T>(ConcurrentDictionary<string, Lazy<Task<T>>> cache, string key, Func<Task<T>> read)
+        {
+            var lazy = cache.GetOrAdd(key, _ => new Lazy<Task<T>>(read, LazyThreadSafetyMode.ExecutionAndPublication));
+            try
+            {
+                return await lazy.Value.ConfigureAwait(false);
+            }
+            catch
+            {
+                // A failed read is not kept: the next VM asks again (and gets its own error, naming it).
+                ((ICollection<KeyValuePair<string, Lazy<Task<T>>>>)cache).Remove(new KeyValuePair<string, Lazy<Task<T>>>(key, lazy));
+                throw;
+            }
+        }
+    }
+
+    /// <summary>What the deploy knows about a VM when it calls a step (<see cref="DeployOptions.CloudInitInRun"/>).</summary>
+    public sealed class DeployStepContext
+    {
+        /// <summary>A context.</summary>
+        public DeployStepContext(DeployRun run, VmConfig? config, bool startsAfter, IReadOnlyList<KeyValuePair<string, string>>? pendingOptions = null)
+        {
+            Run = run ?? throw new ArgumentNullException(nameof(run));
+            Config = config;
+            StartsAfter = startsAfter;
+            PendingOptions = pendingOptions ?? Array.Empty<KeyValuePair<string, string>>();
+        }
+
+        /// <summary>
+        /// Options the configure step left for this step's <c>qm set</c> (a clone of this run: its options and cicustom in one
+        /// call, after the snippets are written). <see cref="Config"/> already shows them.
+        /// </summary>
+        public IReadOnlyList<KeyValuePair<string, string>> PendingOptions { get; }
+
+        /// <summary>What the run reads once for every VM.</summary>
+        public DeployRun Run { get; }
+
+        /// <summary>The VM's configuration as this run last read it (with what it changed since); null when the step must read it.</summary>
+        public VmConfig? Config { get; }
+
+        /// <summary>
+        /// True when the VM is stopped and the deploy starts it after this step: its start regenerates the cloud-init
+        /// drive, so no <c>qm cloudinit update</c> is needed before.
+        /// </summary>
+        public bool StartsAfter { get; }
+    }
+}

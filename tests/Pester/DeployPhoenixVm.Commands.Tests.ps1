@@ -1,0 +1,97 @@
+# Deploy-PhoenixVm's round trips, pinned: every qm/pvesm/pvesh on a real node starts a Perl interpreter, so the
+# fake host's command log (commands.log) is the meter. A fleet like the benchmark's (clones of template 9000 with
+# static cloud-init, one feature, a post-features snapshot), deployed and then re-run, over one SSH connection.
+# The counts are upper bounds at what Phoenix needs today (tools/bench/README.md says why each command is there),
+# so that no round trip creeps back unnoticed.
+BeforeAll {
+    Import-Module (Join-Path $env:PHOENIX_MODULE_DIR 'Phoenix.psd1') -Force
+    Import-Module (Join-Path $env:PHOENIX_REPO_ROOT 'tests/FakeHost/FakeHost.psm1') -Force
+
+    $script:work = Join-Path ([System.IO.Path]::GetTempPath()) ('phoenix-commands-' + [guid]::NewGuid().ToString('n').Substring(0, 8))
+    $null = New-Item -ItemType Directory (Join-Path $work 'features')
+    Set-Content -Path (Join-Path $work 'features/feature_install_mark.sh') -Value @'
+#!/bin/bash
+# Description: test feature that reports a change
+echo PHOENIX_CHANGED=1
+'@
+    $script:config = Join-Path $work 'fleet.json'
+    [ordered]@{
+        vm_defaults = [ordered]@{
+            features = @('mark')
+            snapshots = [ordered]@{ 'post-features' = $true }
+            network_config = [ordered]@{ nameservers = @('10.9.0.1'); searchdomain = 'cmd.lab' }
+            user_config = [ordered]@{ username = 'cmd' }
+        }
+        vms = @(301, 302, 303 | ForEach-Object {
+                [ordered]@{ vmid = $_; name = "cmd-$_"; network_config = [ordered]@{ ip = "10.9.0.$($_ - 280)/24"; gw = '10.9.0.1' } }
+            })
+    } | ConvertTo-Json -Depth 8 | Set-Content $config
+    $script:vmCount = 3
+
+    # The commands of one run: the lines the log gained since $Before.
+    function Get-RunCommands([int] $Before) { @(Get-Audit $fake | Select-Object -Skip $Before) }
+    function Get-AcceptedConnections { @(Select-String -Path (Join-Path $fake.root 'sshd/sshd.log') -Pattern '^Accepted publickey for ').Count }
+
+    $script:run = Start-FakeHostSession
+    $script:fake = $run.Fake
+    $script:connectionsBefore = Get-AcceptedConnections
+    $script:first = Import-PhoenixConfig -Path $config -FeaturePath (Join-Path $work 'features') |
+        Deploy-PhoenixVm -FeaturePath (Join-Path $work 'features') -ThrottleLimit 1 -AgentTimeoutSec 60 -WarningAction SilentlyContinue
+    $script:firstCommands = Get-RunCommands 0
+    $script:firstConnections = (Get-AcceptedConnections) - $connectionsBefore
+    $script:second = Import-PhoenixConfig -Path $config -FeaturePath (Join-Path $work 'features') |
+        Deploy-PhoenixVm -FeaturePath (Join-Path $work 'features') -ThrottleLimit 2 -AgentTimeoutSec 60 -WarningAction SilentlyContinue
+    $script:secondCommands = Get-RunCommands $firstCommands.Count
+}
+
+AfterAll {
+    Stop-FakeHostSession $run
+    Remove-Item -Recurse -Force $work -ErrorAction Ignore
+}
+
+Describe 'Deploy-PhoenixVm round trips on the fake host' {
+    It 'deploys the fleet, and the re-run changes nothing' {
+        $first.Status | Should -Be @('Succeeded', 'Succeeded', 'Succeeded')
+        $second.Status | Should -Be @('Succeeded', 'Succeeded', 'Succeeded')
+        $second.Changed | Should -Be @($false, $false, $false)
+    }
+
+    It 'sends every command and file of a run over the one SSH connection of the session' {
+        # The session's connection was opened before the run; the run opens none (no SFTP connection beside it).
+        $firstConnections | Should -Be 0
+    }
+
+    It 'costs a first deploy no read of a VM it is about to clone, no qm status, and the run-wide facts once' {
+        $firstCommands | Should -Contain 'pvesh get /cluster/resources --type vm --output-format json'
+        @($firstCommands -match '^pvesh get /cluster/resources') | Should -HaveCount 1
+        @($firstCommands -match '^pvesm status') | Should -HaveCount 1
+        @($firstCommands -match '^pvesm path') | Should -HaveCount 1
+        @($firstCommands -match '^qm status') | Should -HaveCount 0
+        # The template's config once for the run; a clone of it is not read back.
+        @($firstCommands -match '^qm config 9000') | Should -HaveCount 1
+        foreach ($id in 301, 302, 303) {
+            @($firstCommands -match "^qm config $id\b") | Should -HaveCount 0 -Because "VM $id is cloned from the template and not read back"
+            @($firstCommands -match "^qm set $id\b") | Should -HaveCount 1 -Because 'one qm set carries every option and cicustom'
+            @($firstCommands -match "^qm cloudinit update $id\b") | Should -HaveCount 0 -Because 'the start regenerates the drive'
+            @($firstCommands -match "^qm listsnapshot $id\b") | Should -HaveCount 0 -Because 'a VM cloned this run has no snapshot'
+            # Deploy's wait pings once (its first ping waits a poll interval after the start); the feature step may wait again.
+            @($firstCommands -match "^qm guest cmd $id ping").Count | Should -BeLessOrEqual 3
+        }
+    }
+
+    It 'costs a first deploy at most 16 commands a VM at -ThrottleLimit 1' {
+        # clone, set (every option and cicustom), start, ping, the feature step's guest commands, snapshot; plus the run's reads.
+        ($firstCommands.Count / $vmCount) | Should -BeLessOrEqual 16
+    }
+
+    It 'costs a converged re-run one listing for the fleet and one qm config a VM besides the feature step, all read-only' {
+        @($secondCommands -match '^pvesh get /cluster/resources') | Should -HaveCount 1
+        foreach ($id in 301, 302, 303) {
+            @($secondCommands -match "^qm config $id\b") | Should -HaveCount 1
+            @($secondCommands -match "^qm (status|listsnapshot|start|set|snapshot|cloudinit) $id\b") | Should -HaveCount 0
+        }
+        @($secondCommands -match '^qm guest exec .*--pass-stdin') | Should -HaveCount 0
+        # The listing, pvesm status, one pvesm path; per VM its config and what the feature step asks the guest.
+        $secondCommands.Count | Should -BeLessOrEqual (3 + 4 * $vmCount)
+    }
+}
