@@ -1,7 +1,7 @@
 @{
     Synopsis    = 'Lists how VMs differ from their config entries, one object per difference, with what Deploy-PhoenixVm would do about it. Changes nothing.'
     Description = @'
-Compare-PhoenixVm takes config entries from the pipeline (Import-PhoenixConfig) and, for each, compares the VM on the host with what the entry says, using the same models Deploy-PhoenixVm converges with. It writes one VmDrift object per difference: VmId, Name, Field, Wanted, Actual, Action and Reason. A VM that is as its entry says writes nothing, so no output means Deploy-PhoenixVm would change nothing.
+Compare-PhoenixVm takes config entries from the pipeline (Import-PhoenixConfig) and, for each, compares the VM on the host with what the entry says, using the same models Deploy-PhoenixVm converges with. It writes one VmDrift object per difference (with Node, where the VM was compared: in a cluster the node that owns it, or for a VM not yet made the node its config names): VmId, Name, Field, Wanted, Actual, Action and Reason. A VM that is as its entry says writes nothing, so no output means Deploy-PhoenixVm would change nothing.
 
 What it compares:
 - The configuration, field by field as Proxmox means the values (see about_Phoenix_Config): the named fields (cores, memory_mb, start_at_boot, boot_order, boot_delay, network_bridge, disk_size_gb, storage_pool) and every qm_options key. Property strings are read by their schema, disks by storage and size, NICs by model, bridge and options (the MAC is the host's), tags as a set. One `qm config` per VM.

@@ -61,7 +61,7 @@ Describe 'Compare-PhoenixVm' {
         $json = Compare-Drift | ConvertTo-Json -Compress
         $json.Length | Should -BeLessThan 1500
         $o = $json | ConvertFrom-Json
-        $o[0].PSObject.Properties.Name | Should -Be @('VmId', 'Name', 'Field', 'Wanted', 'Actual', 'Action', 'Reason')
+        $o[0].PSObject.Properties.Name | Should -Be @('VmId', 'Name', 'Field', 'Wanted', 'Actual', 'Action', 'Reason', 'Node')
     }
 
     It 'lists nothing once Deploy has run' {

@@ -63,5 +63,13 @@ namespace Phoenix.Engine.Config
         public const string QmOptionFormat = "QmOptionFormat";
         public const string QmOptionManaged = "QmOptionManaged";
         public const string QmOptionOverlap = "QmOptionOverlap";
+
+        // ---- The cluster (with a session) ----
+        public const string NodeUnknown = "NodeUnknown";
+        public const string StorageUnknown = "StorageUnknown";
+        public const string StorageNotOnNode = "StorageNotOnNode";
+        public const string StorageNoImages = "StorageNoImages";
+        public const string VmIdTaken = "VmIdTaken";
+        public const string VmOnOtherNode = "VmOnOtherNode";
     }
 }

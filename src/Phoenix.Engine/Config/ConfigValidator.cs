@@ -22,6 +22,16 @@ namespace Phoenix.Engine.Config
         public Func<int, bool?>? HostHasVm { get; set; }
 
         /// <summary>
+        /// With a session: the cluster's guests, nodes and storages (one <c>pvesh get /cluster/resources</c>), asked once per
+        /// validation with whether any VM names a <c>node</c>; null when there is nothing to check (a node alone and no
+        /// <c>node</c> named) or the host could not be asked.
+        /// </summary>
+        public Func<bool, ClusterInventory?>? Cluster { get; set; }
+
+        /// <summary>The node of the session: where a VM without <c>node</c> goes.</summary>
+        public string? LocalNode { get; set; }
+
+        /// <summary>
         /// With a session: the templates on the cluster as (name, VMID), read once, or null when the host could not be
         /// asked. Used for a <c>template</c> name that no is_template entry of the file has. Null: offline.
         /// </summary>
@@ -81,7 +91,9 @@ namespace Phoenix.Engine.Config
             foreach (var vm in all)
                 if (vm.VmId != 0 && !byId.ContainsKey(vm.VmId)) byId[vm.VmId] = vm;
 
-            foreach (var vm in all) new VmRules(this, vm, byId, findings).Run();
+            // Only a node Proxmox could have is worth asking the host about: a malformed one is an error already.
+            var cluster = _options.Cluster?.Invoke(all.Any(v => v.Node != null && ProxmoxNames.IsValidNodeName(v.Node)));
+            foreach (var vm in all) new VmRules(this, vm, byId, findings, cluster).Run();
             Duplicates(all, findings);
             Cycles(all, byId, findings, _options.DefaultTemplateVmId);
             return Sort(findings);
@@ -205,13 +217,15 @@ namespace Phoenix.Engine.Config
             private readonly VmSpec _vm;
             private readonly Dictionary<int, VmSpec> _byId;
             private readonly List<ConfigFinding> _out;
+            private readonly ClusterInventory? _cluster;
 
-            public VmRules(ConfigValidator v, VmSpec vm, Dictionary<int, VmSpec> byId, List<ConfigFinding> output)
+            public VmRules(ConfigValidator v, VmSpec vm, Dictionary<int, VmSpec> byId, List<ConfigFinding> output, ClusterInventory? cluster)
             {
                 _v = v;
                 _vm = vm;
                 _byId = byId;
                 _out = output;
+                _cluster = cluster;
             }
 
             private bool Ok(string field) => !_vm.BadFields.Contains(field);
@@ -233,6 +247,57 @@ namespace Phoenix.Engine.Config
                 Dependencies();
                 Features();
                 QmOptions();
+                Cluster();
+            }
+
+            // The cluster as one pvesh read saw it: the node exists, the storage is enabled there and holds VM disks, and
+            // the VMID is not another guest's anywhere in the cluster.
+            private void Cluster()
+            {
+                if (_cluster == null) return;
+                var nodes = string.Join(", ", _cluster.NodeNames);
+                var node = _vm.Node ?? _v._options.LocalNode;
+                if (_vm.Node != null && Ok("node") && ProxmoxNames.IsValidNodeName(_vm.Node) && !_cluster.HasNode(_vm.Node))
+                {
+                    Error(ConfigRules.NodeUnknown, "node", "node '" + _vm.Node + "' is not a node of the cluster (its nodes: " + nodes + ").",
+                        "Use one of: " + nodes + ".");
+                    node = null;
+                }
+                if (node != null && _vm.StoragePool is string sp && Ok("storage_pool") && ProxmoxNames.IsValidStorageId(sp))
+                {
+                    var where = _cluster.NodesWithStorage(sp);
+                    var own = _cluster.Storages.Where(s => s.Node == node && s.HoldsImages).Select(s => s.Storage).Distinct().ToList();
+                    var ownText = own.Count == 0 ? "none" : string.Join(", ", own);
+                    if (where.Count == 0)
+                        Error(ConfigRules.StorageUnknown, "storage_pool", "storage_pool '" + sp + "' is no storage of the cluster.",
+                            "Use a storage of node '" + node + "' that holds VM disks: " + ownText + ".");
+                    else if (_cluster.StorageOn(sp, node) is not ClusterStorage st)
+                        Error(ConfigRules.StorageNotOnNode, "storage_pool", "storage_pool '" + sp + "' is not enabled on node '" + node + "' (it is on " +
+                            string.Join(", ", where) + "); Proxmox would refuse with \"storage '" + sp + "' is not available on node '" + node + "'\".",
+                            "Use a storage of node '" + node + "' (" + ownText + "), or place the VM on " + string.Join(" or ", where) + " with \"node\".");
+                    else if (!st.HoldsImages)
+                        Error(ConfigRules.StorageNoImages, "storage_pool", "storage_pool '" + sp + "' does not hold VM disks (its content is " +
+                            (st.Content.Count == 0 ? "empty" : string.Join(",", st.Content)) + ").",
+                            "Use a storage of node '" + node + "' with images content: " + ownText + ".");
+                }
+                if (_vm.VmId == 0 || !Ok("vmid") || _cluster.Guest(_vm.VmId) is not ClusterResource g) return;
+                var at = g.Node ?? "?";
+                if (g.IsContainer)
+                {
+                    Error(ConfigRules.VmIdTaken, "vmid", "VMID " + Id(_vm.VmId) + " is taken by container " + (g.Name != null ? "'" + g.Name + "' " : "") +
+                        "(CT " + Id(_vm.VmId) + ") on node '" + at + "'; VMIDs are unique in the whole cluster, containers included.",
+                        "Give the VM another vmid (pvesh get /cluster/nextid names a free one).");
+                }
+                else if (node != null && at != node && g.Name != null && _vm.Name != null && !string.Equals(g.Name, _vm.Name, StringComparison.OrdinalIgnoreCase))
+                {
+                    Error(ConfigRules.VmIdTaken, "vmid", "VMID " + Id(_vm.VmId) + " is taken by VM '" + g.Name + "' on node '" + at + "'; VMIDs are unique in the whole cluster.",
+                        "Give the VM another vmid (pvesh get /cluster/nextid names a free one).");
+                }
+                else if (_vm.Node != null && node != null && at != node)
+                {
+                    Warn(ConfigRules.VmOnOtherNode, "node", "VM " + Id(_vm.VmId) + " exists on node '" + at + "', not on '" + node + "'; Phoenix works on it where it is and never moves it on its own.",
+                        "Set \"node\": \"" + at + "\", or move it first (on node '" + at + "': qm migrate " + Id(_vm.VmId) + " " + node + ").");
+                }
             }
 
             private void Identity()

@@ -31,6 +31,10 @@ namespace Phoenix.Engine.Errors
         public const string NoSession = nameof(NoSession);
         public const string SessionClosed = nameof(SessionClosed);
         public const string NodeUnknown = nameof(NodeUnknown);
+        public const string NodeDown = nameof(NodeDown);
+        public const string NodeUnreachable = nameof(NodeUnreachable);
+        public const string InvalidNodeEndpoint = nameof(InvalidNodeEndpoint);
+        public const string InvalidNodeHostKeyFingerprint = nameof(InvalidNodeHostKeyFingerprint);
         public const string NoVm = nameof(NoVm);
         public const string VmIdMismatch = nameof(VmIdMismatch);
         public const string NoFeatureNamed = nameof(NoFeatureNamed);

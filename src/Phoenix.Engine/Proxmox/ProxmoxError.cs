@@ -45,6 +45,10 @@ namespace Phoenix.Engine.Proxmox
         private static readonly Regex ShutdownTimeout = new Regex(@"VM quit/powerdown failed - got timeout", Opts);
         private static readonly Regex AgentError = new Regex(@"Agent error: (?<desc>[^\n]*)", Opts);
         private static readonly Regex StorageMissing = new Regex(@"storage '(?<st>[^']*)' (?<what>does not exist|is disabled)", Opts);
+        private static readonly Regex NoQuorum = new Regex(@"cluster not ready - no quorum\?", Opts);
+        // pmxcfs turns /etc/pve read-only without quorum: a config write cannot create its temporary file, a removal fails.
+        private static readonly Regex ClusterFsReadOnly = new Regex(
+            @"unable to open file '/etc/pve/[^']*' - Permission denied|failed to remove config file: Permission denied", Opts);
         private static readonly Regex ParamHeader = new Regex(@"^400 Parameter verification failed\.", Opts | RegexOptions.Multiline);
         private static readonly Regex ParamLine = new Regex(@"^(?<p>[A-Za-z0-9_\-\[\]\.]+): (?<m>.*)$", Opts);
         private static readonly Regex NotAllowedLinked = new Regex(@"parameter '(?<p>[^']*)' not allowed for linked clones", Opts);
@@ -126,6 +130,15 @@ namespace Phoenix.Engine.Proxmox
                     $"'{program}' is not installed on the host: it is not a Proxmox VE node.",
                     "Connect to a Proxmox VE node (qm, pvesm and pvesh come with it).");
             }
+
+            if (NoQuorum.IsMatch(text) || ClusterFsReadOnly.IsMatch(text))
+                return Make(ProxmoxErrorReason.NoQuorum, PhoenixErrorKind.InvalidOperation, vmId,
+                    NoQuorum.IsMatch(text)
+                        ? "{vm}: the cluster has no quorum (fewer than half of its nodes are up), so Proxmox refuses to create, clone, start or " +
+                          "migrate any VM on any node."
+                        : "{vm}: the cluster filesystem (/etc/pve) refused the write; it turns read-only when the cluster has no quorum " +
+                          "(fewer than half of its nodes are up).",
+                    "Start the nodes that are down (`pvecm status` shows the votes), then run the deployment again; nothing of it is lost.");
 
             if ((match = LockTimeout.Match(text)).Success)
             {

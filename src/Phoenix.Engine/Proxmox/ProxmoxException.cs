@@ -61,6 +61,11 @@ namespace Phoenix.Engine.Proxmox
         NotAProxmoxHost,
         /// <summary>The command succeeded but its output could not be read.</summary>
         UnexpectedOutput,
+        /// <summary>
+        /// <c>cluster not ready - no quorum?</c>, or the cluster filesystem refusing a config write (read-only without quorum):
+        /// fewer than half of the cluster's nodes are up, and Proxmox refuses changes on every node.
+        /// </summary>
+        NoQuorum,
         /// <summary>Any other failure.</summary>
         RemoteCommandFailed,
     }

@@ -414,6 +414,22 @@ namespace Phoenix.Engine.Proxmox
             return Parse(() => ProxmoxParsers.ParseClusterResources(result.StdOut), "the cluster resources", null, command);
         }
 
+        /// <summary>Every guest, node and storage of the cluster, from one <c>pvesh get /cluster/resources</c>.</summary>
+        public async Task<ClusterInventory> GetClusterInventoryAsync(CancellationToken cancellationToken = default)
+        {
+            var command = QmCommand.AllClusterResources();
+            var result = await RunCoreAsync(command, null, cancellationToken).ConfigureAwait(false);
+            return ClusterInventory.From(Parse(() => ProxmoxParsers.ParseClusterResources(result.StdOut), "the cluster resources", null, command));
+        }
+
+        /// <summary>The cluster's nodes with address and state, and its quorum (<c>pvesh get /cluster/status</c>).</summary>
+        public async Task<ClusterStatus> GetClusterStatusAsync(CancellationToken cancellationToken = default)
+        {
+            var command = QmCommand.ClusterStatus();
+            var result = await RunCoreAsync(command, null, cancellationToken).ConfigureAwait(false);
+            return Parse(() => ProxmoxParsers.ParseClusterStatus(result.StdOut), "the cluster status", null, command);
+        }
+
         /// <summary>
         /// <c>pvesh get /cluster/nextid</c>: the lowest free VMID; with <paramref name="vmId"/> that
         /// VMID when it is free, else an <see cref="ProxmoxErrorReason.AlreadyExists"/> error.

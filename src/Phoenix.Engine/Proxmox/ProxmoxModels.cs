@@ -97,9 +97,18 @@ namespace Phoenix.Engine.Proxmox
         public bool IsOnline => Status == "online";
     }
 
-    /// <summary>One guest from <c>pvesh get /cluster/resources --type vm</c>.</summary>
+    /// <summary>One entry of <c>pvesh get /cluster/resources</c>: a guest (<c>--type vm</c>), a node or a storage.</summary>
     public sealed record ClusterResource(string Id, string Type, int? VmId, string? Name, string? Node, string? Status, bool IsTemplate)
     {
+        /// <summary>A storage entry's storage ID (null for other entries).</summary>
+        public string? Storage { get; init; }
+
+        /// <summary>A storage entry's <c>shared</c> flag.</summary>
+        public bool IsShared { get; init; }
+
+        /// <summary>A storage entry's content types (empty for other entries).</summary>
+        public IReadOnlyList<string> Content { get; init; } = Array.Empty<string>();
+
         /// <summary>True for a QEMU VM (false for an LXC container).</summary>
         public bool IsVm => Type == "qemu";
 

@@ -283,7 +283,12 @@ namespace Phoenix.Engine.Proxmox
                         item["name"]?.Value<string>(),
                         item["node"]?.Value<string>(),
                         item["status"]?.Value<string>(),
-                        Flag(item["template"])));
+                        Flag(item["template"]))
+                    {
+                        Storage = item["storage"]?.Value<string>(),
+                        IsShared = Flag(item["shared"]),
+                        Content = (item["content"]?.Value<string>() ?? "").Split(new[] { ',' }, StringSplitOptions.RemoveEmptyEntries),
+                    });
                 }
             }
             catch (Exception e) when (e is FormatException || e is InvalidCastException || e is OverflowException)
@@ -291,6 +296,44 @@ namespace Phoenix.Engine.Proxmox
                 throw ProxmoxError.UnexpectedOutput("the cluster resources", output, inner: e);
             }
             return result;
+        }
+
+        /// <summary>
+        /// Reads <c>pvesh get /cluster/status --output-format json</c>: the <c>cluster</c> entry (name, quorate) when the node
+        /// is in a cluster, and one <c>node</c> entry per member (name, nodeid, ip, online, local).
+        /// </summary>
+        public static ClusterStatus ParseClusterStatus(string output)
+        {
+            if (!(ParseJson(output, "the cluster status") is JArray array))
+                throw ProxmoxError.UnexpectedOutput("the cluster status", output);
+            try
+            {
+                string? name = null;
+                var quorate = true;
+                var nodes = new List<ClusterNode>();
+                foreach (var item in array.OfType<JObject>())
+                {
+                    var type = item["type"]?.Value<string>();
+                    if (type == "cluster")
+                    {
+                        name = item["name"]?.Value<string>();
+                        quorate = Flag(item["quorate"]);
+                    }
+                    else if (type == "node" && item["name"]?.Value<string>() is string node && node.Length > 0)
+                    {
+                        var id = item["nodeid"];
+                        nodes.Add(new ClusterNode(node,
+                            id == null || id.Type == JTokenType.Null ? 0 : int.Parse(id.ToString(), NumberStyles.None, CultureInfo.InvariantCulture),
+                            item["ip"]?.Value<string>(), Flag(item["online"]), Flag(item["local"])));
+                    }
+                }
+                if (nodes.Count == 0) throw ProxmoxError.UnexpectedOutput("the cluster status", output);
+                return new ClusterStatus(name, quorate, nodes);
+            }
+            catch (Exception e) when (e is FormatException || e is InvalidCastException || e is OverflowException)
+            {
+                throw ProxmoxError.UnexpectedOutput("the cluster status", output, inner: e);
+            }
         }
 
         /// <summary>Parses <c>pvesh get /nodes --output-format json</c> (entries without a node name are left out).</summary>

@@ -377,6 +377,13 @@ namespace Phoenix.Engine.Proxmox
         public static RemoteCommand ClusterResources() =>
             PveshGet("/cluster/resources", new[] { Pair("type", "vm"), Pair("output-format", "json") });
 
+        /// <summary><c>pvesh get /cluster/resources --output-format json</c>: every guest, node and storage (per node) of the cluster.</summary>
+        public static RemoteCommand AllClusterResources() =>
+            PveshGet("/cluster/resources", new[] { Pair("output-format", "json") });
+
+        /// <summary><c>pvesh get /cluster/status --output-format json</c>: the cluster's name and quorum, and its nodes with address and state.</summary>
+        public static RemoteCommand ClusterStatus() => PveshGet("/cluster/status", new[] { Pair("output-format", "json") });
+
         private static KeyValuePair<string, string> Pair(string key, string value) => new KeyValuePair<string, string>(key, value);
 
         private static int AddOptions(RemoteCommand cmd, IEnumerable<KeyValuePair<string, string>> options, int vmId)

@@ -132,8 +132,8 @@ namespace Phoenix.Engine.Workflow
             // A plan is read off one recorder, so VMs are planned one after another to keep each VM's commands together.
             var throttle = recorder != null ? 1 : _options.ThrottleLimit;
 
-            // template names resolve first (the file, else one cluster read), so that the edges and the clones follow them.
-            var unresolved = await TemplateNames.ResolveAsync(_host, vms, byId, _options.Provision, ct).ConfigureAwait(false);
+            // template names resolve first (the file, else the run's one cluster read), so that the edges and the clones follow them.
+            var unresolved = await TemplateNames.ResolveAsync(run.ResourcesAsync, vms, byId, _options.Provision, ct).ConfigureAwait(false);
             var graph = DependencyGraph(vms, _options.Provision);
             await DependencyScheduler.RunAsync(graph, throttle, async (id, token) =>
             {

@@ -63,6 +63,9 @@ namespace Phoenix.Engine.Workflow
         /// <summary>Why they differ, or why Phoenix will not change it.</summary>
         public string? Reason { get; }
 
+        /// <summary>The node the VM was compared on (Compare-PhoenixVm fills it; null when not known).</summary>
+        public string? Node { get; set; }
+
         public override string ToString() => $"{VmId} {Field}: wanted {Wanted ?? "(none)"}, actual {Actual ?? "(none)"} -> {Action}";
     }
 

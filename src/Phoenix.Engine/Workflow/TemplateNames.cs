@@ -26,8 +26,16 @@ namespace Phoenix.Engine.Workflow
         /// <see cref="ProvisionOptions.TemplateByName"/>; returns, per VM whose name resolves to no template or to several,
         /// the error that names the candidates.
         /// </summary>
-        public static async Task<IReadOnlyDictionary<int, PhoenixException>> ResolveAsync(ProxmoxHost host, IEnumerable<VmSpec> specs,
-            IReadOnlyDictionary<int, VmSpec> fileVms, ProvisionOptions options, CancellationToken ct)
+        public static Task<IReadOnlyDictionary<int, PhoenixException>> ResolveAsync(ProxmoxHost host, IEnumerable<VmSpec> specs,
+            IReadOnlyDictionary<int, VmSpec> fileVms, ProvisionOptions options, CancellationToken ct) =>
+            ResolveAsync(host.GetClusterResourcesAsync, specs, fileVms, options, ct);
+
+        /// <summary>
+        /// As <see cref="ResolveAsync(ProxmoxHost, IEnumerable{VmSpec}, IReadOnlyDictionary{int, VmSpec}, ProvisionOptions, CancellationToken)"/>,
+        /// with the cluster's listing from <paramref name="listing"/> (a deploy run's one read, shared with its other uses).
+        /// </summary>
+        public static async Task<IReadOnlyDictionary<int, PhoenixException>> ResolveAsync(Func<CancellationToken, Task<IReadOnlyList<ClusterResource>>> listing,
+            IEnumerable<VmSpec> specs, IReadOnlyDictionary<int, VmSpec> fileVms, ProvisionOptions options, CancellationToken ct)
         {
             var errors = new Dictionary<int, PhoenixException>();
             var wanted = specs.Where(Uses).ToList();
@@ -47,7 +55,7 @@ namespace Phoenix.Engine.Workflow
                 }
                 else
                 {
-                    onHost ??= await host.GetClusterResourcesAsync(ct).ConfigureAwait(false);
+                    onHost ??= await listing(ct).ConfigureAwait(false);
                     candidates = onHost.Where(r => r.IsVm && r.IsTemplate && r.VmId != null && string.Equals(r.Name, name, StringComparison.Ordinal))
                         .Select(r => r.VmId!.Value).ToList();
                     where = "on the cluster";

@@ -20,7 +20,7 @@ namespace Phoenix.Engine.Workflow
         /// <summary>Force full (true) or linked (false) clones; null leaves it to Proxmox (linked from templates).</summary>
         public bool? FullClone { get; set; }
 
-        /// <summary>The VMIDs the <c>template</c> names of the config resolved to (<see cref="TemplateNames.ResolveAsync"/>).</summary>
+        /// <summary>The VMIDs the <c>template</c> names of the config resolved to (<see cref="TemplateNames"/>).</summary>
         public Dictionary<string, int> TemplateByName { get; } = new Dictionary<string, int>(StringComparer.Ordinal);
     }
 

@@ -21,6 +21,12 @@ namespace Phoenix.PowerShell.Commands
     {
         protected override void ProcessRecord() => CollectSpecs();
 
+        private string OwnerOrPlacedNode(PhoenixSession session, VmSpec spec)
+        {
+            var owner = Inventory(session).Guest(spec.VmId);
+            return owner is { IsVm: true, Node: string n } ? n : spec.Node ?? session.Node;
+        }
+
         protected override void EndProcessing()
         {
             if (Specs.Count == 0) return;
@@ -40,6 +46,7 @@ namespace Phoenix.PowerShell.Commands
             using var recorder = new PlanRecorder(ConnectionFor(session));
             var host = new ProxmoxHost(recorder, RetryPolicy.NoRetry);
             var unresolved = RunAsync(ct => TemplateNames.ResolveAsync(host, Specs, byId, options.Provision, ct));
+            var recorders = new List<PlanRecorder>();
             foreach (var spec in Specs)
             {
                 if (unresolved.TryGetValue(spec.VmId, out var error))
@@ -48,17 +55,37 @@ namespace Phoenix.PowerShell.Commands
                     continue;
                 }
                 IReadOnlyList<VmDrift> drift;
+                string node;
                 try
                 {
-                    drift = RunAsync(ct => DriftReport.CompareAsync(host, spec, byId, options, ct));
+                    // In a cluster a VM is compared on the node that owns it (a new one: on the node its config names).
+                    node = session.IsCluster ? OwnerOrPlacedNode(session, spec) : session.Node;
+                    var there = host;
+                    if (node != session.Node)
+                    {
+                        TargetNode = node;
+                        var r = new PlanRecorder(ConnectionFor(session));
+                        recorders.Add(r);
+                        there = new ProxmoxHost(r, RetryPolicy.NoRetry);
+                    }
+                    drift = RunAsync(ct => DriftReport.CompareAsync(there, spec, byId, options, ct));
                 }
                 catch (PhoenixException e)
                 {
                     WriteError(ErrorMapper.ToErrorRecord(e, spec.VmId));
                     continue;
                 }
-                foreach (var d in drift) WriteObject(d);
+                finally
+                {
+                    TargetNode = null;
+                }
+                foreach (var d in drift)
+                {
+                    d.Node = node;
+                    WriteObject(d);
+                }
             }
+            foreach (var r in recorders) r.Dispose();
         }
     }
 }

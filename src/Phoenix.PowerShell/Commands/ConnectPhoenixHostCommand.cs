@@ -1,4 +1,5 @@
 using System;
+using System.Collections;
 using System.Management.Automation;
 using System.Net;
 using System.Security;
@@ -72,8 +73,33 @@ namespace Phoenix.PowerShell.Commands
         [Parameter(ParameterSetName = CredentialSet)]
         public SwitchParameter UseSudo { get; set; }
 
+        /// <summary>
+        /// Per node of the cluster, the pinned host key fingerprint (a hashtable: node name to SHA256:...). A node without
+        /// one is checked against known_hosts (or accepted once with -AcceptNewHostKey); -HostKeyFingerprint pins only the
+        /// node connected to.
+        /// </summary>
+        [Parameter(ParameterSetName = KeyFileSet)]
+        [Parameter(ParameterSetName = CredentialSet)]
+        [ValidateNotNull]
+        public Hashtable? NodeHostKeyFingerprint { get; set; }
+
+        /// <summary>
+        /// Per node of the cluster, where to reach it over SSH ("host", "host:port" or "[address]:port"), when not at the
+        /// address the cluster reports on the same port as the first node.
+        /// </summary>
+        [Parameter(ParameterSetName = KeyFileSet)]
+        [Parameter(ParameterSetName = CredentialSet)]
+        [ValidateNotNull]
+        public Hashtable? NodeEndpoint { get; set; }
+
         [Parameter(Mandatory = true, ParameterSetName = SimulatorSet)]
         public SwitchParameter Simulator { get; set; }
+
+        /// <summary>With -Simulator: a simulated cluster of these nodes (one state, VMIDs unique across them); -Node picks the one connected to.</summary>
+        [Parameter(ParameterSetName = SimulatorSet)]
+        [ValidateNotNullOrEmpty]
+        [ValidateProxmoxName(NameKind.Node)]
+        public string[]? ClusterNode { get; set; }
 
         [Parameter(ParameterSetName = SimulatorSet)]
         [ValidateNotNullOrEmpty]
@@ -97,16 +123,17 @@ namespace Phoenix.PowerShell.Commands
             if (ParameterSetName == SimulatorSet)
             {
                 var state = StatePath == null ? null : GetUnresolvedProviderPathFromPSPath(StatePath);
-                session = SessionFactory.CreateSimulator(state, Node ?? "pve", EmptyNode.IsPresent);
+                session = SessionFactory.CreateSimulator(state, Node ?? ClusterNode?[0] ?? "pve", EmptyNode.IsPresent, ClusterNode);
             }
             else
             {
                 var options = BuildOptions();
+                var reach = BuildReach();
                 var target = $"{HostName}:{Port}";
                 WriteVerbose($"Connecting to {options.UserName}@{target} ...");
                 try
                 {
-                    session = RunAsync(ct => SessionFactory.ConnectAsync(options, Node, ct));
+                    session = RunAsync(ct => SessionFactory.ConnectAsync(options, Node, reach, ct));
                 }
                 catch (PhoenixException e)
                 {
@@ -117,6 +144,39 @@ namespace Phoenix.PowerShell.Commands
             }
             SessionStore.Add(session, makeDefault: !NoDefault.IsPresent);
             WriteObject(session);
+        }
+
+        // -NodeHostKeyFingerprint and -NodeEndpoint as the factory takes them; a bad entry stops here, naming the node.
+        private NodeReach BuildReach()
+        {
+            var reach = new NodeReach();
+            foreach (DictionaryEntry e in NodeHostKeyFingerprint ?? new Hashtable())
+            {
+                var node = Convert.ToString(e.Key, System.Globalization.CultureInfo.InvariantCulture) ?? "";
+                var value = Convert.ToString(e.Value, System.Globalization.CultureInfo.InvariantCulture);
+                if (!ProxmoxNames.IsValidNodeName(node) || string.IsNullOrWhiteSpace(value))
+                {
+                    ThrowTerminatingError(new ErrorRecord(new ArgumentException(
+                        $"-NodeHostKeyFingerprint: '{node}' needs a valid node name and a fingerprint (SHA256:...)."), ErrorIds.InvalidNodeHostKeyFingerprint,
+                        ErrorCategory.InvalidArgument, node));
+                }
+                reach.Fingerprints[node] = value!;
+            }
+            foreach (DictionaryEntry e in NodeEndpoint ?? new Hashtable())
+            {
+                var node = Convert.ToString(e.Key, System.Globalization.CultureInfo.InvariantCulture) ?? "";
+                try
+                {
+                    if (!ProxmoxNames.IsValidNodeName(node)) throw new FormatException($"'{node}' is not a valid node name.");
+                    reach.Endpoints[node] = SessionFactory.ParseEndpoint(Convert.ToString(e.Value, System.Globalization.CultureInfo.InvariantCulture) ?? "");
+                }
+                catch (FormatException f)
+                {
+                    ThrowTerminatingError(new ErrorRecord(new ArgumentException($"-NodeEndpoint, node '{node}': {f.Message}"), ErrorIds.InvalidNodeEndpoint,
+                        ErrorCategory.InvalidArgument, node));
+                }
+            }
+            return reach;
         }
 
         private SshConnectionOptions BuildOptions()

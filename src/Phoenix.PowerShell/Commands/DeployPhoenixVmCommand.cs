@@ -99,6 +99,7 @@ namespace Phoenix.PowerShell.Commands
                 {
                     var e = r.Exception as PhoenixException ?? new PhoenixException(PhoenixErrorKind.RemoteCommandFailed, ErrorIds.DeployFailed,
                         $"VM {r.VmId} ({r.Name}) failed to deploy: {string.Join("; ", r.Errors)}", r.VmId, r.Exception);
+                    if (session.IsCluster && e.Kind == PhoenixErrorKind.ConnectionError) e = NodeFailure(session, r, e);
                     WriteError(ErrorMapper.ToErrorRecord(e, r.VmId));
                 }
                 else if (r.State == DeployStatus.Skipped)
@@ -113,6 +114,17 @@ namespace Phoenix.PowerShell.Commands
                 }
                 WriteObject(r);
             }
+        }
+
+        // On a cluster, a VM whose node stopped answering (its connection lost or refused, or the cluster reporting the node
+        // offline) fails with the VM, its node and the fix; the VMs of the other nodes went on, and a re-run finishes this one.
+        private PhoenixException NodeFailure(PhoenixSession session, DeployResult r, PhoenixException e)
+        {
+            var node = Specs.FirstOrDefault(s => s.VmId == r.VmId)?.Node ?? session.Node;
+            var fix = $"Start node '{node}' again (or bring its network back), then run Deploy-PhoenixVm again with the same config: the VMs of " +
+                "the other nodes are deployed and stay as they are, and the re-run finishes this one.";
+            return new PhoenixException(e.Kind, e.Reason, $"VM {r.VmId} ({r.Name}) on node '{node}' did not deploy: node '{node}' did not answer. " +
+                $"{e.Message} {fix}", r.VmId, e) { RecommendedAction = fix };
         }
 
         // Every feature of every VM is found in the feature folders before anything changes, so a missing script

@@ -151,7 +151,8 @@ namespace Phoenix.PowerShell.Commands
         protected override ProxmoxHost OpenTargetHost(PhoenixSession session)
         {
             var shown = new HashSet<string>(StringComparer.Ordinal);
-            var connection = new LoggingConnection(session.Connection, line =>
+            var node = NodeNameFor(session);
+            var connection = new LoggingConnection(RawConnectionFor(session), line =>
             {
                 var poll = line.IndexOf(" " + FeatureRunner.PollProgramName + " ", StringComparison.Ordinal);
                 if (poll >= 0)
@@ -163,7 +164,7 @@ namespace Phoenix.PowerShell.Commands
                     }
                     line += "   (repeated until the features end; later polls are not shown)";
                 }
-                Verbose($"[{session.Node}] {line}");
+                Verbose($"[{node}] {line}");
             });
             var host = new ProxmoxHost(connection);
             host.Waiting += (_, e) => Verbose(e.Message);

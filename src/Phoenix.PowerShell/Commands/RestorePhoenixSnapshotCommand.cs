@@ -18,7 +18,7 @@ namespace Phoenix.PowerShell.Commands
             if (!TryChange(host, $"VM {VmId}", $"Roll back to snapshot '{Name}' (the current state is lost)",
                 (h, ct) => h.RollbackAsync(VmId, Name, Start.IsPresent, ct))) return;
             var state = RunAsync(ct => VmLifecycle.GetAsync(host, VmId, includeSnapshots: true, ct));
-            var vm = VmObjects.ToVm(state, session);
+            var vm = VmObjects.ToVm(state, session, null, NodeNameFor(session));
             vm.Changes = new[] { $"rolled back to {Name}" };
             WriteObject(vm);
         }

@@ -24,7 +24,7 @@ namespace Phoenix.PowerShell.Commands
             if (!TryChange(host, VmLabel.Of(VmId, Spec?.Name), "Start", (h, ct) => VmLifecycle.EnsureStartedAsync(h, VmId, ct), out var started)) return;
             if (!started) WriteVerbose($"VM {VmId} is already running.");
             var state = RunAsync(ct => VmLifecycle.GetAsync(host, VmId, includeSnapshots: false, ct));
-            var vm = VmObjects.ToVm(state, session, Spec);
+            var vm = VmObjects.ToVm(state, session, Spec, NodeNameFor(session));
             if (started) vm.Changes = new[] { "started" };
             WriteObject(vm);
         }

@@ -32,7 +32,7 @@ namespace Phoenix.PowerShell.Commands
                 (h, ct) => VmLifecycle.EnsureStoppedAsync(h, VmId, TimeoutSec, Force.IsPresent, ct), out var stopped)) return;
             if (!stopped) WriteVerbose($"VM {VmId} is already stopped.");
             var state = RunAsync(ct => VmLifecycle.GetAsync(host, VmId, includeSnapshots: false, ct));
-            var vm = VmObjects.ToVm(state, session, Spec);
+            var vm = VmObjects.ToVm(state, session, Spec, NodeNameFor(session));
             if (stopped) vm.Changes = new[] { "stopped" };
             WriteObject(vm);
         }

@@ -41,7 +41,7 @@ namespace Phoenix.PowerShell.Commands
                 return (ready, state);
             });
             WriteProgress(new ProgressRecord(1, activity, "answered") { RecordType = ProgressRecordType.Completed });
-            var vm = VmObjects.ToVm(result.state, session, Spec);
+            var vm = VmObjects.ToVm(result.state, session, Spec, NodeNameFor(session));
             vm.IpAddresses = result.ready.Addresses.Select(a => a.ToString()).ToList();
             WriteVerbose($"The guest agent of VM {VmId} answered after {result.ready.Waited.TotalSeconds:0.0} s.");
             WriteObject(vm);

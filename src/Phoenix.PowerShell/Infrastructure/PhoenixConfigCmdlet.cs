@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
 using Phoenix.Engine.Errors;
+using Phoenix.Engine.Proxmox;
 
 namespace Phoenix.PowerShell.Infrastructure
 {
@@ -47,11 +48,12 @@ namespace Phoenix.PowerShell.Infrastructure
         private protected ConfigCheck CheckAll()
         {
             var featureFolders = FeaturePath?.Select(p => SessionState.Path.GetUnresolvedProviderPathFromPSPath(p)).ToArray();
-            var hostHasVm = HostLookup();
-            var hostTemplates = HostTemplatesLookup();
+            var session = LookupSession();
+            var cluster = ClusterLookup(session);
+            var hostHasVm = HostLookup(session, cluster);
             try
             {
-                return _input.Check(featureFolders, hostHasVm, hostTemplates, WriteVerbose);
+                return _input.Check(featureFolders, hostHasVm, session == null ? null : cluster.Templates, WriteVerbose, cluster.Ask, session?.Node);
             }
             catch (PhoenixException e)
             {
@@ -62,15 +64,21 @@ namespace Phoenix.PowerShell.Infrastructure
 
         // The host's VM list answers "does clone_from_vmid exist there", asked once and only when a source lies outside the
         // files; a host that cannot be asked gives "unknown" (a warning), never a false "missing". No session: null (offline).
-        private Func<int, bool?>? HostLookup()
+        // In a cluster the whole cluster's guests answer it (qm list shows one node's VMs only), from the same one read.
+        private Func<int, bool?>? HostLookup(PhoenixSession? session, ClusterRead cluster)
         {
+            if (session == null) return null;
             var bound = MyInvocation.BoundParameters.ContainsKey(nameof(Session)) && Session != null;
-            var session = bound ? ResolveSession() : SessionStore.Default;
-            if (session == null || session.IsClosed) return null;
             HashSet<int>? ids = null;
             var failed = false;
             return id =>
             {
+                if (ids == null && !failed && session.IsCluster)
+                {
+                    var inventory = cluster.Ask(true);
+                    if (inventory == null) failed = true;
+                    else ids = new HashSet<int>(inventory.Guests.Select(g => g.VmId!.Value));
+                }
                 if (ids == null && !failed)
                 {
                     try
@@ -91,36 +99,61 @@ namespace Phoenix.PowerShell.Infrastructure
             };
         }
 
-        // The cluster's templates answer "which template does a template name mean" (as Deploy-PhoenixVm resolves it: one read of
-        // pvesh get /cluster/resources), asked once and only for a name no template of the files has; null when it cannot be told.
-        private Func<IReadOnlyList<KeyValuePair<string, int>>?>? HostTemplatesLookup()
+        private PhoenixSession? LookupSession()
         {
             var bound = MyInvocation.BoundParameters.ContainsKey(nameof(Session)) && Session != null;
             var session = bound ? ResolveSession() : SessionStore.Default;
-            if (session == null || session.IsClosed) return null;
-            List<KeyValuePair<string, int>>? templates = null;
-            var failed = false;
-            return () =>
+            return session == null || session.IsClosed ? null : session;
+        }
+
+        private ClusterRead ClusterLookup(PhoenixSession? session) => new ClusterRead(this, session);
+
+        /// <summary>
+        /// What validation asks the cluster: nodes, storages and VMIDs (for a session on a cluster or a config that names a
+        /// node) and the templates a <c>template</c> name may mean (only for a name no template of the files has). Both come
+        /// from one <c>pvesh get /cluster/resources</c>, read at most once per validation, and only when one of them is asked.
+        /// </summary>
+        private protected sealed class ClusterRead
+        {
+            private readonly PhoenixConfigCmdlet _cmdlet;
+            private readonly PhoenixSession? _session;
+            private ClusterInventory? _inventory;
+            private bool _asked;
+
+            public ClusterRead(PhoenixConfigCmdlet cmdlet, PhoenixSession? session)
             {
-                if (templates == null && !failed)
+                _cmdlet = cmdlet;
+                _session = session;
+            }
+
+            /// <summary>The inventory for node, storage and VMID checks; null when there is nothing to check or no answer.</summary>
+            public ClusterInventory? Ask(bool nodeNamed) =>
+                _session == null || (!nodeNamed && !_session.IsCluster) ? null : Read();
+
+            /// <summary>The cluster's templates as (name, VMID); null when the host could not be asked.</summary>
+            public IReadOnlyList<KeyValuePair<string, int>>? Templates() =>
+                Read()?.Guests.Where(g => g.IsVm && g.IsTemplate && g.VmId != null)
+                    .Select(g => new KeyValuePair<string, int>(g.Name ?? "", g.VmId!.Value)).ToList();
+
+            private ClusterInventory? Read()
+            {
+                if (_session == null) return null;
+                if (_asked) return _inventory;
+                _asked = true;
+                try
                 {
-                    try
-                    {
-                        var host = OpenHost(session);
-                        var resources = RunAsync(ct => host.GetClusterResourcesAsync(ct));
-                        templates = resources.Where(r => r.IsVm && r.IsTemplate && r.VmId != null)
-                            .Select(r => new KeyValuePair<string, int>(r.Name ?? "", r.VmId!.Value)).ToList();
-                        WriteVerbose($"Template names outside the file are looked up on the cluster of node {session.Node} " +
-                            $"({(bound ? "-Session" : "the default session")}): it has {templates.Count} template(s).");
-                    }
-                    catch (PhoenixException e)
-                    {
-                        WriteWarning($"Could not list the templates of {session}: {e.Message} Template names outside the file are not checked.");
-                        failed = true;
-                    }
+                    var host = _cmdlet.OpenHost(_session);
+                    _inventory = _cmdlet.RunAsync(ct => host.GetClusterInventoryAsync(ct));
+                    _cmdlet.WriteVerbose($"The config is checked against the cluster of {_session.Node}: nodes {string.Join(", ", _inventory.NodeNames)}, " +
+                        $"{_inventory.Guests.Count} guest(s), {_inventory.Guests.Count(g => g.IsVm && g.IsTemplate)} template(s).");
                 }
-                return failed ? null : templates;
-            };
+                catch (PhoenixException e)
+                {
+                    _cmdlet.WriteWarning($"Could not read the cluster of {_session}: {e.Message} Nodes, storages, VMIDs and template names outside " +
+                        "the file are not checked against it.");
+                }
+                return _inventory;
+            }
         }
     }
 }

@@ -35,6 +35,38 @@ namespace Phoenix.PowerShell.Infrastructure
             Skip,
         }
 
+        private ClusterInventory? _inventory;
+
+        /// <summary>
+        /// The node that owns VM <paramref name="vmId"/>: the session's node outside a cluster (nothing asked); in a cluster,
+        /// from one <c>pvesh get /cluster/resources</c> per invocation (a VM the cluster does not have: the session's node).
+        /// The read also tells which nodes are down now.
+        /// </summary>
+        protected string OwnerNode(PhoenixSession session, int vmId)
+        {
+            if (!session.IsCluster) return session.Node;
+            return Inventory(session).Guest(vmId) is { IsVm: true, Node: string node } ? node : session.Node;
+        }
+
+        /// <summary>The cluster's guests, nodes and storages, read once per invocation on the session's node.</summary>
+        protected ClusterInventory Inventory(PhoenixSession session)
+        {
+            if (_inventory != null) return _inventory;
+            var saved = TargetNode;
+            TargetNode = null;
+            try
+            {
+                var host = OpenHost(session);
+                _inventory = RunAsync(ct => host.GetClusterInventoryAsync(ct));
+                session.MarkNodes(_inventory.Nodes);
+                return _inventory;
+            }
+            finally
+            {
+                TargetNode = saved;
+            }
+        }
+
         /// <summary>A Proxmox host over the session's connection for this invocation.</summary>
         protected ProxmoxHost OpenHost(PhoenixSession session)
         {

@@ -36,10 +36,29 @@ namespace Phoenix.PowerShell.Infrastructure
         }
 
         /// <summary>
-        /// The session's connection, with every command written to the Verbose stream (redacted)
-        /// before it runs.
+        /// The cluster node the VM being worked on lives on, when it is not the session's node (set per VM by
+        /// <see cref="VmTargetCmdlet"/>); null: the session's own node.
         /// </summary>
-        protected IHostConnection ConnectionFor(PhoenixSession session) =>
-            new LoggingConnection(session.Connection, line => Verbose($"[{session.Node}] {line}"));
+        protected string? TargetNode { get; set; }
+
+        /// <summary>The node commands go to: <see cref="TargetNode"/>, else the session's node.</summary>
+        protected string NodeNameFor(PhoenixSession session) => TargetNode ?? session.Node;
+
+        /// <summary>The connection to <see cref="NodeNameFor"/>: the session's own, or the one it opens to that node on first use.</summary>
+        protected IHostConnection RawConnectionFor(PhoenixSession session)
+        {
+            var node = TargetNode;
+            return node == null || node == session.Node ? session.Connection : RunAsync(ct => session.ConnectionForNodeAsync(node, ct));
+        }
+
+        /// <summary>
+        /// The connection to the node worked on (<see cref="RawConnectionFor"/>), with every command written to the Verbose
+        /// stream (redacted) before it runs, prefixed with the node's name.
+        /// </summary>
+        protected IHostConnection ConnectionFor(PhoenixSession session)
+        {
+            var node = NodeNameFor(session);
+            return new LoggingConnection(RawConnectionFor(session), line => Verbose($"[{node}] {line}"));
+        }
     }
 }

@@ -8,11 +8,11 @@ namespace Phoenix.PowerShell.Infrastructure
     /// <summary>Turns engine state into the cmdlets' output objects.</summary>
     internal static class VmObjects
     {
-        public static PhoenixVm ToVm(VmState state, PhoenixSession session, VmSpec? spec = null) => new PhoenixVm
+        public static PhoenixVm ToVm(VmState state, PhoenixSession session, VmSpec? spec = null, string? node = null) => new PhoenixVm
         {
             VmId = state.VmId,
             Name = state.Name,
-            Node = session.Node,
+            Node = node ?? session.Node,
             Status = state.Status,
             IsTemplate = state.Config.IsTemplate,
             Lock = state.Config.Lock,

@@ -25,7 +25,13 @@ namespace Phoenix.PowerShell.Infrastructure
         {
             if (!Check()) return;
             var session = ResolveSession();
-            ForItem(VmId, () => Process(session, OpenTargetHost(session)));
+            ForItem(VmId, () =>
+            {
+                // In a cluster the VM is worked on on the node that owns it (qm answers only for its own node's VMs).
+                var owner = OwnerNode(session, VmId);
+                TargetNode = owner == session.Node ? null : owner;
+                Process(session, OpenTargetHost(session));
+            });
         }
 
         /// <summary>The host <see cref="Process"/> works on (<see cref="PhoenixHostCmdlet.OpenHost"/> unless a cmdlet logs differently).</summary>

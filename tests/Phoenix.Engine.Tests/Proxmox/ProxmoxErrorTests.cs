@@ -267,6 +267,22 @@ public class ProxmoxErrorTests
         Assert.EndsWith("Proxmox said: " + stdErr, e.Message);
     }
 
+    [Theory]
+    [InlineData("cluster not ready - no quorum?", "VM 1001: the cluster has no quorum (fewer than half of its nodes are up)")]
+    [InlineData("unable to open file '/etc/pve/nodes/pve1/qemu-server/1001.conf.tmp.4242' - Permission denied",
+        "VM 1001: the cluster filesystem (/etc/pve) refused the write; it turns read-only when the cluster has no quorum")]
+    [InlineData("failed to remove config file: Permission denied", "VM 1001: the cluster filesystem (/etc/pve) refused the write")]
+    public void A_cluster_without_quorum_is_said_plainly_with_the_fix(string stdErr, string start)
+    {
+        var e = Classify(stdErr + "\n");
+        Assert.Equal(ProxmoxErrorReason.NoQuorum, e.ProxmoxReason);
+        Assert.Equal(PhoenixErrorKind.InvalidOperation, e.Kind);
+        Assert.False(e.IsTransient);
+        Assert.StartsWith(start, e.Message);
+        Assert.Contains("Start the nodes that are down", e.Message);
+        Assert.EndsWith("Proxmox said: " + stdErr, e.Message);
+    }
+
     [Fact]
     public void A_missing_qm_means_not_a_proxmox_host()
     {

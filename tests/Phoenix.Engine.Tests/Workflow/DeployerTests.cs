@@ -388,6 +388,8 @@ public sealed class DeployerTests : IDisposable
 
         Assert.True(r[0].State == DeployStatus.Succeeded, string.Join("; ", r[0].Errors));
         Assert.Contains("qm clone 9000 101 --name a", _node.Commands);
+        // The name and the run's VM listing are answered by the same one read.
+        Assert.Single(_node.Commands, c => c.StartsWith("pvesh get /cluster/resources", StringComparison.Ordinal));
     }
 
     [Theory]

@@ -1,0 +1,258 @@
+# A Proxmox cluster as Phoenix sees it: the session discovers the nodes (/cluster/status), validation checks nodes,
+# storages and VMIDs against the whole cluster (/cluster/resources), on the in-process simulator cluster and on the
+# three-node fake host over SSH (a connection per node, opened only when needed, each with its own host key).
+BeforeAll {
+    Import-Module (Join-Path $env:PHOENIX_MODULE_DIR 'Phoenix.psd1') -Force
+    Import-Module (Join-Path $env:PHOENIX_REPO_ROOT 'tests/FakeHost/FakeHost.psm1') -Force
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+
+    # A simulated cluster pve1..pve3 in a state folder: ZFS pool 'tank' enabled on pve1 and pve2 only, container 150 on
+    # pve1 and VM 120 'other' on pve3; the session is on pve1 and not the default.
+    function New-SimCluster {
+        $dir = Join-Path ([System.IO.Path]::GetTempPath()) ('phoenix-cluster-' + [guid]::NewGuid().ToString('n').Substring(0, 8))
+        $opts = (Get-PhoenixType Phoenix.Simulator.SimulatorOptions)::new()
+        $opts.StateDirectory = $dir
+        $opts.AgentStartupDelay = [TimeSpan]::Zero
+        foreach ($n in 'pve1', 'pve2', 'pve3') { $opts.ClusterNodes.Add($n) }
+        $opts.ZfsStorages.Add('tank')
+        $ct = (Get-PhoenixType Phoenix.Simulator.Faults.SimulatedContainer)::new()
+        $ct.VmId = 150; $ct.Name = 'dns'
+        $opts.Containers.Add($ct)
+        $sim = (Get-PhoenixType Phoenix.Simulator.ProxmoxSimulator)::new($opts)
+        $cfg = [System.Text.Encoding]::UTF8.GetString($sim.Store.ReadFile('/etc/pve/storage.cfg'))
+        $sim.Store.WriteFile('/etc/pve/storage.cfg', [System.Text.Encoding]::UTF8.GetBytes($cfg.Replace("`tsparse 1`n", "`tsparse 1`n`tnodes pve1,pve2`n")), 416)
+        $node = [pscustomobject]@{ Dir = $dir; Sim = $sim; Session = $null }
+        $null = $sim.ForNode('pve3').Execute([string[]]@('qm', 'create', '120', '--name', 'other', '--memory', '512'), [byte[]]::new(0), [System.Threading.CancellationToken]::None)
+        $node.Session = Connect-PhoenixHost -Simulator -StatePath $dir -ClusterNode pve1, pve2, pve3 -Node pve1 -NoDefault
+        $node
+    }
+
+    function New-TestConfig([string] $Json) {
+        $path = Join-Path $TestDrive ('c-' + [guid]::NewGuid().ToString('n').Substring(0, 6) + '.json')
+        Set-Content -LiteralPath $path -Value $Json -NoNewline
+        $path
+    }
+}
+
+Describe 'A session on a simulated cluster' {
+    BeforeAll { $script:c = New-SimCluster }
+    AfterAll { Stop-SimulatorNode $c }
+
+    It 'knows the cluster''s nodes, which one it is on, and that none other is connected yet' {
+        $s = $c.Session
+        $s.IsCluster | Should -BeTrue
+        $s.ClusterName | Should -Be 'phoenix'
+        $s.Node | Should -Be 'pve1'
+        @($s.Nodes.Name) | Should -Be @('pve1', 'pve2', 'pve3')
+        @($s.Nodes | Where-Object IsLocal).Name | Should -Be 'pve1'
+        @($s.Nodes | Where-Object IsConnected).Name | Should -Be 'pve1'
+        @($s.Nodes.IsOnline) | Should -Be @($true, $true, $true)
+        @($s.Nodes.Address) | Should -Be @('10.0.0.11', '10.0.0.12', '10.0.0.13')
+    }
+
+    It 'Get-PhoenixHost reads the nodes'' state again: a node down shows offline' {
+        Set-Content (Join-Path $c.Dir 'faults.json') '{ "nodesDown": [ "pve3" ] }'
+        try {
+            $s = Get-PhoenixHost | Where-Object Id -EQ $c.Session.Id
+            ($s.Nodes | Where-Object Name -EQ 'pve3').IsOnline | Should -BeFalse
+            ($s.Nodes | Where-Object Name -EQ 'pve2').IsOnline | Should -BeTrue
+        } finally { Remove-Item (Join-Path $c.Dir 'faults.json') }
+        $s = Get-PhoenixHost | Where-Object Id -EQ $c.Session.Id
+        ($s.Nodes | Where-Object Name -EQ 'pve3').IsOnline | Should -BeTrue
+    }
+
+    It 'a lone simulated node is no cluster and asks nothing' {
+        $lone = Connect-PhoenixHost -Simulator -NoDefault
+        try {
+            $lone.IsCluster | Should -BeFalse
+            @($lone.Nodes.Name) | Should -Be @('pve')
+        } finally { $lone | Disconnect-PhoenixHost }
+    }
+}
+
+Describe 'Validation against the cluster' {
+    BeforeAll { $script:c = New-SimCluster }
+    AfterAll { Stop-SimulatorNode $c }
+
+    It 'an unknown node is an error at its JSON path, naming the nodes' {
+        $path = New-TestConfig '{ "vms": [ { "vmid": 201, "name": "a", "node": "pve9", "clone_from_vmid": 9000 } ] }'
+        $f = @(Test-PhoenixConfig $path -Session $c.Session | Where-Object Severity -EQ 'Error')
+        $f | Should -HaveCount 1
+        $f[0].Rule | Should -Be 'NodeUnknown'
+        $f[0].JsonPath | Should -Be 'vms[0].node'
+        $f[0].Message | Should -Be "vms[0].node (line 1): node 'pve9' is not a node of the cluster (its nodes: pve1, pve2, pve3)."
+        $f[0].Suggestion | Should -Be 'Use one of: pve1, pve2, pve3.'
+    }
+
+    It 'a node inherited from vm_defaults is checked where vm_defaults says it' {
+        $path = New-TestConfig '{ "vm_defaults": { "node": "nope" }, "vms": [ { "vmid": 201, "name": "a", "clone_from_vmid": 9000 } ] }'
+        $f = @(Test-PhoenixConfig $path -Session $c.Session | Where-Object Severity -EQ 'Error')
+        $f.Rule | Should -Be 'NodeUnknown'
+        $f.JsonPath | Should -Be 'vm_defaults.node'
+    }
+
+    It 'a storage not enabled on the VM''s node is an error naming where it is and the storages that would do' {
+        $path = New-TestConfig '{ "vms": [ { "vmid": 201, "name": "a", "node": "pve3", "storage_pool": "tank", "clone_from_vmid": 9000 } ] }'
+        $f = @(Test-PhoenixConfig $path -Session $c.Session | Where-Object Severity -EQ 'Error')
+        $f.Rule | Should -Be 'StorageNotOnNode'
+        $f.JsonPath | Should -Be 'vms[0].storage_pool'
+        $f.Message | Should -BeLike "*: storage_pool 'tank' is not enabled on node 'pve3' (it is on pve1, pve2)*"
+        $f.Suggestion | Should -Be "Use a storage of node 'pve3' (local-lvm, shared), or place the VM on pve1 or pve2 with `"node`"."
+        # The same storage on a node that has it is fine; a storage without images content is not.
+        Test-PhoenixConfig (New-TestConfig '{ "vms": [ { "vmid": 201, "name": "a", "node": "pve2", "storage_pool": "tank", "clone_from_vmid": 9000 } ] }') -Session $c.Session |
+            Where-Object Severity -EQ 'Error' | Should -BeNullOrEmpty
+        $f = @(Test-PhoenixConfig (New-TestConfig '{ "vms": [ { "vmid": 201, "name": "a", "node": "pve2", "storage_pool": "local", "clone_from_vmid": 9000 } ] }') -Session $c.Session |
+            Where-Object Severity -EQ 'Error')
+        $f.Rule | Should -Be 'StorageNoImages'
+        $f = @(Test-PhoenixConfig (New-TestConfig '{ "vms": [ { "vmid": 201, "name": "a", "node": "pve2", "storage_pool": "nosuch", "clone_from_vmid": 9000 } ] }') -Session $c.Session |
+            Where-Object Severity -EQ 'Error')
+        $f.Rule | Should -Be 'StorageUnknown'
+    }
+
+    It 'a VMID held by a container or by another VM anywhere in the cluster is an error; the same VM on another node a warning' {
+        $f = @(Test-PhoenixConfig (New-TestConfig '{ "vms": [ { "vmid": 150, "name": "a", "node": "pve2", "clone_from_vmid": 9000 } ] }') -Session $c.Session |
+            Where-Object Severity -EQ 'Error')
+        $f.Rule | Should -Be 'VmIdTaken'
+        $f.JsonPath | Should -Be 'vms[0].vmid'
+        $f.Message | Should -Be "vms[0].vmid (line 1): VMID 150 is taken by container 'dns' (CT 150) on node 'pve1'; VMIDs are unique in the whole cluster, containers included."
+        # Without any node named, the session being on a cluster is reason enough to check.
+        $f = @(Test-PhoenixConfig (New-TestConfig '{ "vms": [ { "vmid": 120, "name": "mine", "clone_from_vmid": 9000 } ] }') -Session $c.Session |
+            Where-Object Severity -EQ 'Error')
+        $f.Message | Should -Be "vms[0].vmid (line 1): VMID 120 is taken by VM 'other' on node 'pve3'; VMIDs are unique in the whole cluster."
+        $all = @(Test-PhoenixConfig (New-TestConfig '{ "vms": [ { "vmid": 120, "name": "other", "node": "pve1", "clone_from_vmid": 9000 } ] }') -Session $c.Session)
+        @($all | Where-Object Severity -EQ 'Error') | Should -BeNullOrEmpty
+        ($all | Where-Object Rule -EQ 'VmOnOtherNode').Message | Should -BeLike "*: VM 120 exists on node 'pve3', not on 'pve1'*"
+    }
+
+    It 'a clone source on another node counts as on the host (qm list on the session''s node would not show it)' {
+        $all = @(Test-PhoenixConfig (New-TestConfig '{ "vms": [ { "vmid": 201, "name": "a", "node": "pve3", "clone_from_vmid": 120 } ] }') -Session $c.Session)
+        @($all | Where-Object Rule -EQ 'CloneSourceMissing') | Should -BeNullOrEmpty
+    }
+
+    It 'node checks and a template name outside the file are answered by one read of the cluster' {
+        $path = New-TestConfig '{ "vms": [ { "vmid": 201, "name": "a", "node": "pve2", "template": "nope" }, { "vmid": 202, "name": "b", "node": "pve9", "template": "ubuntu-2404-cloud-template" } ] }'
+        $out = Test-PhoenixConfig $path -Session $c.Session -Verbose 4>&1
+        $verbose = @($out | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] })
+        @($verbose.Message -match 'pvesh get /cluster/resources') | Should -HaveCount 1
+        $errors = @($out | Where-Object { $_ -isnot [System.Management.Automation.VerboseRecord] -and $_.Severity -eq 'Error' })
+        @($errors.Rule) | Sort-Object | Should -Be @('NodeUnknown', 'TemplateNameUnresolved')
+        ($errors | Where-Object Rule -EQ 'TemplateNameUnresolved').Message | Should -BeLike '*template "nope" names no template*"ubuntu-2404-cloud-template" (9000)*'
+    }
+}
+
+Describe 'VMs on whichever node owns them (simulated cluster)' {
+    BeforeAll {
+        $script:c = New-SimCluster
+        function script:On([string] $Node, [string[]] $Argv) {
+            $r = $c.Sim.ForNode($Node).Execute($Argv, [byte[]]::new(0), [System.Threading.CancellationToken]::None)
+            if ($r.ExitCode -ne 0) { throw "$($Argv -join ' ') on ${Node}: $($r.StdErr)" }
+        }
+        On pve1 'qm', 'clone', '9000', '130', '--name', 'on-two', '--full'
+        On pve1 'qm', 'migrate', '130', 'pve2'
+        On pve1 'qm', 'clone', '9000', '131', '--name', 'on-one'
+    }
+    AfterAll { Stop-SimulatorNode $c }
+
+    It 'Get-PhoenixVm lists every node''s VMs, each with its node' {
+        $vms = Get-PhoenixVm -Session $c.Session
+        @($vms.VmId) | Should -Be @(120, 130, 131, 9000)
+        @($vms.Node) | Should -Be @('pve3', 'pve2', 'pve1', 'pve1')
+        (Get-PhoenixVm -Session $c.Session -Name 'on-*').VmId | Should -Be @(130, 131)
+    }
+
+    It 'Start-PhoenixVm starts a VM of another node there, opening that node''s connection only then' {
+        $vm = Start-PhoenixVm -Session $c.Session -VmId 130
+        $vm.Node | Should -Be 'pve2'
+        $vm.Status | Should -Be 'running'
+        $c.Sim.ForNode('pve2').Node.IsRunning(130) | Should -BeTrue
+        @($c.Session.Nodes | Where-Object IsConnected).Name | Should -Contain 'pve2'
+        Stop-PhoenixVm -Session $c.Session -VmId 130 -Confirm:$false | Select-Object -ExpandProperty Node | Should -Be 'pve2'
+    }
+
+    It 'a node down: its VMs are errors naming the node, the others are listed' {
+        Set-Content (Join-Path $c.Dir 'faults.json') '{ "nodesDown": [ "pve3" ] }'
+        try {
+            $err = $null
+            $vms = Get-PhoenixVm -Session $c.Session -ErrorVariable err -ErrorAction SilentlyContinue
+            @($vms.VmId) | Should -Be @(130, 131, 9000)
+            @($err).Count | Should -Be 1
+            $err[0].Exception.Message | Should -BeLike "VM 120 (name unknown) on node 'pve3': Node 'pve3' is offline*"
+            $err = $null
+            Start-PhoenixVm -Session $c.Session -VmId 120 -ErrorVariable err -ErrorAction SilentlyContinue
+            $err[0].FullyQualifiedErrorId | Should -BeLike 'NodeDown,*'
+            $err[0].Exception.Message | Should -BeLike "*Node 'pve3' is offline*"
+        } finally { Remove-Item (Join-Path $c.Dir 'faults.json') }
+    }
+
+    It 'no quorum: the Proxmox error surfaces with the VM' {
+        Set-Content (Join-Path $c.Dir 'faults.json') '{ "nodesDown": [ "pve2", "pve3" ] }'
+        try {
+            $err = $null
+            Start-PhoenixVm -Session $c.Session -VmId 131 -ErrorVariable err -ErrorAction SilentlyContinue
+            $err[0].Exception.Message | Should -Match 'cluster not ready - no quorum\?'
+            $err[0].Exception.Message | Should -Match '131'
+        } finally { Remove-Item (Join-Path $c.Dir 'faults.json') }
+    }
+
+    It 'a node alone asks nothing more: Get-PhoenixVm and Start-PhoenixVm run the commands they always did' {
+        $lone = Start-SimulatorNode -Vm ([ordered]@{ 101 = 'a' }) -NoDefault
+        try {
+            $verbose = Start-PhoenixVm -Session $lone.Session -VmId 101 -Verbose 4>&1 | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }
+            ($verbose.Message -match 'pvesh') | Should -BeNullOrEmpty
+            (Get-PhoenixVm -Session $lone.Session -VmId 101).Node | Should -Be 'pve'
+        } finally { Stop-SimulatorNode $lone }
+    }
+}
+
+Describe 'A session on the three-node fake host' {
+    BeforeAll {
+        $script:fake = Start-FakeHost -Nodes 3
+        $script:byName = @{}
+        foreach ($n in $fake.nodes) { $byName[$n.node] = $n }
+        $script:endpoints = @{}
+        foreach ($n in $fake.nodes) { $endpoints[$n.node] = "$($n.host):$($n.port)" }
+        $script:prints = @{}
+        foreach ($n in $fake.nodes) { $prints[$n.node] = $n.hostKeyFingerprint }
+    }
+    AfterAll { if ($fake) { Stop-FakeHost $fake } }
+
+    It 'discovers the nodes from the one it connects to' {
+        $s = Connect-PhoenixHost -HostName $fake.host -Port $fake.port -UserName $fake.user -KeyFile $fake.keyFile `
+            -HostKeyFingerprint $fake.hostKeyFingerprint -NodeEndpoint $endpoints -NodeHostKeyFingerprint $prints -NoDefault
+        try {
+            $s.Node | Should -Be 'pve1'
+            $s.IsCluster | Should -BeTrue
+            @($s.Nodes.Name) | Should -Be @('pve1', 'pve2', 'pve3')
+            @($s.Nodes | Where-Object IsConnected).Name | Should -Be 'pve1'
+            # A VM of pve2: found there over pve2's own connection, checked against pve2's own host key.
+            $c1 = New-FakeHostConnection $byName['pve1']
+            try {
+                (Invoke-Remote $c1 'qm', 'clone', '9000', '140', '--name', 'far', '--full').ExitCode | Should -Be 0
+                (Invoke-Remote $c1 'qm', 'migrate', '140', 'pve2').ExitCode | Should -Be 0
+            } finally { $c1.Dispose() }
+            $vm = Get-PhoenixVm -Session $s -VmId 140
+            $vm.Node | Should -Be 'pve2'
+            $vm.Name | Should -Be 'far'
+            @($s.Nodes | Where-Object IsConnected).Name | Should -Be @('pve1', 'pve2')
+        } finally { $s | Disconnect-PhoenixHost }
+    }
+
+    It 'never takes the first node''s pinned key for another node: without its own fingerprint, known_hosts decides' {
+        $known = Join-Path $TestDrive 'known_hosts'
+        Set-Content $known ''
+        $s = Connect-PhoenixHost -HostName $fake.host -Port $fake.port -UserName $fake.user -KeyFile $fake.keyFile `
+            -HostKeyFingerprint $fake.hostKeyFingerprint -NodeEndpoint $endpoints -KnownHostsPath $known -NoDefault
+        try {
+            $err = $null
+            Get-PhoenixVm -Session $s -VmId 140 -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+            $err[0].Exception.Message | Should -BeLike "*Node 'pve2'*"
+            $err[0].Exception.Message | Should -Match ([regex]::Escape($byName['pve2'].hostKeyFingerprint))
+        } finally { $s | Disconnect-PhoenixHost }
+    }
+
+    It 'refuses a bad -NodeEndpoint before connecting, naming the node' {
+        { Connect-PhoenixHost -HostName $fake.host -Port $fake.port -UserName $fake.user -KeyFile $fake.keyFile `
+            -HostKeyFingerprint $fake.hostKeyFingerprint -NodeEndpoint @{ pve2 = '127.0.0.1:notaport' } -NoDefault } |
+            Should -Throw -ExpectedMessage "*-NodeEndpoint, node 'pve2'*"
+    }
+}
