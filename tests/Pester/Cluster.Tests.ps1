@@ -184,6 +184,25 @@ Describe 'Deploy-PhoenixVm on a simulated cluster' {
         @($vms | Sort-Object VmId | ForEach-Object { "$($_.VmId)@$($_.Node)" }) | Should -Be @('301@pve2', '302@pve3', '303@pve1')
     }
 
+    It 'a node down fails only its VMs, naming the node; after it is back a re-run converges' {
+        $path = Write-ClusterConfig @(
+            @{ vmid = 311; name = 'up-two'; node = 'pve2'; template_vmid = 9100 },
+            @{ vmid = 312; name = 'down-three'; node = 'pve3'; template_vmid = 9100 })
+        $specs = @(Import-PhoenixConfig -Path $path -Session $c.Session)
+        Set-Content (Join-Path $c.Dir 'faults.json') '{ "nodesDown": [ "pve3" ] }'
+        try {
+            $r = @($specs | Deploy-PhoenixVm -Session $c.Session -AgentTimeoutSec 30 -ErrorVariable errs -ErrorAction SilentlyContinue -WarningAction SilentlyContinue)
+        } finally { Remove-Item (Join-Path $c.Dir 'faults.json') }
+        ($r | Where-Object VmId -EQ 311).Status | Should -Be 'Succeeded'
+        ($r | Where-Object VmId -EQ 312).Status | Should -Be 'Failed'
+        @($errs | Where-Object { $_.FullyQualifiedErrorId -like 'NodeDown*' }).Exception.Message |
+            Should -Be "VM 312 (down-three) is to be on node 'pve3', which is down (the cluster lists it offline); it was not deployed."
+        $again = @($specs | Deploy-PhoenixVm -Session $c.Session -AgentTimeoutSec 30 -WarningAction SilentlyContinue)
+        @($again.Status) | Should -Be @('Succeeded', 'Succeeded')
+        @(($again | Where-Object VmId -EQ 311).Changes) | Should -BeNullOrEmpty
+        (Get-PhoenixVm -Session $c.Session -VmId 312).Node | Should -Be 'pve3'
+    }
+
     It 'a VMID another node holds, and a storage the target node lacks, are errors before any change' {
         # Valid when imported; then VM 306 appears on pve2 and 'tank' is taken off pve2 before the deploy.
         $specs = @(Import-PhoenixConfig -Path (Write-ClusterConfig @(

@@ -207,14 +207,23 @@ namespace Phoenix.Engine.Workflow
                 if (_options.HostForNode != null && _options.LocalNode != null)
                 {
                     var node = NodeOf(spec);
+                    var resources = await run.ResourcesAsync(ct).ConfigureAwait(false);
+                    var inventory = ClusterInventory.From(resources);
+                    // A node the run's listing shows down fails only its own VMs, before anything is tried there.
+                    if (inventory.Nodes.FirstOrDefault(n => n.Name == node) is { IsOnline: false } down)
+                    {
+                        throw new PhoenixException(PhoenixErrorKind.ConnectionError, ErrorIds.NodeDown,
+                            $"VM {spec.VmId} ({name}) is to be on node '{node}', which is down (the cluster lists it {down.Status}); it was not deployed.",
+                            spec.VmId)
+                        { RecommendedAction = $"Start node '{node}' again, then deploy again: its VMs are deployed then, and the others are left as they are." };
+                    }
                     if (node != _options.LocalNode)
                     {
                         host = await _options.HostForNode(node, ct).ConfigureAwait(false);
                         run = run.ForNode(node, host);
                     }
-                    var resources = await run.ResourcesAsync(ct).ConfigureAwait(false);
                     route = new NodeRoute(node, _options.LocalNode, resources.FirstOrDefault(r => r.VmId == spec.VmId && (r.IsVm || r.IsContainer)),
-                        HostOn, ClusterInventory.From(resources));
+                        HostOn, inventory);
                 }
 
                 if (spec.IsTemplate)
