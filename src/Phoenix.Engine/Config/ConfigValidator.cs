@@ -81,7 +81,14 @@ namespace Phoenix.Engine.Config
             foreach (var vm in all)
                 if (vm.VmId != 0 && !byId.ContainsKey(vm.VmId)) byId[vm.VmId] = vm;
 
-            foreach (var vm in all) new VmRules(this, vm, byId, findings).Run();
+            foreach (var vm in all)
+            {
+                var before = findings.Count;
+                new VmRules(this, vm, byId, findings).Run();
+                // Before Sort reports an inherited vm_defaults error once: every VM that has it is left unmarked.
+                vm.CloudInitValuesChecked = !findings.Skip(before).Any(f => f.Level == ConfigSeverity.Error &&
+                    CloudInit.CloudInitRenderer.ValueRules.Contains(f.Rule));
+            }
             Duplicates(all, findings);
             Cycles(all, byId, findings, _options.DefaultTemplateVmId);
             return Sort(findings);

@@ -94,6 +94,13 @@ namespace Phoenix.Engine.Config
 
         private readonly ExtraFields _extra = new ExtraFields();
 
+        /// <summary>
+        /// Set by <see cref="ConfigValidator.ValidateVms"/> when none of the rules whose values reach cloud-init found an error
+        /// in this VM (<see cref="CloudInit.CloudInitRenderer.ValueRules"/>); the renderer then does not check them again for
+        /// every render. A spec's values never change after it is made, so the answer stays true.
+        /// </summary>
+        internal bool CloudInitValuesChecked { get; set; }
+
         /// <summary>The file this VM came from; null when built in code or from text.</summary>
         public string? SourceFile { get; init; }
 
