@@ -53,6 +53,19 @@ BeforeAll {
 }
 
 Describe 'ConvertTo-PhoenixCloudInit' {
+    It 'writes its verbose line with -Verbose or $VerbosePreference, and none otherwise' {
+        $lines = @($specs[0] | ConvertTo-PhoenixCloudInit -Verbose 4>&1 | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] })
+        $lines.Count | Should -Be 1
+        $lines[0].Message | Should -Match '^Rendered cloud-init for VM 101: user-data-101\.yml, network-config-101\.yml \(sha256 [0-9a-f]{12}\) from default user-data, default network-config\.$'
+        @($specs[0] | ConvertTo-PhoenixCloudInit -Verbose:$false 4>&1 | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Count | Should -Be 0
+        & {
+            $VerbosePreference = 'Continue'
+            @($specs[0] | ConvertTo-PhoenixCloudInit 4>&1 | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Count | Should -Be 1
+            $VerbosePreference = 'SilentlyContinue'
+            @($specs[0] | ConvertTo-PhoenixCloudInit 4>&1 | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Count | Should -Be 0
+        }
+    }
+
     It 'returns a document with the files, their names and hashes' {
         $doc = $specs[0] | ConvertTo-PhoenixCloudInit
         $doc | Should -BeOfType (Get-PhoenixType Phoenix.Engine.CloudInit.CloudInitDocument)
@@ -100,6 +113,27 @@ Describe 'ConvertTo-PhoenixCloudInit' {
             "__VMID__`ntimezone: __TIME_ZONE__`n") -NoNewline
         { $specs[0] | ConvertTo-PhoenixCloudInit -TemplatePath $dir -ErrorAction Stop } |
             Should -Throw -ErrorId 'UnknownPlaceholder,Phoenix.PowerShell.Commands.ConvertToPhoenixCloudInitCommand'
+    }
+
+    It 'renders a pipeline of VMs in input order, with the error in its place for the VM that cannot be rendered' {
+        $vms = foreach ($i in 1..40) {
+            [ordered]@{ vmid = 200 + $i; name = "order-$i"; user_config = @{ username = 'phoenix' }
+                network_config = @{ ip = $(if ($i -eq 17) { 'dhcp' } else { "10.1.0.$i/24" }) } }
+        }
+        $cfg = Join-Path $TestDrive 'order.json'
+        @{ vms = @($vms) } | ConvertTo-Json -Depth 5 | Set-Content $cfg
+        $dir = Join-Path $TestDrive 'order-templates'
+        $null = New-Item -ItemType Directory -Force $dir
+        # The address inside a longer string: a DHCP VM has none, so it cannot be left out and that VM fails.
+        Set-Content (Join-Path $dir 'user-data.template.yml') "#cloud-config`nhostname: __HOSTNAME__`nbootcmd: [`"echo __IPV4_ADDRESS__`"]`n" -NoNewline
+        $out = @(Import-PhoenixConfig $cfg -WarningAction SilentlyContinue | ConvertTo-PhoenixCloudInit -TemplatePath $dir -ErrorAction Continue 2>&1)
+        $out.Count | Should -Be 40
+        $out[16] | Should -BeOfType [System.Management.Automation.ErrorRecord]
+        $out[16].FullyQualifiedErrorId | Should -BeLike 'MissingValue,*'
+        $out[16].Exception.Message | Should -BeLike '*217*'
+        $docs = @($out | Where-Object { $_ -isnot [System.Management.Automation.ErrorRecord] })
+        $docs.VmId | Should -Be @((1..40 | Where-Object { $_ -ne 17 }) | ForEach-Object { 200 + $_ })
+        $docs[0].UserData | Should -Be "#cloud-config`nhostname: `"order-1`"`nbootcmd: [`"echo 10.1.0.1/24`"]`n"
     }
 
     It 'stops on a template folder that does not exist' {

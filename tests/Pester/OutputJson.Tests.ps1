@@ -37,7 +37,9 @@ BeforeAll {
         if ($Value -is [enum] -or $Value -is [timespan]) { "$Path ($($Value.GetType().Name))"; return }
         if ($Value -is [string] -or $Value.GetType().IsPrimitive -or $Value -is [datetime] -or $Value -is [decimal]) { return }
         if ($Value -is [System.Collections.IDictionary]) {
-            foreach ($k in @($Value.Keys)) { Find-RawValue $Value[$k] "$Path[$k]" ($Depth + 1) }
+            # The entries ConvertTo-Json writes: the IDictionary's own (VmSpec.Extra also has JObject's Keys and indexer).
+            $entries = [System.Collections.IDictionary].GetMethod('GetEnumerator').Invoke($Value, @())
+            while ($entries.MoveNext()) { Find-RawValue $entries.Value "$Path[$($entries.Key)]" ($Depth + 1) }
             return
         }
         if ($Value -is [System.Collections.IList]) {
@@ -125,6 +127,28 @@ Describe 'ConvertTo-Json of the output types' {
         $r.StepDurations.Clone | Should -Be $outputs.DeployResult.StepDurations['Clone']
         $r.Status | Should -Be 'Succeeded'
         (Json $outputs.DeployResult | ConvertFrom-Json -AsHashtable).Status | Should -Be 'Succeeded'
+    }
+
+    It 'writes the fields Phoenix does not know as the object they are in the file, not as nested empty arrays' {
+        $example = Get-Content -Raw (Join-Path $env:PHOENIX_REPO_ROOT 'examples/phoenix.example.json') | ConvertFrom-Json
+        $vm = $example.vms | Where-Object vmid -EQ 201
+        $vm | Add-Member firewall ([ordered]@{ enabled = $true; rules = @([ordered]@{ port = 443; proto = 'tcp' }, [ordered]@{ port = 22; proto = 'tcp' }) })
+        $vm.network_config | Add-Member mtu 9000
+        $vm | Add-Member user_config ([ordered]@{ shell_theme = 'dark' })
+        $path = Join-Path $TestDrive 'extra.json'
+        $example | ConvertTo-Json -Depth 20 | Set-Content $path
+        $specs = Import-PhoenixConfig $path -WarningAction SilentlyContinue
+        $spec = $specs | Where-Object VmId -EQ 201
+        $back = $spec | ConvertTo-Json -Depth 10 -WarningAction SilentlyContinue | ConvertFrom-Json
+        $back.Extra | ConvertTo-Json -Depth 10 -Compress |
+            Should -Be '{"docker_stacks":["portainer_agent"],"firewall":{"enabled":true,"rules":[{"port":443,"proto":"tcp"},{"port":22,"proto":"tcp"}]}}'
+        $back.NetworkConfig.Extra | ConvertTo-Json -Compress | Should -Be '{"mtu":9000}'
+        $back.UserConfig.Extra | ConvertTo-Json -Compress | Should -Be '{"shell_theme":"dark"}'
+        # A VM without such fields: an empty object.
+        $specs | Where-Object VmId -EQ 202 | ConvertTo-Json -Depth 10 -Compress -WarningAction SilentlyContinue | Should -BeLike '*"Extra":{}*'
+        # Scripts still read them as before.
+        @($spec.Extra.Properties().Name) | Should -Be @('docker_stacks', 'firewall')
+        $spec.Extra['firewall']['rules'][1]['port'].ToString() | Should -Be '22'
     }
 
     It 'pins the shape of the drift objects' {

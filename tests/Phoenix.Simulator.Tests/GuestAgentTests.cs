@@ -124,6 +124,21 @@ public class GuestAgentTests
     }
 
     [Fact]
+    public void AfterAStopAndStartTheNewAgentKnowsNoneOfTheOldPids()
+    {
+        using var sim = Running(o => o.Faults = new Faults.FaultPlan
+        {
+            GuestResults = { new CannedGuestResult { Pattern = "^sleep", ExitCode = 0, Duration = TimeSpan.FromSeconds(300) } },
+        });
+        Assert.Equal("{\n   \"pid\" : 1102\n}\n", sim.Run("qm guest exec 101 --synchronous 0 -- sleep 300").StdOut);
+        sim.Ok("qm stop 101");
+        sim.Ok("qm start 101");
+        sim.Clock.Advance(TimeSpan.FromSeconds(3));
+        // Not its end (exited 1, exitcode 137): the agent that started with the VM never ran that pid.
+        Assert.Equal((255, "Agent error: Invalid parameter 'pid'\n"), Pair(sim.Run("qm guest exec-status 101 1102")));
+    }
+
+    [Fact]
     public void AsynchronousExecReturnsThePidAtOnce()
     {
         using var sim = Running();

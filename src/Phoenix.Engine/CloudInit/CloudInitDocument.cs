@@ -24,10 +24,10 @@ namespace Phoenix.Engine.CloudInit
             TemplateSource = templateSource;
             UserDataFileName = UserDataFileNameFor(vmId);
             NetworkConfigFileName = NetworkConfigFileNameFor(vmId);
-            UserDataHash = Hex.Sha256(userData);
-            NetworkConfigHash = Hex.Sha256(networkConfig);
             var ud = Encoding.UTF8.GetBytes(userData);
             var nc = Encoding.UTF8.GetBytes(networkConfig);
+            UserDataHash = Hex.Sha256(ud);
+            NetworkConfigHash = Hex.Sha256(nc);
             var both = new byte[ud.Length + 1 + nc.Length];
             Buffer.BlockCopy(ud, 0, both, 0, ud.Length);
             Buffer.BlockCopy(nc, 0, both, ud.Length + 1, nc.Length); // a 0 byte between: ("ab","c") and ("a","bc") differ

@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using System.Collections.Generic;
 using System.Linq;
 using Phoenix.Engine.Config;
@@ -41,6 +42,7 @@ namespace Phoenix.Engine.CloudInit
         }
 
         /// <summary>The value of each placeholder for <paramref name="vm"/>; a null value means "none".</summary>
+        [MethodImpl(HotPath.Optimized)]
         internal static IReadOnlyDictionary<string, PlaceholderValue?> ValuesFor(VmSpec vm)
         {
             var net = vm.NetworkConfig;

@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using System.Globalization;
 using System.Linq;
 using System.Text;
@@ -13,8 +14,8 @@ namespace Phoenix.Engine.CloudInit
     /// </summary>
     public sealed class CloudInitRenderer
     {
-        // The rules whose values reach cloud-init; a renderer called on an unvalidated spec still refuses them.
-        private static readonly string[] CloudInitRules =
+        /// <summary>The rules whose values reach cloud-init; a renderer called on an unvalidated spec still refuses them.</summary>
+        internal static readonly string[] ValueRules =
         {
             ConfigRules.NameDnsFormat, ConfigRules.UsernameFormat, ConfigRules.PasswordHashFormat, ConfigRules.SshKeyFormat,
             ConfigRules.IpFormat, ConfigRules.GatewayFormat, ConfigRules.GatewayOutsideSubnet, ConfigRules.GatewayWithDhcp,
@@ -44,19 +45,24 @@ namespace Phoenix.Engine.CloudInit
         /// required value (<c>MissingValue</c>), a template problem, a render that does not parse back as intended
         /// (<c>CloudInitRenderMismatch</c>), or a file over 1 MiB (<c>SnippetTooLarge</c>).
         /// </exception>
+        [MethodImpl(HotPath.Optimized)]
         public CloudInitDocument Render(VmSpec vm)
         {
             if (vm == null) throw new ArgumentNullException(nameof(vm));
             var label = VmLabel.Of(vm);
 
-            var refused = new ConfigValidator().ValidateVms(new[] { vm })
-                .Where(f => f.Level == ConfigSeverity.Error && CloudInitRules.Contains(f.Rule)).ToList();
-            if (refused.Count > 0)
-                throw new PhoenixException(PhoenixErrorKind.InvalidArgument, ErrorIds.InvalidCloudInitValue,
-                    "Cloud-init for " + label + " cannot be rendered: " + string.Join(" ", refused.Select(f => f.Message)), vm)
-                {
-                    RecommendedAction = refused[0].Suggestion,
-                };
+            // A spec that Import-PhoenixConfig (or any ValidateVms) found clean for these rules is not checked again per render.
+            if (!vm.CloudInitValuesChecked)
+            {
+                var refused = new ConfigValidator().ValidateVms(new[] { vm })
+                    .Where(f => f.Level == ConfigSeverity.Error && ValueRules.Contains(f.Rule)).ToList();
+                if (refused.Count > 0)
+                    throw new PhoenixException(PhoenixErrorKind.InvalidArgument, ErrorIds.InvalidCloudInitValue,
+                        "Cloud-init for " + label + " cannot be rendered: " + string.Join(" ", refused.Select(f => f.Message)), vm)
+                    {
+                        RecommendedAction = refused[0].Suggestion,
+                    };
+            }
 
             var values = CloudInitPlaceholders.ValuesFor(vm);
             var userData = YamlTemplateEngine.Render(Templates.UserData, values, label);
@@ -74,6 +80,7 @@ namespace Phoenix.Engine.CloudInit
 
         // cloud-init reads a file as cloud-config only when "#cloud-config" is its very first line; the bash templates
         // put comments first. A template that lacks it on line 1 gets it added (its own later "#cloud-config" is a comment).
+        [MethodImpl(HotPath.Optimized)]
         private static string EnsureCloudConfigHeader(string text)
         {
             var firstEnd = text.IndexOf('\n');

@@ -29,6 +29,8 @@ namespace Phoenix.Engine.CloudInit
             Kind = kind;
             Source = source ?? throw new ArgumentNullException(nameof(source));
             Text = YamlTemplateEngine.Normalize(text ?? throw new ArgumentNullException(nameof(text)));
+            Events = YamlTemplateEngine.ParseTemplate(Text, Source);
+            EventPlaceholders = YamlTemplateEngine.PlaceholdersIn(Events);
             Placeholders = YamlTemplateEngine.Inspect(this);
         }
 
@@ -40,6 +42,12 @@ namespace Phoenix.Engine.CloudInit
 
         /// <summary>The file it was read from, or <c>default user-data</c> / <c>default network-config</c>.</summary>
         public string Source { get; }
+
+        /// <summary>The template's YAML events, parsed once here: every render walks these (they are immutable) instead of parsing again.</summary>
+        internal IReadOnlyList<YamlDotNet.Core.Events.ParsingEvent> Events { get; }
+
+        /// <summary>The placeholder names in each of <see cref="Events"/> (empty for most).</summary>
+        internal IReadOnlyList<string[]> EventPlaceholders { get; }
 
         /// <summary>The placeholders it uses, in order of appearance.</summary>
         public IReadOnlyList<string> Placeholders { get; }

@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
@@ -38,6 +39,7 @@ namespace Phoenix.Engine.CloudInit
         }
 
         /// <summary>Renders <paramref name="template"/> with <paramref name="values"/>; <paramref name="vmLabel"/> names the VM in errors.</summary>
+        [MethodImpl(HotPath.Optimized)]
         public static string Render(CloudInitTemplate template, IReadOnlyDictionary<string, PlaceholderValue?> values, string vmLabel)
         {
             var w = new Walker(template, values, vmLabel);
@@ -47,6 +49,15 @@ namespace Phoenix.Engine.CloudInit
             return output;
         }
 
+        /// <summary>The events of a template's text; broken YAML is a template error naming the line.</summary>
+        public static IReadOnlyList<ParsingEvent> ParseTemplate(string text, string source) => Parse(text, source, rendered: false);
+
+        /// <summary>For each event, the placeholder names in it (a scalar's), or an empty array: found once per template.</summary>
+        public static IReadOnlyList<string[]> PlaceholdersIn(IReadOnlyList<ParsingEvent> events)
+            => events.Select(e => e is Scalar sc ? PlaceholderRe.Matches(sc.Value).Cast<Match>().Select(m => m.Value).ToArray() : Array.Empty<string>())
+                .ToList();
+
+        [MethodImpl(HotPath.Optimized)]
         private static List<ParsingEvent> Parse(string text, string source, bool rendered)
         {
             var events = new List<ParsingEvent>();
@@ -82,6 +93,7 @@ namespace Phoenix.Engine.CloudInit
             public bool QuotedString;
             public int TemplateLine;
 
+            [MethodImpl(HotPath.Optimized)]
             public static Expect Same(ParsingEvent e)
             {
                 var x = new Expect { EventType = e.GetType(), TemplateLine = (int)e.Start.Line };
@@ -136,10 +148,12 @@ namespace Phoenix.Engine.CloudInit
 
             private string Where(ParsingEvent e) => _t.Source + " line " + e.Start.Line.ToString(CultureInfo.InvariantCulture);
 
+            [MethodImpl(HotPath.Optimized)]
             public void Run()
             {
-                foreach (var e in Parse(_t.Text, _t.Source, rendered: false))
+                for (int index = 0; index < _t.Events.Count; index++)
                 {
+                    var e = _t.Events[index];
                     switch (e)
                     {
                         case MappingStart m:
@@ -165,7 +179,7 @@ namespace Phoenix.Engine.CloudInit
                             break;
                         case Scalar sc:
                             NodeStart(e);
-                            ScalarEvent(sc);
+                            ScalarEvent(sc, _t.EventPlaceholders[index]);
                             NodeEnd();
                             break;
                         default:
@@ -186,6 +200,7 @@ namespace Phoenix.Engine.CloudInit
                 }
             }
 
+            [MethodImpl(HotPath.Optimized)]
             private void NodeStart(ParsingEvent e)
             {
                 if (_stack.Count > 0 && _stack.Peek() is { IsMapping: true, ExpectKey: true } f)
@@ -195,6 +210,7 @@ namespace Phoenix.Engine.CloudInit
                 }
             }
 
+            [MethodImpl(HotPath.Optimized)]
             private void NodeEnd()
             {
                 if (_stack.Count == 0) return;
@@ -210,6 +226,7 @@ namespace Phoenix.Engine.CloudInit
 
             // A block mapping or list whose every entry was left out would read back as null, not as an empty
             // collection: leave out its key line too (nameservers: with neither addresses nor search).
+            [MethodImpl(HotPath.Optimized)]
             private bool RemoveEmptied(Frame closed)
             {
                 if (_values == null || closed.Flow || closed.Children == 0 || closed.Removed != closed.Children) return false;
@@ -233,10 +250,10 @@ namespace Phoenix.Engine.CloudInit
 
             private bool IsKey => _stack.Count > 0 && _stack.Peek().IsMapping && _stack.Peek().ExpectKey;
 
-            private void ScalarEvent(Scalar sc)
+            [MethodImpl(HotPath.Optimized)]
+            private void ScalarEvent(Scalar sc, string[] matches)
             {
-                var matches = PlaceholderRe.Matches(sc.Value).Cast<Match>().Select(m => m.Value).ToList();
-                if (matches.Count == 0)
+                if (matches.Length == 0)
                 {
                     Expected.Add(Expect.Same(sc));
                     return;
@@ -257,7 +274,7 @@ namespace Phoenix.Engine.CloudInit
                     return;
                 }
 
-                if (matches.Count == 1 && matches[0] == sc.Value)
+                if (matches.Length == 1 && matches[0] == sc.Value)
                 {
                     var name = matches[0];
                     var v = _values[name];
@@ -309,6 +326,7 @@ namespace Phoenix.Engine.CloudInit
                 };
             }
 
+            [MethodImpl(HotPath.Optimized)]
             private void AddExpected(PlaceholderValue v, int line)
             {
                 switch (v.ValueKind)
@@ -337,6 +355,7 @@ namespace Phoenix.Engine.CloudInit
             }
 
             // Cuts a "none" value out: its key: value line (or flow entry), or its list item.
+            [MethodImpl(HotPath.Optimized)]
             private void Remove(Scalar sc, string name)
             {
                 var text = _t.Text;
@@ -393,25 +412,111 @@ namespace Phoenix.Engine.CloudInit
                     RecommendedAction = "Put 'key: " + name + "' on its own line, and not as the first key of a list item (- name: ...).",
                 };
 
+            [MethodImpl(HotPath.Optimized)]
             public string Apply()
             {
                 var text = _t.Text;
-                var sb = new StringBuilder(text);
-                int limit = int.MaxValue;
-                foreach (var e in _edits.OrderByDescending(x => x.Start))
+                var ordered = _edits.ToArray();
+                Array.Sort(ordered, (a, b) => a.Start.CompareTo(b.Start));
+                var sb = new StringBuilder(text.Length + 256);
+                int done = 0;
+                foreach (var e in ordered)
                 {
-                    if (e.End > limit)
+                    if (e.Start < done)
                         throw new PhoenixException(PhoenixErrorKind.InvalidData, ErrorIds.PlaceholderMisplaced, "Placeholders overlap in " + _t.Source +
                             ".", _t.Source);
-                    sb.Remove(e.Start, e.End - e.Start).Insert(e.Start, e.Text);
-                    limit = e.Start;
+                    sb.Append(text, done, e.Start - done).Append(e.Text);
+                    done = e.End;
                 }
-                return sb.ToString();
+                return sb.Append(text, done, text.Length - done).ToString();
             }
         }
 
-        /// <summary>One-line YAML text for a value, made by YamlDotNet's emitter.</summary>
+        /// <summary>
+        /// One-line YAML text for a value: the only place Phoenix writes YAML. The common values (strings of printable
+        /// ASCII without <c>"</c> or <c>\</c>, booleans, integers, and flow lists and maps of them) are written the way
+        /// YamlDotNet's emitter writes them, without building an emitter per value; anything else goes through the
+        /// emitter. A test holds the two equal, and every render is parsed back and compared, whichever wrote it.
+        /// </summary>
+        [MethodImpl(HotPath.Optimized)]
         internal static string Emit(PlaceholderValue v)
+        {
+            if (IsSimple(v))
+            {
+                var sb = new StringBuilder(64);
+                WriteSimple(sb, v);
+                return sb.ToString();
+            }
+            return EmitWithYamlDotNet(v);
+        }
+
+        [MethodImpl(HotPath.Optimized)]
+        private static bool IsSimple(PlaceholderValue v)
+        {
+            switch (v.ValueKind)
+            {
+                case PlaceholderValue.Kind.String:
+                    if (v.Text!.Length == 0) return false; // the emitter writes an empty document's start: --- ""
+                    foreach (var c in v.Text)
+                        if (c < ' ' || c > '~' || c == '"' || c == '\\') return false;
+                    return true;
+                case PlaceholderValue.Kind.Plain:
+                    return v.Text == "true" || v.Text == "false" || IsDecimal(v.Text!);
+                case PlaceholderValue.Kind.List:
+                    if (v.Items.Count == 0) return false;
+                    foreach (var i in v.Items) if (!IsSimple(i)) return false;
+                    return true;
+                case PlaceholderValue.Kind.Map:
+                    if (v.Entries.Count == 0) return false;
+                    foreach (var kv in v.Entries) if (!IsSimple(PlaceholderValue.Str(kv.Key)) || !IsSimple(kv.Value)) return false;
+                    return true;
+                default:
+                    return false;
+            }
+        }
+
+        private static bool IsDecimal(string text)
+        {
+            if (text.Length == 0 || text.Length > 10 || (text[0] == '0' && text.Length > 1)) return false;
+            foreach (var c in text) if (c < '0' || c > '9') return false;
+            return true;
+        }
+
+        [MethodImpl(HotPath.Optimized)]
+        private static void WriteSimple(StringBuilder sb, PlaceholderValue v)
+        {
+            switch (v.ValueKind)
+            {
+                case PlaceholderValue.Kind.String:
+                    sb.Append('"').Append(v.Text).Append('"');
+                    break;
+                case PlaceholderValue.Kind.Plain:
+                    sb.Append(v.Text);
+                    break;
+                case PlaceholderValue.Kind.List:
+                    sb.Append('[');
+                    for (int i = 0; i < v.Items.Count; i++)
+                    {
+                        if (i > 0) sb.Append(", ");
+                        WriteSimple(sb, v.Items[i]);
+                    }
+                    sb.Append(']');
+                    break;
+                case PlaceholderValue.Kind.Map:
+                    sb.Append('{');
+                    for (int i = 0; i < v.Entries.Count; i++)
+                    {
+                        if (i > 0) sb.Append(", ");
+                        sb.Append('"').Append(v.Entries[i].Key).Append("\": ");
+                        WriteSimple(sb, v.Entries[i].Value);
+                    }
+                    sb.Append('}');
+                    break;
+            }
+        }
+
+        /// <summary>What YamlDotNet's emitter writes for <paramref name="v"/> (one line); <see cref="Emit"/> falls back to it.</summary>
+        internal static string EmitWithYamlDotNet(PlaceholderValue v)
         {
             var sw = new StringWriter(CultureInfo.InvariantCulture);
             var emitter = new Emitter(sw, new EmitterSettings(2, int.MaxValue, false, 1024));
@@ -455,6 +560,7 @@ namespace Phoenix.Engine.CloudInit
         }
 
         // The rendered text must parse to exactly the template's events with the values in place.
+        [MethodImpl(HotPath.Optimized)]
         private static void Verify(CloudInitTemplate template, string output, List<Expect> expected, string vmLabel)
         {
             var actual = Parse(output, template.Source, rendered: true);
@@ -469,6 +575,7 @@ namespace Phoenix.Engine.CloudInit
                     expected.Count > n ? expected[n].TemplateLine : 0, "the document has a different number of nodes");
         }
 
+        [MethodImpl(HotPath.Optimized)]
         private static string? Mismatch(Expect x, ParsingEvent a)
         {
             if (a.GetType() != x.EventType) return "expected " + x.EventType.Name + ", found " + a.GetType().Name;

@@ -93,7 +93,14 @@ namespace Phoenix.Engine.Config
 
             // Only a node Proxmox could have is worth asking the host about: a malformed one is an error already.
             var cluster = _options.Cluster?.Invoke(all.Any(v => v.Node != null && ProxmoxNames.IsValidNodeName(v.Node)));
-            foreach (var vm in all) new VmRules(this, vm, byId, findings, cluster).Run();
+            foreach (var vm in all)
+            {
+                var before = findings.Count;
+                new VmRules(this, vm, byId, findings, cluster).Run();
+                // Before Sort reports an inherited vm_defaults error once: every VM that has it is left unmarked.
+                vm.CloudInitValuesChecked = !findings.Skip(before).Any(f => f.Level == ConfigSeverity.Error &&
+                    CloudInit.CloudInitRenderer.ValueRules.Contains(f.Rule));
+            }
             Duplicates(all, findings);
             Cycles(all, byId, findings, _options.DefaultTemplateVmId);
             return Sort(findings);

@@ -31,7 +31,10 @@ namespace Phoenix.Engine.Config
         public IReadOnlyList<string> SearchDomains => ConfigText.SplitList(SearchDomain);
 
         /// <summary>Fields of <c>network_config</c> that Phoenix does not know, kept in order for feature scripts.</summary>
-        public JObject Extra { get; init; } = new JObject();
+        /// <remarks>Always an <see cref="ExtraFields"/> (a given JObject is copied into one), so ConvertTo-Json writes it as an object.</remarks>
+        public JObject Extra { get => _extra; init => _extra = ExtraFields.From(value); }
+
+        private readonly ExtraFields _extra = new ExtraFields();
 
         /// <summary>The address part of a static <see cref="Ip"/> (<c>10.0.0.111</c>), or null.</summary>
         public string? Address => !Dhcp && Ip != null && Ip.IndexOf('/') > 0 ? Ip.Substring(0, Ip.IndexOf('/')) : null;
@@ -63,7 +66,10 @@ namespace Phoenix.Engine.Config
         public IReadOnlyList<string> SshPublicKeys { get; init; } = Array.Empty<string>();
 
         /// <summary>Fields of <c>user_config</c> that Phoenix does not know.</summary>
-        public JObject Extra { get; init; } = new JObject();
+        /// <remarks>Always an <see cref="ExtraFields"/> (a given JObject is copied into one), so ConvertTo-Json writes it as an object.</remarks>
+        public JObject Extra { get => _extra; init => _extra = ExtraFields.From(value); }
+
+        private readonly ExtraFields _extra = new ExtraFields();
 
         /// <summary><c>phoenix_user (2 SSH keys, password hash ********)</c>: never the hash itself.</summary>
         public override string ToString()

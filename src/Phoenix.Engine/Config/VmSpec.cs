@@ -89,7 +89,17 @@ namespace Phoenix.Engine.Config
         public IReadOnlyDictionary<string, string> QmOptions { get; init; } = new Dictionary<string, string>();
 
         /// <summary>Every field Phoenix does not know (<c>volumes</c>, <c>firewall</c>, ...), nested and in file order.</summary>
-        public JObject Extra { get; init; } = new JObject();
+        /// <remarks>Always an <see cref="ExtraFields"/> (a given JObject is copied into one), so ConvertTo-Json writes it as an object.</remarks>
+        public JObject Extra { get => _extra; init => _extra = ExtraFields.From(value); }
+
+        private readonly ExtraFields _extra = new ExtraFields();
+
+        /// <summary>
+        /// Set by <see cref="ConfigValidator.ValidateVms"/> when none of the rules whose values reach cloud-init found an error
+        /// in this VM (<see cref="CloudInit.CloudInitRenderer.ValueRules"/>); the renderer then does not check them again for
+        /// every render. A spec's values never change after it is made, so the answer stays true.
+        /// </summary>
+        internal bool CloudInitValuesChecked { get; set; }
 
         /// <summary>The file this VM came from; null when built in code or from text.</summary>
         public string? SourceFile { get; init; }

@@ -11,6 +11,7 @@ namespace Phoenix.PowerShell.Commands
     public sealed class ConvertToPhoenixCloudInitCommand : PhoenixCmdlet
     {
         private CloudInitRenderer? _renderer;
+        private bool _verbose;
 
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         public VmSpec Spec { get; set; } = null!;
@@ -22,6 +23,7 @@ namespace Phoenix.PowerShell.Commands
         protected override void BeginProcessing()
         {
             _renderer = CloudInitTemplates.Renderer(this, TemplatePath);
+            _verbose = VerboseWanted();
         }
 
         protected override void ProcessRecord()
@@ -29,7 +31,8 @@ namespace Phoenix.PowerShell.Commands
             ForItem(Spec.VmId, () =>
             {
                 var document = _renderer!.Render(Spec);
-                WriteVerbose($"Rendered {document} from {_renderer.Templates}.");
+                // Called once per VM: the verbose text (two ToString calls) is only built when someone sees it.
+                if (_verbose) WriteVerbose($"Rendered {document} from {_renderer.Templates}.");
                 WriteObject(document);
             });
         }

@@ -117,6 +117,18 @@ namespace Phoenix.PowerShell.Infrastructure
 
         protected void Verbose(string message) => OnPipeline(() => WriteVerbose(message));
 
+        /// <summary>
+        /// Whether WriteVerbose shows anything here (-Verbose, or a $VerbosePreference that is not SilentlyContinue or
+        /// Ignore): a cmdlet called once per record skips building verbose text nobody sees. When unsure, true.
+        /// </summary>
+        protected bool VerboseWanted()
+        {
+            if (MyInvocation.BoundParameters.TryGetValue("Verbose", out var bound))
+                return bound is SwitchParameter sw ? sw.IsPresent : LanguagePrimitives.IsTrue(bound);
+            return !LanguagePrimitives.TryConvertTo<ActionPreference>(GetVariableValue("VerbosePreference"), out var preference) ||
+                (preference != ActionPreference.SilentlyContinue && preference != ActionPreference.Ignore);
+        }
+
         protected void Warning(string message) => OnPipeline(() => WriteWarning(message));
 
         protected void Progress(ProgressRecord record) => OnPipeline(() => WriteProgress(record));

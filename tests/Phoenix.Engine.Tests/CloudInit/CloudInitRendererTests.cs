@@ -133,6 +133,22 @@ public class CloudInitRendererTests
     }
 
     [Fact]
+    public void A_bad_value_from_vm_defaults_is_refused_for_every_vm_after_the_whole_file_was_checked()
+    {
+        // The file check reports the inherited mistake once; the renderer must still refuse it for each VM.
+        var cfg = PhoenixConfigLoader.Parse(@"{""vm_defaults"": {""user_config"": {""username"": ""root\n  sudo: ALL""}},
+            ""vms"": [{""vmid"": 101, ""name"": ""a""}, {""vmid"": 102, ""name"": ""b""}, {""vmid"": 103, ""name"": ""c""}]}");
+        Assert.Single(new ConfigValidator().Validate(cfg), f => f.Rule == ConfigRules.UsernameFormat);
+        foreach (var vm in cfg.Vms) Assert.Equal("InvalidCloudInitValue", Assert.Throws<PhoenixException>(() => Renderer.Render(vm)).Reason);
+
+        // A clean file's VMs are marked checked, and render.
+        var clean = PhoenixConfigLoader.Parse(ConfigSamples.Base);
+        Assert.DoesNotContain(new ConfigValidator().Validate(clean), f => f.Level == ConfigSeverity.Error);
+        Assert.All(clean.Vms, vm => Assert.True(vm.CloudInitValuesChecked));
+        Assert.StartsWith("#cloud-config\n", Renderer.Render(clean.Vms[1]).UserData);
+    }
+
+    [Fact]
     public void A_key_with_a_line_break_is_refused()
     {
         var vm = CloudInitCases.With(CloudInitCases.Base(), keys: new[] { ConfigSamples.Ed25519Key + "\nssh-ed25519 AAAA injected" });
