@@ -140,6 +140,68 @@ Describe 'Validation against the cluster' {
     }
 }
 
+Describe 'Deploy-PhoenixVm on a simulated cluster' {
+    BeforeAll {
+        $script:c = New-SimCluster
+        $null = $c.Sim.ForNode('pve1').Execute([string[]]@('qm', 'clone', '9000', '9100', '--name', 'shared-tpl', '--full', '1', '--storage', 'shared'), [byte[]]::new(0), [System.Threading.CancellationToken]::None)
+        $null = $c.Sim.ForNode('pve1').Execute([string[]]@('qm', 'template', '9100'), [byte[]]::new(0), [System.Threading.CancellationToken]::None)
+        $user = @{ username = 'phoenix'; ssh_public_keys = @((Get-TestSecret).Ed25519Key) }
+        function script:Write-ClusterConfig([object[]] $Vms) {
+            $path = Join-Path $TestDrive ('d-' + [guid]::NewGuid().ToString('n').Substring(0, 6) + '.json')
+            @{ vm_defaults = @{ user_config = $user }; vms = $Vms } | ConvertTo-Json -Depth 10 | Set-Content -LiteralPath $path
+            $path
+        }
+        # 301: a template on shared storage, another node (--target); 302: a template on local-lvm, another node (clone,
+        # then migrate); 303: no node, the session's.
+        $script:cfg = Write-ClusterConfig @(
+            @{ vmid = 301; name = 'on-two'; node = 'pve2'; template_vmid = 9100 },
+            @{ vmid = 302; name = 'on-three'; node = 'pve3'; template_vmid = 9000 },
+            @{ vmid = 303; name = 'on-one'; template_vmid = 9000 })
+    }
+    AfterAll { Stop-SimulatorNode $c }
+
+    It 'the -WhatIf plan says which way each VM crosses nodes and why, and changes nothing' {
+        $null = Import-PhoenixConfig -Path $cfg | Deploy-PhoenixVm -Session $c.Session -WhatIf -InformationVariable plan -WarningAction SilentlyContinue 6>$null
+        $lines = @{}
+        foreach ($p in $plan | Where-Object { $_.Tags -contains 'PhoenixPlan' }) { $lines[$p.MessageData.VmId] = @($p.MessageData.Plan) }
+        $lines[301][0] | Should -BeLike "placed on node 'pve2': every volume of VM 9100 is on shared storage (shared)*"
+        $lines[301] | Should -Contain 'qm clone 9100 301 --name on-two --target pve2'
+        $lines[301] | Should -Contain "on node 'pve2': qm start 301"
+        $lines[302][0] | Should -BeLike "placed on node 'pve3': VM 9000 has local volumes on node 'pve1' (local-lvm:*), which --target refuses*"
+        $lines[302] | Should -Contain 'qm clone 9000 302 --name on-three --full 1'
+        $lines[302] | Should -Contain 'qm migrate 302 pve3'
+        @($lines[303] -like 'placed*') | Should -BeNullOrEmpty
+        $c.Sim.ForNode('pve2').Execute([string[]]@('qm', 'status', '301'), [byte[]]::new(0), [System.Threading.CancellationToken]::None).ExitCode | Should -Not -Be 0
+    }
+
+    It 'deploys each VM on its node; a re-run changes nothing; Get-PhoenixVm shows the placement' {
+        $first = @(Import-PhoenixConfig -Path $cfg | Deploy-PhoenixVm -Session $c.Session -AgentTimeoutSec 30 -WarningAction SilentlyContinue)
+        @($first | Where-Object Status -NE 'Succeeded' | ForEach-Object { "$($_.VmId): $($_.Errors)" }) | Should -BeNullOrEmpty
+        ($first | Where-Object VmId -EQ 302).Steps[0].Changes | Should -BeLike "*on node 'pve1', then migrated offline to 'pve3'"
+        $again = @(Import-PhoenixConfig -Path $cfg | Deploy-PhoenixVm -Session $c.Session -AgentTimeoutSec 30 -WarningAction SilentlyContinue)
+        @($again | Where-Object Changed) | Should -BeNullOrEmpty
+        $vms = Get-PhoenixVm -Session $c.Session -VmId 301, 302, 303
+        @($vms | Sort-Object VmId | ForEach-Object { "$($_.VmId)@$($_.Node)" }) | Should -Be @('301@pve2', '302@pve3', '303@pve1')
+    }
+
+    It 'a VMID another node holds, and a storage the target node lacks, are errors before any change' {
+        # Valid when imported; then VM 306 appears on pve2 and 'tank' is taken off pve2 before the deploy.
+        $specs = @(Import-PhoenixConfig -Path (Write-ClusterConfig @(
+            @{ vmid = 305; name = 'on-tank'; node = 'pve2'; template_vmid = 9000; storage_pool = 'tank' },
+            @{ vmid = 306; name = 'late'; node = 'pve3'; template_vmid = 9000 })) -Session $c.Session)
+        $null = $c.Sim.ForNode('pve2').Execute([string[]]@('qm', 'create', '306', '--name', 'squatter', '--memory', '512'), [byte[]]::new(0), [System.Threading.CancellationToken]::None)
+        $storage = [System.Text.Encoding]::UTF8.GetString($c.Sim.Store.ReadFile('/etc/pve/storage.cfg'))
+        $c.Sim.Store.WriteFile('/etc/pve/storage.cfg', [System.Text.Encoding]::UTF8.GetBytes($storage.Replace("nodes pve1,pve2", "nodes pve1")), 416)
+        $r = @($specs | Deploy-PhoenixVm -Session $c.Session -FullClone $true -AgentTimeoutSec 30 -ErrorVariable errs -ErrorAction SilentlyContinue -WarningAction SilentlyContinue)
+        @($r.Status) | Should -Be @('Failed', 'Failed')
+        ($errs | Where-Object { $_.FullyQualifiedErrorId -like 'VmIdTaken*' }).Exception.Message |
+            Should -Be "VM 306 (late) is to be on node 'pve3', but VMID 306 is VM 'squatter' on node 'pve2'. Nothing was changed."
+        ($errs | Where-Object { $_.FullyQualifiedErrorId -like 'PlacementRefused*' }).Exception.Message |
+            Should -BeLike "VM 305 (on-tank) is to be on node 'pve2', cloned from VM 9000 on node 'pve1': storage 'tank' is not available on node 'pve2'*Nothing was changed."
+        $c.Sim.ForNode('pve1').Execute([string[]]@('qm', 'status', '305'), [byte[]]::new(0), [System.Threading.CancellationToken]::None).ExitCode | Should -Not -Be 0
+    }
+}
+
 Describe 'VMs on whichever node owns them (simulated cluster)' {
     BeforeAll {
         $script:c = New-SimCluster

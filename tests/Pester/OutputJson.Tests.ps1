@@ -129,7 +129,7 @@ Describe 'ConvertTo-Json of the output types' {
 
     It 'pins the shape of the drift objects' {
         $d = Json $outputs.VmDrift | ConvertFrom-Json
-        @($d.PSObject.Properties.Name | Sort-Object) | Should -Be @('Action', 'Actual', 'Field', 'Name', 'Reason', 'VmId', 'Wanted')
+        @($d.PSObject.Properties.Name | Sort-Object) | Should -Be @('Action', 'Actual', 'Field', 'Name', 'Node', 'Reason', 'VmId', 'Wanted')
         $d.VmId | Should -Be 201
         $d.Name | Should -Be 'docker-01'
         $d.Field | Should -Be 'cores'

@@ -32,6 +32,8 @@ namespace Phoenix.Engine.Errors
         public const string SessionClosed = nameof(SessionClosed);
         public const string NodeUnknown = nameof(NodeUnknown);
         public const string NodeDown = nameof(NodeDown);
+        public const string PlacementRefused = nameof(PlacementRefused);
+        public const string VmOnOtherNode = nameof(VmOnOtherNode);
         public const string NodeUnreachable = nameof(NodeUnreachable);
         public const string InvalidNodeEndpoint = nameof(InvalidNodeEndpoint);
         public const string InvalidNodeHostKeyFingerprint = nameof(InvalidNodeHostKeyFingerprint);

@@ -46,6 +46,9 @@ namespace Phoenix.Engine.Proxmox
             Storages = storages ?? throw new ArgumentNullException(nameof(storages));
         }
 
+        /// <summary>The listing it was read from (guests, nodes and storages; empty when made from parts).</summary>
+        public IReadOnlyList<ClusterResource> Resources { get; private init; } = Array.Empty<ClusterResource>();
+
         /// <summary>Every VM and container.</summary>
         public IReadOnlyList<ClusterResource> Guests { get; }
 
@@ -79,7 +82,7 @@ namespace Phoenix.Engine.Proxmox
             var nodes = resources.Where(r => r.Type == "node" && r.Node != null).Select(r => new NodeEntry(r.Node!, r.Status ?? "unknown")).ToList();
             var storages = resources.Where(r => r.Type == "storage" && r.Storage != null && r.Node != null)
                 .Select(r => new ClusterStorage(r.Storage!, r.Node!, r.IsShared, r.Content, r.Status)).ToList();
-            return new ClusterInventory(guests, nodes, storages);
+            return new ClusterInventory(guests, nodes, storages) { Resources = resources };
         }
     }
 }

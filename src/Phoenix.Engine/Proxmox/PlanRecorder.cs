@@ -45,6 +45,8 @@ namespace Phoenix.Engine.Proxmox
         private readonly Func<RemoteCommand, bool>? _isReadOnly;
         private readonly object _gate = new object();
         private readonly List<PlannedAction> _actions = new List<PlannedAction>();
+        private readonly PlanRecorder? _plan;
+        private readonly string? _node;
 
         /// <param name="inner">The real connection that answers reads.</param>
         /// <param name="isReadOnly">An extra test for reads, for commands built outside <see cref="QmCommand"/> that are not marked.</param>
@@ -53,6 +55,18 @@ namespace Phoenix.Engine.Proxmox
             _inner = inner ?? throw new ArgumentNullException(nameof(inner));
             _isReadOnly = isReadOnly;
         }
+
+        private PlanRecorder(IHostConnection inner, PlanRecorder plan, string node) : this(inner, plan._isReadOnly)
+        {
+            _plan = plan;
+            _node = node;
+        }
+
+        /// <summary>
+        /// A recorder over another node's connection that writes into this one's plan, each change shown as
+        /// <c>on node 'pve2': qm start 101</c> (the exact text stays as it is).
+        /// </summary>
+        public PlanRecorder ForNode(IHostConnection inner, string node) => new PlanRecorder(inner, _plan ?? this, node);
 
         /// <summary>Raised for each change as it is recorded (from the thread that made it).</summary>
         public event EventHandler<PlannedAction>? Planned;
@@ -125,6 +139,11 @@ namespace Phoenix.Engine.Proxmox
 
         private void Record(PlannedAction action)
         {
+            if (_plan != null)
+            {
+                _plan.Record(action with { Description = $"on node '{_node}': {action.Summary}" });
+                return;
+            }
             lock (_gate) _actions.Add(action);
             Planned?.Invoke(this, action);
         }

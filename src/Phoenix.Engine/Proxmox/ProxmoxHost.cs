@@ -215,6 +215,10 @@ namespace Phoenix.Engine.Proxmox
             return ProxmoxParsers.ParseCloneOutput(result.StdOut);
         }
 
+        /// <summary><c>qm migrate</c> of a stopped VM to <paramref name="target"/> (run on the node that owns it).</summary>
+        public Task MigrateAsync(int vmId, string target, CancellationToken cancellationToken = default) =>
+            RunCoreAsync(QmCommand.Migrate(vmId, target), vmId, cancellationToken);
+
         /// <summary><c>qm set</c> with the options in the order given (cipassword is redacted in logs and plans).</summary>
         public Task SetAsync(int vmId, IEnumerable<KeyValuePair<string, string>> options, CancellationToken cancellationToken = default) =>
             RunCoreAsync(QmCommand.Set(vmId, options), vmId, cancellationToken);

@@ -149,6 +149,16 @@ namespace Phoenix.Engine.Proxmox
             return cmd;
         }
 
+        /// <summary>
+        /// <c>qm migrate &lt;vmid&gt; &lt;target&gt;</c>: an offline migration (the VM stopped); local disks are copied without
+        /// a flag (proxmox-behaviour.md section 8).
+        /// </summary>
+        public static RemoteCommand Migrate(int vmId, string target)
+        {
+            ProxmoxNames.RequireNodeName(target, vmId);
+            return new RemoteCommand(Qm, "migrate", Id(vmId), target);
+        }
+
         /// <summary><c>qm start &lt;vmid&gt;</c>.</summary>
         public static RemoteCommand Start(int vmId) => new RemoteCommand(Qm, "start", Id(vmId));
 

@@ -70,16 +70,20 @@ namespace Phoenix.Engine.Workflow
         /// <summary>
         /// Runs <paramref name="work"/> for every key. <paramref name="work"/> returns true on
         /// success; an exception counts as a failure and is not rethrown (the caller reports it in
-        /// the item's result). Throws <see cref="InvalidOperationException"/> on a cycle.
+        /// the item's result). Throws <see cref="InvalidOperationException"/> on a cycle. With <paramref name="group"/>,
+        /// at most <paramref name="groupLimit"/> items of one group (a cluster node) run at once, within the total limit.
         /// </summary>
         public static async Task<IReadOnlyDictionary<TKey, ScheduledOutcome>> RunAsync<TKey>(
             IReadOnlyDictionary<TKey, IReadOnlyCollection<TKey>> dependencies,
             int throttleLimit,
             Func<TKey, CancellationToken, Task<bool>> work,
             Action<TKey>? onSkipped = null,
-            CancellationToken cancellationToken = default)
+            CancellationToken cancellationToken = default,
+            Func<TKey, string>? group = null,
+            int groupLimit = int.MaxValue)
             where TKey : notnull
         {
+            if (groupLimit < 1) throw new ArgumentOutOfRangeException(nameof(groupLimit));
             if (throttleLimit < 1) throw new ArgumentOutOfRangeException(nameof(throttleLimit));
             var cycle = FindCycle(dependencies);
             if (cycle != null)
@@ -88,6 +92,9 @@ namespace Phoenix.Engine.Workflow
             var outcome = new Dictionary<TKey, ScheduledOutcome>();
             var remaining = new HashSet<TKey>(dependencies.Keys);
             var running = new Dictionary<Task<bool>, TKey>();
+            // Items running per group (a cluster node): an item whose group is full waits, and another group's item goes first.
+            var perGroup = new Dictionary<string, int>(StringComparer.Ordinal);
+            int InGroup(TKey key) => group == null ? 0 : perGroup.TryGetValue(group(key), out var n) ? n : 0;
             using var gate = new SemaphoreSlim(throttleLimit);
 
             while (remaining.Count > 0 || running.Count > 0)
@@ -113,10 +120,11 @@ namespace Phoenix.Engine.Workflow
                             progressed = true;
                             continue;
                         }
-                        if (running.Count >= throttleLimit) continue;
+                        if (running.Count >= throttleLimit || InGroup(key) >= groupLimit) continue;
                         if (deps.All(d => outcome.ContainsKey(d)))
                         {
                             remaining.Remove(key);
+                            if (group != null) perGroup[group(key)] = InGroup(key) + 1;
                             running.Add(RunOne(key), key);
                             progressed = true;
                         }
@@ -127,6 +135,7 @@ namespace Phoenix.Engine.Workflow
                 var done = await Task.WhenAny(running.Keys).ConfigureAwait(false);
                 var doneKey = running[done];
                 running.Remove(done);
+                if (group != null) perGroup[group(doneKey)] = InGroup(doneKey) - 1;
                 outcome[doneKey] = done.Status == TaskStatus.RanToCompletion && done.Result ? ScheduledOutcome.Succeeded : ScheduledOutcome.Failed;
             }
             cancellationToken.ThrowIfCancellationRequested();

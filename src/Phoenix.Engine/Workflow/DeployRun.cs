@@ -25,23 +25,55 @@ namespace Phoenix.Engine.Workflow
             new ConcurrentDictionary<string, Lazy<Task<string>>>(StringComparer.Ordinal);
         private readonly ConcurrentDictionary<string, Lazy<Task<VmConfig?>>> _sourceConfigs =
             new ConcurrentDictionary<string, Lazy<Task<VmConfig?>>>(StringComparer.Ordinal);
+        private readonly bool _withStorages;
+        private readonly DeployRun? _cluster;
+        private readonly ConcurrentDictionary<string, DeployRun> _nodes = new ConcurrentDictionary<string, DeployRun>(StringComparer.Ordinal);
         private Task<IReadOnlyList<ClusterResource>>? _resources;
 
-        /// <summary>A run on <paramref name="host"/>.</summary>
-        public DeployRun(ProxmoxHost host) => _host = host ?? throw new ArgumentNullException(nameof(host));
+        private DeployRun(ProxmoxHost host, DeployRun cluster)
+        {
+            _host = host;
+            _cluster = cluster;
+        }
 
         /// <summary>
-        /// <c>pvesh get /cluster/resources --type vm</c>, asked once per run. A VM the listing lacks did not exist when the
-        /// run began.
+        /// The run as seen from another node of the cluster: the same listing and clone sources, but that node's own snippet
+        /// storages and folders (a storage such as <c>local</c> is another disk on every node).
+        /// </summary>
+        public DeployRun ForNode(string node, ProxmoxHost host) =>
+            _cluster != null ? _cluster.ForNode(node, host) : _nodes.GetOrAdd(node, _ => new DeployRun(host, this));
+
+        /// <summary>
+        /// A run on <paramref name="host"/>. <paramref name="withStorages"/> (a cluster): the one listing is the whole
+        /// <c>/cluster/resources</c>, nodes and storages too, for placing VMs on nodes; the same one read.
+        /// </summary>
+        public DeployRun(ProxmoxHost host, bool withStorages = false)
+        {
+            _host = host ?? throw new ArgumentNullException(nameof(host));
+            _withStorages = withStorages;
+        }
+
+        /// <summary>
+        /// <c>pvesh get /cluster/resources --type vm</c> (the whole listing on a cluster), asked once per run. A VM the
+        /// listing lacks did not exist when the run began.
         /// </summary>
         public Task<IReadOnlyList<ClusterResource>> ResourcesAsync(CancellationToken ct)
         {
+            if (_cluster != null) return _cluster.ResourcesAsync(ct);
             lock (_gate)
             {
-                if (_resources == null || _resources.IsFaulted || _resources.IsCanceled) _resources = _host.GetClusterResourcesAsync(ct);
+                if (_resources == null || _resources.IsFaulted || _resources.IsCanceled)
+                    _resources = _withStorages ? ReadAllAsync(ct) : _host.GetClusterResourcesAsync(ct);
                 return _resources;
             }
         }
+
+        private async Task<IReadOnlyList<ClusterResource>> ReadAllAsync(CancellationToken ct) =>
+            (await _host.GetClusterInventoryAsync(ct).ConfigureAwait(false)).Resources;
+
+        /// <summary>The run's listing as guests, nodes and storages (on a cluster run: with the storages per node).</summary>
+        public async Task<ClusterInventory> InventoryAsync(CancellationToken ct) =>
+            ClusterInventory.From(await ResourcesAsync(ct).ConfigureAwait(false));
 
         /// <summary>
         /// The listing's entry for VM <paramref name="vmId"/>, or null when the run began without it. Only a VM (not a
@@ -51,7 +83,7 @@ namespace Phoenix.Engine.Workflow
             (await ResourcesAsync(ct).ConfigureAwait(false)).FirstOrDefault(r => r.VmId == vmId && r.IsVm);
 
         /// <summary>The config of clone source <paramref name="vmId"/> (a template), read once per run.</summary>
-        internal Task<VmConfig?> SourceConfigAsync(int vmId, Func<Task<VmConfig?>> read) =>
+        internal Task<VmConfig?> SourceConfigAsync(int vmId, Func<Task<VmConfig?>> read) => _cluster != null ? _cluster.SourceConfigAsync(vmId, read) :
             Shared(_sourceConfigs, vmId.ToString(System.Globalization.CultureInfo.InvariantCulture), read);
 
         /// <summary><c>pvesm status --content snippets</c>, once per run (the answer is the same for every VM).</summary>

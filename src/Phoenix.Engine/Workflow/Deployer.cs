@@ -15,6 +15,18 @@ namespace Phoenix.Engine.Workflow
     public sealed class DeployOptions
     {
         public int ThrottleLimit { get; set; } = 4;
+
+        /// <summary>On a cluster: at most this many VMs of one node are deployed at once (within <see cref="ThrottleLimit"/>).</summary>
+        public int NodeThrottleLimit { get; set; } = 4;
+
+        /// <summary>On a cluster: the session's node, where a VM without <c>node</c> goes. Null: a node alone (no placement).</summary>
+        public string? LocalNode { get; set; }
+
+        /// <summary>
+        /// On a cluster: a host on the named node (its connection opened on first use; an error naming the node when it is
+        /// down or unknown). Null: every VM is deployed on the run's host, whatever its <c>node</c>.
+        /// </summary>
+        public Func<string, CancellationToken, Task<ProxmoxHost>>? HostForNode { get; set; }
         public ProvisionOptions Provision { get; set; } = new ProvisionOptions();
         public TimeSpan AgentTimeout { get; set; } = TimeSpan.FromMinutes(10);
         public TimeSpan AgentPollInterval { get; set; } = TimeSpan.FromSeconds(1);
@@ -105,7 +117,8 @@ namespace Phoenix.Engine.Workflow
             var byId = vms.ToDictionary(v => v.VmId);
             var results = vms.ToDictionary(v => v.VmId, v => new DeployResult(v.VmId, v.Name));
             // What this call reads once for all its VMs (the next call reads again).
-            var run = new DeployRun(_host);
+            var cluster = _options.HostForNode != null && _options.LocalNode != null;
+            var run = new DeployRun(_host, withStorages: cluster);
             var planned = new HashSet<int>();
             var recorder = _host.Connection as PlanRecorder;
             // A plan is read off one recorder, so VMs are planned one after another to keep each VM's commands together.
@@ -132,10 +145,17 @@ namespace Phoenix.Engine.Workflow
                 r.State = DeployStatus.Skipped;
                 var failed = graph[skipped].Where(d => results[d].State != DeployStatus.Succeeded && results[d].State != DeployStatus.Planned);
                 r.Errors.Add($"VM {skipped} was not deployed because VM {string.Join(", ", failed)} it depends on did not deploy.");
-            }, ct).ConfigureAwait(false);
+            }, ct, cluster ? id => NodeOf(byId[id]) : null, cluster ? _options.NodeThrottleLimit : int.MaxValue).ConfigureAwait(false);
 
             return vms.Select(v => results[v.VmId]).ToList();
         }
+
+        // The run's host on the session's node, another node's from HostForNode.
+        private Task<ProxmoxHost> HostOn(string node, CancellationToken ct) =>
+            node == _options.LocalNode ? Task.FromResult(_host) : _options.HostForNode!(node, ct);
+
+        // The node a VM is deployed on: its `node`, else the session's.
+        private string NodeOf(VmSpec spec) => spec.Node ?? _options.LocalNode ?? "";
 
         private static bool Fail(DeployResult result, Exception e)
         {
@@ -180,13 +200,29 @@ namespace Phoenix.Engine.Workflow
             try
             {
                 await CheckExternalDependenciesAsync(spec, byId, Warn, run, ct).ConfigureAwait(false);
+                // On a cluster every command of the VM goes to its node (its connection opened now, an error naming the node
+                // when it is down), and the run's per-node answers (snippet storages) are that node's.
+                var host = _host;
+                NodeRoute? route = null;
+                if (_options.HostForNode != null && _options.LocalNode != null)
+                {
+                    var node = NodeOf(spec);
+                    if (node != _options.LocalNode)
+                    {
+                        host = await _options.HostForNode(node, ct).ConfigureAwait(false);
+                        run = run.ForNode(node, host);
+                    }
+                    var resources = await run.ResourcesAsync(ct).ConfigureAwait(false);
+                    route = new NodeRoute(node, _options.LocalNode, resources.FirstOrDefault(r => r.VmId == spec.VmId && (r.IsVm || r.IsContainer)),
+                        HostOn, ClusterInventory.From(resources));
+                }
 
                 if (spec.IsTemplate)
                 {
                     if (!string.IsNullOrEmpty(spec.TemplateSnapshotName))
                         Warn($"VM {spec.VmId} ({name}) is a template, and Proxmox templates hold no snapshots: template_snapshot_name " +
                             $"'{spec.TemplateSnapshotName}' is ignored. Clones of it are made from the template itself.");
-                    await Step(StepTemplate, () => TemplateBuilder.EnsureTemplateAsync(_host,
+                    await Step(StepTemplate, () => TemplateBuilder.EnsureTemplateAsync(host,
                         TemplateRequest.FromSpec(spec, _options.ImageStorage, _options.TemplateStorage), ct)).ConfigureAwait(false);
                     lock (planned) planned.Add(spec.VmId);
                 }
@@ -199,13 +235,15 @@ namespace Phoenix.Engine.Workflow
                     var listed = await run.FindAsync(spec.VmId, ct).ConfigureAwait(false);
                     await Step(StepClone, async () =>
                     {
-                        var (o, read, guess) = await VmProvisioner.EnsureCloneInRunAsync(_host, spec, byId, _options.Provision, planned, ct, run,
-                            listed == null).ConfigureAwait(false);
+                        var (o, read, guess) = await VmProvisioner.EnsureCloneInRunAsync(host, spec, byId, _options.Provision, planned, ct, run,
+                            listed == null, route).ConfigureAwait(false);
                         isNew = o.Changed;
                         existingConfig = read;
+                        // The plan says which way a VM crosses nodes and why, above its commands.
+                        if (host.IsDryRun) result.Plan.AddRange(o.Notes.Where(n => n.StartsWith(VmProvisioner.PlacedNote, StringComparison.Ordinal)));
                         predicted = guess;
                         // A snapshot an interrupted run left half-made locks the VM: cleared first, where Proxmox allows it.
-                        if (read != null && await SnapshotSteps.ClearHalfMadeAsync(_host, spec, read, ct).ConfigureAwait(false) is StepOutcome cleared)
+                        if (read != null && await SnapshotSteps.ClearHalfMadeAsync(host, spec, read, ct).ConfigureAwait(false) is StepOutcome cleared)
                             return new StepOutcome(o.Changes.Concat(cleared.Changes).ToList(), o.Notes.Concat(cleared.Notes).ToList(), cleared.Warnings);
                         return o;
                     }).ConfigureAwait(false);
@@ -216,7 +254,7 @@ namespace Phoenix.Engine.Workflow
                     IReadOnlyList<KeyValuePair<string, string>> deferred = Array.Empty<KeyValuePair<string, string>>();
                     await Step(StepConfigure, async () =>
                     {
-                        var (o, after, later) = await VmProvisioner.ConfigureKnowingAsync(_host, spec, existingConfig, predicted,
+                        var (o, after, later) = await VmProvisioner.ConfigureKnowingAsync(host, spec, existingConfig, predicted,
                             isNew && _options.CloudInitInRun != null, ct, byId, _options.Provision).ConfigureAwait(false);
                         knownConfig = after;
                         deferred = later;
@@ -229,10 +267,10 @@ namespace Phoenix.Engine.Workflow
                     var knownRunning = !isNew && listed?.Status == "running";
 
                     if (_options.CloudInitInRun != null)
-                        await Step(StepCloudInit, () => _options.CloudInitInRun(_host, spec, new DeployStepContext(run, knownConfig, knownStopped, deferred), ct))
+                        await Step(StepCloudInit, () => _options.CloudInitInRun(host, spec, new DeployStepContext(run, knownConfig, knownStopped, deferred), ct))
                             .ConfigureAwait(false);
                     else if (_options.CloudInit != null)
-                        await Step(StepCloudInit, () => _options.CloudInit(_host, spec, ct)).ConfigureAwait(false);
+                        await Step(StepCloudInit, () => _options.CloudInit(host, spec, ct)).ConfigureAwait(false);
                     else
                         Skip(StepCloudInit, "no cloud-init step configured");
 
@@ -242,7 +280,7 @@ namespace Phoenix.Engine.Workflow
                         if (knownRunning) return StepOutcome.Unchanged("already running");
                         if (knownStopped)
                         {
-                            try { await _host.StartAsync(spec.VmId, ct).ConfigureAwait(false); }
+                            try { await host.StartAsync(spec.VmId, ct).ConfigureAwait(false); }
                             catch (ProxmoxException e) when (!isNew && e.ProxmoxReason == ProxmoxErrorReason.AlreadyRunning)
                             {
                                 // The listing is from the run's start: the `qm start` of an earlier run that was cut off can have
@@ -251,7 +289,7 @@ namespace Phoenix.Engine.Workflow
                                 return StepOutcome.Unchanged("already running (started since this run's listing)");
                             }
                         }
-                        else if (!await VmLifecycle.EnsureStartedAsync(_host, spec.VmId, ct).ConfigureAwait(false)) return StepOutcome.Unchanged("already running");
+                        else if (!await VmLifecycle.EnsureStartedAsync(host, spec.VmId, ct).ConfigureAwait(false)) return StepOutcome.Unchanged("already running");
                         startedNow = true;
                         return StepOutcome.Of("started");
                     }).ConfigureAwait(false);
@@ -265,9 +303,9 @@ namespace Phoenix.Engine.Workflow
                         ? (IReadOnlyList<SnapshotInfo>)Array.Empty<SnapshotInfo>()
                         : wantedSnapshots.Count == 1 && parent == wantedSnapshots[0] && !_options.RefreshSnapshot
                             ? new[] { new SnapshotInfo(parent, null, null, null, false) }
-                            : await _host.ListSnapshotsAsync(spec.VmId, ct).ConfigureAwait(false);
+                            : await host.ListSnapshotsAsync(spec.VmId, ct).ConfigureAwait(false);
 
-                    if (_host.IsDryRun)
+                    if (host.IsDryRun)
                         Skip(StepWaitAgent, $"would wait up to {_options.AgentTimeout.TotalSeconds:0} s for the guest agent (qm agent {spec.VmId} ping)");
                     else if (knownRunning && spec.Features.Count > 0 && _options.Features != null)
                         // A VM that ran before this run has long had its agent up; the feature step's first guest exec talks to
@@ -280,13 +318,13 @@ namespace Phoenix.Engine.Workflow
                             // The VM runs now (started above, or found running): its state is read only to explain a timeout. A guest
                             // just started cannot answer at once (it boots first), so the first ping waits one poll interval.
                             if (startedNow) await Task.Delay(_options.AgentPollInterval, ct).ConfigureAwait(false);
-                            var ready = await VmLifecycle.WaitForAgentAsync(_host, spec.VmId, _options.AgentTimeout, _options.AgentPollInterval, null,
+                            var ready = await VmLifecycle.WaitForAgentAsync(host, spec.VmId, _options.AgentTimeout, _options.AgentPollInterval, null,
                                 ct, knownConfig, knownRunning || knownStopped, readAddresses: false).ConfigureAwait(false);
                             return StepOutcome.Unchanged($"guest agent answered after {ready.Waited.TotalSeconds:0.0} s");
                         }).ConfigureAwait(false);
 
                     if (SnapshotSteps.PreFeaturesName(spec) is string pre)
-                        await Step(StepPreSnapshot, () => SnapshotSteps.EnsureAsync(_host, spec.VmId, pre, DesiredStateModel.PreFeaturesDescription, snapshots,
+                        await Step(StepPreSnapshot, () => SnapshotSteps.EnsureAsync(host, spec.VmId, pre, DesiredStateModel.PreFeaturesDescription, snapshots,
                             ct)).ConfigureAwait(false);
                     else
                         Skip(StepPreSnapshot, "not asked for");
@@ -303,7 +341,7 @@ namespace Phoenix.Engine.Workflow
                     else
                         await Step(StepFeatures, async () =>
                         {
-                            var o = await _options.Features(_host, spec, line => Log?.Invoke(spec.VmId, $"VM {spec.VmId}: {line}"), ct).ConfigureAwait(false);
+                            var o = await _options.Features(host, spec, line => Log?.Invoke(spec.VmId, $"VM {spec.VmId}: {line}"), ct).ConfigureAwait(false);
                             featuresChanged = o.Changed;
                             return o;
                         }).ConfigureAwait(false);
@@ -321,11 +359,11 @@ namespace Phoenix.Engine.Workflow
                                 var taken = SnapshotSteps.Has(snapshots, snap);
                                 StepOutcome o;
                                 if (taken && _options.RefreshSnapshot)
-                                    o = await SnapshotSteps.RefreshAsync(_host, spec, snap, DesiredStateModel.PostFeaturesDescription,
-                                        existingConfig ?? await _host.GetVmConfigAsync(spec.VmId, cancellationToken: ct).ConfigureAwait(false),
+                                    o = await SnapshotSteps.RefreshAsync(host, spec, snap, DesiredStateModel.PostFeaturesDescription,
+                                        existingConfig ?? await host.GetVmConfigAsync(spec.VmId, cancellationToken: ct).ConfigureAwait(false),
                                         byId, _options.Provision, ct).ConfigureAwait(false);
                                 else
-                                    o = await SnapshotSteps.EnsureAsync(_host, spec.VmId, snap, DesiredStateModel.PostFeaturesDescription, snapshots,
+                                    o = await SnapshotSteps.EnsureAsync(host, spec.VmId, snap, DesiredStateModel.PostFeaturesDescription, snapshots,
                                         ct).ConfigureAwait(false);
                                 changes.AddRange(o.Changes);
                                 warnings.AddRange(o.Warnings);

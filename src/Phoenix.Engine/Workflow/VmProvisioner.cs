@@ -84,8 +84,11 @@ namespace Phoenix.Engine.Workflow
         /// </summary>
         internal static async Task<(StepOutcome Outcome, VmConfig? Existing, VmConfig? Predicted)> EnsureCloneInRunAsync(ProxmoxHost host, VmSpec spec,
             IReadOnlyDictionary<int, VmSpec> fileVms, ProvisionOptions options, ISet<int> plannedVms, CancellationToken ct, DeployRun? run,
-            bool knownAbsent)
+            bool knownAbsent, NodeRoute? route = null)
         {
+            // On a cluster a VMID the listing shows on another node is not this VM's (qm config here would say "does not exist").
+            if (route?.Listed is { Node: string elsewhere } found && !string.Equals(elsewhere, route.TargetNode, StringComparison.Ordinal))
+                return await MigrateLeftBehindAsync(spec, fileVms, options, plannedVms, ct, run, route, found).ConfigureAwait(false);
             var existing = knownAbsent && run != null ? null : await TryGetConfigAsync(host, spec.VmId, ct).ConfigureAwait(false);
             if (existing?.Lock == "clone")
             {
@@ -121,16 +124,22 @@ namespace Phoenix.Engine.Workflow
             var source = ResolveSource(spec, fileVms, options);
             bool sourcePlanned;
             lock (plannedVms) sourcePlanned = plannedVms.Contains(source.VmId);
+            // On a cluster the source is read, and cloned, on its own node (qm clone runs where the source is).
+            var sourceNode = route == null ? null : await SourceNodeAsync(source.VmId, fileVms, run, route, ct).ConfigureAwait(false);
+            var sourceHost = route == null || sourceNode == route.TargetNode ? host : await route.HostFor(sourceNode!, ct).ConfigureAwait(false);
             VmConfig? sourceConfig = null;
             var listedTemplate = false;
             if (!sourcePlanned && run != null && source.Snapshot == null)
                 listedTemplate = (await run.FindAsync(source.VmId, ct).ConfigureAwait(false))?.IsTemplate == true;
             if (listedTemplate)
                 // A template does not change while the run clones it: its config is read once for every clone of the run.
-                sourceConfig = await run!.SourceConfigAsync(source.VmId, () => TryGetConfigAsync(host, source.VmId, ct)).ConfigureAwait(false);
+                sourceConfig = await run!.SourceConfigAsync(source.VmId, () => TryGetConfigAsync(sourceHost, source.VmId, ct)).ConfigureAwait(false);
+            if (sourcePlanned && sourceHost != host && !host.IsDryRun)
+                // Made by this run on another node: its volumes decide how the clone crosses over.
+                sourceConfig = await TryGetConfigAsync(sourceHost, source.VmId, ct).ConfigureAwait(false);
             if (!sourcePlanned && sourceConfig == null)
             {
-                sourceConfig = await TryGetConfigAsync(host, source.VmId, ct).ConfigureAwait(false);
+                sourceConfig = await TryGetConfigAsync(sourceHost, source.VmId, ct).ConfigureAwait(false);
                 if (sourceConfig == null)
                 {
                     throw new PhoenixException(PhoenixErrorKind.NotFound, ErrorIds.CloneSourceNotFound,
@@ -146,13 +155,74 @@ namespace Phoenix.Engine.Workflow
             var willBeFull = full ?? !isTemplateSource;
             if (willBeFull && !string.IsNullOrEmpty(spec.StoragePool)) storage = spec.StoragePool;
 
-            await host.CloneAsync(source.VmId, spec.VmId, new CloneOptions { Name = spec.Name, SnapName = source.Snapshot, Full = full, Storage = storage }, ct)
-                .ConfigureAwait(false);
+            NodePlacement? placement = null;
+            if (route != null && sourceNode != route.TargetNode)
+            {
+                placement = NodePlacements.Decide(spec, source.VmId, sourceNode!, route.TargetNode, sourceConfig, await InventoryAsync(run, route, ct)
+                    .ConfigureAwait(false), full, storage);
+                if (placement.Way == PlacementWay.CloneThenMigrate)
+                {
+                    // A linked clone of a local base cannot migrate: the clone that moves is a full one.
+                    full = true;
+                    willBeFull = true;
+                    if (!string.IsNullOrEmpty(spec.StoragePool)) storage = spec.StoragePool;
+                }
+            }
+            var target = placement?.Way == PlacementWay.CloneWithTarget ? route!.TargetNode : null;
+            await sourceHost.CloneAsync(source.VmId, spec.VmId, new CloneOptions { Name = spec.Name, SnapName = source.Snapshot, Full = full, Storage = storage,
+                Target = target }, ct).ConfigureAwait(false);
+            if (placement?.Way == PlacementWay.CloneThenMigrate) await sourceHost.MigrateAsync(spec.VmId, route!.TargetNode, ct).ConfigureAwait(false);
             lock (plannedVms) plannedVms.Add(spec.VmId);
             var from = source.Snapshot != null ? $"VM {source.VmId} snapshot '{source.Snapshot}'" : $"VM {source.VmId}";
             var predicted = run != null && sourceConfig != null && sourceConfig.IsTemplate && source.Snapshot == null && storage == null &&
                 spec.Name != null ? PredictClone(sourceConfig, spec.Name) : null;
-            return (StepOutcome.Of($"cloned from {from} ({(willBeFull ? "full" : "linked")} clone)"), null, predicted);
+            var change = $"cloned from {from} ({(willBeFull ? "full" : "linked")} clone)";
+            if (placement == null || placement.Way == PlacementWay.SameNode) return (StepOutcome.Of(change), null, predicted);
+            var how = placement.Way == PlacementWay.CloneWithTarget
+                ? $"on node '{placement.SourceNode}' with --target '{placement.TargetNode}'"
+                : $"on node '{placement.SourceNode}', then migrated offline to '{placement.TargetNode}'";
+            return (new StepOutcome(new[] { $"{change} {how}" }, new[] { $"{PlacedNote}'{placement.TargetNode}': {placement.Why}." },
+                Array.Empty<string>()), null, predicted);
+        }
+
+        /// <summary>How the note on a VM placed across nodes begins (the -WhatIf plan shows it).</summary>
+        internal const string PlacedNote = "placed on node ";
+
+        // The node of clone source sourceId: the run's listing says where it is; one of the file made by this run is on its node.
+        private static async Task<string> SourceNodeAsync(int sourceId, IReadOnlyDictionary<int, VmSpec> fileVms, DeployRun? run, NodeRoute route,
+            CancellationToken ct)
+        {
+            var listed = run == null ? null : await run.FindAsync(sourceId, ct).ConfigureAwait(false);
+            if (listed?.Node != null) return listed.Node;
+            return fileVms.TryGetValue(sourceId, out var s) && s.Node != null ? s.Node : route.LocalNode;
+        }
+
+        private static async Task<ClusterInventory> InventoryAsync(DeployRun? run, NodeRoute route, CancellationToken ct) =>
+            run == null ? route.Inventory : await run.InventoryAsync(ct).ConfigureAwait(false);
+
+        /// <summary>
+        /// The VMID is on another node than the VM's. One case is Phoenix's own: a run cut off between its clone and its
+        /// migration left the VM, stopped and with its name, on the source's node; it is migrated now. Anything else is an
+        /// error before any change (Phoenix neither takes over nor moves a VM unasked).
+        /// </summary>
+        private static async Task<(StepOutcome Outcome, VmConfig? Existing, VmConfig? Predicted)> MigrateLeftBehindAsync(VmSpec spec,
+            IReadOnlyDictionary<int, VmSpec> fileVms, ProvisionOptions options, ISet<int> plannedVms, CancellationToken ct, DeployRun? run,
+            NodeRoute route, ClusterResource found)
+        {
+            var source = ResolveSource(spec, fileVms, options);
+            var sourceNode = await SourceNodeAsync(source.VmId, fileVms, run, route, ct).ConfigureAwait(false);
+            var ours = found.IsVm && found.Status == "stopped" && spec.Name != null && string.Equals(found.Name, spec.Name, StringComparison.Ordinal) &&
+                string.Equals(found.Node, sourceNode, StringComparison.Ordinal);
+            if (!ours) throw NodePlacements.OnOtherNode(spec, route.TargetNode, found);
+            var sourceHost = await route.HostFor(sourceNode, ct).ConfigureAwait(false);
+            var sourceConfig = await TryGetConfigAsync(sourceHost, source.VmId, ct).ConfigureAwait(false);
+            var placement = NodePlacements.Decide(spec, source.VmId, sourceNode, route.TargetNode, sourceConfig,
+                await InventoryAsync(run, route, ct).ConfigureAwait(false), true, null);
+            if (placement.Way != PlacementWay.CloneThenMigrate) throw NodePlacements.OnOtherNode(spec, route.TargetNode, found);
+            await sourceHost.MigrateAsync(spec.VmId, route.TargetNode, ct).ConfigureAwait(false);
+            lock (plannedVms) plannedVms.Add(spec.VmId);
+            return (new StepOutcome(new[] { $"migrated offline from node '{sourceNode}' to '{route.TargetNode}' (an earlier run cloned it there " +
+                "and was cut off before its migration)" }, Array.Empty<string>(), Array.Empty<string>()), null, null);
         }
 
         // What qm clone does not copy (proxmox-behaviour.md, qm clone), besides unusedN.

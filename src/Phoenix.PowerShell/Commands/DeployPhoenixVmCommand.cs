@@ -16,7 +16,9 @@ namespace Phoenix.PowerShell.Commands
     /// <summary>
     /// The whole workflow for every VM piped in: clone if missing, configure, cloud-init, start, wait
     /// for the agent, snapshots and features; templates are built. Dependency order, independent VMs
-    /// in parallel, one connection. A re-run changes only what differs.
+    /// in parallel, one connection per node. On a cluster each VM goes to its <c>node</c> (else the session's), cloned
+    /// across nodes with <c>--target</c> or a clone and an offline migration, at most -NodeThrottleLimit VMs of one
+    /// node at once. A re-run changes only what differs.
     /// </summary>
     [Cmdlet("Deploy", "PhoenixVm", SupportsShouldProcess = true)]
     [OutputType(typeof(DeployResult))]
@@ -25,6 +27,10 @@ namespace Phoenix.PowerShell.Commands
         [Parameter]
         [ValidateRange(1, 64)]
         public int ThrottleLimit { get; set; } = 4;
+
+        [Parameter]
+        [ValidateRange(1, 64)]
+        public int NodeThrottleLimit { get; set; } = 4;
 
         [Parameter]
         [ValidateRange(1, 86400)]
@@ -59,8 +65,9 @@ namespace Phoenix.PowerShell.Commands
             if (Specs.Count == 0) return;
             var session = ResolveSession();
             var catalog = FeatureCatalogOrStop();
-            foreach (var s in Specs.Where(s => s.Node != null && s.Node != session.Node))
-                WriteWarning($"{VmLabel.Of(s)} names node '{s.Node}', but the session is on node '{session.Node}'; it is deployed there.");
+            if (!session.IsCluster)
+                foreach (var s in Specs.Where(s => s.Node != null && s.Node != session.Node))
+                    WriteWarning($"{VmLabel.Of(s)} names node '{s.Node}', but the session's node '{session.Node}' is in no cluster; it is deployed there.");
 
             // ShouldProcess decides for each VM. -WhatIf holds for the whole invocation: the first answer tells, and then
             // the VMs are planned together (in dependency order) and each one's plan is shown under its own line.
@@ -155,6 +162,19 @@ namespace Phoenix.PowerShell.Commands
             throw new InvalidOperationException(); // not reached: Terminate throws
         }
 
+        // A host on another node of the session's cluster, its commands in the Verbose stream under the node's name; under
+        // -WhatIf its changes go into the run's one plan, marked with the node.
+        private async System.Threading.Tasks.Task<ProxmoxHost> NodeHostAsync(PhoenixSession session, string node, PlanRecorder? recorder,
+            System.Threading.CancellationToken ct)
+        {
+            var raw = await session.ConnectionForNodeAsync(node, ct).ConfigureAwait(false);
+            Phoenix.Engine.Transport.IHostConnection connection = new LoggingConnection(raw, line => Verbose($"[{node}] {line}"));
+            if (recorder != null) return new ProxmoxHost(recorder.ForNode(connection, node), RetryPolicy.NoRetry);
+            var host = new ProxmoxHost(connection) { RetryPolicy = new RetryPolicy { TotalLimit = TimeSpan.FromSeconds(LockWaitSec) } };
+            host.Waiting += (_, e) => Verbose(e.Message);
+            return host;
+        }
+
         private IReadOnlyList<DeployResult> RunDeploy(PhoenixSession session, IReadOnlyList<VmSpec> specs, FeatureCatalog catalog, bool dryRun)
         {
             PlanRecorder? recorder = dryRun ? RecordPlan(ConnectionFor(session)) : null;
@@ -163,11 +183,19 @@ namespace Phoenix.PowerShell.Commands
             var options = new DeployOptions
             {
                 ThrottleLimit = ThrottleLimit,
+                NodeThrottleLimit = NodeThrottleLimit,
                 Provision = new ProvisionOptions { DefaultTemplateVmId = DefaultTemplateVmId, FullClone = FullClone },
                 AgentTimeout = TimeSpan.FromSeconds(AgentTimeoutSec),
                 RequireExternalDependencies = RequireDependency.IsPresent,
                 RefreshSnapshot = RefreshSnapshot.IsPresent,
             };
+            if (session.IsCluster)
+            {
+                // Another node's connection is opened when its first VM needs it, and its host kept for the run.
+                var hosts = new ConcurrentDictionary<string, System.Threading.Tasks.Task<ProxmoxHost>>(StringComparer.Ordinal);
+                options.LocalNode = session.Node;
+                options.HostForNode = (node, ct) => hosts.GetOrAdd(node, n => NodeHostAsync(session, n, recorder, ct));
+            }
             DeployHooks.Configure(options, this, SnippetStorage, TemplateFolder,
                 catalog, TimeSpan.FromSeconds(FeatureTimeoutSec));
 

@@ -37,6 +37,34 @@ public class DependencySchedulerTests
     }
 
     [Fact]
+    public async Task A_group_limit_caps_one_node_and_lets_another_nodes_items_take_the_free_slots()
+    {
+        // Eight VMs of node a, two of node b; four at once in all, two per node: b's VMs start while a's wait.
+        var graph = Graph(Enumerable.Range(1, 10).Select(i => (i, new int[0])).ToArray());
+        string Node(int k) => k <= 8 ? "a" : "b";
+        var release = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var started = new SemaphoreSlim(0);
+        var running = new ConcurrentDictionary<int, bool>();
+        var peak = new ConcurrentDictionary<string, int>();
+        var run = DependencyScheduler.RunAsync(graph, 4, async (k, ct) =>
+        {
+            running[k] = true;
+            peak.AddOrUpdate(Node(k), 1, (_, p) => Math.Max(p, running.Keys.Count(r => Node(r) == Node(k))));
+            started.Release();
+            await release.Task;
+            running.TryRemove(k, out _);
+            return true;
+        }, group: Node, groupLimit: 2);
+        for (var i = 0; i < 4; i++) Assert.True(await started.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal(new[] { "a", "a", "b", "b" }, running.Keys.Select(Node).OrderBy(n => n));
+        release.SetResult(true);
+        var result = await run;
+        Assert.All(result.Values, o => Assert.Equal(ScheduledOutcome.Succeeded, o));
+        Assert.Equal(2, peak["a"]);
+        Assert.Equal(2, peak["b"]);
+    }
+
+    [Fact]
     public async Task Skips_the_dependents_of_a_failure_and_runs_the_rest()
     {
         var graph = Graph((101, new int[0]), (102, new[] { 101 }), (103, new[] { 102 }), (104, new int[0]));
