@@ -134,10 +134,10 @@ namespace Phoenix.Engine.Proxmox
             if (NoQuorum.IsMatch(text) || ClusterFsReadOnly.IsMatch(text))
                 return Make(ProxmoxErrorReason.NoQuorum, PhoenixErrorKind.InvalidOperation, vmId,
                     NoQuorum.IsMatch(text)
-                        ? "{vm}: the cluster has no quorum (fewer than half of its nodes are up), so Proxmox refuses to create, clone, start or " +
+                        ? "The cluster has no quorum (fewer than half of its nodes are up), so Proxmox refuses to create, clone, start or " +
                           "migrate any VM on any node."
-                        : "{vm}: the cluster filesystem (/etc/pve) refused the write; it turns read-only when the cluster has no quorum " +
-                          "(fewer than half of its nodes are up).",
+                        : "The cluster filesystem (/etc/pve) refused to change a VM's config; it turns read-only when the cluster has no " +
+                          "quorum (fewer than half of its nodes are up).",
                     "Start the nodes that are down (`pvecm status` shows the votes), then run the deployment again; nothing of it is lost.");
 
             if ((match = LockTimeout.Match(text)).Success)

@@ -122,12 +122,7 @@ namespace Phoenix.PowerShell
                     $"Node '{node}' is not a node of {(ClusterName != null ? "cluster '" + ClusterName + "'" : "this host")} (nodes: {string.Join(", ", Cluster.Nodes.Select(n => n.Name))}).",
                     node) { RecommendedAction = "Use a node that pvecm nodes lists, or connect to a node of that cluster." };
             }
-            if (!member.IsOnline)
-            {
-                throw new PhoenixException(PhoenixErrorKind.ConnectionError, ErrorIds.NodeDown,
-                    $"Node '{node}' is offline: the cluster reports it down (online 0 in /cluster/status), so its VMs cannot be reached.",
-                    node) { RecommendedAction = $"Start node '{node}' again (or bring its corosync link back), then re-run." };
-            }
+            if (!member.IsOnline) throw NodeErrors.Offline(node, "online 0 in /cluster/status");
             lock (_gate)
             {
                 if (_others.TryGetValue(node, out var open) && !(open.IsFaulted || open.IsCanceled)) return open;

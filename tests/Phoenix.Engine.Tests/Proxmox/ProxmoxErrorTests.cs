@@ -268,13 +268,14 @@ public class ProxmoxErrorTests
     }
 
     [Theory]
-    [InlineData("cluster not ready - no quorum?", "VM 1001: the cluster has no quorum (fewer than half of its nodes are up)")]
+    [InlineData("cluster not ready - no quorum?", "The cluster has no quorum (fewer than half of its nodes are up)")]
     [InlineData("unable to open file '/etc/pve/nodes/pve1/qemu-server/1001.conf.tmp.4242' - Permission denied",
-        "VM 1001: the cluster filesystem (/etc/pve) refused the write; it turns read-only when the cluster has no quorum")]
-    [InlineData("failed to remove config file: Permission denied", "VM 1001: the cluster filesystem (/etc/pve) refused the write")]
+        "The cluster filesystem (/etc/pve) refused to change a VM's config; it turns read-only when the cluster has no quorum")]
+    [InlineData("failed to remove config file: Permission denied", "The cluster filesystem (/etc/pve) refused to change a VM's config")]
     public void A_cluster_without_quorum_is_said_plainly_with_the_fix(string stdErr, string start)
     {
         var e = Classify(stdErr + "\n");
+        // The command's VM may be a clone source, not the VM deployed: the caller names that one.
         Assert.Equal(ProxmoxErrorReason.NoQuorum, e.ProxmoxReason);
         Assert.Equal(PhoenixErrorKind.InvalidOperation, e.Kind);
         Assert.False(e.IsTransient);
