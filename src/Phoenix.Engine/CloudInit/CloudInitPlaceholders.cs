@@ -1,5 +1,4 @@
 using System;
-using System.Runtime.CompilerServices;
 using System.Collections.Generic;
 using System.Linq;
 using Phoenix.Engine.Config;
@@ -42,7 +41,6 @@ namespace Phoenix.Engine.CloudInit
         }
 
         /// <summary>The value of each placeholder for <paramref name="vm"/>; a null value means "none".</summary>
-        [MethodImpl(HotPath.Optimized)]
         internal static IReadOnlyDictionary<string, PlaceholderValue?> ValuesFor(VmSpec vm)
         {
             var net = vm.NetworkConfig;

@@ -1,5 +1,4 @@
 using System;
-using System.Runtime.CompilerServices;
 using System.Globalization;
 using System.Linq;
 using System.Text;
@@ -45,7 +44,6 @@ namespace Phoenix.Engine.CloudInit
         /// required value (<c>MissingValue</c>), a template problem, a render that does not parse back as intended
         /// (<c>CloudInitRenderMismatch</c>), or a file over 1 MiB (<c>SnippetTooLarge</c>).
         /// </exception>
-        [MethodImpl(HotPath.Optimized)]
         public CloudInitDocument Render(VmSpec vm)
         {
             if (vm == null) throw new ArgumentNullException(nameof(vm));
@@ -80,7 +78,6 @@ namespace Phoenix.Engine.CloudInit
 
         // cloud-init reads a file as cloud-config only when "#cloud-config" is its very first line; the bash templates
         // put comments first. A template that lacks it on line 1 gets it added (its own later "#cloud-config" is a comment).
-        [MethodImpl(HotPath.Optimized)]
         private static string EnsureCloudConfigHeader(string text)
         {
             var firstEnd = text.IndexOf('\n');

@@ -1,5 +1,4 @@
 using System;
-using System.Runtime.CompilerServices;
 using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
@@ -39,7 +38,6 @@ namespace Phoenix.Engine.CloudInit
         }
 
         /// <summary>Renders <paramref name="template"/> with <paramref name="values"/>; <paramref name="vmLabel"/> names the VM in errors.</summary>
-        [MethodImpl(HotPath.Optimized)]
         public static string Render(CloudInitTemplate template, IReadOnlyDictionary<string, PlaceholderValue?> values, string vmLabel)
         {
             var w = new Walker(template, values, vmLabel);
@@ -57,7 +55,6 @@ namespace Phoenix.Engine.CloudInit
             => events.Select(e => e is Scalar sc ? PlaceholderRe.Matches(sc.Value).Cast<Match>().Select(m => m.Value).ToArray() : Array.Empty<string>())
                 .ToList();
 
-        [MethodImpl(HotPath.Optimized)]
         private static List<ParsingEvent> Parse(string text, string source, bool rendered)
         {
             var events = new List<ParsingEvent>();
@@ -93,7 +90,6 @@ namespace Phoenix.Engine.CloudInit
             public bool QuotedString;
             public int TemplateLine;
 
-            [MethodImpl(HotPath.Optimized)]
             public static Expect Same(ParsingEvent e)
             {
                 var x = new Expect { EventType = e.GetType(), TemplateLine = (int)e.Start.Line };
@@ -148,7 +144,6 @@ namespace Phoenix.Engine.CloudInit
 
             private string Where(ParsingEvent e) => _t.Source + " line " + e.Start.Line.ToString(CultureInfo.InvariantCulture);
 
-            [MethodImpl(HotPath.Optimized)]
             public void Run()
             {
                 for (int index = 0; index < _t.Events.Count; index++)
@@ -200,7 +195,6 @@ namespace Phoenix.Engine.CloudInit
                 }
             }
 
-            [MethodImpl(HotPath.Optimized)]
             private void NodeStart(ParsingEvent e)
             {
                 if (_stack.Count > 0 && _stack.Peek() is { IsMapping: true, ExpectKey: true } f)
@@ -210,7 +204,6 @@ namespace Phoenix.Engine.CloudInit
                 }
             }
 
-            [MethodImpl(HotPath.Optimized)]
             private void NodeEnd()
             {
                 if (_stack.Count == 0) return;
@@ -226,7 +219,6 @@ namespace Phoenix.Engine.CloudInit
 
             // A block mapping or list whose every entry was left out would read back as null, not as an empty
             // collection: leave out its key line too (nameservers: with neither addresses nor search).
-            [MethodImpl(HotPath.Optimized)]
             private bool RemoveEmptied(Frame closed)
             {
                 if (_values == null || closed.Flow || closed.Children == 0 || closed.Removed != closed.Children) return false;
@@ -250,7 +242,6 @@ namespace Phoenix.Engine.CloudInit
 
             private bool IsKey => _stack.Count > 0 && _stack.Peek().IsMapping && _stack.Peek().ExpectKey;
 
-            [MethodImpl(HotPath.Optimized)]
             private void ScalarEvent(Scalar sc, string[] matches)
             {
                 if (matches.Length == 0)
@@ -326,7 +317,6 @@ namespace Phoenix.Engine.CloudInit
                 };
             }
 
-            [MethodImpl(HotPath.Optimized)]
             private void AddExpected(PlaceholderValue v, int line)
             {
                 switch (v.ValueKind)
@@ -355,7 +345,6 @@ namespace Phoenix.Engine.CloudInit
             }
 
             // Cuts a "none" value out: its key: value line (or flow entry), or its list item.
-            [MethodImpl(HotPath.Optimized)]
             private void Remove(Scalar sc, string name)
             {
                 var text = _t.Text;
@@ -412,7 +401,6 @@ namespace Phoenix.Engine.CloudInit
                     RecommendedAction = "Put 'key: " + name + "' on its own line, and not as the first key of a list item (- name: ...).",
                 };
 
-            [MethodImpl(HotPath.Optimized)]
             public string Apply()
             {
                 var text = _t.Text;
@@ -438,7 +426,6 @@ namespace Phoenix.Engine.CloudInit
         /// YamlDotNet's emitter writes them, without building an emitter per value; anything else goes through the
         /// emitter. A test holds the two equal, and every render is parsed back and compared, whichever wrote it.
         /// </summary>
-        [MethodImpl(HotPath.Optimized)]
         internal static string Emit(PlaceholderValue v)
         {
             if (IsSimple(v))
@@ -450,7 +437,6 @@ namespace Phoenix.Engine.CloudInit
             return EmitWithYamlDotNet(v);
         }
 
-        [MethodImpl(HotPath.Optimized)]
         private static bool IsSimple(PlaceholderValue v)
         {
             switch (v.ValueKind)
@@ -482,7 +468,6 @@ namespace Phoenix.Engine.CloudInit
             return true;
         }
 
-        [MethodImpl(HotPath.Optimized)]
         private static void WriteSimple(StringBuilder sb, PlaceholderValue v)
         {
             switch (v.ValueKind)
@@ -560,7 +545,6 @@ namespace Phoenix.Engine.CloudInit
         }
 
         // The rendered text must parse to exactly the template's events with the values in place.
-        [MethodImpl(HotPath.Optimized)]
         private static void Verify(CloudInitTemplate template, string output, List<Expect> expected, string vmLabel)
         {
             var actual = Parse(output, template.Source, rendered: true);
@@ -575,7 +559,6 @@ namespace Phoenix.Engine.CloudInit
                     expected.Count > n ? expected[n].TemplateLine : 0, "the document has a different number of nodes");
         }
 
-        [MethodImpl(HotPath.Optimized)]
         private static string? Mismatch(Expect x, ParsingEvent a)
         {
             if (a.GetType() != x.EventType) return "expected " + x.EventType.Name + ", found " + a.GetType().Name;
