@@ -319,8 +319,13 @@ namespace Phoenix.Engine.Workflow
                             foreach (var snap in post)
                             {
                                 var taken = SnapshotSteps.Has(snapshots, snap);
+                                // -RefreshSnapshot retakes only a stale snapshot: features ran after it, in this run or in an earlier
+                                // one (the guest's feature record is younger than the snapshot). A converged VM is left alone.
+                                var stale = taken && (featuresChanged || _options.RefreshSnapshot && spec.Features.Count > 0 && _options.Features != null
+                                    && (!_host.IsDryRun || knownRunning)
+                                    && await SnapshotSteps.FeaturesRanSinceAsync(_host, spec.VmId, snap, _options.AgentTimeout, ct).ConfigureAwait(false));
                                 StepOutcome o;
-                                if (taken && _options.RefreshSnapshot)
+                                if (stale && _options.RefreshSnapshot)
                                     o = await SnapshotSteps.RefreshAsync(_host, spec, snap, DesiredStateModel.PostFeaturesDescription,
                                         existingConfig ?? await _host.GetVmConfigAsync(spec.VmId, cancellationToken: ct).ConfigureAwait(false),
                                         byId, _options.Provision, ct).ConfigureAwait(false);
