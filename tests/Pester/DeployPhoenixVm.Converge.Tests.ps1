@@ -179,4 +179,14 @@ Describe 'A feature added after the golden snapshot' {
         $again.Changed | Should -BeFalse
         $w | Should -BeNullOrEmpty
     }
+
+    It 'is left alone by a further run with -RefreshSnapshot once nothing is stale' {
+        $g = Get-Golden
+        $before = @(Get-Audit $run.Fake).Count
+        $r = Deploy $v2 -Refresh
+        $r.Status | Should -Be 'Succeeded'
+        $r.Changed | Should -BeFalse
+        @(Get-Audit $run.Fake | Select-Object -Skip $before | Where-Object { $_ -match '^qm (delsnapshot|snapshot) 501' }) | Should -BeNullOrEmpty
+        Get-Golden | Should -Be $g
+    }
 }

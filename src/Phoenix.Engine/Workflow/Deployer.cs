@@ -390,8 +390,13 @@ namespace Phoenix.Engine.Workflow
                             foreach (var snap in post)
                             {
                                 var taken = SnapshotSteps.Has(snapshots, snap);
+                                // -RefreshSnapshot retakes only a stale snapshot: features ran after it, in this run or in an earlier
+                                // one (the guest's feature record is younger than the snapshot). A converged VM is left alone.
+                                var stale = taken && (featuresChanged || _options.RefreshSnapshot && spec.Features.Count > 0 && _options.HasFeatureStep
+                                    && (!host.IsDryRun || knownRunning)
+                                    && await SnapshotSteps.FeaturesRanSinceAsync(host, spec.VmId, snap, _options.AgentTimeout, ct).ConfigureAwait(false));
                                 StepOutcome o;
-                                if (taken && _options.RefreshSnapshot)
+                                if (stale && _options.RefreshSnapshot)
                                     o = await SnapshotSteps.RefreshAsync(host, spec, snap, DesiredStateModel.PostFeaturesDescription,
                                         existingConfig ?? await host.GetVmConfigAsync(spec.VmId, cancellationToken: ct).ConfigureAwait(false),
                                         byId, _options.Provision, ct).ConfigureAwait(false);

@@ -6,6 +6,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using Phoenix.Engine.Config;
 using Phoenix.Engine.Errors;
+using Phoenix.Engine.Features;
 using Phoenix.Engine.Proxmox;
 using Phoenix.Engine.Proxmox.DesiredState;
 
@@ -13,7 +14,8 @@ namespace Phoenix.Engine.Workflow
 {
     /// <summary>
     /// The snapshots a deploy takes: which names are Phoenix's, taking one that is missing, retaking a final snapshot
-    /// that features have made older than the VM (<c>-RefreshSnapshot</c>), and clearing a snapshot an interrupted run
+    /// that features have made older than the VM (<c>-RefreshSnapshot</c>; only one that is stale, so a run that always passes
+    /// the switch converges), and clearing a snapshot an interrupted run
     /// left half-made (Proxmox leaves <c>snapstate: prepare</c> and <c>lock: snapshot</c> when <c>qm snapshot</c> is cut off).
     /// </summary>
     public static class SnapshotSteps
@@ -105,6 +107,26 @@ namespace Phoenix.Engine.Workflow
                 default:
                     return false;
             }
+        }
+
+        /// <summary>
+        /// True when the guest's feature record (<see cref="FeatureStateFile.Path"/>, rewritten by rename each time a feature
+        /// succeeds there) is younger than snapshot <paramref name="name"/>: features ran after it was taken, in an earlier run (that run
+        /// warned). Two read-only commands, so -WhatIf reads them for real: the snapshot's section of <c>qm config --snapshot</c> for its
+        /// <c>snaptime</c>, and the file's time in the guest (<c>stat -c %Y</c>). False when either cannot be read (no record, no
+        /// snaptime): nothing shows the snapshot is stale, so it is left as it is. Both times are seconds since the epoch; the guest's
+        /// clock is taken to agree with the host's.
+        /// </summary>
+        public static async Task<bool> FeaturesRanSinceAsync(ProxmoxHost host, int vmId, string name, TimeSpan limit, CancellationToken ct)
+        {
+            var section = await host.GetVmConfigAsync(vmId, snapshot: name, cancellationToken: ct).ConfigureAwait(false);
+            if (!long.TryParse(section["snaptime"] ?? "", NumberStyles.None, CultureInfo.InvariantCulture, out var taken)) return false;
+            var read = await host.GuestExecAsync(vmId, new[] { "stat", "-c", "%Y", FeatureStateFile.Path },
+                new GuestExecOptions { ReadOnly = true, FollowLimit = limit, Description = "read the time of " + FeatureStateFile.Path },
+                ct).ConfigureAwait(false);
+            if (read.IsPlanned || !read.Exited || read.ExitCode != 0) return false;
+            var text = System.Text.Encoding.UTF8.GetString(GuestScripts.ToGuestBytes(read.OutData)).Trim();
+            return long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var written) && written > taken;
         }
 
         /// <summary>

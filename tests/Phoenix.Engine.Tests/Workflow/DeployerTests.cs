@@ -4,6 +4,7 @@ using Phoenix.Engine.Errors;
 using Phoenix.Engine.Proxmox;
 using Phoenix.Engine.Tests.Config;
 using Phoenix.Engine.Workflow;
+using Phoenix.Simulator.Guest;
 using Xunit;
 
 namespace Phoenix.Engine.Tests.Workflow;
@@ -222,18 +223,77 @@ public sealed class DeployerTests : IDisposable
     }
 
     [Fact]
+    public async Task RefreshSnapshot_retakes_a_final_snapshot_only_when_features_ran_after_it()
+    {
+        var guest = new RecordingGuestRunner();
+        using var node = new SimulatedNode(o => o.GuestRunner = guest);
+        var specs = Specs($$"""{ "vmid": 201, "name": "golden", "template_snapshot_name": "ready", "features": ["base"], {{User}} }""");
+        var ran = true;
+        Task<IReadOnlyList<DeployResult>> Deploy(bool refresh, ProxmoxHost? host = null) => NewDeployer(host ?? node.Host, o =>
+        {
+            o.RefreshSnapshot = refresh;
+            o.Features = (_, _, _, _) => Task.FromResult(ran ? StepOutcome.Of("feature base: changed") : StepOutcome.Unchanged("feature base: unchanged"));
+        }).DeployAsync(specs, CancellationToken.None);
+        long SnapTime() => long.Parse(ProxmoxParsers.ParseQmConfig(node.Sim("qm", "config", "201", "--snapshot", "ready").StdOut)["snaptime"]!);
+        IReadOnlyList<string> SnapshotChanges() => node.Changes.Where(c => c.Contains("snapshot")).ToList();
+        string[] retaken = { "qm delsnapshot 201 ready", "qm snapshot 201 ready --description 'Phoenix: after features'" };
+
+        var first = await Deploy(refresh: false);
+        Assert.True(first[0].State == DeployStatus.Succeeded, string.Join("; ", first[0].Errors));
+        // The guest's feature record was written before the snapshot was taken: the VM has converged.
+        var record = new CannedGuestResult { Pattern = @"^stat -c %Y /var/lib/phoenix/features\.state$", Stdout = SnapTime() + "\n" };
+        guest.Responses.Add(record);
+        ran = false;
+
+        node.Connection.Clear();
+        var converged = await Deploy(refresh: true);
+        Assert.False(converged[0].Changed, string.Join("; ", converged[0].Changes));
+        Assert.Empty(SnapshotChanges());
+        using (var recorder = new PlanRecorder(node.Connection))
+        {
+            var plan = await Deploy(refresh: true, new ProxmoxHost(recorder, RetryPolicy.NoRetry));
+            Assert.DoesNotContain(plan[0].Plan, c => c.Contains("snapshot 201"));
+        }
+
+        // Features ran in this run: the snapshot is stale and is taken again.
+        ran = true;
+        node.Connection.Clear();
+        var thisRun = await Deploy(refresh: true);
+        Assert.Contains("snapshot 'ready' taken again (-RefreshSnapshot)", thisRun[0].Changes);
+        Assert.Equal(retaken, SnapshotChanges());
+
+        // An earlier run (which warned) ran features after the snapshot: the guest's record is younger than it.
+        ran = false;
+        record.Stdout = SnapTime() + 60 + "\n";
+        node.Connection.Clear();
+        var earlier = await Deploy(refresh: true);
+        Assert.Contains("snapshot 'ready' taken again (-RefreshSnapshot)", earlier[0].Changes);
+        Assert.Equal(retaken, SnapshotChanges());
+    }
+
+    [Fact]
     public async Task RefreshSnapshot_retakes_a_snapshot_a_linked_clone_was_made_from_on_LVM_thin_where_Proxmox_lets_it_go()
     {
         var specs = Specs($$"""
-            { "vmid": 201, "name": "golden", "template_snapshot_name": "ready", {{User}} },
+            { "vmid": 201, "name": "golden", "template_snapshot_name": "ready", "features": ["base"], {{User}} },
             { "vmid": 203, "name": "copy", "clone_from_vmid": 201, {{User}} }
             """);
-        var first = await NewDeployer(configure: o => o.Provision.FullClone = false).DeployAsync(specs, CancellationToken.None);
+        var first = await NewDeployer(configure: o =>
+        {
+            o.Provision.FullClone = false;
+            o.Features = (_, _, _, _) => Task.FromResult(StepOutcome.Of("feature base: changed"));
+        }).DeployAsync(specs, CancellationToken.None);
         Assert.All(first, r => Assert.True(r.State == DeployStatus.Succeeded, string.Join("; ", r.Errors)));
         Assert.Contains("cloned from VM 201 snapshot 'ready' (linked clone)", first[1].Changes);
         _node.Connection.Clear();
 
-        var again = await NewDeployer(configure: o => { o.Provision.FullClone = false; o.RefreshSnapshot = true; }).DeployAsync(specs, CancellationToken.None);
+        // Features ran after the snapshot (in this run): it is stale, so -RefreshSnapshot retakes it.
+        var again = await NewDeployer(configure: o =>
+        {
+            o.Provision.FullClone = false;
+            o.RefreshSnapshot = true;
+            o.Features = (_, _, _, _) => Task.FromResult(StepOutcome.Of("feature base: changed"));
+        }).DeployAsync(specs, CancellationToken.None);
 
         Assert.All(again, r => Assert.True(r.State == DeployStatus.Succeeded, string.Join("; ", r.Errors)));
         Assert.DoesNotContain(again.SelectMany(r => r.Warnings).Concat(_warnings), w => w.Contains("does not retake"));
