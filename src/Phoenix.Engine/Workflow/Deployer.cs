@@ -207,6 +207,10 @@ namespace Phoenix.Engine.Workflow
                 if (_options.HostForNode != null && _options.LocalNode != null)
                 {
                     var node = NodeOf(spec);
+                    // A node the run's one listing has offline (its VMs' status unknown) fails its VMs at once, naming it,
+                    // instead of each one waiting for an SSH connection that cannot be made.
+                    if ((await run.InventoryAsync(ct).ConfigureAwait(false)).Nodes.FirstOrDefault(n => n.Name == node) is { IsOnline: false })
+                        throw NodeErrors.Offline(node, "offline in /cluster/resources");
                     if (node != _options.LocalNode)
                     {
                         host = await _options.HostForNode(node, ct).ConfigureAwait(false);
