@@ -178,7 +178,8 @@ Describe 'A node stopped in the middle of a deploy' {
         } finally { Remove-Item $faults }
         @($off.Results | Where-Object Status -EQ 'Succeeded').VmId | Sort-Object | Should -Be @(301, 302)
         @($off.Errors.FullyQualifiedErrorId | ForEach-Object { ($_ -split ',')[0] }) | Should -Be @('NodeDown', 'NodeDown')
-        $off.Errors[0].Exception.Message | Should -BeLike "VM 30[34] (down-30[34]) on node 'pve3' did not deploy: node 'pve3' did not answer. Node 'pve3' is offline: the cluster reports it down (offline in /cluster/resources)*"
+        $off.Errors[0].Exception.Message | Should -BeLike "VM 30[34] (down-30[34]) is to be on node 'pve3', which is down (the cluster lists it offline); it was not deployed."
+        $off.Errors[0].ErrorDetails.RecommendedAction | Should -BeLike "Start node 'pve3' again, then deploy again*"
         @($off.Audit -match $changing) | Should -BeNullOrEmpty
     }
 

@@ -37,13 +37,15 @@ echo PHOENIX_CHANGED=1
     # The agent answers a second after the start, as in the benchmark: Deploy's one ping (a poll interval after the start) finds it.
     Set-Content (Join-Path $fake.stateDir 'faults.json') '{ "agentStartupDelaySeconds": 1 }'
     $script:connectionsBefore = Get-AcceptedConnections
+    # What the session itself costs, once, before any run: the cluster's node list (a single node lists itself).
+    $script:sessionCommands = Get-RunCommands 0
     $script:first = Import-PhoenixConfig -Path $config -FeaturePath (Join-Path $work 'features') |
         Deploy-PhoenixVm -FeaturePath (Join-Path $work 'features') -ThrottleLimit 1 -AgentTimeoutSec 60 -WarningAction SilentlyContinue
-    $script:firstCommands = Get-RunCommands 0
+    $script:firstCommands = Get-RunCommands $sessionCommands.Count
     $script:firstConnections = (Get-AcceptedConnections) - $connectionsBefore
     $script:second = Import-PhoenixConfig -Path $config -FeaturePath (Join-Path $work 'features') |
         Deploy-PhoenixVm -FeaturePath (Join-Path $work 'features') -ThrottleLimit 2 -AgentTimeoutSec 60 -WarningAction SilentlyContinue
-    $script:secondCommands = Get-RunCommands $firstCommands.Count
+    $script:secondCommands = Get-RunCommands ($sessionCommands.Count + $firstCommands.Count)
 }
 
 AfterAll {
@@ -56,6 +58,10 @@ Describe 'Deploy-PhoenixVm round trips on the fake host' {
         $first.Status | Should -Be @('Succeeded', 'Succeeded', 'Succeeded')
         $second.Status | Should -Be @('Succeeded', 'Succeeded', 'Succeeded')
         $second.Changed | Should -Be @($false, $false, $false)
+    }
+
+    It 'costs the session one read, the cluster''s node list, before any run' {
+        $sessionCommands | Should -Be @('pvesh get /cluster/status --output-format json')
     }
 
     It 'sends every command and file of a run over the one SSH connection of the session' {

@@ -303,7 +303,9 @@ namespace Phoenix.Engine.Transport
                 throw Lost(_ssh, client, display, e);
             }
 
-            using (command)
+            // Disposed quietly: on a connection that died mid-command, disposing the command (its channel close) throws
+            // ObjectDisposedException from the session's cipher, which would replace the connection-lost error already thrown.
+            try
             {
                 Task execution;
                 try
@@ -348,6 +350,10 @@ namespace Phoenix.Engine.Transport
                 }
 
                 return new RawResult(ExitCodeOf(command), ReadAll(command.OutputStream), ReadAll(command.ExtendedOutputStream));
+            }
+            finally
+            {
+                DisposeQuietly(command);
             }
         }
 

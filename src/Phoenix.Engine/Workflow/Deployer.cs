@@ -230,7 +230,9 @@ namespace Phoenix.Engine.Workflow
                     var node = NodeOf(spec);
                     // A node the run's one listing shows down fails only its own VMs, at once and naming it, before anything is
                     // tried there (instead of each one waiting for an SSH connection that cannot be made).
-                    if ((await run.InventoryAsync(ct).ConfigureAwait(false)).Nodes.FirstOrDefault(n => n.Name == node) is { IsOnline: false } down)
+                    var resources = await run.ResourcesAsync(ct).ConfigureAwait(false);
+                    var inventory = ClusterInventory.From(resources);
+                    if (inventory.Nodes.FirstOrDefault(n => n.Name == node) is { IsOnline: false } down)
                     {
                         throw new PhoenixException(PhoenixErrorKind.ConnectionError, ErrorIds.NodeDown,
                             $"VM {spec.VmId} ({name}) is to be on node '{node}', which is down (the cluster lists it {down.Status}); it was not deployed.",

@@ -106,7 +106,9 @@ namespace Phoenix.PowerShell.Commands
                 {
                     var e = r.Exception as PhoenixException ?? new PhoenixException(PhoenixErrorKind.RemoteCommandFailed, ErrorIds.DeployFailed,
                         $"VM {r.VmId} ({r.Name}) failed to deploy: {string.Join("; ", r.Errors)}", r.VmId, r.Exception);
-                    if (session.IsCluster && e.Kind == PhoenixErrorKind.ConnectionError) e = NodeFailure(session, r, e);
+                    // An error that names the VM already (a node the run's listing had down) is left as it is; a lost connection is not.
+                    if (session.IsCluster && e.Kind == PhoenixErrorKind.ConnectionError && !e.Message.StartsWith($"VM {r.VmId} ", StringComparison.Ordinal))
+                        e = NodeFailure(session, r, e);
                     else if (e is ProxmoxException { ProxmoxReason: ProxmoxErrorReason.NoQuorum })
                         e = new PhoenixException(e.Kind, e.Reason, $"VM {r.VmId} ({r.Name}) did not deploy: {e.Message}", r.VmId, e)
                         { RecommendedAction = e.RecommendedAction };

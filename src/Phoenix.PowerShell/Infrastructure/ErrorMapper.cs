@@ -1,6 +1,7 @@
 using System;
 using System.Management.Automation;
 using Phoenix.Engine.Errors;
+using Phoenix.Engine.Proxmox;
 
 namespace Phoenix.PowerShell.Infrastructure
 {
@@ -13,6 +14,10 @@ namespace Phoenix.PowerShell.Infrastructure
     {
         public static ErrorRecord ToErrorRecord(Exception error, object? fallbackTarget = null)
         {
+            // Proxmox's quorum refusal names no VM (or a clone source): the VM the cmdlet worked on is put first.
+            if (error is ProxmoxException { ProxmoxReason: ProxmoxErrorReason.NoQuorum } q && fallbackTarget is int vmId &&
+                !q.Message.StartsWith("VM ", StringComparison.Ordinal))
+                error = new PhoenixException(q.Kind, q.Reason, $"VM {vmId}: {q.Message}", vmId, q) { RecommendedAction = q.RecommendedAction };
             if (error is PhoenixException p)
             {
                 var record = new ErrorRecord(p, p.Reason, ToCategory(p.Kind), p.Target ?? fallbackTarget);
