@@ -111,6 +111,13 @@ Describe '30 VMs over three nodes, deployed and re-deployed' {
         @($run2.Audit -match $changing) | Should -BeNullOrEmpty
     }
 
+    It 'refuses, before any change, a VMID that a VM of another node holds' {
+        $before = @(Get-Audit $fake).Count
+        { Invoke-Deploy (New-FleetConfig @([ordered]@{ vmid = 211; name = 'taken-211'; node = 'pve1'; clone_from_vmid = 9000 })) } |
+            Should -Throw -ExpectedMessage "*VMID 211 is taken by VM 'fleet-211' on node 'pve2'*"
+        @(Get-Audit $fake | Select-Object -Skip $before | Where-Object { $_ -match $changing }) | Should -BeNullOrEmpty
+    }
+
     It 'Get-PhoenixVm shows each VM on its node' {
         $vms = @(Get-PhoenixVm -Session $session -Name 'fleet-*')
         $vms | Should -HaveCount 30
