@@ -13,5 +13,14 @@ namespace Phoenix.Engine.Proxmox
             new PhoenixException(PhoenixErrorKind.ConnectionError, ErrorIds.NodeDown,
                 $"Node '{node}' is offline: the cluster reports it down ({seenIn}), so its VMs cannot be reached.", node)
             { RecommendedAction = $"Start node '{node}' again (or bring its corosync link back), then re-run." };
+
+        /// <summary>
+        /// VM <paramref name="vmId"/> (<paramref name="name"/>) is placed on <paramref name="node"/>, which the run's listing shows
+        /// <paramref name="status"/>: it fails before anything is tried there, and the VMs of the other nodes go on.
+        /// </summary>
+        public static PhoenixException VmOnDownNode(int vmId, string name, string node, string status) =>
+            new PhoenixException(PhoenixErrorKind.ConnectionError, ErrorIds.NodeDown,
+                $"VM {vmId} ({name}) is to be on node '{node}', which is down (the cluster lists it {status}); it was not deployed.", vmId)
+            { RecommendedAction = $"Start node '{node}' again, then deploy again: its VMs are deployed then, and the others are left as they are." };
     }
 }

@@ -233,12 +233,7 @@ namespace Phoenix.Engine.Workflow
                     var resources = await run.ResourcesAsync(ct).ConfigureAwait(false);
                     var inventory = ClusterInventory.From(resources);
                     if (inventory.Nodes.FirstOrDefault(n => n.Name == node) is { IsOnline: false } down)
-                    {
-                        throw new PhoenixException(PhoenixErrorKind.ConnectionError, ErrorIds.NodeDown,
-                            $"VM {spec.VmId} ({name}) is to be on node '{node}', which is down (the cluster lists it {down.Status}); it was not deployed.",
-                            spec.VmId)
-                        { RecommendedAction = $"Start node '{node}' again, then deploy again: its VMs are deployed then, and the others are left as they are." };
-                    }
+                        throw NodeErrors.VmOnDownNode(spec.VmId, name, node, down.Status);
                     if (node != _options.LocalNode)
                     {
                         host = await _options.HostForNode(node, ct).ConfigureAwait(false);
