@@ -84,15 +84,17 @@ Describe 'Deploy-PhoenixVm round trips on the fake host' {
             @($firstCommands -match "^qm listsnapshot $id\b") | Should -HaveCount 0 -Because 'a VM cloned this run has no snapshot'
             # Deploy's wait pings once (its first ping waits a poll interval after the start); the feature step does not wait again.
             @($firstCommands -match "^qm guest cmd $id ").Count | Should -BeLessOrEqual 1
-            # A clone of this run holds no feature state: no first look, the start (context and script) and one poll that follows it.
-            @($firstCommands -match "^qm guest exec $id ").Count | Should -BeLessOrEqual 2
+            # A clone of this run holds no feature state: no first look; the start (context and script) waits in the guest for the
+            # quick feature and answers with its end, so no poll follows it.
+            @($firstCommands -match "^qm guest exec $id ") | Should -HaveCount 1
+            @($firstCommands -match "^qm guest exec $id .* phoenix-poll ") | Should -HaveCount 0
         }
     }
 
-    It 'costs a first deploy at most 7 commands a VM and 4 for the run at -ThrottleLimit 1' {
-        # Per VM: clone, set (every option and cicustom), start, ping, the feature's start and its follow, snapshot.
+    It 'costs a first deploy at most 6 commands a VM and 4 for the run at -ThrottleLimit 1' {
+        # Per VM: clone, set (every option and cicustom), start, ping, the feature's start (which brings its end), snapshot.
         # For the run: the listing, pvesm status, pvesm path, the template's config.
-        $firstCommands.Count | Should -BeLessOrEqual (4 + 7 * $vmCount)
+        $firstCommands.Count | Should -BeLessOrEqual (4 + 6 * $vmCount)
     }
 
     It 'costs a converged re-run one listing for the fleet and one qm config a VM besides the feature step, all read-only' {

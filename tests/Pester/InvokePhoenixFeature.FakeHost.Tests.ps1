@@ -190,11 +190,12 @@ Describe 'A deploy killed while a feature runs' {
             "-HostKeyFingerprint '$($fake.hostKeyFingerprint)' | Out-Null; ") +
             "Import-PhoenixConfig -Path '$config' -FeaturePath '$featureDir' | Deploy-PhoenixVm -FeaturePath '$featureDir' -AgentTimeoutSec 60"
         $child = Start-ChildPwsh $script
-        # Killed once the feature runs: its start has answered and the first poll is asked.
-        $started = { $a = @(Get-Audit $fake); $i = @(0..($a.Count - 1) | Where-Object { $a[$_] -match '^qm guest exec 210 .* phoenix-start ' }); $i -and
-            @($a | Select-Object -Skip ($i[0] + 1) | Where-Object { $_ -match '^qm guest exec 210 .* phoenix-poll ' }).Count -gt 0 }
+        # Killed once the feature runs: its start was sent and the feature has begun in the guest (the start waits there for
+        # its end, so the kill lands in the middle of a guest exec).
+        $started = { @(Get-Audit $fake | Where-Object { $_ -match '^qm guest exec 210 .* phoenix-start ' }).Count -gt 0 -and
+            (Invoke-Guest 'cat /var/lib/phoenix-counted 2>/dev/null || true' '210') -eq "run`n" }
         $deadline = (Get-Date).AddSeconds(90)
-        while ((Get-Date) -lt $deadline -and -not (& $started)) { Start-Sleep -Milliseconds 50 }
+        while ((Get-Date) -lt $deadline -and -not (& $started)) { Start-Sleep -Milliseconds 200 }
         (& $started) | Should -BeTrue
         Stop-Process -Id $child.Id -Force
         $child.WaitForExit()

@@ -67,7 +67,9 @@ Describe 'Invoke-PhoenixFeature on the in-process simulator' {
         $script = Get-Content -Raw (Join-Path $features 'feature_install_hello.sh')
         [Text.Encoding]::UTF8.GetString($log[1].Input, $contextBytes, $log[1].Input.Length - $contextBytes) | Should -Be $script
         $log[1].Command[9] | Should -Match "^hello [0-9a-f]{64} $([Text.Encoding]::UTF8.GetByteCount($script)),$"
-        $log[1].Command[11..15] | Should -Be @('env', 'PHOENIX_VMID=101', 'PHOENIX_VM_NAME=t1', 'PHOENIX_USERNAME=phoenix_user',
+        # The time limit of one feature (s), how long the start waits for the run (ticks of 0.1 s) and the log bytes it brings.
+        $log[1].Command[10..12] | Should -Be @('1800', '200', '1048576')
+        $log[1].Command[13..17] | Should -Be @('env', 'PHOENIX_VMID=101', 'PHOENIX_VM_NAME=t1', 'PHOENIX_USERNAME=phoenix_user',
             'PHOENIX_CONTEXT_FILE=/tmp/vm_context.json')
     }
 
@@ -144,7 +146,7 @@ Describe 'Invoke-PhoenixFeature on the in-process simulator' {
             'and runs no later feature of this VM. Look at its log with: qm guest exec 101 -- tail -n 50 /var/lib/phoenix/features/hello.log')
         $polls = @($node.Sim.GuestLog(101) | Where-Object { $_.Command -contains 'phoenix-poll' })
         $polls.Count | Should -BeGreaterThan 1
-        @($verbose | Where-Object { "$_" -match 'phoenix-poll' }) | Should -HaveCount 1
+        @($verbose | Where-Object { "$_" -match "' phoenix-poll " }) | Should -HaveCount 1
         @($verbose | Where-Object { "$_" -match 'later polls are not shown' }) | Should -HaveCount 1
         @($verbose | Where-Object { "$_" -eq 'VM 101 (t1) hello: step 1' }).Count | Should -BeGreaterThan 0
         # One start for both; nothing was started after the timeout.
@@ -169,7 +171,7 @@ Describe 'Invoke-PhoenixFeature on the in-process simulator' {
         $exact = @($run.Output | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] -and $_.Message -like 'What if, exactly*' })
         $exact | Should -HaveCount 1
         $exact[0].Message | Should -BeLike ("What if, exactly (in the guest: write /tmp/vm_context.json (* bytes), run features hello*): " +
-            "qm guest exec 101 --pass-stdin 1 -- /bin/sh -c 'r=`$1 d=`$2 s=`$3 c=`$4 n=`$5 l=`$6 m=`$7; shift 7; *' phoenix-start '*" +
+            "qm guest exec 101 --pass-stdin 1 -- /bin/sh -c 'r=`$1 d=`$2 s=`$3 c=`$4 n=`$5 l=`$6 m=`$7 j=`$8 v=`$9; shift 9; *' phoenix-start '*" +
             "' /var/lib/phoenix/features /var/lib/phoenix/features.state /tmp/vm_context.json *" +
             "env 'PHOENIX_VMID=101' 'PHOENIX_VM_NAME=t1' 'PHOENIX_USERNAME=phoenix_user' 'PHOENIX_CONTEXT_FILE=/tmp/vm_context.json' <<< (* bytes on stdin)")
         # Only the features' state was read in the guest; nothing was written or started.

@@ -23,7 +23,8 @@ namespace Phoenix.Engine.Features
     /// to run go to the guest in one guest exec (the context file and their scripts on standard input,
     /// read by a small constant program that places the files and starts the run detached with
     /// <c>/bin/bash</c>, each feature's output to its log and its exit code to a status file at its end),
-    /// and one poll at a time follows them all, waiting in the guest up to a bound for the run to end.
+    /// and one poll at a time follows them all, waiting in the guest up to a bound for the run to end; the
+    /// start's own answer is the first of those polls, so features that end within its wait cost one guest exec.
     /// New log lines go to <see cref="Progress"/>. A VM whose features are all done costs one guest exec.
     /// </summary>
     /// <remarks>
@@ -214,7 +215,8 @@ namespace Phoenix.Engine.Features
         /// answer yet it is waited for (its timeout error is the Wait-PhoenixGuestAgent one). Features still
         /// running from an earlier start (a deploy that was cut off) are followed to their end and their exit
         /// codes taken. The features to run then go to the guest in one guest exec (the context file and the
-        /// scripts on standard input) and run there one after the other; one poll at a time follows them all.
+        /// scripts on standard input) and run there one after the other; the start's answer is the first poll (it waits in
+        /// the guest as a poll does), and one poll at a time follows them after it while they run.
         /// The first failure throws a <see cref="FeatureException"/> and later features do not run. Sizes are
         /// checked and scripts read before anything is sent.
         /// </summary>
@@ -268,7 +270,7 @@ namespace Phoenix.Engine.Features
                     foreach (var i in earlier) Report(spec, i.Name, i.Index, items.Count, FeatureStage.Running, null, TimeSpan.Zero);
                     // The follow's polls name only the features followed: what the look said of the others (one the earlier run
                     // finished before the look, recorded with this script and context) still decides whether they run.
-                    var followed = await FollowAsync(spec, items, earlier, ownRun: false, (item, state) =>
+                    var followed = await FollowAsync(spec, items, earlier, ownRun: false, null, (item, state) =>
                     {
                         if (state.RunHash != item.RunHash) return;
                         item.Result = Ran(spec, item, state.ExitCode!.Value);
@@ -307,7 +309,7 @@ namespace Phoenix.Engine.Features
                 }
                 pending.RemoveRange(0, batch.Count);
 
-                var outcome = await StartAsync(spec, items, batch, context, ct).ConfigureAwait(false);
+                var (outcome, first) = await StartAsync(spec, items, batch, context, ct).ConfigureAwait(false);
                 if (outcome != null)
                 {
                     foreach (var item in batch)
@@ -319,7 +321,7 @@ namespace Phoenix.Engine.Features
                     continue;
                 }
 
-                await FollowAsync(spec, items, batch, ownRun: true, (item, state) =>
+                await FollowAsync(spec, items, batch, ownRun: true, first, (item, state) =>
                 {
                     item.Result = Ran(spec, item, state.ExitCode!.Value);
                     Report(spec, item.Name, item.Index, items.Count, FeatureStage.Finished, null, item.Result.Duration);
@@ -424,25 +426,35 @@ namespace Phoenix.Engine.Features
             { RecommendedAction = "Check that the guest has /bin/sh and the usual tools (cat, cut, head, tail, wc) and that /var/lib/phoenix is readable." };
         }
 
-        // Sends the context and the batch's scripts and starts their run in one guest exec. Null: the run is under way,
-        // follow it. Otherwise how each feature of the batch ends without being followed (planned, recorded, not run).
-        private async Task<Func<Item, FeatureResult>?> StartAsync(VmSpec spec, List<Item> items, List<Item> batch, byte[] context, CancellationToken ct)
+        // Sends the context and the batch's scripts and starts their run in one guest exec, which then waits in the guest
+        // as the first poll would and answers as it does. Outcome null: the run is under way, follow it from `First` (null:
+        // the answer brought no poll, the follow starts with one). Otherwise how each feature of the batch ends without
+        // being followed (planned, recorded, not run).
+        private async Task<(Func<Item, FeatureResult>? Outcome, GuestPollAnswer? First)> StartAsync(VmSpec spec, List<Item> items, List<Item> batch,
+            byte[] context, CancellationToken ct)
         {
             var vmId = spec.VmId;
-            foreach (var item in batch) Report(spec, item.Name, item.Index, items.Count, FeatureStage.Delivering, null, TimeSpan.Zero);
+            foreach (var item in batch)
+            {
+                item.Watch = null;
+                Report(spec, item.Name, item.Index, items.Count, FeatureStage.Delivering, null, TimeSpan.Zero);
+            }
             var start = batch.Select(i => new GuestScripts.StartItem(i.Name, i.RunHash, i.Script)).ToList();
             var names = string.Join(", ", batch.Select(i => i.Name));
+            var wait = FirstWait();
+            // The first feature's time runs from its start: the start's own wait counts against its timeout.
+            batch[0].Watch = Stopwatch.StartNew();
             var launch = await _host.GuestExecAsync(vmId,
                 GuestScripts.StartArgv(GuestFolder, FeatureStateFile.Path, FeatureContract.DefaultContextFile, context.Length, start, Options.Timeout,
-                    FeatureEnvironment(spec)),
+                    wait, GuestScripts.PollChunkBytes, FeatureEnvironment(spec)),
                 new GuestExecOptions
                 {
                     StandardInput = GuestScripts.StartInput(context, start),
-                    FollowLimit = SmallCommandLimit,
+                    FollowLimit = SmallCommandLimit + wait,
                     Description = GuestScripts.DescribeStart(FeatureContract.DefaultContextFile, context.Length, start),
                 }, ct).ConfigureAwait(false);
 
-            if (launch.IsPlanned) return item => Base(spec, item, FeatureRunStatus.Planned, 0, "", false, null, TimeSpan.Zero);
+            if (launch.IsPlanned) return (item => Base(spec, item, FeatureRunStatus.Planned, 0, "", false, null, TimeSpan.Zero), null);
             if (launch.ExitCode == GuestScripts.BusyExitCode && launch.OutData.StartsWith(GuestScripts.BusyPrefix, StringComparison.Ordinal))
             {
                 var pid = launch.OutData.Substring(GuestScripts.BusyPrefix.Length).Trim();
@@ -466,7 +478,7 @@ namespace Phoenix.Engine.Features
             // an answer it does give (a canned one) is taken as it comes, above and below.
             var capabilities = _host.Connection.Capabilities;
             if (!capabilities.GuestCommandsRun && !launch.OutData.Contains(GuestScripts.StartedPrefix))
-                return item => Base(spec, item, FeatureRunStatus.RecordedNotRun, 0, "", false, null, TimeSpan.Zero, capabilities.GuestCommandsNote);
+                return (item => Base(spec, item, FeatureRunStatus.RecordedNotRun, 0, "", false, null, TimeSpan.Zero, capabilities.GuestCommandsNote), null);
             if (!launch.Succeeded || !launch.OutData.Contains(GuestScripts.StartedPrefix))
             {
                 var why = launch.Exited ? $"exit code {Code(launch)}" : "no answer";
@@ -475,22 +487,61 @@ namespace Phoenix.Engine.Features
                 { RecommendedAction = "Check that the guest has /bin/sh, /bin/bash and GNU coreutils, that /var/lib/phoenix and /tmp are writable " +
                     "and the disk is not full." };
             }
-            return null;
+            return (null, FirstAnswer(launch));
+        }
+
+        // How long the start waits in the guest for its run to end before answering, as the follow's first poll would.
+        private TimeSpan FirstWait()
+        {
+            var wait = Min(Min(Options.PollInterval, MaxPollWait), Options.Timeout);
+            return wait < TimeSpan.Zero ? TimeSpan.Zero : wait;
+        }
+
+        // The poll answer after the start's "phoenix-started <pid>" line, or null when there is none to trust (a start that
+        // answered only that line, or an answer cut short): the follow then asks with a poll of its own.
+        private static GuestPollAnswer? FirstAnswer(GuestExecResult launch)
+        {
+            var bytes = GuestScripts.ToGuestBytes(launch.OutData);
+            var started = Encoding.ASCII.GetBytes(GuestScripts.StartedPrefix + " ");
+            var at = IndexOf(bytes, started);
+            var end = at < 0 ? -1 : Array.IndexOf(bytes, (byte)'\n', at);
+            if (end < 0 || end + 1 >= bytes.Length) return null;
+            try
+            {
+                return GuestPollAnswer.Parse(bytes.Skip(end + 1).ToArray());
+            }
+            catch (FormatException)
+            {
+                return null;
+            }
+        }
+
+        private static int IndexOf(byte[] bytes, byte[] part)
+        {
+            for (var i = 0; i + part.Length <= bytes.Length; i++)
+            {
+                var j = 0;
+                while (j < part.Length && bytes[i + j] == part[j]) j++;
+                if (j == part.Length) return i;
+            }
+            return -1;
         }
 
         // Follows `chain` (features of one run in the guest, in their order) poll by poll until the run ends: new log
         // lines go to Progress, and each feature that ends goes to `ended` in order (which may throw). A feature of our
         // own run whose runner died without its exit code is FeatureAborted; one that outlasts the timeout, FeatureTimeout.
-        // The agent may vanish for a while (an upgrade restarts it): that is waited out for AgentTimeout.
-        private async Task<GuestPollAnswer> FollowAsync(VmSpec spec, List<Item> items, List<Item> chain, bool ownRun,
+        // The agent may vanish for a while (an upgrade restarts it): that is waited out for AgentTimeout. `first`: the answer
+        // the start brought (its first poll, logs from offset 0), taken as the first poll's; the first feature's watch then
+        // runs from the start.
+        private async Task<GuestPollAnswer> FollowAsync(VmSpec spec, List<Item> items, List<Item> chain, bool ownRun, GuestPollAnswer? first,
             Action<Item, GuestFeatureState> ended, CancellationToken ct)
         {
             var vmId = spec.VmId;
             foreach (var item in chain) item.Log = new FeatureLog(Options.MaxOutputBytes);
             var current = 0;
-            chain[0].Watch = Stopwatch.StartNew();
+            if (first == null || chain[0].Watch == null) chain[0].Watch = Stopwatch.StartNew();
             if (ownRun) Report(spec, chain[0].Name, chain[0].Index, items.Count, FeatureStage.Running, null, TimeSpan.Zero);
-            if (Options.FirstPollDelay > TimeSpan.Zero) await Task.Delay(Options.FirstPollDelay, ct).ConfigureAwait(false);
+            if (first == null && Options.FirstPollDelay > TimeSpan.Zero) await Task.Delay(Options.FirstPollDelay, ct).ConfigureAwait(false);
             var more = false;
             Stopwatch? agentLost = null;
             while (true)
@@ -498,29 +549,33 @@ namespace Phoenix.Engine.Features
                 var left = Options.Timeout - chain[current].Watch!.Elapsed;
                 var wait = more ? TimeSpan.Zero : Min(Min(Options.PollInterval, MaxPollWait), left);
                 if (wait < TimeSpan.Zero) wait = TimeSpan.Zero;
-                GuestPollAnswer? answer;
-                try
+                GuestPollAnswer? answer = first;
+                first = null;
+                if (answer == null)
                 {
-                    answer = await PollAsync(spec, items, chain.Select(i => (i.Name, i.Log.Received)), wait, ct).ConfigureAwait(false);
-                }
-                catch (ProxmoxException e) when (e.ProxmoxReason == ProxmoxErrorReason.AgentNotRunning ||
-                                                  e.ProxmoxReason == ProxmoxErrorReason.GuestAgentError ||
-                                                  e.ProxmoxReason == ProxmoxErrorReason.CommandTimeout)
-                {
-                    var feature = chain[current].Name;
-                    agentLost ??= Stopwatch.StartNew();
-                    if (agentLost.Elapsed >= Options.AgentTimeout)
+                    try
                     {
-                        throw new FeatureException(PhoenixErrorKind.OperationTimeout, ErrorIds.FeatureAgentLost,
-                            $"{VmLabel.Of(spec)}: the guest agent stopped answering while feature '{feature}' ran and did not come back " +
-                                $"within {ProxmoxError.FormatDuration(Options.AgentTimeout)} ({e.Message}). The feature may still be running in " +
-                                $"the guest. When the agent answers again, look at its log with: {LogCommand(vmId, feature)}",
-                            vmId, feature, null, e)
-                        { RecommendedAction = $"Check the VM (qm status {vmId}, its console); its exit code appears in {StatusPath(feature)} when it ends." };
+                        answer = await PollAsync(spec, items, chain.Select(i => (i.Name, i.Log.Received)), wait, ct).ConfigureAwait(false);
                     }
-                    CheckTimeout(spec, feature, chain[current].Watch!);
-                    await Task.Delay(Options.AgentPollInterval, ct).ConfigureAwait(false);
-                    continue;
+                    catch (ProxmoxException e) when (e.ProxmoxReason == ProxmoxErrorReason.AgentNotRunning ||
+                                                      e.ProxmoxReason == ProxmoxErrorReason.GuestAgentError ||
+                                                      e.ProxmoxReason == ProxmoxErrorReason.CommandTimeout)
+                    {
+                        var feature = chain[current].Name;
+                        agentLost ??= Stopwatch.StartNew();
+                        if (agentLost.Elapsed >= Options.AgentTimeout)
+                        {
+                            throw new FeatureException(PhoenixErrorKind.OperationTimeout, ErrorIds.FeatureAgentLost,
+                                $"{VmLabel.Of(spec)}: the guest agent stopped answering while feature '{feature}' ran and did not come back " +
+                                    $"within {ProxmoxError.FormatDuration(Options.AgentTimeout)} ({e.Message}). The feature may still be running in " +
+                                    $"the guest. When the agent answers again, look at its log with: {LogCommand(vmId, feature)}",
+                                vmId, feature, null, e)
+                            { RecommendedAction = $"Check the VM (qm status {vmId}, its console); its exit code appears in {StatusPath(feature)} when it ends." };
+                        }
+                        CheckTimeout(spec, feature, chain[current].Watch!);
+                        await Task.Delay(Options.AgentPollInterval, ct).ConfigureAwait(false);
+                        continue;
+                    }
                 }
                 agentLost = null;
                 if (answer == null)

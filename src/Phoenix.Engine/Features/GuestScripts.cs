@@ -16,10 +16,11 @@ namespace Phoenix.Engine.Features
     /// </summary>
     /// <remarks>
     /// <para>Two programs carry a VM's features: <see cref="Start"/> (one guest exec: the context file
-    /// and every script on standard input, then the run started in the background) and
-    /// <see cref="Poll"/> (one guest exec: the state of all the VM's features at once, after waiting
-    /// in the guest, up to a bound, for the run to end). A re-run where everything is done costs one
-    /// poll.</para>
+    /// and every script on standard input, then the run started in the background, and the answer of a
+    /// first poll: a run that ends within its wait needs nothing more) and <see cref="Poll"/> (one guest
+    /// exec: the state of all the VM's features at once, after waiting in the guest, up to a bound, for the
+    /// run to end). A re-run where everything is done costs one poll. The waits test the run's liveness with
+    /// the shell's builtins only, so a tick costs the guest one <c>sleep</c>.</para>
     /// <para>In the guest's feature folder (root only, 0700): <c>feature_install_&lt;name&gt;.sh</c>,
     /// <c>&lt;name&gt;.log</c>, <c>&lt;name&gt;.status</c> (its exit code, written last),
     /// <c>&lt;name&gt;.run</c> (the run hash it was started with: it is in the current run), and
@@ -72,16 +73,20 @@ namespace Phoenix.Engine.Features
         private const string StartTime =
             "pst() { x=$(cat \"/proc/$1/stat\" 2>/dev/null) || return 1; printf \"%s\\n\" \"${x##*) }\" | cut -d \" \" -f 20; }; ";
 
-        private const string Liveness = StartTime +
-            "alive() { [ -s \"$1\" ] && read -r p b t < \"$1\" && [ -n \"$t\" ] && " +
-            "[ \"$b\" = \"$(cat /proc/sys/kernel/random/boot_id 2>/dev/null)\" ] && [ \"$(pst \"$p\")\" = \"$t\" ]; }; ";
+        // alive runs at every tick of a wait, so it uses the shell's builtins only (read, set, test): no fork, no
+        // program started. It reads the same field as pst (the 20th after "<comm>) ") and sets x, y and q too.
+        private const string Liveness =
+            "alive() { [ -s \"$1\" ] && read -r p b t < \"$1\" && [ -n \"$t\" ] && read -r y < /proc/sys/kernel/random/boot_id && " +
+            "[ \"$b\" = \"$y\" ] && read -r x < \"/proc/$p/stat\" && x=${x##*\") \"} && q=0 && " +
+            "while [ \"$q\" -lt 19 ]; do x=${x#* }; q=$((q + 1)); done && [ \"${x%% *}\" = \"$t\" ]; } 2>/dev/null; ";
 
         /// <summary>
         /// $1 = <see cref="Run"/>'s text, $2 = feature folder, $3 = state file, $4 = context path, $5 = the
         /// context's bytes, $6 = the features, each <c>name run-hash bytes</c> and a comma (no new line in a
         /// command line: the host's logs keep one command a line), $7 = the time limit
-        /// of one feature in seconds (0: none), the rest = the command before <c>/bin/bash script</c>.
-        /// Standard input: the context, then each script, back to back.
+        /// of one feature in seconds (0: none), $8 and $9 = <see cref="Poll"/>'s $3 and $4 (how long to wait for
+        /// the run to end before answering, the most log bytes per feature), the rest = the command before
+        /// <c>/bin/bash script</c>. Standard input: the context, then each script, back to back.
         /// Refuses (exit 75) while an earlier run still goes on. The context file is made in a fresh
         /// private folder beside its path (mktemp -d: root's, 0700) and renamed onto the path: rename
         /// replaces a file or a link without following it and never writes into a directory; a path
@@ -90,10 +95,12 @@ namespace Phoenix.Engine.Features
         /// removed, each feature's run hash written, and <see cref="Run"/> started in the background with
         /// no tie to the agent's pipes; where systemd runs the guest, in a scope of its own, so that an
         /// upgrade that restarts qemu-guest-agent does not kill it with the agent's cgroup. Answers
-        /// <c>phoenix-started &lt;pid&gt;</c> once the run has recorded itself.
+        /// <c>phoenix-started &lt;pid&gt;</c> once the run has recorded itself, then what <see cref="Poll"/> answers
+        /// for the run's features with their logs from the start (offset 0), after waiting as it does: a run that
+        /// ends within that wait costs no guest exec after the start.
         /// </summary>
         public const string Start =
-            "r=$1 d=$2 s=$3 c=$4 n=$5 l=$6 m=$7; shift 7; z=$(umask); umask 077; " + Liveness +
+            "r=$1 d=$2 s=$3 c=$4 n=$5 l=$6 m=$7 j=$8 v=$9; shift 9; z=$(umask); umask 077; " + Liveness +
             "if alive \"$d/runner\"; then echo \"phoenix-busy $p\"; exit 75; fi; " +
             "mkdir -p -- \"$d\" && chmod 700 -- \"$d\" && cat > \"$d/start.in\" || exit 1; " +
             "if [ -L \"$c\" ] || { [ -e \"$c\" ] && { [ ! -f \"$c\" ] || [ ! -O \"$c\" ]; }; }; then " +
@@ -111,7 +118,8 @@ namespace Phoenix.Engine.Features
             "[ -s \"$d/runner\" ] || /bin/sh -c \"$r\" phoenix-run \"$d\" \"$s\" \"$l\" \"$m\" \"$z\" \"$@\"; " +
             "else /bin/sh -c \"$r\" phoenix-run \"$d\" \"$s\" \"$l\" \"$m\" \"$z\" \"$@\"; fi ) </dev/null >/dev/null 2>&1 & " +
             "i=0; while [ ! -s \"$d/runner\" ] && [ \"$i\" -lt 300 ]; do sleep 0.1 2>/dev/null || sleep 1; i=$((i + 1)); done; " +
-            "[ -s \"$d/runner\" ] && read -r p b t < \"$d/runner\" && echo \"phoenix-started $p\"";
+            "if [ -s \"$d/runner\" ] && read -r p b t < \"$d/runner\"; then echo \"phoenix-started $p\"; else exit 1; fi; " +
+            "w=$j k=$v o=$l; set --; while [ -n \"$o\" ]; do e=${o%%,*}; o=${o#*,}; set -- \"$@\" \"${e%% *}\" 0; done; " + PollBody;
 
         /// <summary>
         /// $1 = feature folder, $2 = state file, $3 = the features as the start got them (<c>name run-hash bytes,</c>;
@@ -148,14 +156,16 @@ namespace Phoenix.Engine.Features
         /// by <c>phoenix-log &lt;name&gt; &lt;bytes&gt;</c>. The states are read before the logs, so a feature
         /// whose exit code is there has its whole log in the answer.
         /// </summary>
-        public const string Poll =
-            "d=$1 s=$2 w=$3 k=$4; shift 4; " + Liveness +
+        public const string Poll = "d=$1 s=$2 w=$3 k=$4; shift 4; " + Liveness + PollBody;
+
+        // The poll's work once $d, $s, $w, $k and the pairs ("$@") are set and alive is defined (also the end of the start).
+        private const string PollBody =
             "i=0; while [ \"$i\" -lt \"$w\" ] && alive \"$d/runner\"; do sleep 0.1 2>/dev/null || sleep 1; i=$((i + 1)); done; " +
             "if alive \"$d/runner\"; then u=1; else u=0; fi; echo \"phoenix-poll $u\"; " +
             "f=; for a do if [ -z \"$f\" ]; then f=$a; continue; fi; " +
             "h=; if [ -f \"$s\" ]; then while read -r g e; do [ \"$g\" = \"$f\" ] && h=$e; done < \"$s\"; fi; " +
-            "r=$(cat -- \"$d/$f.run\" 2>/dev/null); " +
-            "if [ -f \"$d/$f.status\" ]; then x=$(cat -- \"$d/$f.status\"); elif [ -z \"$r\" ]; then x=none; elif [ \"$u\" = 1 ]; then x=running; else x=gone; fi; " +
+            "r=; [ -f \"$d/$f.run\" ] && read -r r 2>/dev/null < \"$d/$f.run\"; " +
+            "if [ -f \"$d/$f.status\" ]; then x=; read -r x 2>/dev/null < \"$d/$f.status\"; elif [ -z \"$r\" ]; then x=none; elif [ \"$u\" = 1 ]; then x=running; else x=gone; fi; " +
             "echo \"phoenix-state $f ${h:--} ${x:-gone} ${r:--}\"; f=; done; " +
             "f=; for a do if [ -z \"$f\" ]; then f=$a; continue; fi; " +
             "if [ \"$a\" -ge 0 ] && [ -f \"$d/$f.log\" ]; then z=$(wc -c < \"$d/$f.log\"); n=$((z - a)); " +
@@ -206,7 +216,7 @@ namespace Phoenix.Engine.Features
         }
 
         public static IReadOnlyList<string> StartArgv(string folder, string stateFile, string contextPath, int contextBytes,
-            IEnumerable<StartItem> items, TimeSpan limit, IEnumerable<string> command)
+            IEnumerable<StartItem> items, TimeSpan limit, TimeSpan wait, int maxBytes, IEnumerable<string> command)
         {
             var list = new StringBuilder();
             foreach (var i in items)
@@ -214,7 +224,7 @@ namespace Phoenix.Engine.Features
             var argv = new List<string>
             {
                 Shell, "-c", Start, StartName, Run, folder, stateFile, contextPath, contextBytes.ToString(CultureInfo.InvariantCulture),
-                list.ToString(), Seconds(limit),
+                list.ToString(), Seconds(limit), Ticks(wait), maxBytes.ToString(CultureInfo.InvariantCulture),
             };
             argv.AddRange(command);
             return argv;
@@ -231,10 +241,9 @@ namespace Phoenix.Engine.Features
         public static IReadOnlyList<string> PollArgv(string folder, string stateFile, TimeSpan wait, int maxBytes,
             IEnumerable<(string Name, long Offset)> features)
         {
-            var ticks = wait <= TimeSpan.Zero ? 0 : (long)Math.Ceiling(wait.Ticks / (double)PollTick.Ticks);
             var argv = new List<string>
             {
-                Shell, "-c", Poll, PollName, folder, stateFile, ticks.ToString(CultureInfo.InvariantCulture), maxBytes.ToString(CultureInfo.InvariantCulture),
+                Shell, "-c", Poll, PollName, folder, stateFile, Ticks(wait), maxBytes.ToString(CultureInfo.InvariantCulture),
             };
             foreach (var (name, offset) in features)
             {
@@ -243,6 +252,10 @@ namespace Phoenix.Engine.Features
             }
             return argv;
         }
+
+        // A wait in ticks of PollTick (0: answer at once).
+        private static string Ticks(TimeSpan wait) =>
+            (wait <= TimeSpan.Zero ? 0 : (long)Math.Ceiling(wait.Ticks / (double)PollTick.Ticks)).ToString(CultureInfo.InvariantCulture);
 
         private static string Seconds(TimeSpan limit) =>
             limit <= TimeSpan.Zero || limit >= TimeSpan.FromDays(365) ? "0" : ((long)Math.Ceiling(limit.TotalSeconds)).ToString(CultureInfo.InvariantCulture);

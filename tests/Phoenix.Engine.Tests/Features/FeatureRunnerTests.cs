@@ -26,7 +26,8 @@ public sealed class FeatureRunnerTests
         $"qm guest exec 101 -- /bin/sh -c '{GuestScripts.Poll}' phoenix-poll {Folder} {State} 1 1048576 " +
         string.Join(" ", features.Select(f => f.Feature + " " + f.Offset));
 
-    // The start: context and scripts on stdin, the features as `name run-hash bytes` lines, the time limit, the environment.
+    // The start: context and scripts on stdin, the features as `name run-hash bytes` lines, the time limit, the first poll's
+    // wait (one tick: the test options' 10 ms) and log bytes, the environment.
     private static string StartLine(Phoenix.Engine.Config.VmSpec spec, int limit, params FeatureInfo[] features)
     {
         var context = spec.ToContextJson();
@@ -34,7 +35,7 @@ public sealed class FeatureRunnerTests
             $"{f.Name} {FeatureStateFile.RunHash(File.ReadAllBytes(f.Path), context)} {f.Length},"));
         var bytes = Encoding.UTF8.GetByteCount(context) + features.Sum(f => (int)f.Length);
         return $"qm guest exec 101 --pass-stdin 1 -- /bin/sh -c '{GuestScripts.Start}' phoenix-start '{GuestScripts.Run}' {Folder} {State} " +
-            $"/tmp/vm_context.json {Encoding.UTF8.GetByteCount(context)} '{list}' {limit} " +
+            $"/tmp/vm_context.json {Encoding.UTF8.GetByteCount(context)} '{list}' {limit} 1 1048576 " +
             // ShellQuote quotes NAME=value words (bare, a shell would take them as assignments).
             $"env 'PHOENIX_VMID=101' 'PHOENIX_VM_NAME={spec.Name}' 'PHOENIX_USERNAME={spec.UserConfig?.Username}' " +
             $"'PHOENIX_CONTEXT_FILE=/tmp/vm_context.json' <<< ({bytes} bytes on stdin)";
@@ -114,7 +115,7 @@ public sealed class FeatureRunnerTests
         Assert.Equal(GuestScripts.Start, start[2]);
         Assert.Equal(GuestScripts.Run, start[4]);
         Assert.Equal(new[] { "env", "PHOENIX_VMID=101", "PHOENIX_VM_NAME=it's; $(reboot)", "PHOENIX_USERNAME=phoenix_user",
-            "PHOENIX_CONTEXT_FILE=/tmp/vm_context.json" }, start.Skip(11));
+            "PHOENIX_CONTEXT_FILE=/tmp/vm_context.json" }, start.Skip(13));
         Assert.Equal(new[] { "env", "PHOENIX_VMID=101", "PHOENIX_VM_NAME=it's; $(reboot)", "PHOENIX_USERNAME=phoenix_user",
             "PHOENIX_CONTEXT_FILE=/tmp/vm_context.json", "/bin/bash", "/var/lib/phoenix/features/feature_install_hello.sh" },
             Assert.Single(guest.Launched));
@@ -147,11 +148,12 @@ public sealed class FeatureRunnerTests
         Assert.True(r.Changed);
         Assert.Equal(lines, streamed);
 
-        // One line per poll: each poll asks from the bytes already read. Phoenix writes no state: the guest did.
+        // One line per poll: the start's answer is the first (the log from its start), each poll after it asks from the
+        // bytes already read. Phoenix writes no state: the guest did.
         var offsets = new List<long> { 0 };
         foreach (var l in lines) offsets.Add(offsets[^1] + Encoding.UTF8.GetByteCount(l + "\n"));
         var expected = new[] { LookLine("docker"), StartLine(spec, 20, feature) }
-            .Concat(offsets.Take(lines.Count).Select(o => PollLine(("docker", o))));
+            .Concat(offsets.Skip(1).Take(lines.Count - 1).Select(o => PollLine(("docker", o))));
         Assert.Equal(expected, bed.Connection.Lines);
         Assert.Equal(r.RunHash, guest.Recorded("docker"));
         Assert.Equal(FeatureStateFile.RunHash(File.ReadAllBytes(feature.Path), spec.ToContextJson()), r.RunHash);
@@ -177,8 +179,8 @@ public sealed class FeatureRunnerTests
         Assert.Equal(new[]
         {
             LookLine("one", "two"),
+            // The start's answer brings one's end and its line; one poll follows two.
             StartLine(spec, 20, one, two),
-            PollLine(("one", 0), ("two", 0)),
             PollLine(("one", 18), ("two", 0)),
         }, bed.Connection.Lines);
     }

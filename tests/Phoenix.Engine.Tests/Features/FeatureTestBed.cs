@@ -141,8 +141,9 @@ internal sealed class RecordingConnection : IHostConnection
 /// <summary>
 /// A guest that understands Phoenix's guest programs by their $0 name and plays a run of features:
 /// phoenix-start keeps the context file and the scripts from its standard input and starts a
-/// scripted run of the features it names, one after the other; each follow poll of phoenix-poll
-/// (one with log offsets) reveals <see cref="ScriptedRun.LinesPerPoll"/> more log lines of the
+/// scripted run of the features it names, one after the other, then answers as a follow poll of
+/// them with logs from offset 0 (as the real program does after its wait); each follow poll (of
+/// phoenix-poll, one with log offsets, or the start's) reveals <see cref="ScriptedRun.LinesPerPoll"/> more log lines of the
 /// feature running (from the byte offset asked for) until its exit code, which records it in the
 /// state on success and ends the run on failure; `cat` reads kept files. Everything it was asked is
 /// kept in <see cref="Calls"/>.
@@ -232,7 +233,8 @@ internal sealed class FeatureGuest : GuestRunnerBase
                     var offset = int.Parse(argv[8]);
                     var data = input ?? Array.Empty<byte>();
                     _files[(vm, context)] = data.Take(offset).ToArray();
-                    var command = argv.Skip(11).ToList();
+                    var max = int.Parse(argv[12]);
+                    var command = argv.Skip(13).ToList();
                     var chain = new List<string>();
                     foreach (var line in argv[9].Split(',', StringSplitOptions.RemoveEmptyEntries))
                     {
@@ -247,33 +249,19 @@ internal sealed class FeatureGuest : GuestRunnerBase
                         chain.Add(w[0]);
                     }
                     _chains[vm] = chain;
-                    return Exit(0, "phoenix-started 999\n");
+                    var started = Encoding.ASCII.GetBytes("phoenix-started 999\n");
+                    return new GuestExecStatus
+                    {
+                        Exited = true, ExitCode = 0,
+                        OutData = started.Concat(Poll(vm, max, chain.Select(c => (c, 0L)).ToList())).ToArray(),
+                    };
                 }
                 case "phoenix-poll":
                 {
                     var max = int.Parse(argv[7]);
                     var asked = new List<(string Name, long Offset)>();
                     for (var i = 8; i + 1 < argv.Count; i += 2) asked.Add((argv[i], long.Parse(argv[i + 1])));
-                    if (!_paused && asked.Any(a => a.Offset >= 0) && Alive(vm)) Advance(vm);
-                    var text = new List<byte>(Encoding.ASCII.GetBytes($"phoenix-poll {(Alive(vm) ? 1 : 0)}\n"));
-                    foreach (var (name, _) in asked)
-                    {
-                        var state = _status.TryGetValue((vm, name), out var code) ? code.ToString()
-                            : _runHash.ContainsKey((vm, name)) ? (Alive(vm) ? "running" : "gone") : "none";
-                        var rec = _recorded.TryGetValue((vm, name), out var h) ? h : "-";
-                        var run = _runHash.TryGetValue((vm, name), out var rh) ? rh : "-";
-                        text.AddRange(Encoding.ASCII.GetBytes($"phoenix-state {name} {rec} {state} {run}\n"));
-                    }
-                    foreach (var (name, off) in asked)
-                    {
-                        if (off < 0 || !_runs.TryGetValue((vm, name), out var r)) continue;
-                        r.Polls++;
-                        var bytes = Encoding.UTF8.GetBytes(string.Concat(r.Lines.Take(r.Shown).Select(l => l + "\n")));
-                        var chunk = bytes.Skip((int)off).Take(max).ToArray();
-                        text.AddRange(Encoding.ASCII.GetBytes($"phoenix-log {name} {chunk.Length}\n"));
-                        text.AddRange(chunk);
-                    }
-                    return new GuestExecStatus { Exited = true, ExitCode = 0, OutData = text.ToArray() };
+                    return new GuestExecStatus { Exited = true, ExitCode = 0, OutData = Poll(vm, max, asked) };
                 }
             }
         }
@@ -284,6 +272,32 @@ internal sealed class FeatureGuest : GuestRunnerBase
                 : Exit(1, err: $"cat: {argv[1]}: No such file or directory\n");
         }
         return Exit(127, err: $"unexpected guest command: {string.Join(" ", argv)}\n");
+    }
+
+    // What phoenix-poll answers for the features asked (name, log offset; -1: no log): a follow (one with offsets)
+    // advances the VM's run first.
+    private byte[] Poll(int vm, int max, List<(string Name, long Offset)> asked)
+    {
+        if (!_paused && asked.Any(a => a.Offset >= 0) && Alive(vm)) Advance(vm);
+        var text = new List<byte>(Encoding.ASCII.GetBytes($"phoenix-poll {(Alive(vm) ? 1 : 0)}\n"));
+        foreach (var (name, _) in asked)
+        {
+            var state = _status.TryGetValue((vm, name), out var code) ? code.ToString()
+                : _runHash.ContainsKey((vm, name)) ? (Alive(vm) ? "running" : "gone") : "none";
+            var rec = _recorded.TryGetValue((vm, name), out var h) ? h : "-";
+            var run = _runHash.TryGetValue((vm, name), out var rh) ? rh : "-";
+            text.AddRange(Encoding.ASCII.GetBytes($"phoenix-state {name} {rec} {state} {run}\n"));
+        }
+        foreach (var (name, off) in asked)
+        {
+            if (off < 0 || !_runs.TryGetValue((vm, name), out var r)) continue;
+            r.Polls++;
+            var bytes = Encoding.UTF8.GetBytes(string.Concat(r.Lines.Take(r.Shown).Select(l => l + "\n")));
+            var chunk = bytes.Skip((int)off).Take(max).ToArray();
+            text.AddRange(Encoding.ASCII.GetBytes($"phoenix-log {name} {chunk.Length}\n"));
+            text.AddRange(chunk);
+        }
+                    return text.ToArray();
     }
 
     // The running feature of the VM's run shows more lines; at its end it records itself (on success) and

@@ -35,13 +35,17 @@ public sealed class GuestProgramTests : IDisposable
 
     private static string Hash(char c) => new(c, 64);
 
-    // Starts the features (name, script) with the context, as the runner does; returns the answer.
-    private (int Exit, string Out, string Err) Start(string context, TimeSpan limit, params (string Name, string Script)[] features)
+    // Starts the features (name, script) with the context, as the runner does, answering at once; returns the answer.
+    private (int Exit, string Out, string Err) Start(string context, TimeSpan limit, params (string Name, string Script)[] features) =>
+        Start(context, limit, TimeSpan.Zero, features);
+
+    // The same, the start waiting up to `wait` for its run to end before it answers.
+    private (int Exit, string Out, string Err) Start(string context, TimeSpan limit, TimeSpan wait, params (string Name, string Script)[] features)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(ContextPath)!);
         var items = features.Select((f, i) => new GuestScripts.StartItem(f.Name, Hash((char)('a' + i)), Encoding.UTF8.GetBytes(f.Script))).ToList();
         var ctx = Encoding.UTF8.GetBytes(context);
-        var r = ShBytes(GuestScripts.StartArgv(Folder, StateFile, ContextPath, ctx.Length, items, limit, Env), GuestScripts.StartInput(ctx, items));
+        var r = ShBytes(GuestScripts.StartArgv(Folder, StateFile, ContextPath, ctx.Length, items, limit, wait, 1024 * 1024, Env), GuestScripts.StartInput(ctx, items));
         if (r.Exit == 0) RememberRunner();
         return (r.Exit, Encoding.UTF8.GetString(r.Out), r.Err);
     }
@@ -87,7 +91,9 @@ public sealed class GuestProgramTests : IDisposable
         var start = Start("{\"vmid\": 101}\nit's \"quoted\" $HOME\n", TimeSpan.Zero, ("one", first), ("two", "echo two\nexit 3\n"));
 
         Assert.Equal(0, start.Exit);
-        Assert.Matches(@"^phoenix-started \d+\n$", start.Out);
+        // Asked to answer at once, the start answers with the run's pid, then as a poll of the features it started.
+        Assert.Matches(@"^phoenix-started \d+\nphoenix-poll 1\nphoenix-state one - running a{64}\nphoenix-state two - running b{64}\nphoenix-log one ",
+            start.Out);
         Assert.Equal("{\"vmid\": 101}\nit's \"quoted\" $HOME\n", File.ReadAllText(ContextPath));
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(ContextPath));
         Assert.Equal(new[] { "vm_context.json" }, Directory.GetFileSystemEntries(Path.GetDirectoryName(ContextPath)!).Select(Path.GetFileName));
@@ -117,6 +123,52 @@ public sealed class GuestProgramTests : IDisposable
         // From an offset, with a small chunk: the bytes from there.
         var r = ShBytes(GuestScripts.PollArgv(Folder, StateFile, TimeSpan.Zero, 4, new[] { ("one", 4L) }));
         Assert.Equal($"phoenix-poll 0\nphoenix-state one {Hash('a')} 0 {Hash('a')}\nphoenix-log one 4\n1 10", Encoding.UTF8.GetString(r.Out));
+    }
+
+    [Fact]
+    public void A_start_whose_run_ends_within_its_wait_answers_with_the_exit_codes_the_logs_and_the_recorded_state()
+    {
+        var start = Start("{}", TimeSpan.Zero, TimeSpan.FromSeconds(8), ("one", "echo hi\necho PHOENIX_CHANGED=1\n"), ("two", "echo two\nexit 3\n"));
+
+        Assert.Equal(0, start.Exit);
+        var lines = start.Out.Split('\n', 2);
+        Assert.Matches(@"^phoenix-started \d+$", lines[0]);
+        Assert.Equal($"phoenix-poll 0\nphoenix-state one {Hash('a')} 0 {Hash('a')}\nphoenix-state two - 3 {Hash('b')}\n" +
+            "phoenix-log one 21\nhi\nPHOENIX_CHANGED=1\nphoenix-log two 4\ntwo\n", lines[1]);
+        var answer = GuestPollAnswer.Parse(Encoding.UTF8.GetBytes(lines[1]))!;
+        Assert.False(answer.RunnerAlive);
+        Assert.Equal(3, answer["two"].ExitCode);
+    }
+
+    [Fact]
+    public void The_wait_and_the_states_need_no_program_but_sleep()
+    {
+        // A poll's wait tests the run's liveness at every tick: with the shell's builtins only, so a tick costs the guest
+        // one sleep and nothing else. Here the poll finds nothing but sleep on its PATH.
+        var bin = Path.Combine(_dir, "bin");
+        Directory.CreateDirectory(bin);
+        File.CreateSymbolicLink(Path.Combine(bin, "sleep"), File.Exists("/usr/bin/sleep") ? "/usr/bin/sleep" : "/bin/sleep");
+        var go = Path.Combine(_dir, "go");
+        Assert.Equal(0, Start("{}", TimeSpan.Zero, ("one", $"for i in $(seq 1200); do [ -e '{go}' ] && break; sleep 0.05; done\n")).Exit);
+        GuestPollAnswer Bare(TimeSpan wait)
+        {
+            var r = ShBytes(new[] { "/usr/bin/env", "PATH=" + bin }.Concat(GuestScripts.PollArgv(Folder, StateFile, wait, 1024, new[] { ("one", -1L) }))
+                .ToList(), (string?)null);
+            Assert.True(r.Exit == 0, r.Err);
+            return GuestPollAnswer.Parse(r.Out)!;
+        }
+
+        var waiting = Bare(TimeSpan.FromMilliseconds(300));
+        Assert.True(waiting.RunnerAlive);
+        Assert.Equal("running", waiting["one"].State);
+        Assert.Equal(Hash('a'), waiting["one"].RunHash);
+
+        File.WriteAllText(go, "");
+        PollToEnd("one");
+        var done = Bare(TimeSpan.FromSeconds(1));
+        Assert.False(done.RunnerAlive);
+        Assert.Equal(0, done["one"].ExitCode);
+        Assert.Equal(Hash('a'), done["one"].Recorded);
     }
 
     [Fact]
