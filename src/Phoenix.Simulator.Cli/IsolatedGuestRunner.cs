@@ -58,10 +58,10 @@ namespace Phoenix.Simulator.Cli
             if (request.InputData != null) File.WriteAllBytes(Path.Combine(proc, "in"), request.InputData);
 
             var start = new ProcessStartInfo("setsid") { UseShellExecute = false };
-            // Detached from this process's standard streams (the SSH channel of the qm call): a command that goes on
-            // running after `qm guest exec --synchronous 0` returned must not hold the caller's session open.
-            foreach (var a in new[] { "-f", "bash", "-c", "exec bash \"$@\" </dev/null >/dev/null 2>&1", "guest-proc",
-                         Path.Combine(_guestDir, "guest-proc.sh"), proc, Path.Combine(guest.GuestDirectory, "fs"), _toolsDir, "--" })
+            // In a session of its own; guest-proc.sh lets go of this process's standard streams (the SSH channel of
+            // the qm call) first thing, so a command still running after `qm guest exec --synchronous 0` returned
+            // does not hold the caller's session open.
+            foreach (var a in new[] { "-f", "bash", Path.Combine(_guestDir, "guest-proc.sh"), proc, Path.Combine(guest.GuestDirectory, "fs"), _toolsDir, "--" })
                 start.ArgumentList.Add(a);
             foreach (var a in request.Command) start.ArgumentList.Add(a);
             start.Environment["PHOENIX_GUEST_USERS"] = string.Join(" ", CloudInitUsers(guest));
@@ -79,11 +79,13 @@ namespace Phoenix.Simulator.Cli
             var proc = Path.Combine(guest.GuestDirectory, "procs", pid.ToString(CultureInfo.InvariantCulture));
             if (!File.Exists(Path.Combine(proc, "runner"))) return _fallback.GetExecStatus(guest, pid);
             var exit = Path.Combine(proc, "exit");
-            if (!File.Exists(exit)) return new GuestExecStatus { Exited = false };
+            // guest-proc.sh writes the status line in one write: without its newline it is not all there yet.
+            var code = File.Exists(exit) ? File.ReadAllText(exit) : "";
+            if (!code.EndsWith("\n", StringComparison.Ordinal)) return new GuestExecStatus { Exited = false };
             var status = new GuestExecStatus
             {
                 Exited = true,
-                ExitCode = int.Parse(File.ReadAllText(exit).Trim(), CultureInfo.InvariantCulture),
+                ExitCode = int.Parse(code.Trim(), CultureInfo.InvariantCulture),
                 OutData = File.ReadAllBytes(Path.Combine(proc, "out")),
                 ErrData = File.ReadAllBytes(Path.Combine(proc, "err")),
             };

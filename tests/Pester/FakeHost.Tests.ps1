@@ -157,3 +157,86 @@ Describe 'Guest isolation' {
         ($status.ExitCode, $status.StdOut, $status.StdErr) | Should -Be @(255, '', "Agent error: Invalid parameter 'pid'`n")
     }
 }
+
+Describe 'The guest''s namespace holder' {
+    BeforeAll {
+        $script:guests = Join-Path $fake.stateDir 'node/var/lib/phoenix-sim/guests'
+        # Starts $vmid's commands (--synchronous 0) all at once and returns their pids.
+        $script:startAll = {
+            param($vmid, [string[][]] $commands)
+            $remoteCommand = Get-PhoenixType Phoenix.Engine.Transport.RemoteCommand
+            $tasks = foreach ($c in $commands) {
+                $ssh.RunAsync($remoteCommand::new('qm', [string[]](@('guest', 'exec', "$vmid", '--synchronous', '0', '--') + $c)), [TimeSpan]::FromSeconds(60))
+            }
+            foreach ($t in $tasks) { ($t.GetAwaiter().GetResult().StdOut | ConvertFrom-Json).pid }
+        }
+        # Each process's exec-status once it has exited.
+        $script:waitAll = {
+            param($vmid, $pids)
+            foreach ($p in $pids) {
+                for ($i = 0; $i -lt 300; $i++) {
+                    $s = (Invoke-Remote $ssh 'qm', 'guest', 'exec-status', "$vmid", "$p").StdOut | ConvertFrom-Json
+                    if ($s.exited) { break }
+                    Start-Sleep -Milliseconds 100
+                }
+                $s
+            }
+        }
+        $script:runAll = { param($vmid, [string[][]] $commands) & $waitAll $vmid (& $startAll $vmid $commands) }
+        $script:holderOf = { param($vmid) [int]((Get-Content -Raw (Join-Path $guests "$vmid/ns/holder")).Trim() -split ' ')[0] }
+        $script:gone = {
+            param($processId)
+            $stat = Get-Content -Raw "/proc/$processId/stat" -ErrorAction Ignore
+            # Gone, or a zombie: what reaps it here is not the guest's business.
+            -not $stat -or ($stat.Substring($stat.LastIndexOf(')') + 2, 1) -eq 'Z')
+        }
+    }
+
+    It 'is made once for commands that start at once, and again when it was killed, over the same files' {
+        $null = Invoke-Remote $ssh 'qm', 'clone', '9000', '104', '--name', 'ns-once'
+        $null = Start-PhoenixVm -VmId 104 | Wait-PhoenixGuestAgent -TimeoutSec 30
+        # The test holds the guest's namespace lock while both commands start, so both look for the namespace
+        # at about the same moment (.NET's FileShare.None is an flock on Linux): only the lock keeps it one.
+        $ns = New-Item -ItemType Directory -Force (Join-Path $guests '104/ns')
+        $lock = [System.IO.FileStream]::new((Join-Path $ns 'lock'), 'OpenOrCreate', 'ReadWrite', 'None')
+        try {
+            $pids = & $startAll 104 @(@('readlink', '/proc/self/ns/mnt'), @('readlink', '/proc/self/ns/mnt'))
+            Start-Sleep -Milliseconds 500
+        } finally { $lock.Dispose() }
+        $first = & $waitAll 104 $pids
+        $first.exitcode | Should -Be @(0, 0)
+        $first[0].'out-data' | Should -Match '^mnt:\[\d+\]\n$'
+        $first[1].'out-data' | Should -Be $first[0].'out-data'
+        $first[0].'out-data' | Should -Not -Be "$(& readlink /proc/self/ns/mnt)`n"
+        $holder = & $holderOf 104
+        $null = & $runAll 104 @(, @('/bin/sh', '-c', 'echo kept > /etc/phoenix-ns-kept'))
+        & $holderOf 104 | Should -Be $holder
+
+        # A holder killed by someone else: the next command sees it is not there and makes a new namespace.
+        Stop-Process -Id $holder -Force
+        for ($i = 0; $i -lt 100 -and -not (& $gone $holder); $i++) { Start-Sleep -Milliseconds 50 }
+        $again = & $runAll 104 @(, @('cat', '/etc/phoenix-ns-kept'))
+        ($again.exitcode, $again.'out-data') | Should -Be @(0, "kept`n")
+        $new = & $holderOf 104
+        $new | Should -Not -Be $holder
+        & $gone $new | Should -BeFalse
+    }
+
+    It 'starts no process while the guest is idle, and ends when the guest folder is deleted' {
+        $null = Invoke-Remote $ssh 'qm', 'clone', '9000', '103', '--name', 'ns-idle'
+        $null = Start-PhoenixVm -VmId 103 | Wait-PhoenixGuestAgent -TimeoutSec 30
+        $r = Invoke-Remote $ssh 'qm', 'guest', 'exec', '103', '--', 'true'
+        ($r.StdOut | ConvertFrom-Json).exitcode | Should -Be 0
+        $holder = & $holderOf 103
+        & $gone $holder | Should -BeFalse
+        # Looked at 12 times over 3 s (more than a wake of its wait): never a child process (no sleep, no readlink).
+        $children = for ($i = 0; $i -lt 12; $i++) {
+            [System.IO.File]::ReadAllText("/proc/$holder/task/$holder/children").Trim()
+            Start-Sleep -Milliseconds 250
+        }
+        ($children -join '') | Should -BeExactly ''
+        Remove-Item -Recurse -Force (Join-Path $guests '103')
+        for ($i = 0; $i -lt 200 -and -not (& $gone $holder); $i++) { Start-Sleep -Milliseconds 50 }
+        & $gone $holder | Should -BeTrue
+    }
+}
