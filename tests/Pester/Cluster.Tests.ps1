@@ -184,6 +184,44 @@ Describe 'Deploy-PhoenixVm on a simulated cluster' {
         @($vms | Sort-Object VmId | ForEach-Object { "$($_.VmId)@$($_.Node)" }) | Should -Be @('301@pve2', '302@pve3', '303@pve1')
     }
 
+    It 'template_copies: VMs of other nodes clone their node''s own copy of the template, made once; -WhatIf says so; runs 2 and 3 change nothing' {
+        $copies = @{ pve2 = 9202; pve3 = 9203 }
+        $path = Write-ClusterConfig @(
+            @{ vmid = 321; name = 'copy-a'; node = 'pve2'; template_vmid = 9000; template_copies = $copies },
+            @{ vmid = 322; name = 'copy-b'; node = 'pve2'; template_vmid = 9000; template_copies = $copies },
+            @{ vmid = 323; name = 'copy-c'; node = 'pve3'; template_vmid = 9000; template_copies = $copies },
+            @{ vmid = 324; name = 'copy-d'; node = 'pve1'; template_vmid = 9000; template_copies = $copies })
+        # An earlier run was cut off after cloning pve3's copy on pve1: this run migrates it and makes it a template.
+        $null = $c.Sim.ForNode('pve1').Execute([string[]]@('qm', 'clone', '9000', '9203', '--name', 'ubuntu-2404-cloud-template-pve3', '--full', '1'), [byte[]]::new(0), [System.Threading.CancellationToken]::None)
+
+        $null = Import-PhoenixConfig -Path $path | Deploy-PhoenixVm -Session $c.Session -WhatIf -InformationVariable plan -WarningAction SilentlyContinue 6>$null
+        $lines = @{}
+        foreach ($p in $plan | Where-Object { $_.Tags -contains 'PhoenixPlan' }) { $lines[$p.MessageData.VmId] = @($p.MessageData.Plan) }
+        $all = @(321, 322, 323, 324 | ForEach-Object { $lines[$_] })
+        @($all -eq 'qm clone 9000 9202 --name ubuntu-2404-cloud-template-pve2 --full 1') | Should -HaveCount 1
+        @($all -eq 'qm migrate 9202 pve2') | Should -HaveCount 1
+        @($all -eq "on node 'pve2': qm template 9202") | Should -HaveCount 1
+        @($all -eq 'qm migrate 9203 pve3') | Should -HaveCount 1
+        @($all -like 'qm clone 9000 9203 *') | Should -BeNullOrEmpty
+        $lines[321][0] | Should -BeLike "placed on node 'pve2': cloned from VM 9202, node 'pve2''s copy of template 9000 (template_copies), made by this run: VM 9000 has local volumes*"
+        $lines[322] | Should -Contain "on node 'pve2': qm clone 9202 322 --name copy-b"
+        $lines[323] | Should -Contain "on node 'pve3': qm clone 9203 323 --name copy-c"
+        $lines[324] | Should -Contain 'qm clone 9000 324 --name copy-d'
+        $c.Sim.ForNode('pve2').Execute([string[]]@('qm', 'status', '9202'), [byte[]]::new(0), [System.Threading.CancellationToken]::None).ExitCode | Should -Not -Be 0
+
+        $runs = foreach ($i in 1..3) { , @(Import-PhoenixConfig -Path $path | Deploy-PhoenixVm -Session $c.Session -AgentTimeoutSec 30 -WarningAction SilentlyContinue) }
+        @($runs[0] | Where-Object Status -NE 'Succeeded' | ForEach-Object { "$($_.VmId): $($_.Errors)" }) | Should -BeNullOrEmpty
+        $changes = @($runs[0] | ForEach-Object { $_.Steps[0].Changes })
+        @($changes -like 'made VM 9202, *') | Should -HaveCount 1
+        @($changes -like 'migrated VM 9203, *') | Should -HaveCount 1
+        ($runs[0] | Where-Object VmId -EQ 322).Steps[0].Changes | Should -Contain 'cloned from VM 9202 (linked clone)'
+        @($runs[1] | Where-Object Changed) | Should -BeNullOrEmpty
+        @($runs[2] | Where-Object Changed) | Should -BeNullOrEmpty
+        $vms = Get-PhoenixVm -Session $c.Session -VmId 321, 322, 323, 324, 9202, 9203
+        @($vms | Sort-Object VmId | ForEach-Object { "$($_.VmId)@$($_.Node)" }) | Should -Be @('321@pve2', '322@pve2', '323@pve3', '324@pve1', '9202@pve2', '9203@pve3')
+        $c.Sim.ForNode('pve3').Execute([string[]]@('qm', 'config', '9203'), [byte[]]::new(0), [System.Threading.CancellationToken]::None).StdOut | Should -Match '(?m)^template: 1$'
+    }
+
     It 'a node down fails only its VMs, naming the node; after it is back a re-run converges' {
         $path = Write-ClusterConfig @(
             @{ vmid = 311; name = 'up-two'; node = 'pve2'; template_vmid = 9100 },

@@ -125,6 +125,57 @@ Describe '30 VMs over three nodes, deployed and re-deployed' {
     }
 }
 
+Describe 'template_copies: each node keeps its own copy of the template' {
+    BeforeAll {
+        # Template 9000 is on pve1's local-lvm; pve2 and pve3 get copies 9012 and 9013, made by the first VM that needs one.
+        $copies = @{ pve2 = 9012; pve3 = 9013 }
+        $vms = foreach ($v in @{ id = 241; node = 'pve2' }, @{ id = 242; node = 'pve2' }, @{ id = 243; node = 'pve3' }, @{ id = 244; node = 'pve3' }) {
+            [ordered]@{ vmid = $v.id; name = "copy-$($v.id)"; node = $v.node; template_vmid = 9000; template_copies = $copies }
+        }
+        $script:copyCfg = New-FleetConfig $vms
+        $before = @(Get-Audit $fake).Count
+        $null = Import-PhoenixConfig -Path $copyCfg | Deploy-PhoenixVm -Session $session -WhatIf -InformationVariable plan -WarningAction SilentlyContinue 6>$null
+        $script:whatIfAudit = @(Get-Audit $fake | Select-Object -Skip $before)
+        $script:copyPlan = @($plan | Where-Object { $_.Tags -contains 'PhoenixPlan' } | ForEach-Object { $_.MessageData.Plan })
+        $script:copyRuns = foreach ($i in 1..3) { , (Invoke-Deploy $copyCfg) }
+    }
+
+    It '-WhatIf plans each copy once, says why, and changes nothing' {
+        @($whatIfAudit -match $changing) | Should -BeNullOrEmpty
+        foreach ($copy in @{ id = 9012; node = 'pve2' }, @{ id = 9013; node = 'pve3' }) {
+            @($copyPlan -eq "qm clone 9000 $($copy.id) --name ubuntu-2404-cloud-template-$($copy.node) --full 1") | Should -HaveCount 1
+            @($copyPlan -eq "qm migrate $($copy.id) $($copy.node)") | Should -HaveCount 1
+            @($copyPlan -eq "on node '$($copy.node)': qm template $($copy.id)") | Should -HaveCount 1
+        }
+        @($copyPlan -like "placed on node 'pve2': cloned from VM 9012, node 'pve2''s copy of template 9000 (template_copies)*") | Should -HaveCount 2
+        $copyPlan | Should -Contain "on node 'pve3': qm clone 9013 244 --name copy-244"
+    }
+
+    It 'makes each copy once over SSH and clones every VM from its own node''s copy' {
+        $run = $copyRuns[0]
+        $run.Errors | Should -BeNullOrEmpty
+        @($run.Results | Where-Object Status -NE 'Succeeded') | Should -BeNullOrEmpty
+        foreach ($copy in @{ id = 9012; node = 'pve2' }, @{ id = 9013; node = 'pve3' }) {
+            @($run.Audit -match "^qm clone 9000 $($copy.id) ") | Should -HaveCount 1
+            @($run.Audit -match "^qm migrate $($copy.id) $($copy.node)$") | Should -HaveCount 1
+            @($run.Audit -match "^qm template $($copy.id)$") | Should -HaveCount 1
+            Get-Content (Join-Path $fake.stateDir "commands.$($copy.node).log") | Should -Contain "qm template $($copy.id)"
+        }
+        foreach ($id in 241, 242) { $run.Audit | Should -Contain "qm clone 9012 $id --name copy-$id" }
+        foreach ($id in 243, 244) { $run.Audit | Should -Contain "qm clone 9013 $id --name copy-$id" }
+        @($run.Audit -match '^qm clone 9000 24\d ') | Should -BeNullOrEmpty
+        (Invoke-On pve2 'qm', 'config', '9012').StdOut | Should -Match '(?m)^template: 1$'
+    }
+
+    It 'runs 2 and 3 change nothing' {
+        foreach ($run in $copyRuns[1], $copyRuns[2]) {
+            $run.Errors | Should -BeNullOrEmpty
+            @($run.Results | Where-Object Changed) | Should -BeNullOrEmpty
+            @($run.Audit -match $changing) | Should -BeNullOrEmpty
+        }
+    }
+}
+
 Describe 'A node stopped in the middle of a deploy' {
     BeforeAll {
         # Two VMs on pve3, one on each other node.

@@ -333,6 +333,18 @@ namespace Phoenix.Engine.Config
                 if (_vm.Node != null && !ProxmoxNames.IsValidNodeName(_vm.Node))
                     Error(ConfigRules.NodeFormat, "node", "node " + FindingText.Show(_vm.Node) + " is not a valid node name; Proxmox says \"value does not look like a valid node name\".",
                         "Use the node's name as 'pvecm nodes' shows it.");
+                foreach (var copy in _vm.TemplateCopies)
+                {
+                    var field = "template_copies." + copy.Key;
+                    if (!ProxmoxNames.IsValidNodeName(copy.Key))
+                        Error(ConfigRules.NodeFormat, field, "template_copies names " + FindingText.Show(copy.Key) + ", which is not a valid node name.",
+                            "Use the node's name as 'pvecm nodes' shows it.");
+                    else if (!ProxmoxNames.IsValidVmId(Id(copy.Value)))
+                        Error(ConfigRules.VmIdRange, field, field + " " + Id(copy.Value) + " is outside 100..999999999.", "Use a free VMID for node '" + copy.Key + "''s copy of the template.");
+                    else if (_byId.TryGetValue(copy.Value, out var other))
+                        Error(ConfigRules.TemplateCopyVmId, field, field + " " + Id(copy.Value) + " is VM " + FindingText.Show(other.Name ?? Id(copy.Value)) +
+                            " of the file; a template copy needs a VMID of its own (Phoenix makes and keeps it).", "Use a VMID that no VM of the file has.");
+                }
                 if (_vm.StoragePool != null && !ProxmoxNames.IsValidStorageId(_vm.StoragePool))
                     Error(ConfigRules.StoragePoolFormat, "storage_pool", "storage_pool " + FindingText.Show(_vm.StoragePool) + " is not a valid storage ID; Proxmox says \"storage ID '" + _vm.StoragePool + "' contains illegal characters\".",
                         "Use a storage name as 'pvesm status' lists it.");

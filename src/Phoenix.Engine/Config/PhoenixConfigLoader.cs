@@ -35,7 +35,7 @@ namespace Phoenix.Engine.Config
             "vmid", "name", "node", "is_template", "template_image", "template", "clone_from_vmid", "template_vmid",
             "template_snapshot_name", "cores", "memory_mb", "disk_size_gb", "storage_pool", "network_bridge",
             "start_at_boot", "boot_order", "boot_delay", "features", "dependencies", "snapshots", "network_config",
-            "user_config", "qm_options",
+            "user_config", "qm_options", "template_copies",
         };
 
         /// <summary>Keys known inside <c>network_config</c>.</summary>

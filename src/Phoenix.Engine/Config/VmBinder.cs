@@ -48,6 +48,7 @@ namespace Phoenix.Engine.Config
                 CloneFromVmId = Int("clone_from_vmid"),
                 TemplateVmId = Int("template_vmid"),
                 TemplateSnapshotName = Str("template_snapshot_name"),
+                TemplateCopies = TemplateCopies(),
                 Cores = Int("cores"),
                 MemoryMb = Int("memory_mb"),
                 DiskSizeGb = Int("disk_size_gb"),
@@ -336,34 +337,50 @@ namespace Phoenix.Engine.Config
             return new VmSnapshotSettings { PreFeatures = pre.on, PreFeaturesName = pre.name, PostFeatures = post.on, PostFeaturesName = post.name };
         }
 
-        private IReadOnlyDictionary<string, string> QmOptions()
+        // template_copies: node -> VMID; a VM's own entries over vm_defaults' (per node, like qm_options).
+        private IReadOnlyDictionary<string, int> TemplateCopies()
         {
-            var (vm, def) = Nested("qm_options");
-            var result = new Dictionary<string, string>(StringComparer.Ordinal);
+            var result = new Dictionary<string, int>(StringComparer.Ordinal);
+            foreach (var p in MergedProperties("template_copies"))
+                if (IntOf(p.Value, "template_copies." + p.Name) is int id) result[p.Name] = id;
+            return result;
+        }
+
+        // The keys of a nested object, the VM's over vm_defaults' key by key (null values skipped).
+        private IEnumerable<JProperty> MergedProperties(string key)
+        {
+            var (vm, def) = Nested(key);
+            var seen = new HashSet<string>(StringComparer.Ordinal);
             foreach (var src in new[] { vm, def })
             {
                 if (src == null) continue;
                 foreach (var p in src.Properties())
+                    if (p.Value.Type != JTokenType.Null && seen.Add(p.Name)) yield return p;
+            }
+        }
+
+        private IReadOnlyDictionary<string, string> QmOptions()
+        {
+            var result = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var p in MergedProperties("qm_options"))
+            {
+                var field = "qm_options." + p.Name;
+                Mark(field, p.Value);
+                switch (p.Value.Type)
                 {
-                    if (result.ContainsKey(p.Name) || p.Value.Type == JTokenType.Null) continue;
-                    var field = "qm_options." + p.Name;
-                    Mark(field, p.Value);
-                    switch (p.Value.Type)
-                    {
-                        case JTokenType.String:
-                            result[p.Name] = (string)((JValue)p.Value).Value!;
-                            break;
-                        case JTokenType.Integer:
-                        case JTokenType.Float:
-                            result[p.Name] = Convert.ToString(((JValue)p.Value).Value, CultureInfo.InvariantCulture)!;
-                            break;
-                        case JTokenType.Boolean:
-                            result[p.Name] = (bool)((JValue)p.Value).Value! ? "1" : "0";
-                            break;
-                        default:
-                            Bad(field, p.Value, "a string, number or true/false (one qm set value)");
-                            break;
-                    }
+                    case JTokenType.String:
+                        result[p.Name] = (string)((JValue)p.Value).Value!;
+                        break;
+                    case JTokenType.Integer:
+                    case JTokenType.Float:
+                        result[p.Name] = Convert.ToString(((JValue)p.Value).Value, CultureInfo.InvariantCulture)!;
+                        break;
+                    case JTokenType.Boolean:
+                        result[p.Name] = (bool)((JValue)p.Value).Value! ? "1" : "0";
+                        break;
+                    default:
+                        Bad(field, p.Value, "a string, number or true/false (one qm set value)");
+                        break;
                 }
             }
             return result;

@@ -46,6 +46,12 @@ namespace Phoenix.Engine.Config
         /// <summary><c>template_snapshot_name</c>: take this snapshot after provisioning (a golden image); ignored on templates.</summary>
         public string? TemplateSnapshotName { get; init; }
 
+        /// <summary>
+        /// <c>template_copies</c>: node name to the VMID of that node's own copy of the VM's template. On a cluster, a VM
+        /// whose template is on another node is cloned from its node's copy (made from the template once, then kept).
+        /// </summary>
+        public IReadOnlyDictionary<string, int> TemplateCopies { get; init; } = new Dictionary<string, int>();
+
         /// <summary><c>cores</c>.</summary>
         public int? Cores { get; init; }
 
@@ -180,6 +186,8 @@ namespace Phoenix.Engine.Config
             Put("clone_from_vmid", I(CloneFromVmId));
             Put("template_vmid", I(TemplateVmId));
             Put("template_snapshot_name", S(TemplateSnapshotName));
+            if (TemplateCopies.Count > 0)
+                Put("template_copies", new JObject(TemplateCopies.Select(kv => new JProperty(kv.Key, kv.Value))));
             Put("cores", I(Cores));
             Put("memory_mb", I(MemoryMb));
             Put("disk_size_gb", I(DiskSizeGb));

@@ -25,6 +25,8 @@ namespace Phoenix.Engine.Workflow
             new ConcurrentDictionary<string, Lazy<Task<string>>>(StringComparer.Ordinal);
         private readonly ConcurrentDictionary<string, Lazy<Task<VmConfig?>>> _sourceConfigs =
             new ConcurrentDictionary<string, Lazy<Task<VmConfig?>>>(StringComparer.Ordinal);
+        private readonly ConcurrentDictionary<string, Lazy<Task<object>>> _once =
+            new ConcurrentDictionary<string, Lazy<Task<object>>>(StringComparer.Ordinal);
         private readonly bool _withStorages;
         private readonly DeployRun? _cluster;
         private readonly ConcurrentDictionary<string, DeployRun> _nodes = new ConcurrentDictionary<string, DeployRun>(StringComparer.Ordinal);
@@ -85,6 +87,14 @@ namespace Phoenix.Engine.Workflow
         /// <summary>The config of clone source <paramref name="vmId"/> (a template), read once per run.</summary>
         internal Task<VmConfig?> SourceConfigAsync(int vmId, Func<Task<VmConfig?>> read) => _cluster != null ? _cluster.SourceConfigAsync(vmId, read) :
             Shared(_sourceConfigs, vmId.ToString(System.Globalization.CultureInfo.InvariantCulture), read);
+
+        /// <summary>
+        /// <paramref name="make"/> once per run and cluster for <paramref name="key"/> (a node's template copy, made by the
+        /// first VM that needs it; the others wait for it). A failure is not kept: the next VM tries again.
+        /// </summary>
+        internal async Task<T> OnceAsync<T>(string key, Func<Task<T>> make) where T : class =>
+            _cluster != null ? await _cluster.OnceAsync(key, make).ConfigureAwait(false)
+                : (T)await Shared(_once, key, async () => (object)await make().ConfigureAwait(false)).ConfigureAwait(false);
 
         /// <summary><c>pvesm status --content snippets</c>, once per run (the answer is the same for every VM).</summary>
         internal Task<CommandResult> SnippetStoragesAsync(string key, Func<Task<CommandResult>> read) =>

@@ -149,9 +149,36 @@ namespace Phoenix.Engine.Workflow
                 }
             }
 
+            // template_copies: a VM whose template is on another node is cloned from its own node's copy of it (made once).
+            TemplateCopy? copy = null;
+            var copyIsTemplate = false;
+            if (route != null && run != null && sourceNode != route.TargetNode && source.Snapshot == null &&
+                spec.TemplateCopies.TryGetValue(route.TargetNode, out var copyId) &&
+                (sourceConfig?.IsTemplate ?? (listedTemplate || (fileVms.TryGetValue(source.VmId, out var ft) && ft.IsTemplate))))
+            {
+                var template = source;
+                var templateNode = sourceNode!;
+                var templateHost = sourceHost;
+                var templateConfig = sourceConfig;
+                var mine = false;
+                copy = await run.OnceAsync("copy:" + copyId.ToString(CultureInfo.InvariantCulture), () =>
+                {
+                    mine = true;
+                    return EnsureTemplateCopyAsync(host, templateHost, spec, template.VmId, templateNode, templateConfig, copyId, fileVms, run, route, ct);
+                }).ConfigureAwait(false);
+                if (!mine) copy = copy with { Changes = Array.Empty<string>() };
+                source = new CloneSource(copyId, null);
+                sourceNode = route.TargetNode;
+                sourceHost = host;
+                // A copy made by this run (or planned) is the template's config as a template; one found is read once per run.
+                sourceConfig = copy.Made || host.IsDryRun ? templateConfig
+                    : await run.SourceConfigAsync(copyId, () => TryGetConfigAsync(host, copyId, ct)).ConfigureAwait(false) ?? templateConfig;
+                copyIsTemplate = true;
+            }
+
             var full = options.FullClone;
             string? storage = null;
-            var isTemplateSource = sourceConfig?.IsTemplate ?? (fileVms.TryGetValue(source.VmId, out var s) && s.IsTemplate);
+            var isTemplateSource = copyIsTemplate || (sourceConfig?.IsTemplate ?? (fileVms.TryGetValue(source.VmId, out var s) && s.IsTemplate));
             var willBeFull = full ?? !isTemplateSource;
             if (willBeFull && !string.IsNullOrEmpty(spec.StoragePool)) storage = spec.StoragePool;
 
@@ -177,12 +204,74 @@ namespace Phoenix.Engine.Workflow
             var predicted = run != null && sourceConfig != null && sourceConfig.IsTemplate && source.Snapshot == null && storage == null &&
                 spec.Name != null ? PredictClone(sourceConfig, spec.Name) : null;
             var change = $"cloned from {from} ({(willBeFull ? "full" : "linked")} clone)";
+            if (copy != null)
+                return (new StepOutcome(copy.Changes.Concat(new[] { change }).ToList(), new[] { $"{PlacedNote}'{route!.TargetNode}': {copy.Why}." },
+                    Array.Empty<string>()), null, predicted);
             if (placement == null || placement.Way == PlacementWay.SameNode) return (StepOutcome.Of(change), null, predicted);
             var how = placement.Way == PlacementWay.CloneWithTarget
                 ? $"on node '{placement.SourceNode}' with --target '{placement.TargetNode}'"
                 : $"on node '{placement.SourceNode}', then migrated offline to '{placement.TargetNode}'";
             return (new StepOutcome(new[] { $"{change} {how}" }, new[] { $"{PlacedNote}'{placement.TargetNode}': {placement.Why}." },
                 Array.Empty<string>()), null, predicted);
+        }
+
+        /// <summary>A node's copy of a template (<c>template_copies</c>): whether this run made it, what it did, and why.</summary>
+        internal sealed record TemplateCopy(bool Made, IReadOnlyList<string> Changes, string Why);
+
+        /// <summary>
+        /// Makes sure VM <paramref name="copyId"/> on the VM's node (<paramref name="host"/>) is that node's copy of template
+        /// <paramref name="templateId"/> on <paramref name="templateNode"/>: a template there is kept as it is (whoever made it);
+        /// none is made as a full clone that crosses nodes as any clone does (<see cref="NodePlacements.Decide"/>), then
+        /// <c>qm template</c>. A copy an earlier run left half-made (cloned but not moved, or moved but not a template yet)
+        /// is finished; any other VM at that VMID is an error before any change.
+        /// </summary>
+        private static async Task<TemplateCopy> EnsureTemplateCopyAsync(ProxmoxHost host, ProxmoxHost templateHost, VmSpec spec, int templateId,
+            string templateNode, VmConfig? templateConfig, int copyId, IReadOnlyDictionary<int, VmSpec> fileVms, DeployRun run, NodeRoute route,
+            CancellationToken ct)
+        {
+            var node = route.TargetNode;
+            var templateName = templateConfig?.Name ?? (fileVms.TryGetValue(templateId, out var t) ? t.Name : null) ?? $"template-{templateId}";
+            var copyName = $"{templateName}-{node}";
+            var what = $"VM {copyId}, node '{node}''s copy of template {templateId} (template_copies)";
+            var found = (await run.ResourcesAsync(ct).ConfigureAwait(false)).FirstOrDefault(r => r.VmId == copyId && (r.IsVm || r.IsContainer));
+            if (found != null)
+            {
+                var ours = found.IsVm && string.Equals(found.Name, copyName, StringComparison.Ordinal) && found.Status == "stopped";
+                if (found.IsVm && found.IsTemplate && found.Node == node)
+                    return new TemplateCopy(false, Array.Empty<string>(), $"cloned from {what}");
+                if (ours && found.Node == node)
+                {
+                    await host.TemplateAsync(copyId, ct).ConfigureAwait(false);
+                    return new TemplateCopy(true, new[] { $"made {what} a template (an earlier run was cut off before it)" }, $"cloned from {what}");
+                }
+                if (ours && found.Node == templateNode && !found.IsTemplate)
+                {
+                    await templateHost.MigrateAsync(copyId, node, ct).ConfigureAwait(false);
+                    await host.TemplateAsync(copyId, ct).ConfigureAwait(false);
+                    return new TemplateCopy(true, new[] { $"migrated {what} offline from node '{templateNode}' and made it a template (an earlier run " +
+                        "was cut off before)" }, $"cloned from {what}");
+                }
+                var kind = found.IsContainer ? $"container '{found.Name}'" : $"VM '{found.Name ?? copyId.ToString(CultureInfo.InvariantCulture)}'" +
+                    (found.IsTemplate ? "" : " (not a template)");
+                throw new PhoenixException(PhoenixErrorKind.AlreadyExists, ErrorIds.VmIdTaken,
+                    $"VM {spec.VmId} ({spec.Name}) is to be cloned from {what}, but VMID {copyId} is {kind} on node '{found.Node}'. Nothing was changed.",
+                    spec.VmId)
+                { RecommendedAction = $"Give node '{node}' a free VMID in template_copies of {Where(spec)}, or make VM {copyId} a template on node " +
+                    $"'{node}' (Phoenix then keeps it as that node's copy)." };
+            }
+
+            var copySpec = new VmSpec { VmId = copyId, Name = copyName, Node = node };
+            var placement = NodePlacements.Decide(copySpec, templateId, templateNode, node, templateConfig, await InventoryAsync(run, route, ct)
+                .ConfigureAwait(false), true, null);
+            var target = placement.Way == PlacementWay.CloneWithTarget ? node : null;
+            await templateHost.CloneAsync(templateId, copyId, new CloneOptions { Name = copyName, Full = true, Target = target }, ct).ConfigureAwait(false);
+            if (placement.Way == PlacementWay.CloneThenMigrate) await templateHost.MigrateAsync(copyId, node, ct).ConfigureAwait(false);
+            await host.TemplateAsync(copyId, ct).ConfigureAwait(false);
+            var how = placement.Way == PlacementWay.CloneWithTarget
+                ? $"cloned in full on node '{templateNode}' with --target '{node}'"
+                : $"cloned in full on node '{templateNode}', migrated offline to '{node}'";
+            return new TemplateCopy(true, new[] { $"made {what} ({copyName}): {how}, then qm template" },
+                $"cloned from {what}, made by this run: {placement.Why}");
         }
 
         /// <summary>How the note on a VM placed across nodes begins (the -WhatIf plan shows it).</summary>

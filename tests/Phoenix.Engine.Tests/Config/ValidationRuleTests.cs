@@ -51,6 +51,7 @@ public class ValidationRuleTests
         { ConfigRules.FeatureNotFound, "[\"docker\"]", "[\"dokcer\"]", "vms[1].features[0]", "\"dokcer\"", ConfigSeverity.Error },
         { ConfigRules.QmOptionFormat, "\"features\": [\"docker\"],", "\"features\": [\"docker\"], \"qm_options\": { \"cpu\": \"host\\nx\" },", "vms[1].qm_options.cpu", "\"qm_options\"", ConfigSeverity.Error },
         { ConfigRules.QmOptionManaged, "\"features\": [\"docker\"],", "\"features\": [\"docker\"], \"qm_options\": { \"cicustom\": \"user=local:snippets/x.yml\" },", "vms[1].qm_options.cicustom", "\"qm_options\"", ConfigSeverity.Error },
+        { ConfigRules.TemplateCopyVmId, "\"features\": [\"docker\"],", "\"features\": [\"docker\"], \"template_copies\": { \"pve2\": 9000 },", "vms[1].template_copies.pve2", "\"template_copies\"", ConfigSeverity.Error },
         { ConfigRules.QmOptionOverlap, "\"features\": [\"docker\"],", "\"features\": [\"docker\"], \"qm_options\": { \"memory\": 1024 },", "vms[1].qm_options.memory", "\"qm_options\"", ConfigSeverity.Warning },
     };
 
