@@ -82,6 +82,34 @@ namespace Phoenix.Engine.Features
         // The guest cannot hold the state of this VM's features (a clone of this run): no first look, every feature runs.
         private bool GuestHoldsNoState { get; set; }
 
+        // The first look, taken already (LookAheadAsync), or null.
+        private GuestPollAnswer? FirstLook { get; set; }
+
+        /// <summary>
+        /// The first look of <see cref="RunForVmAsync"/> taken ahead, for a VM that runs (a deploy run starts it when the VM's turn
+        /// begins, beside the steps before the feature step): one read-only guest exec that answers at once with the state of all
+        /// of <paramref name="spec"/>'s features. Null when there is no answer to trust (a plan, a guest that runs no commands,
+        /// an agent that does not answer, any error): the feature step then looks itself, with its waits and errors. Never throws.
+        /// </summary>
+        public static async Task<FeatureLook?> LookAheadAsync(ProxmoxHost host, VmSpec spec, FeatureCatalog catalog, FeatureRunOptions options,
+            CancellationToken ct)
+        {
+            try
+            {
+                if (host == null || spec == null || catalog == null || spec.Features.Count == 0 || host.IsDryRun ||
+                    !host.Connection.Capabilities.GuestCommandsRun) return null;
+                var names = spec.Features.Select(catalog.Resolve).Select(f => f.Name).ToList();
+                var runner = new FeatureRunner(host, options);
+                var answer = await runner.PollAsync(spec, new List<Item>(), names.Select(n => (n, -1L)), TimeSpan.Zero, ct).ConfigureAwait(false);
+                return answer == null ? null : new FeatureLook(spec.VmId, answer);
+            }
+            catch (Exception)
+            {
+                // Whatever went wrong, the feature step looks again and reports it with its own errors.
+                return null;
+            }
+        }
+
         /// <summary>Stage changes and each new log line, from the thread that runs the feature.</summary>
         public event Action<FeatureProgress>? Progress;
 
@@ -143,14 +171,20 @@ namespace Phoenix.Engine.Features
         /// <remarks><paramref name="clonedThisRun"/>: the deploy run cloned and started the VM and its agent answered, so its guest
         /// holds no state of these features (their run hashes cover the VM's own context): the first look is left out and every
         /// feature runs (the start still refuses to run beside a run that is alive).</remarks>
+        /// <remarks><paramref name="lookAhead"/>: the features' state as <see cref="LookAheadAsync"/> read it when the VM's turn began
+        /// and nothing changed the VM since: taken as the first look.</remarks>
         public static async Task<StepOutcome> RunForVmAsync(ProxmoxHost host, VmSpec spec, FeatureCatalog catalog, FeatureRunOptions options,
-            Action<string> log, CancellationToken ct, bool clonedThisRun = false)
+            Action<string> log, CancellationToken ct, bool clonedThisRun = false, FeatureLook? lookAhead = null)
         {
             if (spec == null) throw new ArgumentNullException(nameof(spec));
             if (catalog == null) throw new ArgumentNullException(nameof(catalog));
             if (spec.Features.Count == 0) return StepOutcome.Unchanged("no features");
             var features = spec.Features.Select(catalog.Resolve).ToList();
-            var runner = new FeatureRunner(host, options) { GuestHoldsNoState = clonedThisRun };
+            var runner = new FeatureRunner(host, options)
+            {
+                GuestHoldsNoState = clonedThisRun,
+                FirstLook = lookAhead != null && lookAhead.VmId == spec.VmId ? lookAhead.Answer : null,
+            };
             runner.Progress += p =>
             {
                 if (p.Line != null) log?.Invoke($"feature {p.Feature}: {p.Line}");
@@ -258,7 +292,7 @@ namespace Phoenix.Engine.Features
                 }
             }
 
-            var look = GuestHoldsNoState && !_host.IsDryRun ? null : await LookAsync(spec, items, ct).ConfigureAwait(false);
+            var look = GuestHoldsNoState && !_host.IsDryRun ? null : FirstLook ?? await LookAsync(spec, items, ct).ConfigureAwait(false);
 
             // A run from an earlier start still going on (a deploy cut off while a feature ran): follow it to its
             // end. What it finishes with this script and context counts as run now; a failure of it is this run's.

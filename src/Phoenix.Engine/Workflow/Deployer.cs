@@ -6,6 +6,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using Phoenix.Engine.Config;
 using Phoenix.Engine.Errors;
+using Phoenix.Engine.Features;
 using Phoenix.Engine.Proxmox;
 using Phoenix.Engine.Proxmox.DesiredState;
 
@@ -61,6 +62,15 @@ namespace Phoenix.Engine.Workflow
         /// </summary>
         public Func<ProxmoxHost, VmSpec, FeatureStepContext, Action<string>, CancellationToken, Task<StepOutcome>>? FeaturesInRun { get; set; }
 
+        /// <summary>
+        /// Reads, read-only, the features' state in the guest of a VM the run's listing shows running, started when the VM's turn
+        /// begins so that it runs beside the steps before the feature step (a look costs at least a poll second); its answer goes
+        /// to the feature step (<see cref="FeatureStepContext.LookAhead"/>) only when none of those steps changed anything. Null:
+        /// the feature step looks when it begins. It must not throw (null when it has no answer). Not used for a VM that wants a
+        /// pre-features snapshot: nothing runs in its guest before that snapshot is taken.
+        /// </summary>
+        public Func<ProxmoxHost, VmSpec, CancellationToken, Task<FeatureLook?>>? FeatureLookAhead { get; set; }
+
         internal bool HasFeatureStep => Features != null || FeaturesInRun != null;
     }
 
@@ -75,6 +85,9 @@ namespace Phoenix.Engine.Workflow
         /// (their run hashes cover the VM's own context), so every feature runs and its state need not be read first.
         /// </summary>
         public bool ClonedThisRun { get; }
+
+        /// <summary>The features' state read when the VM's turn began (<see cref="DeployOptions.FeatureLookAhead"/>), or null.</summary>
+        public FeatureLook? LookAhead { get; set; }
     }
 
     /// <summary>
@@ -218,6 +231,7 @@ namespace Phoenix.Engine.Workflow
                 Warning?.Invoke(spec.VmId, text);
             }
 
+            Task<FeatureLook?>? lookAhead = null;
             try
             {
                 await CheckExternalDependenciesAsync(spec, byId, Warn, run, ct).ConfigureAwait(false);
@@ -259,6 +273,10 @@ namespace Phoenix.Engine.Workflow
                     VmConfig? predicted = null;
                     // The run's one listing says which VMs exist and run: a VM it lacks is cloned without a qm config first.
                     var listed = await run.FindAsync(spec.VmId, ct).ConfigureAwait(false);
+                    // Not before a pre-features snapshot: nothing runs in the guest before it is taken.
+                    if (listed?.Status == "running" && spec.Features.Count > 0 && _options.FeaturesInRun != null && _options.FeatureLookAhead != null &&
+                        !host.IsDryRun && SnapshotSteps.PreFeaturesName(spec) == null)
+                        lookAhead = _options.FeatureLookAhead(host, spec, ct);
                     await Step(StepClone, async () =>
                     {
                         var (o, read, guess) = await VmProvisioner.EnsureCloneInRunAsync(host, spec, byId, _options.Provision, planned, ct, run,
@@ -368,8 +386,11 @@ namespace Phoenix.Engine.Workflow
                         await Step(StepFeatures, async () =>
                         {
                             Action<string> featureLog = line => Log?.Invoke(spec.VmId, $"VM {spec.VmId}: {line}");
+                            // The look taken when the VM's turn began holds while no step since changed the VM.
+                            var early = lookAhead != null && result.Steps.All(done => !done.Changed) ? await lookAhead.ConfigureAwait(false) : null;
                             var o = _options.FeaturesInRun != null
-                                ? await _options.FeaturesInRun(host, spec, new FeatureStepContext(isNew && startedNow), featureLog, ct).ConfigureAwait(false)
+                                ? await _options.FeaturesInRun(host, spec, new FeatureStepContext(isNew && startedNow) { LookAhead = early }, featureLog, ct)
+                                    .ConfigureAwait(false)
                                 : await _options.Features!(host, spec, featureLog, ct).ConfigureAwait(false);
                             featuresChanged = o.Changed;
                             return o;
@@ -427,6 +448,8 @@ namespace Phoenix.Engine.Workflow
             }
             finally
             {
+                // A look ahead that no step used (a step failed first) is not left running behind the VM's result.
+                if (lookAhead != null) await lookAhead.ConfigureAwait(false);
                 result.Duration = ResultValues.Seconds(total.Elapsed);
                 Progress?.Invoke(new DeployProgress(spec.VmId, name, "done", steps.Length, steps.Length, true));
             }

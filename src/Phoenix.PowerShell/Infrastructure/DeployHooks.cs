@@ -16,7 +16,9 @@ namespace Phoenix.PowerShell.Infrastructure
                 TemplateSet = CloudInitTemplates.Load(cmdlet, templatePath),
             });
             var featureOptions = new FeatureRunOptions { Timeout = featureTimeout, AgentTimeout = options.AgentTimeout };
-            options.FeaturesInRun = (host, spec, run, log, ct) => FeatureRunner.RunForVmAsync(host, spec, catalog, featureOptions, log, ct, run.ClonedThisRun);
+            options.FeaturesInRun = (host, spec, run, log, ct) =>
+                FeatureRunner.RunForVmAsync(host, spec, catalog, featureOptions, log, ct, run.ClonedThisRun, run.LookAhead);
+            options.FeatureLookAhead = (host, spec, ct) => FeatureRunner.LookAheadAsync(host, spec, catalog, featureOptions, ct);
         }
     }
 }

@@ -17,7 +17,7 @@ public sealed class DeployFeatureStepTests : IDisposable
     private const string Config = """
         {
           "vms": [
-            { "vmid": 201, "name": "app1", "clone_from_vmid": 9000, "features": ["base", "app"],
+            { "vmid": 201, "name": "app1", "clone_from_vmid": 9000, "cores": 2, "features": ["base", "app"],
               "user_config": { "username": "phoenix_user" } },
             { "vmid": 202, "name": "app2", "clone_from_vmid": 9000, "features": ["app"] }
           ]
@@ -28,19 +28,26 @@ public sealed class DeployFeatureStepTests : IDisposable
 
     public void Dispose() => _folders.Dispose();
 
-    [Fact]
-    public async Task A_deploy_runs_each_VMs_features_in_order_and_a_second_deploy_runs_none()
+    // The simulator with a guest that plays features base and app (each prints its line, if any, then PHOENIX_CHANGED=1),
+    // their scripts in a catalog, and a connection that records the commands in the order sent.
+    private (FeatureGuest Guest, FeatureCatalog Catalog, ProxmoxSimulator Simulator, RecordingConnection Connection, ProxmoxHost Host) Bed(
+        string? baseLine = null, string? appLine = null)
     {
         var guest = new FeatureGuest();
-        guest.Scripts[FeatureRunner.ScriptPath("base")] = new ScriptedRun { Lines = { "base done", "PHOENIX_CHANGED=1" } };
-        guest.Scripts[FeatureRunner.ScriptPath("app")] = new ScriptedRun { Lines = { "app done", "PHOENIX_CHANGED=1" } };
+        guest.Scripts[FeatureRunner.ScriptPath("base")] = new ScriptedRun { Lines = new[] { baseLine, "PHOENIX_CHANGED=1" }.OfType<string>().ToList() };
+        guest.Scripts[FeatureRunner.ScriptPath("app")] = new ScriptedRun { Lines = new[] { appLine, "PHOENIX_CHANGED=1" }.OfType<string>().ToList() };
         var folder = _folders.Folder("features");
         File.WriteAllText(Path.Combine(folder, "feature_install_base.sh"), "#!/bin/bash\necho base\n");
         File.WriteAllText(Path.Combine(folder, "feature_install_app.sh"), "#!/bin/bash\necho app\n");
-        var catalog = new FeatureCatalog(null, new[] { folder });
         var simulator = new ProxmoxSimulator(new SimulatorOptions { AgentStartupDelay = TimeSpan.Zero, GuestRunner = guest, RandomSeed = 3 });
         var connection = new RecordingConnection(new SimulatorConnection(simulator));
-        var host = new ProxmoxHost(connection);
+        return (guest, new FeatureCatalog(null, new[] { folder }), simulator, connection, new ProxmoxHost(connection));
+    }
+
+    [Fact]
+    public async Task A_deploy_runs_each_VMs_features_in_order_and_a_second_deploy_runs_none()
+    {
+        var (guest, catalog, _, connection, host) = Bed("base done", "app done");
         var specs = PhoenixConfigLoader.Parse(Config).Vms;
         var logs = new List<string>();
         var deployer = new Deployer(host, new DeployOptions
@@ -70,5 +77,47 @@ public sealed class DeployFeatureStepTests : IDisposable
         Assert.Equal(2, guestCommands.Count);
         Assert.All(guestCommands, c => Assert.True(CommandIntent.IsReadOnly(c), c.ToDisplayString()));
         Assert.All(connection.Commands, c => Assert.True(CommandIntent.IsReadOnly(c), c.ToDisplayString()));
+    }
+
+    [Fact]
+    public async Task A_re_run_looks_at_a_running_VMs_features_when_its_turn_begins_and_looks_again_only_after_a_step_changed_it()
+    {
+        var (guest, catalog, simulator, connection, host) = Bed();
+        var specs = PhoenixConfigLoader.Parse(Config).Vms;
+        // As Deploy-PhoenixVm wires it (DeployHooks), one VM at a time so that the order of the commands is the order sent.
+        var deployer = new Deployer(host, new DeployOptions
+        {
+            ThrottleLimit = 1,
+            AgentTimeout = TimeSpan.FromSeconds(10),
+            AgentPollInterval = TimeSpan.FromMilliseconds(20),
+            FeaturesInRun = (h, spec, run, log, ct) =>
+                FeatureRunner.RunForVmAsync(h, spec, catalog, FeatureTestBed.Options(), log, ct, run.ClonedThisRun, run.LookAhead),
+            FeatureLookAhead = (h, spec, ct) => FeatureRunner.LookAheadAsync(h, spec, catalog, FeatureTestBed.Options(), ct),
+        });
+        Assert.All(await deployer.DeployAsync(specs, CancellationToken.None), r => Assert.True(r.State == DeployStatus.Succeeded, string.Join("; ", r.Errors)));
+
+        // A converged re-run: each VM's one look is sent as its turn begins, before its qm config, and the feature step uses it.
+        connection.Clear();
+        var second = await deployer.DeployAsync(specs, CancellationToken.None);
+        Assert.All(second, r => Assert.False(r.Changed, string.Join("; ", r.Changes)));
+        foreach (var id in new[] { 201, 202 })
+        {
+            var mine = connection.Lines.Where(l => l.StartsWith($"qm guest exec {id} ") || l.StartsWith($"qm config {id}")).ToList();
+            Assert.Equal(2, mine.Count);
+            Assert.Contains(" phoenix-poll ", mine[0]);
+            Assert.Equal($"qm config {id}", mine[1]);
+        }
+        Assert.Equal(3, guest.LaunchedIn.Count);
+
+        // VM 201's cores drifted: its configure step sets them back, so the look taken before is not trusted and the feature step
+        // looks again; VM 202 keeps its one look.
+        Assert.Equal(0, simulator.Execute(new[] { "qm", "set", "201", "--cores", "1" }, null, CancellationToken.None).ExitCode);
+        connection.Clear();
+        var third = await deployer.DeployAsync(specs, CancellationToken.None);
+        Assert.True(third[0].Changed);
+        Assert.Empty(third[0].Steps.Single(s => s.Step == Deployer.StepFeatures).Changes);
+        Assert.Equal(2, connection.Lines.Count(l => l.StartsWith("qm guest exec 201 ")));
+        Assert.Equal(1, connection.Lines.Count(l => l.StartsWith("qm guest exec 202 ")));
+        Assert.Equal(3, guest.LaunchedIn.Count);
     }
 }
