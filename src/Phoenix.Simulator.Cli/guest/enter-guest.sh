@@ -51,14 +51,15 @@ eg_make() {
     exec 8>"$3/lock" || return 1
     flock 8 || rc=1
     [[ $rc != 0 ]] || eg_holder "$1" "$3" || eg_make_locked "$@" || rc=1
-    exec 8>&-
+    exec 6<&- 8>&-
     return "$rc"
 }
 
 eg_make_locked() {
     local guest=$1 tools=$2 ns=$3 d t hp i
     local -a dirs=() bins=()
-    rm -f "$ns/holder" "$ns/ready" || return 1
+    # Emptied, not removed (no rm to start): an empty holder or ready file counts as none.
+    { : >"$ns/holder" && : >"$ns/ready"; } || return 1
     # Every time, not only the first: a clone's guest folder is copied file by file from its source's, so the
     # empty folders an overlay needs (work/<dir>, an upper/<dir> nothing was written to) are not there yet.
     for d in "${eg_overlays[@]}"; do dirs+=("$guest/upper/$d" "$guest/work/$d"); done
@@ -83,6 +84,8 @@ eg_make_locked() {
         : >"$guest/.ready" || return 1
     fi
     [[ -p $ns/wake ]] || mkfifo "$ns/wake" || return 1
+    # The fifo that nobody writes, open here too: reading it with a timeout is a wait that starts no sleep.
+    exec 6<>"$ns/wake" || return 1
 
     # The holder: a new mount namespace (unshare without --fork, so its pid is the namespace's first process),
     # the overlays and /tmp mounted, "ready" written through a descriptor of the ns folder (which /tmp may
@@ -118,12 +121,12 @@ while [[ -e /proc/$$/fd/3/upper ]]; do
     read -r -t 2 -u 5 _
 done
 exit 0
-' enter-guest-holder "$guest" "$ns" </dev/null >/dev/null 2>"$ns/holder.err" 8>&- &
+' enter-guest-holder "$guest" "$ns" </dev/null >/dev/null 2>"$ns/holder.err" 6<&- 8>&- &
     hp=$!
     for ((i = 0; i < 200; i++)); do
         [[ -s $ns/ready ]] && break
         kill -0 "$hp" 2>/dev/null || break
-        sleep 0.05
+        read -r -t 0.05 -u 6 _
     done
     if [[ ! -s $ns/ready ]]; then
         printf 'enter-guest: the guest'\''s namespace could not be made: %s\n' "$(<"$ns/holder.err")" >&2
