@@ -32,6 +32,7 @@ namespace Phoenix.Simulator.Cli
                     "       phoenix-sim init [--node NAME] [--empty] [--local-path DIR] [--zfs-storage ID]... [--timezone TZ] [--agent-delay SECONDS]\n" +
                     "                        [--lock-timeout SECONDS] [--clone-lock-timeout SECONDS] [--container ID:NAME[:stopped]]\n" +
                     "                        [--cluster-node NAME]... [--node-address ADDRESS] [--shared-path DIR]\n" +
+                    "                        [--storage-nodes ID=NODE[,NODE...]]... [--cdrom-vm ID[:NAME]]...\n" +
                     "       phoenix-sim nodes-down\n" +
                     "(the node lives in the folder named by PHOENIX_SIM_STATE; in a cluster PHOENIX_SIM_NODE names the node)\n");
                 return 2;
@@ -196,6 +197,15 @@ namespace Phoenix.Simulator.Cli
                         case "--local-path": options.LocalStoragePath = Next(); break;
                         case "--zfs-storage": options.ZfsStorages.Add(Next()); break;
                         case "--cluster-node": options.ClusterNodes.Add(Next()); break;
+                        case "--storage-nodes":
+                            var restricted = Next().Split('=', 2);
+                            if (restricted.Length != 2) throw new ArgumentException("--storage-nodes needs ID=NODE[,NODE...]");
+                            options.StorageNodes[restricted[0]] = restricted[1];
+                            break;
+                        case "--cdrom-vm":
+                            var cdrom = Next().Split(':', 2);
+                            options.CdromVms[int.Parse(cdrom[0], CultureInfo.InvariantCulture)] = cdrom.Length > 1 ? cdrom[1] : "iso" + cdrom[0];
+                            break;
                         case "--node-address": nodeAddress = Next(); break;
                         case "--shared-path": options.SharedStoragePath = Next(); break;
                         case "--timezone": options.TimeZone = Next(); break;

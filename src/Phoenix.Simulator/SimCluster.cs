@@ -184,7 +184,15 @@ namespace Phoenix.Simulator
                 cfg += "\nnfs: shared\n\texport /srv/pve\n\tpath " + options.SharedStoragePath + "\n\tserver 10.0.0.5\n" +
                     "\tcontent images,iso,rootdir,snippets\n";
             }
-            return cfg + string.Concat(options.ZfsStorages.Select(z => $"\nzfspool: {z}\n\tpool rpool/data\n\tcontent images,rootdir\n\tsparse 1\n"));
+            cfg += string.Concat(options.ZfsStorages.Select(z => $"\nzfspool: {z}\n\tpool rpool/data\n\tcontent images,rootdir\n\tsparse 1\n"));
+            // A storage enabled on some nodes only: its section ends with the nodes line.
+            foreach (var kv in options.StorageNodes)
+            {
+                var header = System.Text.RegularExpressions.Regex.Match(cfg, @"(?m)^\w+: " + System.Text.RegularExpressions.Regex.Escape(kv.Key) + "\n(?:\t.*\n)*");
+                if (!header.Success) throw new ArgumentException($"Storage '{kv.Key}' is not seeded, so it cannot be restricted to nodes.");
+                cfg = cfg.Insert(header.Index + header.Length, $"\tnodes {kv.Value}\n");
+            }
+            return cfg;
         }
 
         private static void SeedLoneNode(IStateStore root, SimulatorOptions options)
@@ -295,6 +303,15 @@ namespace Phoenix.Simulator
                 ["vm-9000-cloudinit"] = new JObject { ["size"] = 4L * 1024 * 1024, ["format"] = "raw" },
             };
             node.WriteFile(SimNode.RegistryPath("local-lvm", shared: false), Utf8.GetBytes(volumes.ToString(Newtonsoft.Json.Formatting.Indented) + "\n"));
+            var iso = StorageDef.ExpandNode(options.LocalStoragePath, nodeName) + "/template/iso/";
+            foreach (var vm in options.CdromVms)
+            {
+                var conf = $"boot: order=ide2\nide2: local:iso/{vm.Value}.iso,media=cdrom,size=4M\nmemory: 512\nname: {vm.Value}\n" +
+                    $"net0: virtio=BC:24:11:00:{vm.Key % 256:X2}:03,bridge=vmbr0\nostype: l26\n";
+                root.WriteFile($"/etc/pve/nodes/{nodeName}/qemu-server/{vm.Key}.conf", Utf8.GetBytes(conf), 0x1A0);
+                if (node.HostPath(iso + vm.Value + ".iso") is string file) File.WriteAllBytes(file, new byte[4 * 1024 * 1024]);
+                else node.WriteFile(iso + vm.Value + ".iso", new byte[4 * 1024 * 1024]);
+            }
             foreach (var ct in options.Containers)
             {
                 var conf = $"arch: amd64\ncores: 1\nhostname: {ct.Name}\nmemory: 512\n"

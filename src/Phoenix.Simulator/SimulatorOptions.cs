@@ -49,6 +49,19 @@ namespace Phoenix.Simulator
         public IList<string> ZfsStorages { get; } = new List<string>();
 
         /// <summary>
+        /// Storage ID to the nodes it is enabled on (storage.cfg <c>nodes</c>, comma-separated), for seeded storages: elsewhere
+        /// <c>pvesm status</c> lists it disabled and Proxmox refuses to put a volume there.
+        /// </summary>
+        public IDictionary<string, string> StorageNodes { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+        /// <summary>
+        /// VMID to name of stopped VMs seeded on the first node with an ISO image of local storage in their cdrom drive
+        /// (<c>ide2: local:iso/NAME.iso,media=cdrom</c>, the image written there): Proxmox neither clones them with
+        /// <c>--target</c> nor migrates them (a local cdrom image).
+        /// </summary>
+        public IDictionary<int, string> CdromVms { get; } = new Dictionary<int, string>();
+
+        /// <summary>
         /// Seed no guests (no template VM 9000, no containers). The storages <c>local</c> and
         /// <c>local-lvm</c> are always there: they are part of a Proxmox installation, not of its guests.
         /// </summary>

@@ -1,3 +1,4 @@
+using System.Text;
 using Phoenix.Engine.Errors;
 using Phoenix.Simulator.Faults;
 
@@ -112,6 +113,28 @@ public class ClusterMoveTests
         // A stopped VM with --online: a warning, then the offline migration.
         var online = sim.Run("qm migrate 101 pve2 --online");
         Assert.Equal((0, "VM isn't running. Doing offline migration instead.\n"), (online.ExitCode, online.StdErr));
+    }
+
+    [Fact]
+    public void SeededStorageOnSomeNodesAndAVmWithALocalCdromImage()
+    {
+        // What phoenix-sim init --storage-nodes tank=pve1,pve2 --cdrom-vm 9005:tools seeds (the fake cluster has both).
+        using var sim = TestSim.Cluster(o =>
+        {
+            o.ZfsStorages.Add("tank");
+            o.StorageNodes["tank"] = "pve1,pve2";
+            o.CdromVms[9005] = "tools";
+        });
+        Assert.Contains("zfspool: tank\n\tpool rpool/data\n\tcontent images,rootdir\n\tsparse 1\n\tnodes pve1,pve2\n",
+            Encoding.UTF8.GetString(sim.P.Store.ReadFile("/etc/pve/storage.cfg")!));
+        Assert.Matches(@"(?m)^tank +zfspool +disabled +0 +0 +0 +N/A$", sim.On("pve3").Run("pvesm status").StdOut);
+        Assert.Equal("storage 'tank' is not available on node 'pve3'\n", sim.Run("qm clone 9005 400 --storage tank --full --target pve3").StdErr);
+        Assert.Contains("ide2: local:iso/tools.iso,media=cdrom,size=4M\n", sim.Run("qm config 9005").StdOut);
+        Assert.Equal("can't clone VM to node 'pve2' (VM uses local storage)\n", sim.Run("qm clone 9005 402 --target pve2").StdErr);
+        var r = sim.Run("qm migrate 9005 pve2");
+        Assert.Equal(255, r.ExitCode);
+        Assert.Contains("can't migrate local disk 'local:iso/tools.iso': local cdrom image\n", r.StdOut);
+        Assert.Contains(9005, sim.Node.VmIds);
     }
 
     [Fact]
