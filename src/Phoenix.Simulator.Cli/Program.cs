@@ -44,46 +44,70 @@ namespace Phoenix.Simulator.Cli
             }
             if (args[0] == "init") return Init(state!, args.Skip(1).ToList());
             if (args[0] == "nodes-down") return NodesDown(state!);
+            if (args[0] == "serve") return SimServer.Serve(state!, Environment.GetEnvironmentVariable("PHOENIX_SIM_GUEST_RUNNER"), args.Skip(1).ToList());
 
+            var reply = RunCommand(state!, Environment.GetEnvironmentVariable("PHOENIX_SIM_NODE"),
+                Environment.GetEnvironmentVariable("PHOENIX_SIM_GUEST_RUNNER"),
+                Environment.GetEnvironmentVariable("PHOENIX_SIM_DROP_KILLS_PARENT") == "1", Environment.ProcessId, args, ReadStdin);
+            Write(Console.OpenStandardOutput(), reply.StdOut);
+            Write(Console.OpenStandardError(), reply.StdErr);
+            return reply.ExitCode;
+        }
+
+        /// <summary>What one qm/pvesh/pvesm command answers: its exit code and the exact bytes of its stdout and stderr.</summary>
+        internal sealed class Reply
+        {
+            public Reply(int exitCode, string stdout, string stderr)
+            {
+                ExitCode = exitCode;
+                StdOut = Utf8.GetBytes(stdout);
+                StdErr = Utf8.GetBytes(stderr);
+            }
+
+            public int ExitCode { get; }
+
+            public byte[] StdOut { get; }
+
+            public byte[] StdErr { get; }
+        }
+
+        /// <summary>
+        /// Runs one qm/pvesm/pvesh command on the node kept in <paramref name="state"/>, as the one-shot process and the
+        /// resident one (<see cref="SimServer"/>) both do: a simulator made afresh from the state folder, the audit line,
+        /// then the command. <paramref name="callerPid"/> is the process whose sshd session an injected dropped connection
+        /// kills (with <paramref name="dropKillsParent"/>); <paramref name="stdin"/> is read only by a command that needs it.
+        /// </summary>
+        internal static Reply RunCommand(string state, string? node, string? runnerType, bool dropKillsParent, int callerPid,
+            IReadOnlyList<string> args, Func<byte[]?> stdin)
+        {
             var options = new SimulatorOptions { StateDirectory = state };
-            var node = Environment.GetEnvironmentVariable("PHOENIX_SIM_NODE");
             if (!string.IsNullOrEmpty(node)) options.NodeName = node!;
-            var runnerType = Environment.GetEnvironmentVariable("PHOENIX_SIM_GUEST_RUNNER");
             if (!string.IsNullOrEmpty(runnerType))
             {
                 // The fake host plugs its isolating guest runner in here without changing this program.
                 var type = Type.GetType(runnerType!, throwOnError: false);
                 if (type == null || !typeof(Phoenix.Simulator.Guest.IGuestRunner).IsAssignableFrom(type))
-                {
-                    Console.Error.Write($"phoenix-sim: PHOENIX_SIM_GUEST_RUNNER names no guest runner type: {runnerType}\n");
-                    return 2;
-                }
+                    return new Reply(2, "", $"phoenix-sim: PHOENIX_SIM_GUEST_RUNNER names no guest runner type: {runnerType}\n");
                 options.GuestRunner = (Phoenix.Simulator.Guest.IGuestRunner)Activator.CreateInstance(type)!;
             }
             var sim = new ProxmoxSimulator(options);
-            AppendAudit(state!, args, sim.Cluster.IsCluster ? sim.Node.Name : null);
-            var stdout = Console.OpenStandardOutput();
-            var stderr = Console.OpenStandardError();
+            AppendAudit(state, args, sim.Cluster.IsCluster ? sim.Node.Name : null);
             try
             {
-                var result = sim.ExecuteWithStdinReader(args, ReadStdin, CancellationToken.None);
-                Write(stdout, result.StdOut);
-                Write(stderr, result.StdErr);
-                return result.ExitCode;
+                var result = sim.ExecuteWithStdinReader(args, stdin, CancellationToken.None);
+                return new Reply(result.ExitCode, result.StdOut, result.StdErr);
             }
             catch (PhoenixException e) when (e.Reason == "ConnectionLost")
             {
-                // The fault plan asked for a dropped connection. Killing the sshd session that runs us
+                // The fault plan asked for a dropped connection. Killing the sshd session that runs the caller
                 // drops it for real; without that permission the closest we can do is die abruptly.
-                if (Environment.GetEnvironmentVariable("PHOENIX_SIM_DROP_KILLS_PARENT") == "1" && KillParent()) return 255;
-                Write(stderr, "phoenix-sim: connection dropped (injected fault)\n");
-                return 255;
+                if (dropKillsParent && KillParent(callerPid)) return new Reply(255, "", "");
+                return new Reply(255, "", "phoenix-sim: connection dropped (injected fault)\n");
             }
             catch (Exception e) when (!(e is OutOfMemoryException))
             {
                 // A simulator bug must still look like a failed remote command, not hang or dump a trace into stdout.
-                Write(stderr, $"phoenix-sim: internal error: {e.GetType().Name}: {e.Message}\n");
-                return 255;
+                return new Reply(255, "", $"phoenix-sim: internal error: {e.GetType().Name}: {e.Message}\n");
             }
         }
 
@@ -92,7 +116,7 @@ namespace Phoenix.Simulator.Cli
         /// quoted as Phoenix quotes for a shell, so tests can count what a run asked of the host (for example: a
         /// converged re-run changes nothing).
         /// </summary>
-        private static void AppendAudit(string state, string[] args, string? clusterNode)
+        private static void AppendAudit(string state, IReadOnlyList<string> args, string? clusterNode)
         {
             // Secrets are not written to the log, as Proxmox's own task log shows `<hidden>` for them.
             var shown = args.Select((a, i) => i > 0 && args[i - 1].StartsWith("--cipassword", StringComparison.Ordinal) ? "<hidden>" : a.Replace("\0", ""));
@@ -116,21 +140,20 @@ namespace Phoenix.Simulator.Cli
             return ms.ToArray();
         }
 
-        private static void Write(Stream stream, string text)
+        private static void Write(Stream stream, byte[] bytes)
         {
-            if (text.Length == 0) return;
-            var bytes = Utf8.GetBytes(text);
+            if (bytes.Length == 0) return;
             stream.Write(bytes, 0, bytes.Length);
             stream.Flush();
         }
 
-        private static bool KillParent()
+        private static bool KillParent(int callerPid)
         {
             try
             {
-                // Up the process tree to the sshd process that serves this connection: killing it drops
-                // the whole SSH connection, as a network failure would (killing only our shell would not).
-                var pid = Environment.ProcessId;
+                // Up the process tree from the caller to the sshd process that serves its connection: killing it
+                // drops the whole SSH connection, as a network failure would (killing only the shell would not).
+                var pid = callerPid;
                 for (var depth = 0; depth < 16; depth++)
                 {
                     var stat = File.ReadAllText($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/stat");

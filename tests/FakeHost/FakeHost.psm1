@@ -129,8 +129,12 @@ function Wait-AuditLine {
 }
 
 function Get-FakeHostCommandPids {
-    <# The processes of host commands still running under the fake host's sshd (phoenix-sim started by a session). #>
+    <#
+    The processes of host commands still running under the fake host's sshd: the qm/pvesm/pvesh a session started,
+    which wait for the resident simulator's answer (or the one-shot phoenix-sim of a caller other than root).
+    #>
     param([Parameter(Mandatory)] $FakeHost)
+    $wrappers = Join-Path $FakeHost.root 'path'
     $sshdPid = [int](Get-Content (Join-Path $FakeHost.root 'sshd/sshd.pid') -TotalCount 1)
     $parents = @{}
     foreach ($d in [System.IO.Directory]::GetDirectories('/proc')) {
@@ -146,7 +150,7 @@ function Get-FakeHostCommandPids {
             $up = $parents[$up]
             if ($up -eq $sshdPid) {
                 try { $cmd = [System.IO.File]::ReadAllText("/proc/$p/cmdline") } catch { break }
-                if ($cmd.Contains('phoenix-sim.dll')) { $p }
+                if ($cmd.Contains('phoenix-sim.dll') -or $cmd.Contains($wrappers)) { $p }
                 break
             }
             if ($null -eq $up) { break }

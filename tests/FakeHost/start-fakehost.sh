@@ -4,8 +4,27 @@
 #   tests/FakeHost/start-fakehost.sh --bin <dir with phoenix-sim.dll> [--state <dir>] [--node <name>] [--empty]
 #                                    [--nodes <N>] [--login-users]
 #
-# `qm`, `pvesm`, `pvesh` and `hostname` on the PATH of SSH commands run the simulator CLI, all on
-# one state folder. `mktemp` there is the real one that also records, in <state>/created.log, the
+# `qm`, `pvesm`, `pvesh` and `hostname` on the PATH of SSH commands run the simulator, all on one
+# state folder. The simulator is resident: the supervisor starts `phoenix-sim serve` (one process for
+# every node, on a free 127.0.0.1 port with a token, written to <root>/sim/port, mode 0600) and stops
+# it, by its pid, before sshd; it also exits when the supervisor is gone. `qm`, `pvesm` and `pvesh`
+# are small bash clients (sim-client.sh) that hand it argv, the node and, when the command reads it,
+# stdin, and print its answer's stdout and stderr bytes and exit code: a command costs the host a
+# bash start, not a .NET start (a real node's Perl start is the fault plan's latency, a wait). Each
+# command runs as the one-shot process ran it: a simulator made from the state folder, its line in
+# commands.log, real file locks, each command on its own thread so commands overlap. Choices:
+#   - A dropped connection (fault plan `drops`, a node down): the server kills the sshd session
+#     above the client, as the one-shot process killed its own.
+#   - A client killed, or its SSH session dropped, mid-command: the command runs to its end and its
+#     effects stay, as the one-shot process (which wrote its answer only at the end) ran to its end
+#     when its channel closed; a real `qm` would die of SIGHUP with a terminal, but sshd sends none
+#     to a command without one, and a task it had forked would go on anyway. The client waits for
+#     the answer, so it lives as long as the command (Wait-FakeHostIdle counts those clients).
+#   - The server not answering: root's qm fails with exit 255 and says so on stderr; no silent
+#     fall-back to the one-shot process, which would hide the host's CPU cost coming back.
+#   - A caller other than root (a login user without sudo) runs the one-shot process as itself.
+# `phoenix-sim` on that PATH is the one-shot process (`phoenix-sim qm config 100`), with the same
+# settings: what tests compare the server's answers with. `mktemp` there is the real one that also records, in <state>/created.log, the
 # mode, owner and path of each file it creates, taken before anything is written to the file: what
 # a test checks to know a snippet was never readable by others, not even for a moment.
 #
@@ -16,9 +35,9 @@
 #
 # Prints one JSON line:
 #   {"host":..,"port":..,"user":..,"keyFile":..,"hostKeyFingerprint":..,"stateDir":..,"root":..,"pid":..}
-# `pid` is a supervisor: killing it (`kill <pid>`: SIGTERM, or SIGINT/SIGHUP) stops sshd and every
-# session it started. SIGKILL cannot be caught: after `kill -9 <pid>` stop sshd by the pid file in
-# <root>/sshd.
+# `pid` is a supervisor: killing it (`kill <pid>`: SIGTERM, or SIGINT/SIGHUP) stops the resident
+# simulator, sshd and every session it started. SIGKILL cannot be caught: after `kill -9 <pid>` stop
+# sshd by the pid file in <root>/sshd (the simulator exits by itself within a second).
 #
 # With --nodes N (N > 1) it is a cluster of nodes pve1..pveN over one state folder, one sshd per
 # node, all accepting one client key (as a Proxmox cluster shares root's authorized_keys), each
@@ -58,21 +77,68 @@ root=$(mktemp -d "${TMPDIR:-/tmp}/phoenix-fakehost.XXXXXX")
 [[ -n $state ]] || state="$root/state"
 mkdir -p "$state"
 state=$(cd "$state" && pwd)
+# The resident simulator's folder: its port file (port and token, root's alone), pid and log.
+sim_dir="$root/sim"
+mkdir -p "$sim_dir"
+
+# Starts the resident simulator (from inside the supervisor, whose pid it watches: it exits when the
+# supervisor is gone, even after a SIGKILL), with a clean environment like an SSH session's. Without
+# tiered compilation it runs its ReadyToRun code as it is instead of compiling the hot part again
+# (twice, with PGO) during its first few hundred commands: measured on 800 commands, 2.4 ms of CPU
+# a command against 3.9 ms, and less still for the few dozen commands of most test files.
+start_sim_server() {
+    local supervisor=$BASHPID
+    env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME="${HOME:-/root}" USER="$(id -un)" LOGNAME="$(id -un)" \
+        PHOENIX_SIM_STATE="$state" PHOENIX_SIM_GUEST_RUNNER="$runner" DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_TieredCompilation=0 \
+        "$dotnet_bin" "$bin/phoenix-sim.dll" serve --port-file "$sim_dir/port" --watch-pid "$supervisor" \
+        </dev/null >/dev/null 2>>"$sim_dir/serve.log" &
+    echo $! >"$sim_dir/serve.pid"
+}
+
+# Stops the resident simulator (its commands still running end with it) and waits until it is gone.
+stop_sim_server() {
+    local pid
+    pid=$(cat "$sim_dir/serve.pid" 2>/dev/null) || return 0
+    kill -TERM "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+}
+
+# Waits until the resident simulator has written its port file; $1: the supervisor (stopped on failure).
+wait_sim_server() {
+    for _ in $(seq 1 300); do
+        [[ -s $sim_dir/port ]] && return 0
+        kill -0 "$1" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -TERM "$1" 2>/dev/null
+    echo "start-fakehost: the resident simulator did not start (see $sim_dir/serve.log): $(tail -n 5 "$sim_dir/serve.log" 2>/dev/null)" >&2
+    exit 1
+}
 
 # One folder of wrappers per node: they carry the state folder and the node; nothing else of this
 # machine leaks into them. $1: the folder, $2: the node name, $3: PHOENIX_SIM_NODE (empty for a lone node).
+# qm, pvesm and pvesh are bash scripts: their settings, then sim-client.sh, which hands the command to the
+# resident simulator (root) or runs the one-shot process (any other user).
 write_wrappers() {
-    local dir=$1 name=$2 simnode=$3 cmd envnode=""
+    local dir=$1 name=$2 simnode=$3 cmd oneshot
     mkdir -p "$dir"
-    [[ -z $simnode ]] || envnode="PHOENIX_SIM_NODE='$simnode' "
+    oneshot=(env "PHOENIX_SIM_STATE=$state" "PHOENIX_SIM_GUEST_RUNNER=$runner" PHOENIX_SIM_DROP_KILLS_PARENT=1
+        DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1)
+    [[ -z $simnode ]] || oneshot+=("PHOENIX_SIM_NODE=$simnode")
+    oneshot+=("$dotnet_bin" "$bin/phoenix-sim.dll")
     for cmd in qm pvesm pvesh; do
-        cat >"$dir/$cmd" <<WRAP
-#!/bin/sh
-PHOENIX_SIM_STATE='$state' ${envnode}PHOENIX_SIM_GUEST_RUNNER='$runner' PHOENIX_SIM_DROP_KILLS_PARENT=1 \\
-    DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 exec '$dotnet_bin' '$bin/phoenix-sim.dll' $cmd "\$@"
-WRAP
+        {
+            printf '#!/bin/bash\n'
+            printf 'sim_cmd=%q sim_port_file=%q sim_node=%q\n' "$cmd" "$sim_dir/port" "$simnode"
+            printf 'sim_oneshot=(%s)\n' "$(printf '%q ' "${oneshot[@]}")"
+            cat "$here/sim-client.sh"
+        } >"$dir/$cmd"
         chmod 755 "$dir/$cmd"
     done
+    # The one-shot process under its own name (`phoenix-sim qm config 100`), as the wrappers ran it before the
+    # resident simulator: what tests compare the resident one's answers with.
+    printf '#!/bin/bash\nexec %s "$@"\n' "$(printf '%q ' "${oneshot[@]}")" >"$dir/phoenix-sim"
+    chmod 755 "$dir/phoenix-sim"
     # Proxmox names the node after the host name; Phoenix reads it with `hostname`.
     printf '#!/bin/sh\necho %s\n' "$name" >"$dir/hostname"
     chmod 755 "$dir/hostname"
@@ -127,13 +193,16 @@ if [[ $nodes -eq 1 ]]; then
     # The supervisor: when it is told to stop, it stops sshd, its sessions and whatever they run.
     (
         set +e # the trap must run to its end even when there is nothing left to kill
-        trap 'pkill -TERM -P "$sshd_pid" 2>/dev/null; kill -TERM "$sshd_pid" 2>/dev/null; exit 0' TERM INT HUP
+        trap 'stop_sim_server; pkill -TERM -P "$sshd_pid" 2>/dev/null; kill -TERM "$sshd_pid" 2>/dev/null; exit 0' TERM INT HUP
+        start_sim_server
         while kill -0 "$sshd_pid" 2>/dev/null; do
             sleep 1 &
             wait $! || true
         done
+        stop_sim_server
     ) </dev/null >/dev/null 2>&1 &
     supervisor=$!
+    wait_sim_server "$supervisor"
 
     # sshd's JSON without its own pid and dir, plus the state folder and the supervisor's pid.
     prefix=${sshd_json%%,\"pid\":*}
@@ -182,10 +251,12 @@ done
     }
     # shellcheck disable=SC2317 # called by the trap
     stop_all() {
+        stop_sim_server
         for n in "${names[@]}"; do stop_node "$n"; done
         exit 0
     }
     trap stop_all TERM INT HUP
+    start_sim_server
     seen=""
     while true; do
         sig=$({ stat -c '%Y.%s' "$state/faults.json" && cksum <"$state/faults.json"; } 2>/dev/null || echo none)
@@ -205,6 +276,7 @@ done
     done
 ) </dev/null >/dev/null 2>&1 &
 supervisor=$!
+wait_sim_server "$supervisor"
 
 nodes_json=$(IFS=,; printf '%s' "${entries[*]}")
 printf '%s,"stateDir":"%s","root":"%s","pid":%s,"nodes":[%s]}\n' "$first" "$state" "$root" "$supervisor" "$nodes_json"
