@@ -31,7 +31,7 @@ param(
     # 2 cores) is always left out: it runs as its own command, -PesterTag Chaos (see README, Running the tests).
     [string[]] $PesterExcludeTag,
 
-    # Only these Pester files (names or paths, e.g. DeployPhoenixVm or tests/Pester/DeployPhoenixVm.Tests.ps1).
+    # Only these Pester files (names or paths, e.g. DeployPhoenixVm or tests/Pester/DeployPhoenixVm.Tests.ps1; several: A,B).
     [string[]] $PesterFile,
 
     # Only the xunit tests this `dotnet test --filter` expression picks (e.g. 'FullyQualifiedName~SshHostConnectionTests').
@@ -42,6 +42,11 @@ param(
 
     # Skip Pester (local runs only).
     [switch] $SkipPester,
+
+    # Test: how many pwsh processes run the Pester files at once (tests/Invoke-PhoenixPester.ps1 says how); 1 runs them
+    # all in one, in file order.
+    [ValidateRange(1, 8)]
+    [int] $PesterWorkers = 2,
 
     # FakeHost, Demo, Package, ImportTime, Bench: use the module and tools already built in out/.
     [switch] $NoBuild,
@@ -233,28 +238,17 @@ function Invoke-Test {
     if (Test-Path $results) { Remove-Item -Recurse -Force $results }
     $null = New-Item -ItemType Directory -Force $results
 
-    $xunit = [pscustomobject]@{ Passed = 0; Failed = 0 }
-    $xunitExit = 0
-    if (-not $SkipXunit) {
-        $filter = @(if ($TestFilter) { '--filter', $TestFilter })
-        & dotnet test (Join-Path $Root 'Phoenix.PowerShell.sln') -c $Configuration --no-build --nologo `
-            --logger 'trx' --logger 'console;verbosity=minimal' --results-directory $results @filter | Write-NativeLine
-        $xunitExit = $LASTEXITCODE
-        $xunit = Get-TrxCounts $results
-        if ($xunitExit -ne 0 -and $xunit.Failed -eq 0) { $xunit.Failed = 1 } # a crashed test host counts as a failure
-    }
-
-    $pester = [pscustomobject]@{ Passed = 0; Failed = 0 }
+    # Pester's arguments first: a wrong -PesterFile throws before xunit starts.
+    $summary = Join-Path $results 'pester-summary.json'
     if (-not $SkipPester) {
-        $summary = Join-Path $results 'pester-summary.json'
         $pesterArgs = @('-NoProfile', '-NonInteractive', '-File', (Join-Path $Root 'tests/Invoke-PhoenixPester.ps1'),
-            '-PesterPath', $pesterPsd1, '-ModuleDir', $ModuleDir, '-SummaryPath', $summary, '-ResultsDir', $results)
+            '-PesterPath', $pesterPsd1, '-ModuleDir', $ModuleDir, '-SummaryPath', $summary, '-ResultsDir', $results, '-Workers', "$PesterWorkers")
         if ($PesterTag) { $pesterArgs += @('-Tag', ($PesterTag -join ',')) }
         $exclude = @($PesterExcludeTag | Where-Object { $_ })
         if (-not $PesterTag -and -not $PesterFile) { $exclude += 'Chaos' }
         if ($exclude) { $pesterArgs += @('-ExcludeTag', ($exclude -join ',')) }
         if ($PesterFile) {
-            $files = foreach ($f in $PesterFile) {
+            $files = foreach ($f in @($PesterFile -split ',' | Where-Object { $_ })) {
                 $candidates = @($f, (Join-Path $Root $f), (Join-Path $Root "tests/Pester/$f"), (Join-Path $Root "tests/Pester/$f.Tests.ps1"))
                 $hit = $candidates | Where-Object { Test-Path -LiteralPath $_ -PathType Leaf } | Select-Object -First 1
                 if (-not $hit) { throw "No Pester file '$f' (looked in tests/Pester)." }
@@ -262,12 +256,51 @@ function Invoke-Test {
             }
             $pesterArgs += @('-Path', ($files -join ','))
         }
+    }
+
+    # With Pester workers (-PesterWorkers 2, the default) xunit runs beside them: much of Pester waits on sshd, SSH and
+    # the fake host, which leaves CPU for it. Its output is printed when Pester is done, before the counts. Alone, or
+    # with -PesterWorkers 1, it runs first and prints as it goes.
+    $xunit = [pscustomobject]@{ Passed = 0; Failed = 0 }
+    $xunitExit = 0
+    $xunitRun = $null
+    if (-not $SkipXunit) {
+        $xunitArgs = @('test', (Join-Path $Root 'Phoenix.PowerShell.sln'), '-c', $Configuration, '--no-build', '--nologo',
+            '--logger', 'trx', '--logger', 'console;verbosity=minimal', '--results-directory', $results) + @(if ($TestFilter) { '--filter', $TestFilter })
+        if ($SkipPester -or $PesterWorkers -eq 1) {
+            & dotnet @xunitArgs | Write-NativeLine
+            $xunitExit = $LASTEXITCODE
+        } else {
+            # A thread job of this process runs it and returns dotnet test's exit code.
+            $xunitLog = Join-Path $results 'xunit.log'
+            $xunitRun = Start-ThreadJob -ArgumentList $xunitArgs, $xunitLog {
+                param([string[]] $XunitArgs, [string] $Log)
+                & dotnet @XunitArgs *> $Log
+                $LASTEXITCODE
+            }
+            Write-Host "xunit runs beside Pester; its output follows Pester's."
+        }
+    }
+
+    $pester = [pscustomobject]@{ Passed = 0; Failed = 0 }
+    if (-not $SkipPester) {
         Invoke-FreshPwsh @pesterArgs
         if (Test-Path $summary) {
             $pester = Get-Content -Raw $summary | ConvertFrom-Json
         } else {
             $pester.Failed = 1
         }
+    }
+
+    if ($xunitRun) {
+        $xunitExit = @($xunitRun | Receive-Job -Wait -AutoRemoveJob)[-1]
+        Write-Host ''
+        Write-Host '----- xunit (ran beside Pester) -----'
+        Get-Content -LiteralPath $xunitLog -ErrorAction Ignore | Write-NativeLine
+    }
+    if (-not $SkipXunit) {
+        $xunit = Get-TrxCounts $results
+        if ($xunitExit -ne 0 -and $xunit.Failed -eq 0) { $xunit.Failed = 1 } # a crashed test host counts as a failure
     }
 
     $passed = $xunit.Passed + $pester.Passed
