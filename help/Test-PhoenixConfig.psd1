@@ -9,7 +9,7 @@ With -Quiet it returns one Boolean for everything it read: $true when there is n
 
 A missing file and a wildcard that matches nothing are findings (rule FileNotFound) like any other, so a gate over a mistyped path fails.
 
-A clone_from_vmid or template_vmid that points to no VM of the file is checked against the VMs of the host of -Session, or of the default session when one is connected: missing there, it is an error. Without any session it is a warning (unknown, not wrong), and Deploy-PhoenixVm checks it on the host before it changes the VM.
+A clone_from_vmid or template_vmid that points to no VM of the file is checked against the VMs of the host of -Session, or of the default session when one is connected: missing there, it is an error. Without any session it is a warning (unknown, not wrong), and Deploy-PhoenixVm checks it on the host before it changes the VM. With a session on a cluster, a source outside the file that a VM of another node clones is read on its node (one qm config per source) and checked by the deploy's placement rules: what Proxmox would refuse (a local cdrom image, a storage the source's or the VM's node lacks) is a PlacementRefused error at the source's JSON path.
 '@
     Parameters  = @{
         Path        = 'The config files to check. Wildcards are allowed; strings from the pipeline bind here.'

@@ -219,6 +219,9 @@ for ((i = 1; i <= nodes; i++)); do names+=("pve$i"); done
 init_args=(init --local-path "$state/node/var/lib/phoenix-sim/nodes/{node}/var/lib/vz"
     --shared-path "$state/node/mnt/pve/shared" --node-address 127.0.0.1)
 for n in "${names[@]}"; do init_args+=(--cluster-node "$n"); done
+# ZFS pool `tank` enabled on pve1 and pve2 only (storage.cfg `nodes`), and VM 9005 `tools` on pve1 with an ISO of
+# its `local` in the cdrom drive: the cluster refusals (storage not on a node, local cdrom) are reachable over SSH.
+init_args+=(--zfs-storage tank --storage-nodes tank=pve1,pve2 --cdrom-vm 9005:tools)
 [[ $empty -eq 1 ]] && init_args+=(--empty)
 sim "${init_args[@]}" >/dev/null
 

@@ -129,6 +129,24 @@ Describe 'Validation against the cluster' {
         @($all | Where-Object Rule -EQ 'CloneSourceMissing') | Should -BeNullOrEmpty
     }
 
+    It 'Test-PhoenixConfig predicts the deploy''s placement refusals at the clone source''s JSON path, reading each source once' {
+        # VM 126 on pve1 has an ISO of local storage in its cdrom; VM 120 'other' is on pve3, where 'tank' is not.
+        $null = $c.Sim.ForNode('pve1').Execute([string[]]@('qm', 'create', '126', '--name', 'iso-vm', '--memory', '512', '--ide2', 'local:iso/tools.iso,media=cdrom'), [byte[]]::new(0), [System.Threading.CancellationToken]::None)
+        $path = New-TestConfig ('{ "vms": [ { "vmid": 211, "name": "a", "node": "pve2", "clone_from_vmid": 126 }, ' +
+            '{ "vmid": 212, "name": "b", "node": "pve2", "clone_from_vmid": 120, "storage_pool": "tank" }, ' +
+            '{ "vmid": 213, "name": "c", "node": "pve3", "template_vmid": 9000 }, { "vmid": 214, "name": "d", "node": "pve3", "clone_from_vmid": 126 } ] }')
+        $out = Test-PhoenixConfig $path -Session $c.Session -Verbose 4>&1
+        $f = @($out | Where-Object { $_ -isnot [System.Management.Automation.VerboseRecord] -and $_.Severity -eq 'Error' } | Sort-Object VmId)
+        @($f.Rule) | Should -Be @('PlacementRefused', 'PlacementRefused', 'PlacementRefused')
+        @($f.JsonPath) | Should -Be @('vms[0].clone_from_vmid', 'vms[1].clone_from_vmid', 'vms[3].clone_from_vmid')
+        $f[0].Message | Should -BeLike "vms``[0``].clone_from_vmid (line 1): VM 211 (a) is to be on node 'pve2', cloned from VM 126 on node 'pve1': VM 126 has ide2 on local storage (local:iso/tools.iso)*"
+        $f[0].Suggestion | Should -BeLike 'Put the image on shared storage*'
+        $f[1].Message | Should -BeLike "*VM 212 (b) is to be on node 'pve2', cloned from VM 120 on node 'pve3': storage 'tank' is not available on node 'pve3'*"
+        # 9000 (local volumes, no cdrom) is cloned and migrated: no error. Each source is read once.
+        $verbose = @($out | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message
+        @($verbose -match 'qm config 126') | Should -HaveCount 1
+    }
+
     It 'node checks and a template name outside the file are answered by one read of the cluster' {
         $path = New-TestConfig '{ "vms": [ { "vmid": 201, "name": "a", "node": "pve2", "template": "nope" }, { "vmid": 202, "name": "b", "node": "pve9", "template": "ubuntu-2404-cloud-template" } ] }'
         $out = Test-PhoenixConfig $path -Session $c.Session -Verbose 4>&1

@@ -54,6 +54,7 @@ namespace Phoenix.Engine.Config
         public const string CloneSourceMissing = "CloneSourceMissing";
         public const string TemplateNameUnresolved = "TemplateNameUnresolved";
         public const string TemplateCopyVmId = "TemplateCopyVmId";
+        public const string PlacementRefused = "PlacementRefused";
         public const string DependencyFormat = "DependencyFormat";
         public const string DependencyOutsideFile = "DependencyOutsideFile";
         public const string Cycle = "Cycle";

@@ -39,6 +39,14 @@ namespace Phoenix.Engine.Config
 
         /// <summary>The template a VM clones when it names no clone source (Deploy-PhoenixVm's -DefaultTemplateVmId, 9000).</summary>
         public int DefaultTemplateVmId { get; set; } = 9000;
+
+        /// <summary>
+        /// Reads a clone source's config on its node (VMID, node), or null when it cannot. Given (Test-PhoenixConfig with a
+        /// session on a cluster), a VM cloned from a source on another node is checked with the deploy's own placement rules
+        /// (<see cref="Workflow.NodePlacements.Decide"/>), so what Proxmox would refuse there is an error at the source's JSON
+        /// path. Null: placement is left to Deploy-PhoenixVm.
+        /// </summary>
+        public Func<int, string, VmConfig?>? SourceConfig { get; set; }
     }
 
     /// <summary>
@@ -287,6 +295,7 @@ namespace Phoenix.Engine.Config
                             (st.Content.Count == 0 ? "empty" : string.Join(",", st.Content)) + ").",
                             "Use a storage of node '" + node + "' with images content: " + ownText + ".");
                 }
+                if (node != null) Placement(node);
                 if (_vm.VmId == 0 || !Ok("vmid") || _cluster.Guest(_vm.VmId) is not ClusterResource g) return;
                 var at = g.Node ?? "?";
                 if (g.IsContainer)
@@ -304,6 +313,25 @@ namespace Phoenix.Engine.Config
                 {
                     Warn(ConfigRules.VmOnOtherNode, "node", "VM " + Id(_vm.VmId) + " exists on node '" + at + "', not on '" + node + "'; Phoenix works on it where it is and never moves it on its own.",
                         "Set \"node\": \"" + at + "\", or move it first (on node '" + at + "': qm migrate " + Id(_vm.VmId) + " " + node + ").");
+                }
+            }
+
+            // A clone from a source outside the file on another node: the deploy's placement rules, on the source's config.
+            private void Placement(string node)
+            {
+                if (_v._options.SourceConfig is not Func<int, string, VmConfig?> read || _vm.IsTemplate || _vm.TemplateCopies.ContainsKey(node)) return;
+                var (source, field) = _vm.CloneFromVmId is int c ? (c, "clone_from_vmid") : _vm.TemplateVmId is int t ? (t, "template_vmid") : (0, "");
+                if (field.Length == 0 || !Ok(field) || _byId.ContainsKey(source)) return;
+                if (_cluster!.Guest(source) is not { IsVm: true, Node: string sourceNode } || sourceNode == node) return;
+                if (read(source, sourceNode) is not VmConfig config) return;
+                try
+                {
+                    // As the deploy does by default: a full clone of a VM goes to storage_pool, a clone of a template is linked.
+                    Workflow.NodePlacements.Decide(_vm, source, sourceNode, node, config, _cluster!, null, config.IsTemplate ? null : _vm.StoragePool);
+                }
+                catch (Errors.PhoenixException e) when (e.Reason == Errors.ErrorIds.PlacementRefused)
+                {
+                    Error(ConfigRules.PlacementRefused, field, e.Message.Replace(" Nothing was changed.", ""), e.RecommendedAction);
                 }
             }
 

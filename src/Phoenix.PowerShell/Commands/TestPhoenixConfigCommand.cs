@@ -15,6 +15,8 @@ namespace Phoenix.PowerShell.Commands
     [OutputType(typeof(ConfigFinding))]
     public sealed class TestPhoenixConfigCommand : PhoenixConfigCmdlet
     {
+        private protected override bool PredictsPlacement => true;
+
         [Parameter]
         public SwitchParameter Quiet { get; set; }
 

@@ -74,7 +74,8 @@ namespace Phoenix.PowerShell.Infrastructure
         /// without them Phoenix knows only its bundled features, and the folder may be given to Deploy-PhoenixVm instead.
         /// </summary>
         public ConfigCheck Check(string[]? featurePaths, Func<int, bool?>? hostHasVm, Func<IReadOnlyList<KeyValuePair<string, int>>?>? hostTemplates,
-            Action<string> verbose, Func<bool, Phoenix.Engine.Proxmox.ClusterInventory?>? cluster = null, string? localNode = null)
+            Action<string> verbose, Func<bool, Phoenix.Engine.Proxmox.ClusterInventory?>? cluster = null, string? localNode = null,
+            Func<int, string, Phoenix.Engine.Proxmox.VmConfig?>? sourceConfig = null)
         {
             var configs = new List<PhoenixConfig>();
             foreach (var file in _files)
@@ -96,6 +97,7 @@ namespace Phoenix.PowerShell.Infrastructure
                 HostTemplates = hostTemplates,
                 Cluster = cluster,
                 LocalNode = localNode,
+                SourceConfig = sourceConfig,
             };
             var findings = new ConfigValidator(options).Validate(configs)
                 .Select(f => !userFolders && f.Rule == ConfigRules.FeatureNotFound && f.Level == ConfigSeverity.Error

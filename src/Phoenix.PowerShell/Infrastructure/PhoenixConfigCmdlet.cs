@@ -53,7 +53,8 @@ namespace Phoenix.PowerShell.Infrastructure
             var hostHasVm = HostLookup(session, cluster);
             try
             {
-                return _input.Check(featureFolders, hostHasVm, session == null ? null : cluster.Templates, WriteVerbose, cluster.Ask, session?.Node);
+                return _input.Check(featureFolders, hostHasVm, session == null ? null : cluster.Templates, WriteVerbose, cluster.Ask, session?.Node,
+                    PredictsPlacement && session != null && session.IsCluster ? SourceConfigReader(session) : null);
             }
             catch (PhoenixException e)
             {
@@ -96,6 +97,35 @@ namespace Phoenix.PowerShell.Infrastructure
                     }
                 }
                 return failed ? (bool?)null : ids!.Contains(id);
+            };
+        }
+
+        /// <summary>
+        /// True for a cmdlet that checks how each VM would reach its node (Test-PhoenixConfig): a clone source outside the file
+        /// on another node is read there (one qm config per source) and the deploy's placement rules applied to it.
+        /// </summary>
+        private protected virtual bool PredictsPlacement => false;
+
+        // A clone source's config on its node (on another node through that node's connection), read once per source; a
+        // source that cannot be read is a warning and is not checked.
+        private Func<int, string, VmConfig?> SourceConfigReader(PhoenixSession session)
+        {
+            var read = new Dictionary<int, VmConfig?>();
+            return (id, node) =>
+            {
+                if (read.TryGetValue(id, out var known)) return known;
+                try
+                {
+                    var host = node == session.Node ? OpenHost(session) : new ProxmoxHost(RunAsync(ct => session.ConnectionForNodeAsync(node, ct)));
+                    known = RunAsync(ct => host.GetVmConfigAsync(id, cancellationToken: ct));
+                }
+                catch (PhoenixException e)
+                {
+                    WriteWarning($"Could not read VM {id} on node '{node}': {e.Message} How VMs cloned from it reach their nodes is not checked.");
+                    known = null;
+                }
+                read[id] = known;
+                return known;
             };
         }
 
