@@ -202,8 +202,7 @@ Describe 'What Proxmox would refuse across nodes, and a migration resumed after 
         @($r.Audit -match $changing) | Should -BeNullOrEmpty
     }
 
-    # -Skip: its re-run half was not yet run when this was committed (the first half failed on an audit-line assertion, now fixed).
-    It 'a deploy cut off after the clone, before the migration: the re-run migrates and converges, the next changes nothing' -Skip {
+    It 'a deploy cut off after the clone, before the migration: the re-run migrates and converges, the next changes nothing' {
         $cfg = New-FleetConfig @([ordered]@{ vmid = 255; name = 'cut-255'; node = 'pve3'; clone_from_vmid = 9000 })
         Set-Content (Join-Path $fake.stateDir 'faults.json') '{ "drops": [ { "kind": "migrate", "phase": "before" } ] }'
         try { $cut = Invoke-Deploy $cfg } finally { Remove-Item (Join-Path $fake.stateDir 'faults.json') }
