@@ -138,8 +138,12 @@ Describe 'A feature added after the golden snapshot' {
         $script:run = Start-FakeHostSession
         $script:featureDir = Join-Path ([System.IO.Path]::GetTempPath()) ('phoenix-features-' + [guid]::NewGuid().ToString('n').Substring(0, 8))
         $null = New-Item -ItemType Directory $featureDir
+        # 'second' runs after the golden snapshot and lasts a second, so the feature record it leaves is written in a
+        # later second than the snapshot's snaptime (both are whole seconds: a record written within the snapshot's own
+        # second cannot be told from one written just before it, and is taken as older).
         foreach ($name in 'first', 'second') {
-            Set-Content -Path (Join-Path $featureDir "feature_install_$name.sh") -Value "#!/bin/bash`n# Description: test feature $name`necho $name`necho PHOENIX_CHANGED=1"
+            $wait = if ($name -eq 'second') { "sleep 1`n" } else { '' }
+            Set-Content -Path (Join-Path $featureDir "feature_install_$name.sh") -Value "#!/bin/bash`n# Description: test feature $name`n${wait}echo $name`necho PHOENIX_CHANGED=1"
         }
         $script:v1 = New-TestConfig @(@{ vmid = 501; name = 'gold-02'; features = @('first'); template_snapshot_name = 'golden' })
         $script:v2 = New-TestConfig @(@{ vmid = 501; name = 'gold-02'; features = @('first', 'second'); template_snapshot_name = 'golden' })

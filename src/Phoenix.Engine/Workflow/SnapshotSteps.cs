@@ -115,7 +115,9 @@ namespace Phoenix.Engine.Workflow
         /// warned). Two read-only commands, so -WhatIf reads them for real: the snapshot's section of <c>qm config --snapshot</c> for its
         /// <c>snaptime</c>, and the file's time in the guest (<c>stat -c %Y</c>). False when either cannot be read (no record, no
         /// snaptime): nothing shows the snapshot is stale, so it is left as it is. Both times are seconds since the epoch; the guest's
-        /// clock is taken to agree with the host's.
+        /// clock is taken to agree with the host's. A record written within the snapshot's own second is taken as older (the
+        /// snapshot of a deploy follows its features within that second as a rule), so features that ran and ended in that
+        /// same second after the snapshot are not seen.
         /// </summary>
         public static async Task<bool> FeaturesRanSinceAsync(ProxmoxHost host, int vmId, string name, TimeSpan limit, CancellationToken ct)
         {
