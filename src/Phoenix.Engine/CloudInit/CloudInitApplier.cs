@@ -229,18 +229,20 @@ namespace Phoenix.Engine.CloudInit
             // The marker records that the drive was regenerated from exactly these snippets. Without it a run
             // cut off between upload and `qm cloudinit update` would look finished to the next one.
             var marker = MarkerPath(userPath, vmId);
-            var markerBytes = await TryDownloadAsync(host.Connection, marker, cancellationToken).ConfigureAwait(false);
+            // The marker and both snippets in one read (one SSH channel, not three queued behind the run's other commands).
+            var found = await HostFileBatch.TryReadAllAsync(host.Connection, new[] { marker, userPath, networkPath }, cancellationToken)
+                .ConfigureAwait(false);
+            var markerBytes = found[0];
 
             var uploaded = new List<string>();
             var replaced = false;
             var contentChanged = false;
-            foreach (var (name, path, text, hash) in new[]
+            foreach (var (name, path, text, hash, existing) in new[]
             {
-                (document.UserDataFileName, userPath, document.UserData, document.UserDataHash),
-                (document.NetworkConfigFileName, networkPath, document.NetworkConfig, document.NetworkConfigHash),
+                (document.UserDataFileName, userPath, document.UserData, document.UserDataHash, found[1]),
+                (document.NetworkConfigFileName, networkPath, document.NetworkConfig, document.NetworkConfigHash, found[2]),
             })
             {
-                var existing = await TryDownloadAsync(host.Connection, path, cancellationToken).ConfigureAwait(false);
                 var same = existing != null && Hex.Sha256(existing) == hash;
                 if (same && !options.Force) continue;
                 if (existing != null && !same) replaced = true;
@@ -451,18 +453,5 @@ namespace Phoenix.Engine.CloudInit
             }
             return found ? Array.Empty<string>() : null;
         }
-
-        private static async Task<byte[]?> TryDownloadAsync(IHostConnection connection, string path, CancellationToken ct)
-        {
-            try
-            {
-                return await connection.DownloadAsync(path, ct).ConfigureAwait(false);
-            }
-            catch (FileNotFoundException)
-            {
-                return null;
-            }
-        }
-
     }
 }

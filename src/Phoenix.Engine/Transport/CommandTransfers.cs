@@ -1,6 +1,8 @@
 using System;
+using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
+using System.Linq;
 using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
@@ -42,6 +44,15 @@ namespace Phoenix.Engine.Transport
         /// <summary>$1 the file: its bytes on standard output, or exit 96 when it is not there.</summary>
         internal const string DownloadScript = "[ -e \"$1\" ] || exit 96; [ -d \"$1\" ] && { echo \"$1 is a directory\" >&2; exit 95; }; exec cat -- \"$1\"";
 
+        /// <summary>
+        /// Each argument a file: a line <c>-</c> when it is not there, else a line with its byte count and then exactly that
+        /// many bytes. The count and the bytes come from one open of the file, so a file renamed over meanwhile is read whole,
+        /// old or new. Exit 95 for a directory or a file that cannot be read.
+        /// </summary>
+        internal const string ReadFilesScript =
+            "for f do if [ ! -e \"$f\" ]; then echo -; elif [ -d \"$f\" ]; then echo \"$f is a directory\" >&2; exit 95; " +
+            "else exec 3< \"$f\" || exit 95; n=$(wc -c < /dev/fd/3) || exit 95; echo $n; head -c $n <&3 || exit 95; exec 3<&-; fi; done";
+
         /// <summary>$1 the file: removed, or exit 96 when it was not there.</summary>
         internal const string DeleteScript = "[ -e \"$1\" ] || [ -L \"$1\" ] || exit 96; rm -f -- \"$1\" || exit 95";
 
@@ -78,6 +89,39 @@ namespace Phoenix.Engine.Transport
             if (r.ExitCode == NotThere) throw new FileNotFoundException($"The file {remotePath} does not exist on {_owner.Endpoint}.", remotePath);
             if (r.ExitCode != 0) throw Failure(r.ExitCode, Encoding.UTF8.GetString(r.StdErr), remotePath, what);
             return r.StdOut;
+        }
+
+        /// <summary>Reads several files in one command; null for each that is not there.</summary>
+        public async Task<IReadOnlyList<byte[]?>> ReadFilesAsync(IReadOnlyList<string> remotePaths, CancellationToken cancellationToken)
+        {
+            foreach (var p in remotePaths) RemotePaths.ValidateFilePath(p, nameof(remotePaths));
+            var what = $"the download of {string.Join(", ", remotePaths)}";
+            foreach (var p in remotePaths) _owner.Log?.Invoke($"download {ShellQuote.Quote(p)}");
+            var r = await _owner.RunQuietAsync(new RemoteCommand("sh", new[] { "-c", ReadFilesScript, "phoenix-download" }.Concat(remotePaths).ToArray()),
+                what, TransferTimeout, cancellationToken).ConfigureAwait(false);
+            if (r.ExitCode != 0) throw Failure(r.ExitCode, Encoding.UTF8.GetString(r.StdErr), remotePaths[0], what);
+            return ParseFiles(r.StdOut, remotePaths.Count) ?? throw Failure(Failed, "its answer was cut short", remotePaths[0], what);
+        }
+
+        /// <summary>The answer of <see cref="ReadFilesScript"/> for <paramref name="count"/> files; null when it does not hold them all.</summary>
+        internal static IReadOnlyList<byte[]?>? ParseFiles(byte[] output, int count)
+        {
+            var files = new List<byte[]?>(count);
+            var at = 0;
+            while (files.Count < count)
+            {
+                var end = Array.IndexOf(output, (byte)'\n', at);
+                if (end < 0) return null;
+                var head = Encoding.ASCII.GetString(output, at, end - at);
+                at = end + 1;
+                if (head == "-") { files.Add(null); continue; }
+                if (!int.TryParse(head, NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n > output.Length - at) return null;
+                var bytes = new byte[n];
+                Buffer.BlockCopy(output, at, bytes, 0, n);
+                files.Add(bytes);
+                at += n;
+            }
+            return at == output.Length ? files : null;
         }
 
         /// <summary>Deletes a file; false when it was not there.</summary>

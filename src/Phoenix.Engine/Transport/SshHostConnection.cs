@@ -23,7 +23,7 @@ namespace Phoenix.Engine.Transport
     /// A connection that drops fails the calls in flight with Reason <c>ConnectionLost</c>; the next call
     /// reconnects once, and must meet the same host key as before.
     /// </summary>
-    public sealed class SshHostConnection : IHostConnection
+    public sealed class SshHostConnection : IHostConnection, IHostFileBatch
     {
         // Below OpenSSH's default MaxSessions (10) and SSH.NET's own channel limit (10), whose wait
         // blocks a thread; queueing here instead keeps the waiting asynchronous.
@@ -229,6 +229,13 @@ namespace Phoenix.Engine.Transport
         {
             ThrowIfDisposed();
             return _commandTransfers.DownloadAsync(remotePath, cancellationToken);
+        }
+
+        /// <summary>Reads several files in one command on the one SSH connection (one channel); null for each that is not there.</summary>
+        public Task<IReadOnlyList<byte[]?>> ReadFilesAsync(IReadOnlyList<string> remotePaths, CancellationToken cancellationToken = default)
+        {
+            ThrowIfDisposed();
+            return _commandTransfers.ReadFilesAsync(remotePaths, cancellationToken);
         }
 
         /// <inheritdoc />

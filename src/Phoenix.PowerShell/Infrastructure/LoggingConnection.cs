@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Threading;
 using System.Threading.Tasks;
 using Phoenix.Engine.Transport;
@@ -10,7 +11,7 @@ namespace Phoenix.PowerShell.Infrastructure
     /// <see cref="RemoteCommand.ToDisplayString"/> shows it (secrets redacted), before it runs.
     /// Disposing the wrapper leaves the shared connection open.
     /// </summary>
-    internal sealed class LoggingConnection : IHostConnection
+    internal sealed class LoggingConnection : IHostConnection, IHostFileBatch
     {
         private readonly IHostConnection _inner;
         private readonly Action<string> _log;
@@ -44,6 +45,12 @@ namespace Phoenix.PowerShell.Infrastructure
         {
             _log($"download {ShellQuote.Quote(remotePath)}");
             return _inner.DownloadAsync(remotePath, cancellationToken);
+        }
+
+        public Task<IReadOnlyList<byte[]?>> ReadFilesAsync(IReadOnlyList<string> remotePaths, CancellationToken cancellationToken = default)
+        {
+            foreach (var path in remotePaths) _log($"download {ShellQuote.Quote(path)}");
+            return HostFileBatch.TryReadAllAsync(_inner, remotePaths, cancellationToken);
         }
 
         public Task<bool> DeleteAsync(string remotePath, CancellationToken cancellationToken = default)
