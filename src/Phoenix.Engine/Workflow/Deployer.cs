@@ -53,12 +53,9 @@ namespace Phoenix.Engine.Workflow
         /// </summary>
         public Func<ProxmoxHost, VmSpec, DeployStepContext, CancellationToken, Task<StepOutcome>>? CloudInitInRun { get; set; }
 
-        /// <summary>The feature step; null skips it with a warning (unless <see cref="FeaturesInRun"/> is set).</summary>
-        public Func<ProxmoxHost, VmSpec, Action<string>, CancellationToken, Task<StepOutcome>>? Features { get; set; }
-
         /// <summary>
-        /// The feature step given what the run knows (<see cref="FeatureStepContext.ClonedThisRun"/>: the guest cannot hold this VM's
-        /// feature state yet); used instead of <see cref="Features"/> when set.
+        /// The feature step, given what the run knows (<see cref="FeatureStepContext.ClonedThisRun"/>: the guest cannot hold this VM's
+        /// feature state yet); null skips it with a warning.
         /// </summary>
         public Func<ProxmoxHost, VmSpec, FeatureStepContext, Action<string>, CancellationToken, Task<StepOutcome>>? FeaturesInRun { get; set; }
 
@@ -71,7 +68,6 @@ namespace Phoenix.Engine.Workflow
         /// </summary>
         public Func<ProxmoxHost, VmSpec, CancellationToken, Task<FeatureLook?>>? FeatureLookAhead { get; set; }
 
-        internal bool HasFeatureStep => Features != null || FeaturesInRun != null;
     }
 
     /// <summary>What a deploy run knows about a VM when its feature step begins.</summary>
@@ -351,7 +347,7 @@ namespace Phoenix.Engine.Workflow
 
                     if (host.IsDryRun)
                         Skip(StepWaitAgent, $"would wait up to {_options.AgentTimeout.TotalSeconds:0} s for the guest agent (qm agent {spec.VmId} ping)");
-                    else if (knownRunning && spec.Features.Count > 0 && _options.HasFeatureStep)
+                    else if (knownRunning && spec.Features.Count > 0 && _options.FeaturesInRun != null)
                         // A VM that ran before this run has long had its agent up; the feature step's first guest exec talks to
                         // it, and waits for it as this step would when it does not answer.
                         await Step(StepWaitAgent, () => Task.FromResult(StepOutcome.Unchanged(
@@ -377,7 +373,7 @@ namespace Phoenix.Engine.Workflow
                     var featuresChanged = false;
                     if (spec.Features.Count == 0)
                         Skip(StepFeatures, "no features");
-                    else if (!_options.HasFeatureStep)
+                    else if (_options.FeaturesInRun == null)
                     {
                         Warn($"VM {spec.VmId}: features ({string.Join(", ", spec.Features)}) were not run: this deployment has no feature runner.");
                         Skip(StepFeatures, "no feature runner");
@@ -388,10 +384,8 @@ namespace Phoenix.Engine.Workflow
                             Action<string> featureLog = line => Log?.Invoke(spec.VmId, $"VM {spec.VmId}: {line}");
                             // The look taken when the VM's turn began holds while no step since changed the VM.
                             var early = lookAhead != null && result.Steps.All(done => !done.Changed) ? await lookAhead.ConfigureAwait(false) : null;
-                            var o = _options.FeaturesInRun != null
-                                ? await _options.FeaturesInRun(host, spec, new FeatureStepContext(isNew && startedNow) { LookAhead = early }, featureLog, ct)
-                                    .ConfigureAwait(false)
-                                : await _options.Features!(host, spec, featureLog, ct).ConfigureAwait(false);
+                            var o = await _options.FeaturesInRun!(host, spec, new FeatureStepContext(isNew && startedNow) { LookAhead = early },
+                                featureLog, ct).ConfigureAwait(false);
                             featuresChanged = o.Changed;
                             return o;
                         }).ConfigureAwait(false);
@@ -409,7 +403,7 @@ namespace Phoenix.Engine.Workflow
                                 var taken = SnapshotSteps.Has(snapshots, snap);
                                 // -RefreshSnapshot retakes only a stale snapshot: features ran after it, in this run or in an earlier
                                 // one (the guest's feature record is younger than the snapshot). A converged VM is left alone.
-                                var stale = taken && (featuresChanged || _options.RefreshSnapshot && spec.Features.Count > 0 && _options.HasFeatureStep
+                                var stale = taken && (featuresChanged || _options.RefreshSnapshot && spec.Features.Count > 0 && _options.FeaturesInRun != null
                                     && (!host.IsDryRun || knownRunning)
                                     && await SnapshotSteps.FeaturesRanSinceAsync(host, spec.VmId, snap, _options.AgentTimeout, ct).ConfigureAwait(false));
                                 StepOutcome o;

@@ -54,7 +54,7 @@ public sealed class DeployFeatureStepTests : IDisposable
         {
             AgentTimeout = TimeSpan.FromSeconds(10),
             AgentPollInterval = TimeSpan.FromMilliseconds(20),
-            Features = (h, spec, log, ct) => FeatureRunner.RunForVmAsync(h, spec, catalog, FeatureTestBed.Options(), log, ct),
+            FeaturesInRun = (h, spec, _, log, ct) => FeatureRunner.RunForVmAsync(h, spec, catalog, FeatureTestBed.Options(), log, ct),
         });
         deployer.Log += (_, line) => { lock (logs) logs.Add(line); };
 

@@ -232,7 +232,7 @@ public sealed class DeployerTests : IDisposable
         Task<IReadOnlyList<DeployResult>> Deploy(bool refresh, ProxmoxHost? host = null) => NewDeployer(host ?? node.Host, o =>
         {
             o.RefreshSnapshot = refresh;
-            o.Features = (_, _, _, _) => Task.FromResult(ran ? StepOutcome.Of("feature base: changed") : StepOutcome.Unchanged("feature base: unchanged"));
+            o.FeaturesInRun = (_, _, _, _, _) => Task.FromResult(ran ? StepOutcome.Of("feature base: changed") : StepOutcome.Unchanged("feature base: unchanged"));
         }).DeployAsync(specs, CancellationToken.None);
         long SnapTime() => long.Parse(ProxmoxParsers.ParseQmConfig(node.Sim("qm", "config", "201", "--snapshot", "ready").StdOut)["snaptime"]!);
         IReadOnlyList<string> SnapshotChanges() => node.Changes.Where(c => c.Contains("snapshot")).ToList();
@@ -281,7 +281,7 @@ public sealed class DeployerTests : IDisposable
         var first = await NewDeployer(configure: o =>
         {
             o.Provision.FullClone = false;
-            o.Features = (_, _, _, _) => Task.FromResult(StepOutcome.Of("feature base: changed"));
+            o.FeaturesInRun = (_, _, _, _, _) => Task.FromResult(StepOutcome.Of("feature base: changed"));
         }).DeployAsync(specs, CancellationToken.None);
         Assert.All(first, r => Assert.True(r.State == DeployStatus.Succeeded, string.Join("; ", r.Errors)));
         Assert.Contains("cloned from VM 201 snapshot 'ready' (linked clone)", first[1].Changes);
@@ -292,7 +292,7 @@ public sealed class DeployerTests : IDisposable
         {
             o.Provision.FullClone = false;
             o.RefreshSnapshot = true;
-            o.Features = (_, _, _, _) => Task.FromResult(StepOutcome.Of("feature base: changed"));
+            o.FeaturesInRun = (_, _, _, _, _) => Task.FromResult(StepOutcome.Of("feature base: changed"));
         }).DeployAsync(specs, CancellationToken.None);
 
         Assert.All(again, r => Assert.True(r.State == DeployStatus.Succeeded, string.Join("; ", r.Errors)));
