@@ -268,6 +268,8 @@ function Invoke-Test {
             '--logger', 'trx', '--logger', 'console;verbosity=minimal', '--results-directory', $results) + @(if ($TestFilter) { '--filter', $TestFilter })
         & dotnet @xunitArgs | Write-NativeLine
         $xunitExit = $LASTEXITCODE
+        $xunit = Get-TrxCounts $results
+        if ($xunitExit -ne 0 -and $xunit.Failed -eq 0) { $xunit.Failed = 1 } # a crashed test host counts as a failure
     }
 
     $pester = [pscustomobject]@{ Passed = 0; Failed = 0 }
@@ -278,11 +280,6 @@ function Invoke-Test {
         } else {
             $pester.Failed = 1
         }
-    }
-
-    if (-not $SkipXunit) {
-        $xunit = Get-TrxCounts $results
-        if ($xunitExit -ne 0 -and $xunit.Failed -eq 0) { $xunit.Failed = 1 } # a crashed test host counts as a failure
     }
 
     $passed = $xunit.Passed + $pester.Passed
