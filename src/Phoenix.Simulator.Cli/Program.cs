@@ -94,7 +94,9 @@ namespace Phoenix.Simulator.Cli
             AppendAudit(state, args, sim.Cluster.IsCluster ? sim.Node.Name : null);
             try
             {
+                var started = DateTimeOffset.UtcNow;
                 var result = sim.ExecuteWithStdinReader(args, stdin, CancellationToken.None);
+                AppendTimeline(state, args, started, result.ExitCode);
                 return new Reply(result.ExitCode, result.StdOut, result.StdErr);
             }
             catch (PhoenixException e) when (e.Reason == "ConnectionLost")
@@ -118,8 +120,7 @@ namespace Phoenix.Simulator.Cli
         /// </summary>
         private static void AppendAudit(string state, IReadOnlyList<string> args, string? clusterNode)
         {
-            // Secrets are not written to the log, as Proxmox's own task log shows `<hidden>` for them.
-            var shown = args.Select((a, i) => i > 0 && args[i - 1].StartsWith("--cipassword", StringComparison.Ordinal) ? "<hidden>" : a.Replace("\0", ""));
+            var shown = Shown(args);
             var bytes = Utf8.GetBytes(Phoenix.Engine.Transport.ShellQuote.Join(shown) + "\n");
             // Commands run in parallel processes, and FileMode.Append only seeks to the end when the file is
             // opened (it is not O_APPEND): two appends at once could overwrite each other's line. A lock file
@@ -132,6 +133,26 @@ namespace Phoenix.Simulator.Cli
                 f.Write(bytes, 0, bytes.Length);
             }
         }
+
+        /// <summary>
+        /// When &lt;state&gt;/timeline.log exists (the benchmark makes it), one line per command: when it began and
+        /// ended (Unix milliseconds), its exit code and the command, so a run's schedule can be read back.
+        /// </summary>
+        private static void AppendTimeline(string state, IReadOnlyList<string> args, DateTimeOffset started, int exitCode)
+        {
+            var path = Path.Combine(state, "timeline.log");
+            if (!File.Exists(path)) return;
+            var shown = Shown(args);
+            var line = $"{started.ToUnixTimeMilliseconds()} {DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()} {exitCode} {Phoenix.Engine.Transport.ShellQuote.Join(shown)}\n";
+            using var timelineLock = IsolatedGuestRunner.OpenLocked(Path.Combine(state, "commands.log.lock"));
+            using var f = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
+            var bytes = Utf8.GetBytes(line);
+            f.Write(bytes, 0, bytes.Length);
+        }
+
+        // A command as the logs show it: secrets are not written, as Proxmox's own task log shows `<hidden>` for them.
+        private static IEnumerable<string> Shown(IReadOnlyList<string> args) =>
+            args.Select((a, i) => i > 0 && args[i - 1].StartsWith("--cipassword", StringComparison.Ordinal) ? "<hidden>" : a.Replace("\0", ""));
 
         private static byte[]? ReadStdin()
         {

@@ -15,7 +15,9 @@ param(
     [string] $OutDir = (Join-Path (Split-Path -Parent (Split-Path -Parent $PSScriptRoot)) 'out/bench'),
     [int] $VmCount = 16,
     [int] $Throttle = 8,
-    [int] $FirstVmId = 201
+    [int] $FirstVmId = 201,
+    # Only the -ThrottleLimit run and its re-run (no baseline, no -ThrottleLimit 1): a quick look at a change.
+    [switch] $Quick
 )
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
@@ -77,6 +79,8 @@ Import-Module (Join-Path $repo 'tests/FakeHost/FakeHost.psm1')
 function Start-BenchHost([string] $name) {
     $h = Start-FakeHost
     Set-Content (Join-Path $h.stateDir 'faults.json') $faults
+    # The host writes when each command began and ended into timeline.log once the file exists (Program.AppendTimeline).
+    Set-Content (Join-Path $h.stateDir 'timeline.log') -Value $null
     # For ssh: the pinned host key and the client key, no connection sharing, nothing from ~/.ssh.
     $pub = (Get-Content (Join-Path $h.root 'sshd/host_ed25519_key.pub')) -split ' '
     $known = Join-Path $work "$name.known_hosts"
@@ -97,6 +101,11 @@ Host fakehost
 "@
     $h | Add-Member -NotePropertyName SshConfig -NotePropertyValue $sshConfig -PassThru |
         Add-Member -NotePropertyName Name -NotePropertyValue $name -PassThru
+}
+
+function Get-TimelineLines($h) {
+    $log = Join-Path $h.stateDir 'timeline.log'
+    if (Test-Path $log) { @(Get-Content $log) } else { @() }
 }
 
 function Get-CommandLines($h) {
@@ -192,6 +201,14 @@ function Compare-FleetState($a, $b, [string] $what) {
     return $false
 }
 
+# The host's timeline (`<began ms> <ended ms> <exit> <command>`) as seconds from the run's first command, sorted by start.
+function Format-Timeline([string[]] $lines) {
+    $rows = @(foreach ($l in $lines) { if ($l -match '^(\d+) (\d+) (\d+) (.*)$') { [pscustomobject]@{ B = [long]$Matches[1]; E = [long]$Matches[2]; X = $Matches[3]; C = $Matches[4] } } })
+    if ($rows.Count -eq 0) { return @() }
+    $t0 = ($rows | Measure-Object B -Minimum).Minimum
+    $rows | Sort-Object B | ForEach-Object { '{0,7:N2} {1,7:N2} {2,3} {3}' -f (($_.B - $t0) / 1000), (($_.E - $t0) / 1000), $_.X, $_.C }
+}
+
 # ---- Runs -----------------------------------------------------------------------------------------
 function Invoke-PhoenixRun($h, [int] $throttle) {
     $hostCpu = Get-HostCpuSeconds $h
@@ -214,6 +231,7 @@ function Invoke-PhoenixRun($h, [int] $throttle) {
     [pscustomobject]@{ Seconds = $watch.Elapsed.TotalSeconds; Results = $deployed; Connections = $connections; ClientCpu = $clientCpu; HostCpu = $hostCpu }
 }
 
+if (-not $Quick) {
 # 1. The baseline.
 Say "baseline: tools/bench/baseline.sh, $VmCount VMs one after another"
 $h = Start-BenchHost 'baseline'
@@ -244,21 +262,27 @@ try {
 Set-Content (Join-Path $OutDir 'phoenix-t1.commands.log') $t1Log
 Say ("-ThrottleLimit 1: {0:N1} s" -f $t1.Seconds)
 
+}
+
 # 3. Deploy-PhoenixVm -ThrottleLimit 8, fresh host; then the converged re-run on that host.
 Say "Deploy-PhoenixVm -ThrottleLimit $Throttle"
 $h = Start-BenchHost 'phoenix-t8'
 try {
     $t8 = Invoke-PhoenixRun $h $Throttle
     $t8Log = Get-CommandLines $h
+    $t8Timeline = Get-TimelineLines $h
     $t8Sshd = Get-SshdAccepted $h
     Say ("-ThrottleLimit {0}: {1:N1} s; converged re-run" -f $Throttle, $t8.Seconds)
     $rerun = Invoke-PhoenixRun $h $Throttle
     $rerunLog = @(Get-CommandLines $h | Select-Object -Skip $t8Log.Count)
+    $rerunTimeline = @(Get-TimelineLines $h | Select-Object -Skip $t8Timeline.Count)
     $rerunSshd = (Get-SshdAccepted $h) - $t8Sshd
     $t8State = Get-FleetState $h
 } finally { Stop-FakeHost $h }
 Set-Content (Join-Path $OutDir 'phoenix-t8.commands.log') $t8Log
 Set-Content (Join-Path $OutDir 'phoenix-rerun.commands.log') $rerunLog
+Set-Content (Join-Path $OutDir 'phoenix-t8.timeline.log') (Format-Timeline $t8Timeline)
+Set-Content (Join-Path $OutDir 'phoenix-rerun.timeline.log') (Format-Timeline $rerunTimeline)
 $rerunChanged = @($rerun.Results | Where-Object Changed)
 Say ("re-run: {0:N1} s, {1} VMs changed" -f $rerun.Seconds, $rerunChanged.Count)
 
@@ -274,6 +298,30 @@ function Format-StepSeconds($results) {
 }
 
 # ---- Figures ----------------------------------------------------------------------------------------
+# The -ThrottleLimit run's connections and commands, and its re-run's (also in -Quick).
+function Write-T8Figures([switch] $SshdLog) {
+    Figure 'ssh_connections' $t8.Connections
+    if ($SshdLog) { Figure 'ssh_connections_sshd_log' $t8Sshd }
+    Figure 'ssh_commands_per_vm' (Ratio ($m8.Total / $VmCount))
+    Figure 'guest_exec_per_vm' (Ratio ($m8.GuestExec / $VmCount))
+    Figure 'rerun_seconds' (Seconds $rerun.Seconds)
+    Figure 'rerun_commands' $mr.Total
+    Figure 'rerun_read_only' $(if ($mr.ReadOnly) { 'yes' } else { "no ($($mr.Changing.Count) changing: $($mr.Changing[0]) ...)" })
+    Figure 'rerun_vms_changed' $rerunChanged.Count
+}
+if ($Quick) {
+    $m8 = Measure-CommandLog $t8Log
+    $mr = Measure-CommandLog $rerunLog
+    $ideal = [math]::Ceiling($VmCount / $Throttle) * ($latency.clone + $latency.start + $agentSeconds + $featureSeconds + $latency.snapshot)
+    Figure 'vms' $VmCount
+    Figure 'phoenix_t8_seconds' (Seconds $t8.Seconds)
+    Figure 'ideal_seconds' (Seconds $ideal)
+    Figure 'efficiency' (Ratio ($ideal / $t8.Seconds))
+    Write-T8Figures
+    Figure 'phoenix_t8_step_seconds' (Format-StepSeconds $t8.Results)
+    Figure 'rerun_step_seconds' (Format-StepSeconds $rerun.Results)
+    return
+}
 $base = Measure-CommandLog $baselineLog
 $m1 = Measure-CommandLog $t1Log
 $m8 = Measure-CommandLog $t8Log
@@ -292,14 +340,7 @@ Figure 'phoenix_t8_seconds' (Seconds $t8.Seconds)
 Figure 'speedup_vs_baseline' (Ratio ($baselineSeconds / $t8.Seconds))
 Figure 'ideal_seconds' (Seconds $ideal)
 Figure 'efficiency' (Ratio ($ideal / $t8.Seconds))
-Figure 'ssh_connections' $t8.Connections
-Figure 'ssh_connections_sshd_log' $t8Sshd
-Figure 'ssh_commands_per_vm' (Ratio ($m8.Total / $VmCount))
-Figure 'guest_exec_per_vm' (Ratio ($m8.GuestExec / $VmCount))
-Figure 'rerun_seconds' (Seconds $rerun.Seconds)
-Figure 'rerun_commands' $mr.Total
-Figure 'rerun_read_only' $(if ($mr.ReadOnly) { 'yes' } else { "no ($($mr.Changing.Count) changing: $($mr.Changing[0]) ...)" })
-Figure 'rerun_vms_changed' $rerunChanged.Count
+Write-T8Figures -SshdLog
 Figure 'rerun_ssh_connections' $rerun.Connections
 Figure 'rerun_ssh_connections_sshd_log' $rerunSshd
 Figure 'phoenix_t1_ssh_commands_per_vm' (Ratio ($m1.Total / $VmCount))
