@@ -79,7 +79,7 @@ public sealed class DeployFeatureStepTests : IDisposable
         Assert.All(connection.Commands, c => Assert.True(CommandIntent.IsReadOnly(c), c.ToDisplayString()));
     }
 
-    // A deploy of the fleet as Deploy-PhoenixVm wires it, one VM at a time so that the commands are in the order sent.
+    // A deploy as Deploy-PhoenixVm wires it (DeployHooks), one VM at a time so that the commands are in the order sent.
     private static Deployer WiredDeployer(ProxmoxHost host, FeatureCatalog catalog) => new(host, new DeployOptions
     {
         ThrottleLimit = 1,
@@ -137,16 +137,7 @@ public sealed class DeployFeatureStepTests : IDisposable
     {
         var (guest, catalog, simulator, connection, host) = Bed();
         var specs = PhoenixConfigLoader.Parse(Config).Vms;
-        // As Deploy-PhoenixVm wires it (DeployHooks), one VM at a time so that the order of the commands is the order sent.
-        var deployer = new Deployer(host, new DeployOptions
-        {
-            ThrottleLimit = 1,
-            AgentTimeout = TimeSpan.FromSeconds(10),
-            AgentPollInterval = TimeSpan.FromMilliseconds(20),
-            FeaturesInRun = (h, spec, run, log, ct) =>
-                FeatureRunner.RunForVmAsync(h, spec, catalog, FeatureTestBed.Options(), log, ct, run.ClonedThisRun, run.LookAhead),
-            FeatureLookAhead = (h, spec, ct) => FeatureRunner.LookAheadAsync(h, spec, catalog, FeatureTestBed.Options(), ct),
-        });
+        var deployer = WiredDeployer(host, catalog);
         Assert.All(await deployer.DeployAsync(specs, CancellationToken.None), r => Assert.True(r.State == DeployStatus.Succeeded, string.Join("; ", r.Errors)));
 
         // A converged re-run: each VM's one look is sent as its turn begins, before its qm config, and the feature step uses it.
