@@ -168,7 +168,7 @@ namespace Phoenix.Engine.Features
         /// <see cref="FeatureException"/> (FeatureFailed, ...) when a feature fails, after which
         /// no later feature of the VM runs.
         /// </summary>
-        /// <remarks><paramref name="clonedThisRun"/>: the deploy run cloned and started the VM and its agent answered, so its guest
+        /// <remarks><paramref name="clonedThisRun"/>: the deploy run cloned and started the VM, so its guest
         /// holds no state of these features (their run hashes cover the VM's own context): the first look is left out and every
         /// feature runs (the start still refuses to run beside a run that is alive).</remarks>
         /// <remarks><paramref name="lookAhead"/>: the features' state as <see cref="LookAheadAsync"/> read it when the VM's turn began
@@ -417,14 +417,23 @@ namespace Phoenix.Engine.Features
             {
                 return await PollAsync(spec, items, items.Select(i => (i.Name, -1L)), TimeSpan.Zero, ct).ConfigureAwait(false);
             }
-            catch (ProxmoxException e) when (e.ProxmoxReason == ProxmoxErrorReason.AgentNotRunning || e.ProxmoxReason == ProxmoxErrorReason.NotRunning ||
-                                             e.ProxmoxReason == ProxmoxErrorReason.AgentNotConfigured)
+            catch (ProxmoxException e) when (AgentNotAnswering(e))
             {
                 // Not answering yet (or never): wait as Wait-PhoenixGuestAgent does, with its errors.
-                await VmLifecycle.WaitForAgentAsync(_host, vmId, Options.AgentTimeout, Options.AgentPollInterval, null, ct).ConfigureAwait(false);
+                await WaitForAgentAsync(vmId, ct).ConfigureAwait(false);
                 return await PollAsync(spec, items, items.Select(i => (i.Name, -1L)), TimeSpan.Zero, ct).ConfigureAwait(false);
             }
         }
+
+        // Waits for the agent as Wait-PhoenixGuestAgent does, with its timeout error; the guest's addresses are not asked for.
+        private Task WaitForAgentAsync(int vmId, CancellationToken ct) =>
+            VmLifecycle.WaitForAgentAsync(_host, vmId, Options.AgentTimeout, Options.AgentPollInterval, null, ct, null, false, readAddresses: false);
+
+        // qm guest exec refused before running anything because the agent does not answer (yet), the VM does not run, or it has
+        // no agent: waiting for the agent either ends it or reports it as Wait-PhoenixGuestAgent does.
+        private static bool AgentNotAnswering(ProxmoxException e) =>
+            e.ProxmoxReason == ProxmoxErrorReason.AgentNotRunning || e.ProxmoxReason == ProxmoxErrorReason.NotRunning ||
+            e.ProxmoxReason == ProxmoxErrorReason.AgentNotConfigured;
 
         // One poll: waits up to `wait` in the guest while the run goes on, then the state of every feature named and
         // their logs from the offsets given (-1: none). Read-only.
@@ -476,17 +485,33 @@ namespace Phoenix.Engine.Features
             var start = batch.Select(i => new GuestScripts.StartItem(i.Name, i.RunHash, i.Script)).ToList();
             var names = string.Join(", ", batch.Select(i => i.Name));
             var wait = FirstWait();
-            // The first feature's time runs from its start: the start's own wait counts against its timeout.
-            batch[0].Watch = Stopwatch.StartNew();
-            var launch = await _host.GuestExecAsync(vmId,
-                GuestScripts.StartArgv(GuestFolder, FeatureStateFile.Path, FeatureContract.DefaultContextFile, context.Length, start, Options.Timeout,
-                    wait, GuestScripts.PollChunkBytes, FeatureEnvironment(spec)),
-                new GuestExecOptions
-                {
-                    StandardInput = GuestScripts.StartInput(context, start),
-                    FollowLimit = SmallCommandLimit + wait,
-                    Description = GuestScripts.DescribeStart(FeatureContract.DefaultContextFile, context.Length, start),
-                }, ct).ConfigureAwait(false);
+            Task<GuestExecResult> Launch()
+            {
+                // The first feature's time runs from its start: the start's own wait counts against its timeout.
+                batch[0].Watch = Stopwatch.StartNew();
+                return _host.GuestExecAsync(vmId,
+                    GuestScripts.StartArgv(GuestFolder, FeatureStateFile.Path, FeatureContract.DefaultContextFile, context.Length, start, Options.Timeout,
+                        wait, GuestScripts.PollChunkBytes, FeatureEnvironment(spec)),
+                    new GuestExecOptions
+                    {
+                        StandardInput = GuestScripts.StartInput(context, start),
+                        FollowLimit = SmallCommandLimit + wait,
+                        Description = GuestScripts.DescribeStart(FeatureContract.DefaultContextFile, context.Length, start),
+                    }, ct);
+            }
+            GuestExecResult launch;
+            try
+            {
+                launch = await Launch().ConfigureAwait(false);
+            }
+            catch (ProxmoxException e) when (AgentNotAnswering(e))
+            {
+                // A guest the deploy has just started may still be booting: the deploy does not ping its agent before the start,
+                // since qm guest exec asks the agent first itself and gives up before running anything. Wait for it as
+                // Wait-PhoenixGuestAgent does (with its errors), then start.
+                await WaitForAgentAsync(vmId, ct).ConfigureAwait(false);
+                launch = await Launch().ConfigureAwait(false);
+            }
 
             if (launch.IsPlanned) return (item => Base(spec, item, FeatureRunStatus.Planned, 0, "", false, null, TimeSpan.Zero), null);
             if (launch.ExitCode == GuestScripts.BusyExitCode && launch.OutData.StartsWith(GuestScripts.BusyPrefix, StringComparison.Ordinal))

@@ -77,7 +77,7 @@ namespace Phoenix.Engine.Workflow
         public FeatureStepContext(bool clonedThisRun) { ClonedThisRun = clonedThisRun; }
 
         /// <summary>
-        /// True when this run cloned the VM (and started it, and its agent answered): its guest holds no state of this VM's features
+        /// True when this run cloned the VM and started it: its guest holds no state of this VM's features
         /// (their run hashes cover the VM's own context), so every feature runs and its state need not be read first.
         /// </summary>
         public bool ClonedThisRun { get; }
@@ -352,6 +352,16 @@ namespace Phoenix.Engine.Workflow
                         // it, and waits for it as this step would when it does not answer.
                         await Step(StepWaitAgent, () => Task.FromResult(StepOutcome.Unchanged(
                             "the VM was already running: the feature step talks to its guest agent, and waits for it if it does not answer"))).ConfigureAwait(false);
+                    else if (startedNow && spec.Features.Count > 0 && _options.FeaturesInRun != null && SnapshotSteps.PreFeaturesName(spec) == null)
+                        // The feature step follows at once, and its first guest exec asks the agent itself (qm guest exec pings it and
+                        // gives up before running anything): a ping first would be one more Perl start on the node. The guest boots
+                        // first, so its first guest exec waits one poll interval, as the first ping did; when the agent does not answer
+                        // yet, the feature step waits for it as this step does, with the same timeout and errors.
+                        await Step(StepWaitAgent, async () =>
+                        {
+                            await Task.Delay(_options.AgentPollInterval, ct).ConfigureAwait(false);
+                            return StepOutcome.Unchanged("the feature step's first guest exec talks to the guest agent, and waits for it if it does not answer");
+                        }).ConfigureAwait(false);
                     else
                         await Step(StepWaitAgent, async () =>
                         {

@@ -15,7 +15,10 @@ namespace Phoenix.PowerShell.Infrastructure
                 Storage = snippetStorage,
                 TemplateSet = CloudInitTemplates.Load(cmdlet, templatePath),
             });
-            var featureOptions = new FeatureRunOptions { Timeout = featureTimeout, AgentTimeout = options.AgentTimeout };
+            var featureOptions = new FeatureRunOptions
+            {
+                Timeout = featureTimeout, AgentTimeout = options.AgentTimeout, AgentPollInterval = options.AgentPollInterval,
+            };
             options.FeaturesInRun = (host, spec, run, log, ct) =>
                 FeatureRunner.RunForVmAsync(host, spec, catalog, featureOptions, log, ct, run.ClonedThisRun, run.LookAhead);
             options.FeatureLookAhead = (host, spec, ct) => FeatureRunner.LookAheadAsync(host, spec, catalog, featureOptions, ct);

@@ -31,7 +31,7 @@ public sealed class DeployFeatureStepTests : IDisposable
     // The simulator with a guest that plays features base and app (each prints its line, if any, then PHOENIX_CHANGED=1),
     // their scripts in a catalog, and a connection that records the commands in the order sent.
     private (FeatureGuest Guest, FeatureCatalog Catalog, ProxmoxSimulator Simulator, RecordingConnection Connection, ProxmoxHost Host) Bed(
-        string? baseLine = null, string? appLine = null)
+        string? baseLine = null, string? appLine = null, TimeSpan agentStartupDelay = default)
     {
         var guest = new FeatureGuest();
         guest.Scripts[FeatureRunner.ScriptPath("base")] = new ScriptedRun { Lines = new[] { baseLine, "PHOENIX_CHANGED=1" }.OfType<string>().ToList() };
@@ -39,7 +39,7 @@ public sealed class DeployFeatureStepTests : IDisposable
         var folder = _folders.Folder("features");
         File.WriteAllText(Path.Combine(folder, "feature_install_base.sh"), "#!/bin/bash\necho base\n");
         File.WriteAllText(Path.Combine(folder, "feature_install_app.sh"), "#!/bin/bash\necho app\n");
-        var simulator = new ProxmoxSimulator(new SimulatorOptions { AgentStartupDelay = TimeSpan.Zero, GuestRunner = guest, RandomSeed = 3 });
+        var simulator = new ProxmoxSimulator(new SimulatorOptions { AgentStartupDelay = agentStartupDelay, GuestRunner = guest, RandomSeed = 3 });
         var connection = new RecordingConnection(new SimulatorConnection(simulator));
         return (guest, new FeatureCatalog(null, new[] { folder }), simulator, connection, new ProxmoxHost(connection));
     }
@@ -79,21 +79,65 @@ public sealed class DeployFeatureStepTests : IDisposable
         Assert.All(connection.Commands, c => Assert.True(CommandIntent.IsReadOnly(c), c.ToDisplayString()));
     }
 
+    // A deploy as Deploy-PhoenixVm wires it (DeployHooks), one VM at a time so that the commands are in the order sent.
+    private static Deployer WiredDeployer(ProxmoxHost host, FeatureCatalog catalog) => new(host, new DeployOptions
+    {
+        ThrottleLimit = 1,
+        AgentTimeout = TimeSpan.FromSeconds(10),
+        AgentPollInterval = TimeSpan.FromMilliseconds(20),
+        FeaturesInRun = (h, spec, run, log, ct) =>
+            FeatureRunner.RunForVmAsync(h, spec, catalog, FeatureTestBed.Options(), log, ct, run.ClonedThisRun, run.LookAhead),
+        FeatureLookAhead = (h, spec, ct) => FeatureRunner.LookAheadAsync(h, spec, catalog, FeatureTestBed.Options(), ct),
+    });
+
+    [Fact]
+    public async Task A_clone_started_by_the_deploy_gets_its_features_started_without_an_agent_ping_first()
+    {
+        var (guest, catalog, _, connection, host) = Bed();
+        var deployer = WiredDeployer(host, catalog);
+        var logs = new List<string>();
+        deployer.Log += (_, line) => { lock (logs) logs.Add(line); };
+        var results = await deployer.DeployAsync(PhoenixConfigLoader.Parse(Config).Vms, CancellationToken.None);
+
+        Assert.All(results, r => Assert.True(r.State == DeployStatus.Succeeded, string.Join("; ", r.Errors)));
+        // qm guest exec asks the agent itself before it runs anything: the start's one guest exec follows the VM's start.
+        Assert.DoesNotContain(connection.Lines, l => l.StartsWith("qm guest cmd ", StringComparison.Ordinal));
+        foreach (var id in new[] { 201, 202 })
+        {
+            var lines = connection.Lines.ToList();
+            var started = lines.IndexOf($"qm start {id}");
+            Assert.True(started >= 0 && lines[started + 1].StartsWith($"qm guest exec {id} --pass-stdin 1 ", StringComparison.Ordinal), string.Join("\n", lines));
+        }
+        Assert.Equal(3, guest.LaunchedIn.Count);
+        Assert.Contains("VM 201: the feature step's first guest exec talks to the guest agent, and waits for it if it does not answer", logs);
+    }
+
+    [Fact]
+    public async Task A_clone_whose_agent_answers_late_is_waited_for_and_its_features_run_once()
+    {
+        // The agent answers well after the deploy's first guest exec (sent one 20 ms poll interval after the start): qm refuses it
+        // with "QEMU guest agent is not running" before running anything, the feature step waits for the agent, then starts.
+        var (guest, catalog, _, connection, host) = Bed(agentStartupDelay: TimeSpan.FromMilliseconds(400));
+        var results = await WiredDeployer(host, catalog).DeployAsync(PhoenixConfigLoader.Parse(Config).Vms.Take(1).ToList(), CancellationToken.None);
+
+        Assert.True(results[0].State == DeployStatus.Succeeded, string.Join("; ", results[0].Errors));
+        // The refused start, the agent's wait (pings until it answers), the start again.
+        var mine = connection.Lines.Where(l => l.StartsWith("qm guest ", StringComparison.Ordinal)).ToList();
+        var starts = mine.Select((l, i) => (l, i)).Where(x => x.l.StartsWith("qm guest exec 201 --pass-stdin 1 ", StringComparison.Ordinal)).Select(x => x.i).ToList();
+        Assert.Equal(2, starts.Count);
+        Assert.Equal(0, starts[0]);
+        Assert.All(mine.Skip(1).Take(starts[1] - 1), l => Assert.Equal("qm guest cmd 201 ping", l));
+        Assert.True(starts[1] >= 2, string.Join("\n", mine));
+        // Both features of VM 201 ran once each.
+        Assert.Equal(new[] { "base", "app" }, guest.LaunchedIn.Select(l => Path.GetFileName(l.Command[^1])["feature_install_".Length..^3]));
+    }
+
     [Fact]
     public async Task A_re_run_looks_at_a_running_VMs_features_when_its_turn_begins_and_looks_again_only_after_a_step_changed_it()
     {
         var (guest, catalog, simulator, connection, host) = Bed();
         var specs = PhoenixConfigLoader.Parse(Config).Vms;
-        // As Deploy-PhoenixVm wires it (DeployHooks), one VM at a time so that the order of the commands is the order sent.
-        var deployer = new Deployer(host, new DeployOptions
-        {
-            ThrottleLimit = 1,
-            AgentTimeout = TimeSpan.FromSeconds(10),
-            AgentPollInterval = TimeSpan.FromMilliseconds(20),
-            FeaturesInRun = (h, spec, run, log, ct) =>
-                FeatureRunner.RunForVmAsync(h, spec, catalog, FeatureTestBed.Options(), log, ct, run.ClonedThisRun, run.LookAhead),
-            FeatureLookAhead = (h, spec, ct) => FeatureRunner.LookAheadAsync(h, spec, catalog, FeatureTestBed.Options(), ct),
-        });
+        var deployer = WiredDeployer(host, catalog);
         Assert.All(await deployer.DeployAsync(specs, CancellationToken.None), r => Assert.True(r.State == DeployStatus.Succeeded, string.Join("; ", r.Errors)));
 
         // A converged re-run: each VM's one look is sent as its turn begins, before its qm config, and the feature step uses it.
