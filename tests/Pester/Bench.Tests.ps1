@@ -68,6 +68,15 @@ Describe 'Reading the fake host''s command log' {
         (Get-BenchCommandKind (Split-ShellWords 'qm agent 201 ping')) | Should -Match 'qm guest cmd ping'
     }
 
+    It 'takes a look started with --synchronous 0 as the feature poll and its exec-status as a read, both about the VM' {
+        $quickLook = $look -replace '^qm guest exec 201 ', 'qm guest exec 201 --synchronous 0 '
+        $quickLook | Should -Not -Be $look
+        $k = Get-BenchCommandKind (Split-ShellWords $quickLook)
+        "$($k.Kind)|$($k.VmId)|$($k.ReadOnly)" | Should -Be 'qm guest exec: feature poll|201|True'
+        $k = Get-BenchCommandKind (Split-ShellWords 'qm guest exec-status 201 2002')
+        "$($k.Kind)|$($k.VmId)|$($k.ReadOnly)" | Should -Be 'qm guest exec-status|201|True'
+    }
+
     It 'counts a run: all commands, guest execs, per VM and per kind, and what changes something' {
         $m = Measure-CommandLog $firstDeploy
         $m.Total | Should -Be 15

@@ -5,7 +5,9 @@ BeforeAll {
     Import-Module (Join-Path $env:PHOENIX_REPO_ROOT 'tests/FakeHost/FakeHost.psm1') -Force
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
 
-    $script:readOnly = '^(qm (config|status|listsnapshot|guest cmd \d+ ping|guest exec \d+ -- cat)|pvesm (path|status)|sha256sum|pvesh get)'
+    # The feature record is read with cat, started with --synchronous 0 and its end taken with exec-status.
+    $script:readOnly = '^(qm (config|status|listsnapshot|guest cmd \d+ ping|guest exec \d+ (--synchronous 0 )?-- cat|guest exec-status \d+ \d+$)|' +
+        'pvesm (path|status)|sha256sum|pvesh get)'
     $script:featureDir = Join-Path ([System.IO.Path]::GetTempPath()) ('phoenix-features-' + [guid]::NewGuid().ToString('n').Substring(0, 8))
     $null = New-Item -ItemType Directory $featureDir
     Set-Content -Path (Join-Path $featureDir 'feature_install_marker.sh') -Value "#!/bin/bash`n# Description: test feature`necho PHOENIX_CHANGED=1"
@@ -55,6 +57,8 @@ Describe 'Compare-PhoenixVm' {
         $reads.Count | Should -BeGreaterThan 0
         @($reads | Where-Object { $_ -notmatch $readOnly }) | Should -Be @()
         @($reads | Where-Object { $_ -eq 'qm config 601' }) | Should -HaveCount 2   # the model's and cloud-init's
+        @($reads | Where-Object { $_ -match '^qm guest exec 601 --synchronous 0 -- cat ' }) | Should -HaveCount 1
+        @($reads | Where-Object { $_ -match '^qm guest exec-status 601 \d+$' }).Count | Should -BeGreaterOrEqual 1
     }
 
     It 'gives CI the same facts as small JSON' {

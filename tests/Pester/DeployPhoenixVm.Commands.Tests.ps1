@@ -104,11 +104,21 @@ Describe 'Deploy-PhoenixVm round trips on the fake host' {
         foreach ($id in 301, 302, 303) {
             @($secondCommands -match "^qm config $id\b") | Should -HaveCount 1
             @($secondCommands -match "^qm (status|listsnapshot|start|set|snapshot|cloudinit) $id\b") | Should -HaveCount 0
+            # The one look at its features' state answers at once: started with --synchronous 0 (qm answers with its pid at once),
+            # its answer taken with exec-status (asked again, after a short wait, only while the guest program has not ended).
+            @($secondCommands -match "^qm guest exec $id ") | Should -HaveCount 1
+            @($secondCommands -match "^qm guest exec $id --synchronous 0 -- /bin/sh -c .* phoenix-poll ") | Should -HaveCount 1
+            @($secondCommands -match "^qm guest exec-status $id \d+$").Count | Should -BeGreaterOrEqual 1
         }
         @($secondCommands -match '^qm guest exec .*--pass-stdin') | Should -HaveCount 0
         # The agent of a VM that runs is not pinged: the feature step's one look talks to it.
         @($secondCommands -match '^qm guest cmd ') | Should -HaveCount 0
-        # The listing, pvesm status, one pvesm path; per VM its config and the one look at its features' state.
-        $secondCommands.Count | Should -BeLessOrEqual (3 + 2 * $vmCount)
+        # The listing, pvesm status, one pvesm path; per VM its config and the one look at its features' state (besides the
+        # exec-status that takes the look's answer).
+        @($secondCommands -notmatch '^qm guest exec-status ').Count | Should -BeLessOrEqual (3 + 2 * $vmCount)
+        # Nothing else: every command of the re-run is one of these reads.
+        $reads = '^(pvesh get /cluster/resources |pvesm (status|path) |qm config 30[123]$|' +
+            'qm guest exec 30[123] --synchronous 0 -- |qm guest exec-status 30[123] \d+$)'
+        @($secondCommands -notmatch $reads) | Should -Be @()
     }
 }

@@ -143,8 +143,22 @@ public class GuestAgentTests
     {
         using var sim = Running();
         var r = sim.Run("qm guest exec 101 --synchronous 0 -- echo hi");
-        Assert.Equal(("{\n   \"pid\" : 1102\n}\n", ""), (r.StdOut, r.StdErr));
-        Assert.Contains("\"out-data\" : \"hi\\n\"", sim.Run("qm guest exec-status 101 1102").StdOut);
+        Assert.Equal((0, "{\n   \"pid\" : 1102\n}\n", ""), Triple(r));
+        // Its end, once, as qm prints it; the agent then forgets the pid (qemu-ga drops a process once it reported its exit).
+        Assert.Equal((0, "{\n   \"exitcode\" : 0,\n   \"exited\" : 1,\n   \"out-data\" : \"hi\\n\"\n}\n", ""),
+            Triple(sim.Run("qm guest exec-status 101 1102")));
+        Assert.Equal((255, "Agent error: Invalid parameter 'pid'\n"), Pair(sim.Run("qm guest exec-status 101 1102")));
+    }
+
+    [Fact]
+    public void AsynchronousExecAndExecStatusNeedARunningAgentAsASynchronousExecDoes()
+    {
+        using var sim = Running(o => o.AgentStartupDelay = TimeSpan.FromSeconds(30));
+        Assert.Equal((255, "QEMU guest agent is not running\n"), Pair(sim.Run("qm guest exec 101 --synchronous 0 -- echo hi")));
+        Assert.Equal((255, "QEMU guest agent is not running\n"), Pair(sim.Run("qm guest exec-status 101 1102")));
+        sim.Ok("qm stop 101");
+        Assert.Equal((255, "VM 101 is not running\n"), Pair(sim.Run("qm guest exec 101 --synchronous 0 -- echo hi")));
+        Assert.Equal((255, "VM 101 is not running\n"), Pair(sim.Run("qm guest exec-status 101 1102")));
     }
 
     [Fact]

@@ -25,7 +25,9 @@ namespace Phoenix.Engine.Features
     /// <c>/bin/bash</c>, each feature's output to its log and its exit code to a status file at its end),
     /// and one poll at a time follows them all, waiting in the guest up to a bound for the run to end; the
     /// start's own answer is the first of those polls, so features that end within its wait cost one guest exec.
-    /// New log lines go to <see cref="Progress"/>. A VM whose features are all done costs one guest exec.
+    /// New log lines go to <see cref="Progress"/>. A VM whose features are all done costs one guest exec: the look, which answers
+    /// at once, so it is started with <c>--synchronous 0</c> and its answer taken with <c>qm guest exec-status</c> (two short
+    /// commands; a synchronous qm asks again only a second after its first ask).
     /// </summary>
     /// <remarks>
     /// <para>Idempotent re-runs: after a feature succeeds, the guest records it in its
@@ -87,9 +89,9 @@ namespace Phoenix.Engine.Features
 
         /// <summary>
         /// The first look of <see cref="RunForVmAsync"/> taken ahead, for a VM that runs (a deploy run starts it when the VM's turn
-        /// begins, beside the steps before the feature step): one read-only guest exec that answers at once with the state of all
-        /// of <paramref name="spec"/>'s features. Null when there is no answer to trust (a plan, a guest that runs no commands,
-        /// an agent that does not answer, any error): the feature step then looks itself, with its waits and errors. Never throws.
+        /// begins, beside the steps before the feature step): one read-only guest exec (and its exec-status) that answers at once with
+        /// the state of all of <paramref name="spec"/>'s features. Null when there is no answer to trust (a plan, a guest that runs no
+        /// commands, an agent that does not answer, any error): the feature step then looks itself, with its waits and errors. Never throws.
         /// </summary>
         public static async Task<FeatureLook?> LookAheadAsync(ProxmoxHost host, VmSpec spec, FeatureCatalog catalog, FeatureRunOptions options,
             CancellationToken ct)
@@ -245,7 +247,7 @@ namespace Phoenix.Engine.Features
         /// <summary>
         /// Runs <paramref name="features"/> in order on the VM of <paramref name="spec"/>; each result
         /// goes to <paramref name="onResult"/> as soon as it is known, in order. The first look at the guest
-        /// (one read-only guest exec) gives the state of all the features at once; where the agent does not
+        /// (one read-only guest exec and its exec-status) gives the state of all the features at once; where the agent does not
         /// answer yet it is waited for (its timeout error is the Wait-PhoenixGuestAgent one). Features still
         /// running from an earlier start (a deploy that was cut off) are followed to their end and their exit
         /// codes taken. The features to run then go to the guest in one guest exec (the context file and the
@@ -436,7 +438,9 @@ namespace Phoenix.Engine.Features
             e.ProxmoxReason == ProxmoxErrorReason.AgentNotConfigured;
 
         // One poll: waits up to `wait` in the guest while the run goes on, then the state of every feature named and
-        // their logs from the offsets given (-1: none). Read-only.
+        // their logs from the offsets given (-1: none). Read-only. One that waits in the guest lets qm wait with it (one
+        // command); one that answers at once (the look, a poll for more of a log) is started with --synchronous 0 and its
+        // answer asked for with exec-status (GuestExecOptions.Synchronous): two short commands instead of qm's wait.
         private async Task<GuestPollAnswer?> PollAsync(VmSpec spec, List<Item> items, IEnumerable<(string Name, long Offset)> features, TimeSpan wait,
             CancellationToken ct)
         {
@@ -445,7 +449,8 @@ namespace Phoenix.Engine.Features
             var what = GuestScripts.DescribePoll(list.Select(f => f.Name), wait);
             var poll = await _host.GuestExecAsync(spec.VmId,
                 GuestScripts.PollArgv(GuestFolder, FeatureStateFile.Path, wait, GuestScripts.PollChunkBytes, list),
-                new GuestExecOptions { ReadOnly = true, FollowLimit = SmallCommandLimit + wait, Description = what }, ct).ConfigureAwait(false);
+                new GuestExecOptions { ReadOnly = true, Synchronous = wait > TimeSpan.Zero, FollowLimit = SmallCommandLimit + wait, Description = what },
+                ct).ConfigureAwait(false);
             if (poll.IsPlanned) return null;
             var bytes = GuestScripts.ToGuestBytes(poll.OutData);
             GuestPollAnswer? answer = null;

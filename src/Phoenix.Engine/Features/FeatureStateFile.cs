@@ -89,7 +89,8 @@ namespace Phoenix.Engine.Features
         }
 
         /// <summary>
-        /// The record as the guest holds it now, read with one <c>cat</c> (read-only, so it runs under -WhatIf); empty
+        /// The record as the guest holds it now, read with one <c>cat</c> (read-only, so it runs under -WhatIf; started with
+        /// <c>--synchronous 0</c> and its end asked for at once, as a read that answers at once is); empty
         /// when the file is not there. For readers that want the record alone (Compare-PhoenixVm); the feature runner
         /// reads it with the poll, beside the state of the features' runs.
         /// </summary>
@@ -97,7 +98,7 @@ namespace Phoenix.Engine.Features
         {
             if (host == null) throw new ArgumentNullException(nameof(host));
             var read = await host.GuestExecAsync(vmId, new[] { "cat", Path },
-                new GuestExecOptions { ReadOnly = true, FollowLimit = limit, Description = "read " + Path }, ct).ConfigureAwait(false);
+                new GuestExecOptions { ReadOnly = true, Synchronous = false, FollowLimit = limit, Description = "read " + Path }, ct).ConfigureAwait(false);
             if (!read.Exited || read.ExitCode != 0) return new Dictionary<string, string>(StringComparer.Ordinal);
             return Parse(Encoding.UTF8.GetString(GuestScripts.ToGuestBytes(read.OutData)));
         }

@@ -51,16 +51,26 @@ namespace Phoenix.Engine.Proxmox
         /// <summary>How long qm waits before it answers with the pid (qm's <c>--timeout</c>; null = Proxmox's 30 s, 0 = forever).</summary>
         public int? TimeoutSeconds { get; init; }
 
-        /// <summary>False to start the program and return its pid at once (<c>--synchronous 0</c>).</summary>
+        /// <summary>
+        /// False to start the program with <c>--synchronous 0</c>: qm answers with its pid at once, and (with
+        /// <see cref="FollowPid"/>) its end is asked for with <c>qm guest exec-status</c> at once, then after short waits
+        /// that grow to <see cref="PollInterval"/>. For a short program (a read that answers at once): a synchronous qm asks
+        /// for its end right after starting it, finds it rarely ended yet and asks again only a second later, so two short
+        /// commands (exec-status's own start is the program's time) answer sooner. True (the default): qm waits for the
+        /// program, up to <see cref="TimeoutSeconds"/>.
+        /// </summary>
         public bool Synchronous { get; init; } = true;
 
-        /// <summary>True to follow a pid answer with <c>qm guest exec-status</c> until the program ends.</summary>
+        /// <summary>
+        /// True to follow a pid answer (qm's timeout passed, or <c>--synchronous 0</c>) with <c>qm guest exec-status</c> until the
+        /// program ends.
+        /// </summary>
         public bool FollowPid { get; init; } = true;
 
         /// <summary>How long to follow a pid before giving up (null = until cancelled).</summary>
         public TimeSpan? FollowLimit { get; init; }
 
-        /// <summary>How often exec-status is asked while following (1 s, as qm itself polls).</summary>
+        /// <summary>How often exec-status is asked while following (1 s, as qm itself polls); the longest wait after a <c>--synchronous 0</c> start.</summary>
         public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(1);
 
         /// <summary>
@@ -306,10 +316,11 @@ namespace Phoenix.Engine.Proxmox
         // ---- Guest agent ----------------------------------------------------------------------
 
         /// <summary>
-        /// <c>qm guest exec</c>. When qm answers with a pid (its timeout passed) and
-        /// <see cref="GuestExecOptions.FollowPid"/> is set, the program is followed with
-        /// <c>qm guest exec-status</c> until it ends. The guest's exit code is in the result; it is
-        /// not an exception.
+        /// <c>qm guest exec</c>. When qm answers with a pid (its timeout passed, or the program was started with
+        /// <c>--synchronous 0</c>, <see cref="GuestExecOptions.Synchronous"/>) and <see cref="GuestExecOptions.FollowPid"/> is
+        /// set, the program is followed with <c>qm guest exec-status</c> until it ends: every
+        /// <see cref="GuestExecOptions.PollInterval"/> after qm's own wait; at once and then after short growing waits after
+        /// a start that did not wait. The guest's exit code is in the result; it is not an exception.
         /// </summary>
         public async Task<GuestExecResult> GuestExecAsync(int vmId, IReadOnlyList<string> argv, GuestExecOptions? options = null,
             CancellationToken cancellationToken = default)
@@ -322,11 +333,14 @@ namespace Phoenix.Engine.Proxmox
             var result = await RunCoreAsync(command, vmId, cancellationToken).ConfigureAwait(false);
             if (IsPlanned(command)) return new GuestExecResult { Exited = true, ExitCode = 0, IsPlanned = true };
             var parsed = Parse(() => ProxmoxParsers.ParseGuestExec(result.StdOut), "the guest exec result", vmId, command);
-            if (parsed.Exited || !parsed.Pid.HasValue || !options.Synchronous || !options.FollowPid) return parsed;
+            if (parsed.Exited || !parsed.Pid.HasValue || !options.FollowPid) return parsed;
 
             var pid = parsed.Pid.Value;
             var stopwatch = Stopwatch.StartNew();
             var polled = TimeSpan.Zero;
+            // After qm's own wait the program has run a while: asked every PollInterval, as qm asks. Just started, a short
+            // program has ended by the time exec-status has started: asked at once, then after waits growing to PollInterval.
+            var wait = options.Synchronous ? options.PollInterval : TimeSpan.Zero;
             while (true)
             {
                 var elapsed = stopwatch.Elapsed > polled ? stopwatch.Elapsed : polled;
@@ -338,11 +352,25 @@ namespace Phoenix.Engine.Proxmox
                     {
                         RecommendedAction = "Allow it more time, or look into the guest for why it runs so long.",
                     };
-                await RetryPolicy.Delay(options.PollInterval, cancellationToken).ConfigureAwait(false);
-                polled += options.PollInterval;
+                if (wait > TimeSpan.Zero)
+                {
+                    await RetryPolicy.Delay(wait, cancellationToken).ConfigureAwait(false);
+                    polled += wait;
+                }
                 var status = await GuestExecStatusAsync(vmId, pid, cancellationToken).ConfigureAwait(false);
                 if (status.Exited) return status with { Pid = pid };
+                wait = options.Synchronous ? options.PollInterval : NextStartedWait(wait, options.PollInterval);
             }
+        }
+
+        /// <summary>The first wait before exec-status asks again for a program started with <c>--synchronous 0</c> that had not ended.</summary>
+        public static readonly TimeSpan FirstStartedWait = TimeSpan.FromMilliseconds(200);
+
+        // 0.2 s, 0.4 s, 0.8 s, then the poll interval.
+        private static TimeSpan NextStartedWait(TimeSpan wait, TimeSpan pollInterval)
+        {
+            var next = wait <= TimeSpan.Zero ? FirstStartedWait : wait + wait;
+            return next < pollInterval ? next : pollInterval;
         }
 
         /// <summary><c>qm guest exec-status</c>.</summary>

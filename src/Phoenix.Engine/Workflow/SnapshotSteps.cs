@@ -110,21 +110,23 @@ namespace Phoenix.Engine.Workflow
         }
 
         /// <summary>
-        /// True when the guest's feature record (<see cref="FeatureStateFile.Path"/>, rewritten by rename each time a feature
-        /// succeeds there) is younger than snapshot <paramref name="name"/>: features ran after it was taken, in an earlier run (that run
-        /// warned). Two read-only commands, so -WhatIf reads them for real: the snapshot's section of <c>qm config --snapshot</c> for its
-        /// <c>snaptime</c>, and the file's time in the guest (<c>stat -c %Y</c>). False when either cannot be read (no record, no
-        /// snaptime): nothing shows the snapshot is stale, so it is left as it is. Both times are seconds since the epoch; the guest's
-        /// clock is taken to agree with the host's. A record written within the snapshot's own second is taken as older (the
-        /// snapshot of a deploy follows its features within that second as a rule), so features that ran and ended in that
-        /// same second after the snapshot are not seen.
+        /// True when the guest's feature record (<see cref="FeatureStateFile.Path"/>, rewritten by rename each time a feature succeeds there) is
+        /// younger than snapshot <paramref name="name"/>: features ran after it was taken, in an earlier run (that run warned). Read-only commands,
+        /// so -WhatIf runs them for real: the snapshot's section of <c>qm config --snapshot</c> for its <c>snaptime</c>, and the file's time in the
+        /// guest (<c>stat -c %Y</c>, started with <c>--synchronous 0</c> and its end asked for at once). False when either cannot be read (no record,
+        /// no snaptime): nothing shows the snapshot is stale, so it is left as it is. Both times are seconds since the epoch; the guest's clock is
+        /// taken to agree with the host's. A record written within the snapshot's own second is taken as older (the snapshot of a deploy follows its
+        /// features within that second as a rule), so features that ran and ended in that same second after the snapshot are not seen.
         /// </summary>
         public static async Task<bool> FeaturesRanSinceAsync(ProxmoxHost host, int vmId, string name, TimeSpan limit, CancellationToken ct)
         {
             var section = await host.GetVmConfigAsync(vmId, snapshot: name, cancellationToken: ct).ConfigureAwait(false);
             if (!long.TryParse(section["snaptime"] ?? "", NumberStyles.None, CultureInfo.InvariantCulture, out var taken)) return false;
             var read = await host.GuestExecAsync(vmId, new[] { "stat", "-c", "%Y", FeatureStateFile.Path },
-                new GuestExecOptions { ReadOnly = true, FollowLimit = limit, Description = "read the time of " + FeatureStateFile.Path },
+                new GuestExecOptions
+                {
+                    ReadOnly = true, Synchronous = false, FollowLimit = limit, Description = "read the time of " + FeatureStateFile.Path,
+                },
                 ct).ConfigureAwait(false);
             if (read.IsPlanned || !read.Exited || read.ExitCode != 0) return false;
             var text = System.Text.Encoding.UTF8.GetString(GuestScripts.ToGuestBytes(read.OutData)).Trim();

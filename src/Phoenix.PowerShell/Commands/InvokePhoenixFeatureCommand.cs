@@ -157,10 +157,13 @@ namespace Phoenix.PowerShell.Commands
                 var poll = line.IndexOf(" " + FeatureRunner.PollProgramName + " ", StringComparison.Ordinal);
                 if (poll >= 0)
                 {
-                    // What follows the program's name (the wait, the features and their log offsets) changes from poll to poll.
+                    // What follows the program's name (the wait, the features and their log offsets) changes from poll to poll, and
+                    // qm's options before `--` too (a poll that answers at once is started with --synchronous 0): the program is the poll.
+                    var program = line.IndexOf(" -- ", StringComparison.Ordinal);
+                    if (program < 0 || program > poll) program = 0;
                     lock (shown)
                     {
-                        if (!shown.Add(line.Substring(0, poll))) return;
+                        if (!shown.Add(line.Substring(program, poll - program))) return;
                     }
                     line += "   (repeated until the features end; later polls are not shown)";
                 }

@@ -76,6 +76,10 @@ public sealed class DeployFeatureStepTests : IDisposable
         var guestCommands = connection.Commands.Where(c => c.Arguments.Count > 2 && c.Arguments[1] == "guest" && c.Arguments[2] == "exec").ToList();
         Assert.Equal(2, guestCommands.Count);
         Assert.All(guestCommands, c => Assert.True(CommandIntent.IsReadOnly(c), c.ToDisplayString()));
+        // Each VM's look answers at once: started with --synchronous 0, its answer taken with exec-status.
+        Assert.All(guestCommands, c => Assert.Equal(new[] { "--synchronous", "0", "--" }, c.Arguments.Skip(4).Take(3)));
+        Assert.Equal(new[] { "201", "202" }, connection.Commands.Where(c => c.Arguments.Count > 3 && c.Arguments[2] == "exec-status")
+            .Select(c => c.Arguments[3]).OrderBy(v => v));
         Assert.All(connection.Commands, c => Assert.True(CommandIntent.IsReadOnly(c), c.ToDisplayString()));
     }
 

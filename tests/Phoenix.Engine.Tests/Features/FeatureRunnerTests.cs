@@ -16,10 +16,16 @@ public sealed class FeatureRunnerTests
     private const string Folder = "/var/lib/phoenix/features";
     private const string State = "/var/lib/phoenix/features.state";
 
-    // The first look at the guest: the state of the features, at once, no logs.
+    // The first look at the guest: the state of the features, at once, no logs. It answers at once, so it is started with
+    // --synchronous 0 (qm answers with its pid) and its answer asked for with exec-status.
     private static string LookLine(params string[] features) =>
-        $"qm guest exec 101 -- /bin/sh -c '{GuestScripts.Poll}' phoenix-poll {Folder} {State} 0 1048576 " +
+        $"qm guest exec 101 --synchronous 0 -- /bin/sh -c '{GuestScripts.Poll}' phoenix-poll {Folder} {State} 0 1048576 " +
         string.Join(" ", features.Select(f => f + " -1"));
+
+    private static string StatusLine(long pid) => $"qm guest exec-status 101 {pid}";
+
+    // The look and the exec-status that takes its answer (the guest gave it `pid`).
+    private static string[] LookLines(long pid, params string[] features) => new[] { LookLine(features), StatusLine(pid) };
 
     // A follow poll: waits up to one tick (the test options' 10 ms), with the log offsets.
     private static string PollLine(params (string Feature, long Offset)[] features) =>
@@ -54,7 +60,7 @@ public sealed class FeatureRunnerTests
         var results = await runner.RunAsync(spec, new[] { feature }, null, CancellationToken.None);
 
         // The agent answers, so it is not waited for: the look at the guest is the first command.
-        Assert.Equal(new[] { LookLine("hello"), StartLine(spec, 20, feature) }, bed.Connection.Lines);
+        Assert.Equal(LookLines(1102, "hello").Append(StartLine(spec, 20, feature)), bed.Connection.Lines);
         var r = Assert.Single(results);
         Assert.Equal(FeatureRunStatus.RecordedNotRun, r.Status);
         Assert.Equal(0, r.ExitCode);
@@ -63,9 +69,10 @@ public sealed class FeatureRunnerTests
         Assert.Equal(feature.Hash, r.ScriptHash);
         Assert.Equal("/var/lib/phoenix/features/hello.log", r.LogPath);
         Assert.True(CommandIntent.IsReadOnly(bed.Connection.Commands[0]));
-        Assert.False(CommandIntent.IsReadOnly(bed.Connection.Commands[1]));
+        Assert.True(CommandIntent.IsReadOnly(bed.Connection.Commands[1]));
+        Assert.False(CommandIntent.IsReadOnly(bed.Connection.Commands[2]));
         Assert.Equal($"in the guest: write /tmp/vm_context.json ({ContextBytes(spec)} bytes), run feature hello ({feature.Length} bytes), follow its log",
-            bed.Connection.Commands[1].Description);
+            bed.Connection.Commands[2].Description);
 
         // The simulated guest only recorded both.
         var log = bed.Simulator.GuestLog(101);
@@ -152,7 +159,7 @@ public sealed class FeatureRunnerTests
         // bytes already read. Phoenix writes no state: the guest did.
         var offsets = new List<long> { 0 };
         foreach (var l in lines) offsets.Add(offsets[^1] + Encoding.UTF8.GetByteCount(l + "\n"));
-        var expected = new[] { LookLine("docker"), StartLine(spec, 20, feature) }
+        var expected = LookLines(4001, "docker").Append(StartLine(spec, 20, feature))
             .Concat(offsets.Skip(1).Take(lines.Count - 1).Select(o => PollLine(("docker", o))));
         Assert.Equal(expected, bed.Connection.Lines);
         Assert.Equal(r.RunHash, guest.Recorded("docker"));
@@ -176,13 +183,12 @@ public sealed class FeatureRunnerTests
 
         Assert.Equal(new[] { "one:True", "two:False" }, seen);
         Assert.All(results, r => Assert.Equal(FeatureRunStatus.Ran, r.Status));
-        Assert.Equal(new[]
+        Assert.Equal(LookLines(4001, "one", "two").Concat(new[]
         {
-            LookLine("one", "two"),
             // The start's answer brings one's end and its line; one poll follows two.
             StartLine(spec, 20, one, two),
             PollLine(("one", 18), ("two", 0)),
-        }, bed.Connection.Lines);
+        }), bed.Connection.Lines);
     }
 
     [Fact]
@@ -203,7 +209,18 @@ public sealed class FeatureRunnerTests
         var second = await FeatureRunner.RunForVmAsync(bed.Host, spec, bed.Catalog, FeatureTestBed.Options(), logLines.Add, CancellationToken.None);
         Assert.Empty(second.Changes);
         Assert.Equal(new[] { "feature docker: skipped, it already ran with this script and spec" }, second.Notes);
-        Assert.Equal(new[] { LookLine("docker") }, bed.Connection.Lines);
+        Assert.Equal(LookLines(4003, "docker"), bed.Connection.Lines);
+        Assert.All(bed.Connection.Commands, c => Assert.True(CommandIntent.IsReadOnly(c), c.ToDisplayString() + " is not read-only"));
+        Assert.Single(guest.Launched);
+
+        // A look the guest has not ended by the first exec-status is asked for again (after short waits) until it has, with reads only.
+        bed.Connection.Clear();
+        guest.NotEndedAnswers = 2;
+        var third = await FeatureRunner.RunForVmAsync(bed.Host, spec, bed.Catalog, FeatureTestBed.Options(), logLines.Add, CancellationToken.None);
+        Assert.Empty(third.Changes);
+        Assert.Equal(second.Notes, third.Notes);
+        Assert.Equal(2, guest.NotEndedAnswered);
+        Assert.Equal(new[] { LookLine("docker"), StatusLine(4004), StatusLine(4004), StatusLine(4004) }, bed.Connection.Lines);
         Assert.All(bed.Connection.Commands, c => Assert.True(CommandIntent.IsReadOnly(c), c.ToDisplayString() + " is not read-only"));
         Assert.Single(guest.Launched);
     }
@@ -252,7 +269,7 @@ public sealed class FeatureRunnerTests
             CancellationToken.None);
 
         Assert.Equal(new[] { "a:Skipped", "b:Ran", "c:Skipped" }, seen);
-        Assert.Equal(StartLine(spec, 20, b), bed.Connection.Lines[1]);
+        Assert.Equal(StartLine(spec, 20, b), bed.Connection.Lines[2]);
         Assert.Equal(FeatureRunner.ScriptPath("b"), Assert.Single(guest.Launched)[^1]);
     }
 
@@ -270,7 +287,7 @@ public sealed class FeatureRunnerTests
 
         Assert.Equal(FeatureRunStatus.Skipped, r.Status);
         Assert.False(r.Changed);
-        Assert.Equal(new[] { LookLine("hello") }, bed.Connection.Lines);
+        Assert.Equal(LookLines(1102, "hello"), bed.Connection.Lines);
     }
 
     [Fact]
@@ -305,7 +322,8 @@ public sealed class FeatureRunnerTests
         Assert.Equal(2, guest.Launched.Count);
         Assert.DoesNotContain(bed.Connection.Lines, l => l.Contains("phoenix-start"));
         Assert.Equal(LookLine("slow", "next"), bed.Connection.Lines[0]);
-        Assert.Equal(PollLine(("slow", 0), ("next", 0)), bed.Connection.Lines[1]);
+        Assert.StartsWith("qm guest exec-status 101 ", bed.Connection.Lines[1]);
+        Assert.Equal(PollLine(("slow", 0), ("next", 0)), bed.Connection.Lines[2]);
     }
 
     [Fact]
@@ -333,7 +351,8 @@ public sealed class FeatureRunnerTests
         Assert.Equal(2, guest.Launched.Count);
         Assert.DoesNotContain(bed.Connection.Lines, l => l.Contains("phoenix-start"));
         Assert.Equal(LookLine("quick", "slow"), bed.Connection.Lines[0]);
-        Assert.Equal(PollLine(("slow", 0)), bed.Connection.Lines[1]);
+        Assert.StartsWith("qm guest exec-status 101 ", bed.Connection.Lines[1]);
+        Assert.Equal(PollLine(("slow", 0)), bed.Connection.Lines[2]);
         Assert.Equal(hash, guest.Recorded("quick"));
         Assert.Equal(results[1].RunHash, guest.Recorded("slow"));
     }
@@ -466,7 +485,7 @@ public sealed class FeatureRunnerTests
         Assert.Equal("package manager (apt) failure", e.Result.ExitCodeMeaning);
         Assert.Empty(seen);
         Assert.Equal(PollLine(("fail", 0), ("second", 0)), bed.Connection.Lines.Last());
-        Assert.Equal(3, bed.Connection.Lines.Count);
+        Assert.Equal(4, bed.Connection.Lines.Count);
     }
 
     [Fact]
@@ -510,8 +529,9 @@ public sealed class FeatureRunnerTests
             e.RecommendedAction);
         // The guest's run is told the same limit (whole seconds), so it starts no later feature after one that outlasted it.
         Assert.Equal("1", bed.Simulator.GuestLog(101).Single(l => l.Command.Contains("phoenix-start")).Command[10]);
-        // Nothing was killed: no command after the start but polls.
-        var afterStart = bed.Connection.Lines.SkipWhile(l => !l.Contains("phoenix-start")).Skip(1).ToList();
+        // Nothing was killed: no command after the start but polls (and the exec-status of one that no longer waited in the guest).
+        var afterStart = bed.Connection.Lines.SkipWhile(l => !l.Contains("phoenix-start")).Skip(1)
+            .Where(l => !l.StartsWith("qm guest exec-status 101 ", StringComparison.Ordinal)).ToList();
         Assert.NotEmpty(afterStart);
         Assert.All(afterStart, l => Assert.Contains(" phoenix-poll ", l));
         Assert.All(afterStart, l => Assert.EndsWith(" slow 0 next 0", l));
@@ -636,7 +656,26 @@ public sealed class FeatureRunnerTests
         Assert.Equal("AgentTimeout", e.Reason);
         Assert.Equal("VM 101 (t1) is stopped, so its guest agent cannot answer (waited 0 s). Start it with Start-PhoenixVm -VmId 101.", e.Message);
         Assert.Equal(LookLine("hello"), bed.Connection.Lines[0]);
+        Assert.DoesNotContain(bed.Connection.Lines, l => l.StartsWith("qm guest exec-status ", StringComparison.Ordinal));
         Assert.DoesNotContain(bed.Connection.Lines, l => l.Contains("phoenix-start"));
+    }
+
+    [Fact]
+    public async Task A_guest_agent_that_answers_late_is_waited_for_and_then_the_look_is_sent_again()
+    {
+        using var bed = new FeatureTestBed(agentStartupDelay: TimeSpan.FromMilliseconds(300));
+        var feature = bed.AddFeature("hello", "true\n");
+        var spec = FeatureTestBed.Spec("hello");
+
+        var r = Assert.Single(await new FeatureRunner(bed.Host, FeatureTestBed.Options()).RunAsync(spec, new[] { feature }, null, CancellationToken.None));
+
+        Assert.Equal(FeatureRunStatus.RecordedNotRun, r.Status);
+        var lines = bed.Connection.Lines;
+        // The look's start finds no agent (no pid, so no exec-status): Phoenix waits for the agent as Wait-PhoenixGuestAgent does ...
+        Assert.Equal(new[] { LookLine("hello"), "qm guest cmd 101 ping" }, lines.Take(2));
+        Assert.All(lines.Skip(1).Take(lines.Count - 4), l => Assert.Matches(@"^qm (guest cmd 101 (ping|network-get-interfaces)|config 101|status 101)$", l));
+        // ... and then looks again, takes the answer with exec-status and starts the feature.
+        Assert.Equal(LookLines(1102, "hello").Append(StartLine(spec, 20, feature)), lines.TakeLast(3));
     }
 
     [Fact]
@@ -652,8 +691,8 @@ public sealed class FeatureRunnerTests
 
         Assert.Equal(new[] { StartLine(spec, 20, feature) }, recorder.Commands);
         Assert.Equal(new[] { "feature hello: would run" }, outcome.Changes);
-        // Only reads reached the node: the status, the agent ping and the look at the features.
-        Assert.Equal(new[] { "qm status 101", "qm guest cmd 101 ping", LookLine("hello") }, bed.Connection.Lines);
+        // Only reads reached the node: the status, the agent ping and the look at the features (the program and its answer).
+        Assert.Equal(new[] { "qm status 101", "qm guest cmd 101 ping" }.Concat(LookLines(1102, "hello")), bed.Connection.Lines);
         Assert.Equal(new[] { "phoenix-poll" }, bed.Simulator.GuestLog(101).Select(l => l.Command[3]));
     }
 

@@ -12,7 +12,8 @@ namespace Phoenix.Engine.Tests.Features;
 
 /// <summary>
 /// An in-process simulated node with VM 101 ("t1", cloned from 9000 and started, agent up at
-/// once), a folder of test features, and a connection that records every command line.
+/// once unless <c>agentStartupDelay</c> says otherwise), a folder of test features, and a connection that records
+/// every command line.
 /// </summary>
 internal sealed class FeatureTestBed : IDisposable
 {
@@ -21,11 +22,11 @@ internal sealed class FeatureTestBed : IDisposable
 
     private readonly TempFolders _folders = new();
 
-    public FeatureTestBed(IGuestRunner? runner = null, bool start = true)
+    public FeatureTestBed(IGuestRunner? runner = null, bool start = true, TimeSpan? agentStartupDelay = null)
     {
         Simulator = new ProxmoxSimulator(new SimulatorOptions
         {
-            AgentStartupDelay = TimeSpan.Zero,
+            AgentStartupDelay = agentStartupDelay ?? TimeSpan.Zero,
             GuestRunner = runner,
             RandomSeed = 7,
             GuestExecPollInterval = TimeSpan.FromMilliseconds(5),
@@ -152,6 +153,7 @@ internal sealed class FeatureGuest : GuestRunnerBase
 {
     private readonly object _gate = new();
     private readonly Dictionary<int, GuestExecStatus> _done = new();
+    private readonly Dictionary<int, int> _notEndedAnswers = new();
     private readonly Dictionary<(int, string), ScriptedRun> _runs = new();
     private readonly Dictionary<(int, string), byte[]> _files = new();
     private readonly Dictionary<(int, string), string> _recorded = new();
@@ -170,6 +172,15 @@ internal sealed class FeatureGuest : GuestRunnerBase
         get { lock (_gate) return _paused; }
         set { lock (_gate) _paused = value; }
     }
+
+    /// <summary>
+    /// How many exec-status asks about each program answer that it has not exited yet before the answer with its end
+    /// (0: it has ended by the first ask). A synchronous qm asks again itself; a program started with --synchronous 0 is asked by Phoenix.
+    /// </summary>
+    public int NotEndedAnswers { get; set; }
+
+    /// <summary>The exec-status answers that said a program had not exited yet.</summary>
+    public int NotEndedAnswered { get; private set; }
 
     /// <summary>How each script (by its path in the guest) behaves when started; the same in every VM.</summary>
     public Dictionary<string, ScriptedRun> Scripts { get; } = new();
@@ -212,7 +223,15 @@ internal sealed class FeatureGuest : GuestRunnerBase
     {
         lock (_gate)
         {
-            if (!_done.Remove(pid, out var s)) return null;
+            if (!_done.ContainsKey(pid)) return null;
+            _notEndedAnswers.TryGetValue(pid, out var answered);
+            if (answered < NotEndedAnswers)
+            {
+                _notEndedAnswers[pid] = answered + 1;
+                NotEndedAnswered++;
+                return new GuestExecStatus { Exited = false };
+            }
+            _done.Remove(pid, out var s);
             return s;
         }
     }

@@ -352,22 +352,29 @@ public class ProxmoxHostTests
         Assert.Equal(new[] { TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1) }, waits);
     }
 
-    [Fact]
-    public async Task Guest_exec_gives_up_following_after_its_limit()
+    [Theory]
+    // After qm's own wait: asked every second.
+    [InlineData(true, "qm guest exec 1001 -- sleep 600", 3, new[] { 1.0, 1.0, 1.0 })]
+    // Started with --synchronous 0: asked at once and after 0.2, 0.4 and 0.8 s; 1.4 s had passed when it gave up.
+    [InlineData(false, "qm guest exec 1001 --synchronous 0 -- sleep 600", 1, new[] { 0.2, 0.4, 0.8 })]
+    public async Task Guest_exec_gives_up_following_after_its_limit(bool synchronous, string start, double limitSeconds, double[] waitSeconds)
     {
         var fake = new ScriptedHostConnection()
-            .On("qm guest exec 1001 -- sleep 600", Ok("{\"pid\": 7}\n"))
+            .On(start, Ok("{\"pid\": 7}\n"))
             .On("qm guest exec-status 1001 7", Ok("{\n   \"exited\" : 0\n}\n"));
         var waits = new List<TimeSpan>();
         var host = new ProxmoxHost(fake, FakePolicy(waits));
 
-        var e = await Assert.ThrowsAsync<ProxmoxException>(() =>
-            host.GuestExecAsync(1001, new[] { "sleep", "600" }, new GuestExecOptions { FollowLimit = TimeSpan.FromSeconds(3) }));
+        var e = await Assert.ThrowsAsync<ProxmoxException>(() => host.GuestExecAsync(1001, new[] { "sleep", "600" },
+            new GuestExecOptions { Synchronous = synchronous, FollowLimit = TimeSpan.FromSeconds(limitSeconds) }));
 
         Assert.Equal(ProxmoxErrorReason.CommandTimeout, e.ProxmoxReason);
         Assert.Equal(1001, e.Target);
+        Assert.Contains("the guest program 'sleep' (pid 7) was still running after ", e.Message);
         Assert.Contains("`qm guest exec-status 1001 7`", e.Message);
-        Assert.Equal(3, waits.Count);
+        Assert.Equal(waitSeconds.Select(TimeSpan.FromSeconds), waits);
+        Assert.Equal(start, fake.CallLines[0]);
+        Assert.Equal(waitSeconds.Length + (synchronous ? 0 : 1), fake.CallLines.Count(l => l == "qm guest exec-status 1001 7"));
     }
 
     [Fact]
@@ -376,10 +383,48 @@ public class ProxmoxHostTests
         var fake = new ScriptedHostConnection().On("qm guest exec 1001 --synchronous 0 -- sleep 600", Ok("{\"pid\": 7}\n"));
         var host = new ProxmoxHost(fake);
 
-        var result = await host.GuestExecAsync(1001, new[] { "sleep", "600" }, new GuestExecOptions { Synchronous = false });
+        var result = await host.GuestExecAsync(1001, new[] { "sleep", "600" }, new GuestExecOptions { Synchronous = false, FollowPid = false });
 
         Assert.False(result.Exited);
         Assert.Equal(7L, result.Pid);
+        Assert.Single(fake.Calls);
+    }
+
+    [Fact]
+    public async Task Guest_exec_started_without_waiting_asks_for_its_end_at_once_and_then_after_waits_that_grow_to_the_poll_interval()
+    {
+        var notYet = Ok("{\n   \"exited\" : 0\n}\n");
+        var fake = new ScriptedHostConnection()
+            .On("qm guest exec 1001 --synchronous 0 -- cat /var/lib/phoenix/features.state", Ok("{\n   \"pid\" : 7\n}\n"))
+            .On("qm guest exec-status 1001 7", notYet, notYet, notYet, notYet, notYet,
+                Ok("{\n   \"exitcode\" : 0,\n   \"exited\" : 1,\n   \"out-data\" : \"docker 0123\\n\"\n}\n"));
+        var waits = new List<TimeSpan>();
+        var host = new ProxmoxHost(fake, FakePolicy(waits));
+
+        var result = await host.GuestExecAsync(1001, new[] { "cat", "/var/lib/phoenix/features.state" },
+            new GuestExecOptions { ReadOnly = true, Synchronous = false, FollowLimit = TimeSpan.FromMinutes(1) });
+
+        Assert.True(result.Succeeded);
+        Assert.Equal("docker 0123\n", result.OutData);
+        Assert.Equal(7L, result.Pid);
+        Assert.Equal(new[] { "qm guest exec 1001 --synchronous 0 -- cat /var/lib/phoenix/features.state" }
+            .Concat(Enumerable.Repeat("qm guest exec-status 1001 7", 6)), fake.CallLines);
+        // The first exec-status at once (its own start is the program's time), then 0.2 s, doubling, at most the poll interval.
+        Assert.Equal(new[] { 0.2, 0.4, 0.8, 1, 1 }.Select(TimeSpan.FromSeconds), waits);
+        Assert.All(fake.Calls, c => Assert.True(CommandIntent.IsReadOnly(c), c.ToShellString()));
+    }
+
+    [Fact]
+    public async Task Guest_exec_started_without_waiting_on_a_guest_whose_agent_does_not_run_is_the_error_of_a_synchronous_one()
+    {
+        var fake = new ScriptedHostConnection()
+            .On("qm guest exec 1001 --synchronous 0 -- true", Fail("QEMU guest agent is not running\n"));
+        var host = new ProxmoxHost(fake, RetryPolicy.NoRetry);
+
+        var e = await Assert.ThrowsAsync<ProxmoxException>(() =>
+            host.GuestExecAsync(1001, new[] { "true" }, new GuestExecOptions { Synchronous = false }));
+
+        Assert.Equal(ProxmoxErrorReason.AgentNotRunning, e.ProxmoxReason);
         Assert.Single(fake.Calls);
     }
 
