@@ -298,38 +298,46 @@ namespace Phoenix.Engine.Features
 
             // A run from an earlier start still going on (a deploy cut off while a feature ran): follow it to its
             // end. What it finishes with this script and context counts as run now; a failure of it is this run's.
-            if (look != null && look.RunnerAlive && !_host.IsDryRun)
+            async Task<GuestPollAnswer?> FollowEarlierAsync(GuestPollAnswer? seen)
             {
-                var earlier = items.Where(i => look[i.Name].IsRunning).ToList();
-                if (earlier.Count > 0)
+                if (seen == null || !seen.RunnerAlive || _host.IsDryRun) return seen;
+                var earlier = items.Where(i => i.Result == null && seen[i.Name].IsRunning).ToList();
+                if (earlier.Count == 0) return seen;
+                foreach (var i in earlier) Report(spec, i.Name, i.Index, items.Count, FeatureStage.Running, null, TimeSpan.Zero);
+                // The follow's polls name only the features followed: what the look said of the others (one the earlier run
+                // finished before the look, recorded with this script and context) still decides whether they run.
+                var followed = await FollowAsync(spec, items, earlier, ownRun: false, null, (item, state) =>
                 {
-                    foreach (var i in earlier) Report(spec, i.Name, i.Index, items.Count, FeatureStage.Running, null, TimeSpan.Zero);
-                    // The follow's polls name only the features followed: what the look said of the others (one the earlier run
-                    // finished before the look, recorded with this script and context) still decides whether they run.
-                    var followed = await FollowAsync(spec, items, earlier, ownRun: false, null, (item, state) =>
-                    {
-                        if (state.RunHash != item.RunHash) return;
-                        item.Result = Ran(spec, item, state.ExitCode!.Value);
-                        Report(spec, item.Name, item.Index, items.Count, FeatureStage.Finished, null, item.Result.Duration);
-                        if (state.ExitCode != 0) throw Failed(spec, item.Result, Later(items, item));
-                        Flush();
-                    }, ct).ConfigureAwait(false);
-                    look = look.Then(followed);
-                }
+                    if (state.RunHash != item.RunHash) return;
+                    item.Result = Ran(spec, item, state.ExitCode!.Value);
+                    Report(spec, item.Name, item.Index, items.Count, FeatureStage.Finished, null, item.Result.Duration);
+                    if (state.ExitCode != 0) throw Failed(spec, item.Result, Later(items, item));
+                    Flush();
+                }, ct).ConfigureAwait(false);
+                return seen.Then(followed);
             }
 
-            var pending = new List<Item>();
-            foreach (var item in items)
+            // What is left to run: no result yet, and not recorded by the guest with this script and context.
+            List<Item> Pending(GuestPollAnswer? seen)
             {
-                if (item.Result != null) continue;
-                if (!Options.Force && look != null && look[item.Name].Recorded == item.RunHash)
+                var left = new List<Item>();
+                foreach (var item in items)
                 {
-                    item.Result = Base(spec, item, FeatureRunStatus.Skipped, 0, "", false, false, TimeSpan.Zero);
-                    Report(spec, item.Name, item.Index, items.Count, FeatureStage.Finished, null, TimeSpan.Zero);
+                    if (item.Result != null) continue;
+                    if (!Options.Force && seen != null && seen[item.Name].Recorded == item.RunHash)
+                    {
+                        item.Result = Base(spec, item, FeatureRunStatus.Skipped, 0, "", false, false, TimeSpan.Zero);
+                        Report(spec, item.Name, item.Index, items.Count, FeatureStage.Finished, null, TimeSpan.Zero);
+                    }
+                    else left.Add(item);
                 }
-                else pending.Add(item);
+                Flush();
+                return left;
             }
-            Flush();
+
+            look = await FollowEarlierAsync(look).ConfigureAwait(false);
+            var pending = Pending(look);
+            var lookedAgain = false;
 
             while (pending.Count > 0)
             {
@@ -345,7 +353,22 @@ namespace Phoenix.Engine.Features
                 }
                 pending.RemoveRange(0, batch.Count);
 
-                var (outcome, first) = await StartAsync(spec, items, batch, context, ct).ConfigureAwait(false);
+                Func<Item, FeatureResult>? outcome;
+                GuestPollAnswer? first;
+                try
+                {
+                    (outcome, first) = await StartAsync(spec, items, batch, context, ct).ConfigureAwait(false);
+                }
+                catch (FeatureException e) when (e.Reason == ErrorIds.FeatureStillRunning && !lookedAgain)
+                {
+                    // A run that began after the look: most often the start of a deploy cut off while its qm guest exec was on
+                    // its way (qm had read the scripts and went on without its client). Look once more and follow that run to
+                    // its end like any earlier one, then start what it left; a run that is still not to be seen is the error.
+                    lookedAgain = true;
+                    look = await FollowEarlierAsync(await LookAsync(spec, items, ct).ConfigureAwait(false)).ConfigureAwait(false);
+                    pending = Pending(look);
+                    continue;
+                }
                 if (outcome != null)
                 {
                     foreach (var item in batch)

@@ -538,6 +538,67 @@ public sealed class FeatureRunnerTests
     }
 
     [Fact]
+    public async Task A_run_that_began_after_the_look_is_followed_to_its_end_instead_of_refusing_the_start()
+    {
+        // A deploy cut off while its start was on its way: qm had the scripts and started the run without its client, after
+        // the re-run had looked and found nothing running. The re-run's start is refused (a run is alive); it looks again,
+        // follows that run to its end and takes its result, and starts nothing itself.
+        var guest = new FeatureGuest();
+        using var bed = new FeatureTestBed(guest);
+        var feature = bed.AddFeature("slow", "true\n");
+        guest.Scripts[FeatureRunner.ScriptPath("slow")] = new ScriptedRun { Lines = { "one", "two", "three", "PHOENIX_CHANGED=1" } };
+        var spec = FeatureTestBed.Spec("slow");
+        var look = await FeatureRunner.LookAheadAsync(bed.Host, spec, bed.Catalog, FeatureTestBed.Options(), CancellationToken.None);
+        Assert.NotNull(look);
+
+        // The cut-off deploy: its start reaches the guest, and its client is gone before it follows anything.
+        var cut = new ProxmoxHost(new CutAfterStart(new Phoenix.Simulator.SimulatorConnection(bed.Simulator)));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
+            new FeatureRunner(cut, FeatureTestBed.Options()).RunAsync(spec, new[] { feature }, null, CancellationToken.None));
+        Assert.Single(guest.Launched);
+
+        bed.Connection.Clear();
+        var logLines = new List<string>();
+        var outcome = await FeatureRunner.RunForVmAsync(bed.Host, spec, bed.Catalog, FeatureTestBed.Options(), logLines.Add, CancellationToken.None,
+            lookAhead: look);
+
+        Assert.Equal(new[] { "feature slow: changed" }, outcome.Changes);
+        Assert.Single(guest.Launched);
+        Assert.Equal(guest.Recorded("slow"), FeatureStateFile.RunHash(File.ReadAllBytes(feature.Path), spec));
+        var lines = bed.Connection.Lines;
+        // Its one start (refused), then a look that finds the run alive, then polls that follow it: no second start.
+        Assert.Single(lines, l => l.Contains(" phoenix-start "));
+        Assert.Contains(" phoenix-start ", lines[0]);
+        Assert.Contains(lines.Skip(1), l => l.Contains(" phoenix-poll "));
+        Assert.Contains("feature slow: PHOENIX_CHANGED=1", logLines);
+    }
+
+    // Passes commands on; after a feature start has reached the host, the client is gone (the command was cancelled).
+    private sealed class CutAfterStart : IHostConnection
+    {
+        private readonly IHostConnection _inner;
+        public CutAfterStart(IHostConnection inner) => _inner = inner;
+        public string HostName => _inner.HostName;
+        public int Port => _inner.Port;
+        public string UserName => _inner.UserName;
+        public string? HostKeyFingerprint => _inner.HostKeyFingerprint;
+        public bool IsConnected => _inner.IsConnected;
+        public HostCapabilities Capabilities => _inner.Capabilities;
+
+        public async Task<CommandResult> RunAsync(RemoteCommand command, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+        {
+            var result = await _inner.RunAsync(command, timeout, cancellationToken);
+            if (command.ToDisplayString().Contains(" phoenix-start ")) throw new OperationCanceledException("the client was killed");
+            return result;
+        }
+
+        public Task UploadAsync(string remotePath, byte[] content, int mode, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+        public Task<byte[]> DownloadAsync(string remotePath, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+        public Task<bool> DeleteAsync(string remotePath, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+        public void Dispose() => _inner.Dispose();
+    }
+
+    [Fact]
     public async Task A_start_refused_because_another_run_goes_on_is_FeatureStillRunning()
     {
         var recording = new RecordingGuestRunner();
