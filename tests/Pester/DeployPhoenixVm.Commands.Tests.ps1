@@ -93,6 +93,14 @@ Describe 'Deploy-PhoenixVm round trips on the fake host' {
         }
     }
 
+    It 'asks the snippet storages when the run begins (beside its listing), before any clone, not when the first VM reaches cloud-init' {
+        # Sent before the listing, whose answer the first clone waits for; the two reads may reach the host in either order.
+        $storages = [array]::IndexOf([string[]] $firstCommands, 'pvesm status --content snippets')
+        $firstClone = @(0..($firstCommands.Count - 1) | Where-Object { $firstCommands[$_] -match '^qm clone ' })[0]
+        $storages | Should -BeGreaterOrEqual 0
+        $storages | Should -BeLessThan $firstClone
+    }
+
     It 'costs a first deploy at most 5 commands a VM and 4 for the run at -ThrottleLimit 1' {
         # Per VM: clone, set (every option and cicustom), start, the feature's start (which asks the agent and brings the
         # feature's end), snapshot. For the run: the listing, pvesm status, pvesm path, the template's config.

@@ -210,11 +210,8 @@ namespace Phoenix.Engine.CloudInit
             if (context != null)
             {
                 // One `pvesm path` per storage and run: a directory storage keeps every snippet in one folder.
-                var folder = await context.Run.SnippetFolderAsync(storage, async () =>
-                {
-                    var one = await host.StoragePathAsync(storage + ":snippets/" + document.UserDataFileName, cancellationToken).ConfigureAwait(false);
-                    return one.Substring(0, one.Length - document.UserDataFileName.Length);
-                }).ConfigureAwait(false);
+                var folder = await context.Run.SnippetFolderAsync(storage, () => SnippetFolderAsync(host, storage, vmId, cancellationToken))
+                    .ConfigureAwait(false);
                 userPath = folder + document.UserDataFileName;
                 networkPath = folder + document.NetworkConfigFileName;
             }
@@ -336,6 +333,41 @@ namespace Phoenix.Engine.CloudInit
             return result;
         }
 
+        /// <summary>
+        /// For <see cref="DeployOptions.CloudInitRunStart"/>: begins what <see cref="AsDeployRunStep"/> with the same options reads
+        /// once per run (<c>pvesm status --content snippets</c>, then, once it shows the storage holding snippets, the
+        /// <c>pvesm path</c> of its folder, asked with the file name of the VM it is begun for), so that the reads run
+        /// beside the run's listing and clones; the step awaits them where it needs them, and a failed one fails the VM that
+        /// awaits it as the step's own read would.
+        /// </summary>
+        public static Action<ProxmoxHost, VmSpec, DeployRun, CancellationToken> AsDeployRunStart(CloudInitApplyOptions? options = null) =>
+            (host, spec, run, ct) =>
+            {
+                var storage = (options ?? new CloudInitApplyOptions()).Storage;
+                // An invalid storage ID is the step's error, before any read.
+                if (string.IsNullOrEmpty(storage) || !ProxmoxNames.IsValidStorageId(storage)) return;
+                // The folder is asked only where the step would ask it: after an answer that has the storage holding snippets.
+                run.BeginSnippetStorages(SnippetStoragesKey, () => host.ExecuteAsync(SnippetStoragesCommand(), null, ct)).ContinueWith(t =>
+                {
+                    if (t.Status == TaskStatus.RanToCompletion &&
+                        ProxmoxParsers.ParsePvesmStatus(t.Result.StdOut).FirstOrDefault(s => s.Name == storage)?.IsEnabled == true)
+                        run.BeginSnippetFolder(storage, () => SnippetFolderAsync(host, storage, spec.VmId, ct));
+                }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            };
+
+        private const string SnippetStoragesKey = "snippets";
+
+        private static RemoteCommand SnippetStoragesCommand() =>
+            CommandIntent.MarkReadOnly(new RemoteCommand(QmCommand.Pvesm, "status").AddOption("--content", "snippets"));
+
+        // The host folder of the storage's snippets (with its trailing slash), from the `pvesm path` of VM vmId's user-data.
+        private static async Task<string> SnippetFolderAsync(ProxmoxHost host, string storage, int vmId, CancellationToken ct)
+        {
+            var file = CloudInitDocument.UserDataFileNameFor(vmId);
+            var one = await host.StoragePathAsync(storage + ":snippets/" + file, ct).ConfigureAwait(false);
+            return one.Substring(0, one.Length - file.Length);
+        }
+
         /// <summary>The cloud-init step for <see cref="DeployOptions.CloudInit"/>.</summary>
         public static Func<ProxmoxHost, VmSpec, CancellationToken, Task<StepOutcome>> AsDeployStep(CloudInitApplyOptions? options = null) =>
             async (host, spec, ct) => (await ApplyAsync(host, spec, options, ct).ConfigureAwait(false)).ToStepOutcome();
@@ -357,9 +389,9 @@ namespace Phoenix.Engine.CloudInit
         /// </summary>
         private static async Task EnsureSnippetsStorageAsync(ProxmoxHost host, string storage, string label, int vmId, DeployRun? run, CancellationToken ct)
         {
-            var command = CommandIntent.MarkReadOnly(new RemoteCommand(QmCommand.Pvesm, "status").AddOption("--content", "snippets"));
+            var command = SnippetStoragesCommand();
             var output = run != null
-                ? await run.SnippetStoragesAsync("snippets", () => host.ExecuteAsync(command, null, ct)).ConfigureAwait(false)
+                ? await run.SnippetStoragesAsync(SnippetStoragesKey, () => host.ExecuteAsync(command, null, ct)).ConfigureAwait(false)
                 : await host.ExecuteAsync(command, null, ct).ConfigureAwait(false);
             var withSnippets = ProxmoxParsers.ParsePvesmStatus(output.StdOut);
             var mine = withSnippets.FirstOrDefault(s => s.Name == storage);

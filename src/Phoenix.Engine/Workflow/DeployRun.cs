@@ -12,8 +12,8 @@ namespace Phoenix.Engine.Workflow
     /// <summary>
     /// What one deploy run reads once for all its VMs instead of once per VM: the cluster's VM listing (which VMs
     /// exist, their state, which are templates), and per snippet storage its <c>pvesm status --content snippets</c>
-    /// answer and its snippets folder. Every entry is read at its first use and kept for the run only: a new run
-    /// (a new <see cref="Deployer"/>) reads again.
+    /// answer and its snippets folder. Every entry is read at its first use (the snippet reads are begun when the run
+    /// begins, beside its listing and clones) and kept for the run only: a new run (a new <see cref="Deployer"/>) reads again.
     /// </summary>
     public sealed class DeployRun
     {
@@ -31,6 +31,7 @@ namespace Phoenix.Engine.Workflow
         private readonly DeployRun? _cluster;
         private readonly ConcurrentDictionary<string, DeployRun> _nodes = new ConcurrentDictionary<string, DeployRun>(StringComparer.Ordinal);
         private Task<IReadOnlyList<ClusterResource>>? _resources;
+        private int _begun;
 
         private DeployRun(ProxmoxHost host, DeployRun cluster)
         {
@@ -102,6 +103,30 @@ namespace Phoenix.Engine.Workflow
 
         /// <summary>The host folder of <paramref name="storage"/>'s snippets, from one <c>pvesm path</c> per run.</summary>
         internal Task<string> SnippetFolderAsync(string storage, Func<Task<string>> read) => Shared(_snippetFolders, storage, read);
+
+        /// <summary>
+        /// True for the first caller only: the run (on this node) begins what it reads for all its VMs (the cloud-init step's
+        /// <see cref="DeployOptions.CloudInitRunStart"/>) once.
+        /// </summary>
+        internal bool Begins() => Interlocked.Exchange(ref _begun, 1) == 0;
+
+        /// <summary>
+        /// <see cref="SnippetStoragesAsync"/> begun before any VM needs it, not awaited: the step that needs it awaits it
+        /// there, and gets its failure as if it had asked itself (a failed read is then dropped, and the next VM asks again).
+        /// </summary>
+        internal Task<CommandResult> BeginSnippetStorages(string key, Func<Task<CommandResult>> read) => Begin(_snippetStorages, key, read);
+
+        /// <summary><see cref="SnippetFolderAsync"/> begun before any VM needs it (as <see cref="BeginSnippetStorages"/>).</summary>
+        internal void BeginSnippetFolder(string storage, Func<Task<string>> read) => Begin(_snippetFolders, storage, read);
+
+        private static Task<T> Begin<T>(ConcurrentDictionary<string, Lazy<Task<T>>> cache, string key, Func<Task<T>> read)
+        {
+            var task = cache.GetOrAdd(key, _ => new Lazy<Task<T>>(read, LazyThreadSafetyMode.ExecutionAndPublication)).Value;
+            // Its failure is the VM's that awaits it (Shared); this only observes it, for a run whose VMs all stop before.
+            task.ContinueWith(t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously,
+                TaskScheduler.Default);
+            return task;
+        }
 
         private static async Task<T> Shared<T>(ConcurrentDictionary<string, Lazy<Task<T>>> cache, string key, Func<Task<T>> read)
         {

@@ -54,6 +54,14 @@ namespace Phoenix.Engine.Workflow
         public Func<ProxmoxHost, VmSpec, DeployStepContext, CancellationToken, Task<StepOutcome>>? CloudInitInRun { get; set; }
 
         /// <summary>
+        /// Begins, without waiting, what <see cref="CloudInitInRun"/> reads once per run and node (given the host, a VM of the
+        /// run on it, and the run): called once a run (and once per other node), when it begins, for a run with a VM that has the
+        /// cloud-init step, so that those reads run beside the listing and the clones. It must not throw; what it begins fails
+        /// the VM whose step awaits it, as the step's own read would. Not called for a plan.
+        /// </summary>
+        public Action<ProxmoxHost, VmSpec, DeployRun, CancellationToken>? CloudInitRunStart { get; set; }
+
+        /// <summary>
         /// The feature step, given what the run knows (<see cref="FeatureStepContext.ClonedThisRun"/>: the guest cannot hold this VM's
         /// feature state yet); null skips it with a warning.
         /// </summary>
@@ -155,6 +163,8 @@ namespace Phoenix.Engine.Workflow
             var throttle = recorder != null ? 1 : _options.ThrottleLimit;
 
             // template names resolve first (the file, else the run's one cluster read), so that the edges and the clones follow them.
+            // The cloud-init step's once-per-run reads of the session's node begin with the run's first one, beside it.
+            if (vms.FirstOrDefault(v => !v.IsTemplate && (!cluster || NodeOf(v) == _options.LocalNode)) is VmSpec first) BeginRun(_host, first, run, ct);
             var unresolved = await TemplateNames.ResolveAsync(run.ResourcesAsync, vms, byId, _options.Provision, ct).ConfigureAwait(false);
             var graph = DependencyGraph(vms, _options.Provision);
             await DependencyScheduler.RunAsync(graph, throttle, async (id, token) =>
@@ -178,6 +188,13 @@ namespace Phoenix.Engine.Workflow
             }, ct, cluster ? id => NodeOf(byId[id]) : null, cluster ? _options.NodeThrottleLimit : int.MaxValue).ConfigureAwait(false);
 
             return vms.Select(v => results[v.VmId]).ToList();
+        }
+
+        // What the cloud-init step reads once per run on a node, begun when the run, or its first VM on another node, begins.
+        private void BeginRun(ProxmoxHost host, VmSpec spec, DeployRun run, CancellationToken ct)
+        {
+            if (_options.CloudInitInRun != null && _options.CloudInitRunStart != null && !host.IsDryRun && run.Begins())
+                _options.CloudInitRunStart(host, spec, run, ct);
         }
 
         // The run's host on the session's node, another node's from HostForNode.
@@ -248,6 +265,7 @@ namespace Phoenix.Engine.Workflow
                     {
                         host = await _options.HostForNode(node, ct).ConfigureAwait(false);
                         run = run.ForNode(node, host);
+                        if (!spec.IsTemplate) BeginRun(host, spec, run, ct);
                     }
                     route = new NodeRoute(node, _options.LocalNode, resources.FirstOrDefault(r => r.VmId == spec.VmId && (r.IsVm || r.IsContainer)),
                         HostOn, inventory);

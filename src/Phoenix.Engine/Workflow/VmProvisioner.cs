@@ -131,23 +131,25 @@ namespace Phoenix.Engine.Workflow
             var listedTemplate = false;
             if (!sourcePlanned && run != null && source.Snapshot == null)
                 listedTemplate = (await run.FindAsync(source.VmId, ct).ConfigureAwait(false))?.IsTemplate == true;
+            // A template does not change while the run clones it: its config is read once for every clone of the run. On the VM's own
+            // node the clone needs no more than the listing says (a template, so linked unless told otherwise): the read runs beside
+            // the clone, for the prediction of the clone's config. Across nodes (the placement and template_copies weigh its disks)
+            // and in a plan (which reads as it always did) it is awaited first.
+            Task<VmConfig?>? templateRead = null;
             if (listedTemplate)
-                // A template does not change while the run clones it: its config is read once for every clone of the run.
-                sourceConfig = await run!.SourceConfigAsync(source.VmId, () => TryGetConfigAsync(sourceHost, source.VmId, ct)).ConfigureAwait(false);
+            {
+                templateRead = run!.SourceConfigAsync(source.VmId, () => TryGetConfigAsync(sourceHost, source.VmId, ct));
+                if (host.IsDryRun || (route != null && sourceNode != route.TargetNode))
+                {
+                    sourceConfig = await templateRead.ConfigureAwait(false);
+                    templateRead = null;
+                }
+            }
             if (sourcePlanned && sourceHost != host && !host.IsDryRun)
                 // Made by this run on another node: its volumes decide how the clone crosses over.
                 sourceConfig = await TryGetConfigAsync(sourceHost, source.VmId, ct).ConfigureAwait(false);
-            if (!sourcePlanned && sourceConfig == null)
-            {
-                sourceConfig = await TryGetConfigAsync(sourceHost, source.VmId, ct).ConfigureAwait(false);
-                if (sourceConfig == null)
-                {
-                    throw new PhoenixException(PhoenixErrorKind.NotFound, ErrorIds.CloneSourceNotFound,
-                        $"VM {spec.VmId} ({spec.Name}) is to be cloned from VM {source.VmId}, which does not exist on the host.", spec.VmId)
-                    { RecommendedAction = $"Create VM {source.VmId} first (New-PhoenixTemplate for a base template), or set " +
-                        $"clone_from_vmid/template_vmid in {Where(spec)}." };
-                }
-            }
+            if (!sourcePlanned && sourceConfig == null && templateRead == null)
+                sourceConfig = await TryGetConfigAsync(sourceHost, source.VmId, ct).ConfigureAwait(false) ?? throw SourceMissing(spec, source.VmId);
 
             // template_copies: a VM whose template is on another node is cloned from its own node's copy of it (made once).
             TemplateCopy? copy = null;
@@ -178,7 +180,7 @@ namespace Phoenix.Engine.Workflow
 
             var full = options.FullClone;
             string? storage = null;
-            var isTemplateSource = copyIsTemplate || (sourceConfig?.IsTemplate ?? (fileVms.TryGetValue(source.VmId, out var s) && s.IsTemplate));
+            var isTemplateSource = copyIsTemplate || templateRead != null || (sourceConfig?.IsTemplate ?? (fileVms.TryGetValue(source.VmId, out var s) && s.IsTemplate));
             var willBeFull = full ?? !isTemplateSource;
             if (willBeFull && !string.IsNullOrEmpty(spec.StoragePool)) storage = spec.StoragePool;
 
@@ -196,8 +198,10 @@ namespace Phoenix.Engine.Workflow
                 }
             }
             var target = placement?.Way == PlacementWay.CloneWithTarget ? route!.TargetNode : null;
-            await sourceHost.CloneAsync(source.VmId, spec.VmId, new CloneOptions { Name = spec.Name, SnapName = source.Snapshot, Full = full, Storage = storage,
-                Target = target }, ct).ConfigureAwait(false);
+            var clone = sourceHost.CloneAsync(source.VmId, spec.VmId, new CloneOptions { Name = spec.Name, SnapName = source.Snapshot, Full = full,
+                Storage = storage, Target = target }, ct);
+            if (templateRead != null) sourceConfig = await BesideCloneAsync(clone, templateRead, spec, source.VmId).ConfigureAwait(false);
+            else await clone.ConfigureAwait(false);
             if (placement?.Way == PlacementWay.CloneThenMigrate) await sourceHost.MigrateAsync(spec.VmId, route!.TargetNode, ct).ConfigureAwait(false);
             lock (plannedVms) plannedVms.Add(spec.VmId);
             var from = source.Snapshot != null ? $"VM {source.VmId} snapshot '{source.Snapshot}'" : $"VM {source.VmId}";
@@ -214,6 +218,37 @@ namespace Phoenix.Engine.Workflow
             return (new StepOutcome(new[] { $"{change} {how}" }, new[] { $"{PlacedNote}'{placement.TargetNode}': {placement.Why}." },
                 Array.Empty<string>()), null, predicted);
         }
+
+        // The clone and the template's config read beside it. A failed clone is the error, unless the read found no template
+        // (it went since the run's listing): then, as when the read came first, the error is that the source does not exist.
+        private static async Task<VmConfig?> BesideCloneAsync(Task clone, Task<VmConfig?> templateRead, VmSpec spec, int sourceId)
+        {
+            try
+            {
+                await clone.ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                var gone = false;
+                try
+                {
+                    gone = await templateRead.ConfigureAwait(false) == null;
+                }
+                catch (Exception)
+                {
+                    // The clone's own error stands.
+                }
+                if (gone) throw SourceMissing(spec, sourceId);
+                throw;
+            }
+            return await templateRead.ConfigureAwait(false);
+        }
+
+        private static PhoenixException SourceMissing(VmSpec spec, int sourceId) =>
+            new PhoenixException(PhoenixErrorKind.NotFound, ErrorIds.CloneSourceNotFound,
+                $"VM {spec.VmId} ({spec.Name}) is to be cloned from VM {sourceId}, which does not exist on the host.", spec.VmId)
+            { RecommendedAction = $"Create VM {sourceId} first (New-PhoenixTemplate for a base template), or set " +
+                $"clone_from_vmid/template_vmid in {Where(spec)}." };
 
         /// <summary>A node's copy of a template (<c>template_copies</c>): whether this run made it, what it did, and why.</summary>
         internal sealed record TemplateCopy(bool Made, IReadOnlyList<string> Changes, string Why);

@@ -10,11 +10,13 @@ namespace Phoenix.PowerShell.Infrastructure
     {
         public static void Configure(DeployOptions options, PhoenixCmdlet cmdlet, string snippetStorage, string? templatePath, FeatureCatalog catalog, TimeSpan featureTimeout)
         {
-            options.CloudInitInRun = CloudInitApplier.AsDeployRunStep(new CloudInitApplyOptions
+            var cloudInit = new CloudInitApplyOptions
             {
                 Storage = snippetStorage,
                 TemplateSet = CloudInitTemplates.Load(cmdlet, templatePath),
-            });
+            };
+            options.CloudInitInRun = CloudInitApplier.AsDeployRunStep(cloudInit);
+            options.CloudInitRunStart = CloudInitApplier.AsDeployRunStart(cloudInit);
             var featureOptions = new FeatureRunOptions
             {
                 Timeout = featureTimeout, AgentTimeout = options.AgentTimeout, AgentPollInterval = options.AgentPollInterval,

@@ -27,10 +27,26 @@ internal sealed class RecordingConnection : IHostConnection
 
     public void Clear() { lock (_gate) _log.Clear(); }
 
+    /// <summary>Called with each command line as it is sent (after it is logged).</summary>
+    public Action<string>? Sent { get; set; }
+
+    /// <summary>Awaited with each command line once the command has run, before its answer is given back (a test holds it there).</summary>
+    public Func<string, Task>? Answering { get; set; }
+
     public Task<CommandResult> RunAsync(RemoteCommand command, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
-        lock (_gate) _log.Add(command.ToDisplayString());
-        return _inner.RunAsync(command, timeout, cancellationToken);
+        var line = command.ToDisplayString();
+        lock (_gate) _log.Add(line);
+        Sent?.Invoke(line);
+        var run = _inner.RunAsync(command, timeout, cancellationToken);
+        return Answering == null ? run : AnswerAsync(run, line);
+    }
+
+    private async Task<CommandResult> AnswerAsync(Task<CommandResult> run, string line)
+    {
+        var result = await run.ConfigureAwait(false);
+        await Answering!(line).ConfigureAwait(false);
+        return result;
     }
 
     public Task UploadAsync(string remotePath, byte[] content, int mode, CancellationToken cancellationToken = default)

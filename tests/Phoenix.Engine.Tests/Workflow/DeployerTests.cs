@@ -15,7 +15,7 @@ namespace Phoenix.Engine.Tests.Workflow;
 /// </summary>
 public sealed class DeployerTests : IDisposable
 {
-    private static readonly string User = $$"""
+    internal static readonly string User = $$"""
         "user_config": { "username": "phoenix", "password_hash": "{{ConfigSamples.Sha512Hash}}", "ssh_public_keys": ["{{ConfigSamples.Ed25519Key}}"] }
         """;
 
