@@ -552,7 +552,10 @@ public sealed class FeatureRunnerTests
         Assert.NotNull(look);
 
         // The cut-off deploy: its start reaches the guest, and its client is gone before it follows anything.
-        var cut = new ProxmoxHost(new CutAfterStart(new Phoenix.Simulator.SimulatorConnection(bed.Simulator)));
+        var cut = new ProxmoxHost(new CloudInit.RecordingConnection(new Phoenix.Simulator.SimulatorConnection(bed.Simulator))
+        {
+            Answering = line => line.Contains(" phoenix-start ") ? throw new OperationCanceledException("the client was killed") : Task.CompletedTask,
+        });
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
             new FeatureRunner(cut, FeatureTestBed.Options()).RunAsync(spec, new[] { feature }, null, CancellationToken.None));
         Assert.Single(guest.Launched);
@@ -571,31 +574,6 @@ public sealed class FeatureRunnerTests
         Assert.Contains(" phoenix-start ", lines[0]);
         Assert.Contains(lines.Skip(1), l => l.Contains(" phoenix-poll "));
         Assert.Contains("feature slow: PHOENIX_CHANGED=1", logLines);
-    }
-
-    // Passes commands on; after a feature start has reached the host, the client is gone (the command was cancelled).
-    private sealed class CutAfterStart : IHostConnection
-    {
-        private readonly IHostConnection _inner;
-        public CutAfterStart(IHostConnection inner) => _inner = inner;
-        public string HostName => _inner.HostName;
-        public int Port => _inner.Port;
-        public string UserName => _inner.UserName;
-        public string? HostKeyFingerprint => _inner.HostKeyFingerprint;
-        public bool IsConnected => _inner.IsConnected;
-        public HostCapabilities Capabilities => _inner.Capabilities;
-
-        public async Task<CommandResult> RunAsync(RemoteCommand command, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
-        {
-            var result = await _inner.RunAsync(command, timeout, cancellationToken);
-            if (command.ToDisplayString().Contains(" phoenix-start ")) throw new OperationCanceledException("the client was killed");
-            return result;
-        }
-
-        public Task UploadAsync(string remotePath, byte[] content, int mode, CancellationToken cancellationToken = default) => throw new NotSupportedException();
-        public Task<byte[]> DownloadAsync(string remotePath, CancellationToken cancellationToken = default) => throw new NotSupportedException();
-        public Task<bool> DeleteAsync(string remotePath, CancellationToken cancellationToken = default) => throw new NotSupportedException();
-        public void Dispose() => _inner.Dispose();
     }
 
     [Fact]
