@@ -91,7 +91,9 @@ namespace Phoenix.Engine.Workflow
 
             var outcome = new Dictionary<TKey, ScheduledOutcome>();
             var remaining = new HashSet<TKey>(dependencies.Keys);
-            var running = new Dictionary<Task<bool>, TKey>();
+            // Items started, in a list: an item whose work ends at once gives a completed task that .NET may share between calls
+            // (a cached Task<bool>), so a task is not a key.
+            var running = new List<(Task<bool> Task, TKey Key)>();
             // Items running per group (a cluster node): an item whose group is full waits, and another group's item goes first.
             var perGroup = new Dictionary<string, int>(StringComparer.Ordinal);
             int InGroup(TKey key) => group == null ? 0 : perGroup.TryGetValue(group(key), out var n) ? n : 0;
@@ -102,7 +104,7 @@ namespace Phoenix.Engine.Workflow
                 if (cancellationToken.IsCancellationRequested)
                 {
                     // Let every started item end (they see the same token) before giving up, so none is left running.
-                    try { await Task.WhenAll(running.Keys).ConfigureAwait(false); } catch { }
+                    try { await Task.WhenAll(running.Select(r => r.Task)).ConfigureAwait(false); } catch { }
                     cancellationToken.ThrowIfCancellationRequested();
                 }
                 bool progressed;
@@ -125,16 +127,17 @@ namespace Phoenix.Engine.Workflow
                         {
                             remaining.Remove(key);
                             if (group != null) perGroup[group(key)] = InGroup(key) + 1;
-                            running.Add(RunOne(key), key);
+                            running.Add((RunOne(key), key));
                             progressed = true;
                         }
                     }
                 } while (progressed && remaining.Count > 0);
 
                 if (running.Count == 0) break;
-                var done = await Task.WhenAny(running.Keys).ConfigureAwait(false);
-                var doneKey = running[done];
-                running.Remove(done);
+                var done = await Task.WhenAny(running.Select(r => r.Task)).ConfigureAwait(false);
+                var at = running.FindIndex(r => ReferenceEquals(r.Task, done));
+                var doneKey = running[at].Key;
+                running.RemoveAt(at);
                 if (group != null) perGroup[group(doneKey)] = InGroup(doneKey) - 1;
                 outcome[doneKey] = done.Status == TaskStatus.RanToCompletion && done.Result ? ScheduledOutcome.Succeeded : ScheduledOutcome.Failed;
             }

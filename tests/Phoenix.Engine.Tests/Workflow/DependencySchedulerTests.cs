@@ -65,6 +65,22 @@ public class DependencySchedulerTests
     }
 
     [Fact]
+    public async Task Items_whose_work_ends_at_once_all_run_and_each_gets_its_outcome()
+    {
+        // Work that completes synchronously makes completed tasks that .NET shares (a cached Task<bool>): two of them
+        // running at once must still be two items.
+        var graph = Graph((1, new int[0]), (2, new int[0]), (3, new int[0]), (4, new[] { 1 }), (5, new int[0]));
+        var ran = new List<int>();
+        var result = await DependencyScheduler.RunAsync(graph, 4, (k, ct) => { lock (ran) ran.Add(k); return Task.FromResult(k != 3); });
+        Assert.Equal(new[] { 1, 2, 3, 4, 5 }, ran.OrderBy(k => k));
+        Assert.Equal(ScheduledOutcome.Succeeded, result[1]);
+        Assert.Equal(ScheduledOutcome.Succeeded, result[2]);
+        Assert.Equal(ScheduledOutcome.Failed, result[3]);
+        Assert.Equal(ScheduledOutcome.Succeeded, result[4]);
+        Assert.Equal(ScheduledOutcome.Succeeded, result[5]);
+    }
+
+    [Fact]
     public async Task Skips_the_dependents_of_a_failure_and_runs_the_rest()
     {
         var graph = Graph((101, new int[0]), (102, new[] { 101 }), (103, new[] { 102 }), (104, new int[0]));
