@@ -101,3 +101,20 @@ Describe 'Reading the fake host''s command log' {
         Format-KindCounts $empty.ByKind | Should -Be 'none'
     }
 }
+
+Describe 'Format-Timeline' {
+    It 'gives seconds from the first command''s start, sorted by start, with the exit code and the command as logged' {
+        $lines = @(
+            "1700000001250 1700000001550 0 qm config 201"
+            "1700000000000 1700000002000 0 qm clone 9000 201 --name 'bench 01'"
+            "1700000001000 1700000001300 2 qm config 4242"
+            'not a timeline line'
+        )
+        Format-Timeline $lines | Should -Be @(
+            "   0.00    2.00   0 qm clone 9000 201 --name 'bench 01'"
+            '   1.00    1.30   2 qm config 4242'
+            '   1.25    1.55   0 qm config 201'
+        )
+        @(Format-Timeline @()) | Should -HaveCount 0
+    }
+}

@@ -123,3 +123,21 @@ Describe 'The resident simulator answers as the one-shot process' {
         }
     }
 }
+
+Describe 'The fake host''s timeline' {
+    It 'writes when each command began and ended, with its exit code, only once timeline.log exists' {
+        $timeline = Join-Path $fake.stateDir 'timeline.log'
+        Remove-Item $timeline -ErrorAction Ignore
+        (Invoke-Ssh @('qm', 'config', '9000')).ExitCode | Should -Be 0
+        Test-Path $timeline | Should -BeFalse
+        Set-Content $timeline -Value $null
+        (Invoke-Ssh @('qm', 'config', '9000')).ExitCode | Should -Be 0
+        (Invoke-Ssh @('qm', 'config', '4242')).ExitCode | Should -Be 2
+        $lines = @(Get-Content $timeline | Where-Object { $_ })
+        $lines | Should -HaveCount 2
+        $lines[0] | Should -Match '^(\d{13}) (\d{13}) 0 qm config 9000$'
+        [long]$Matches[1] | Should -BeLessOrEqual ([long]$Matches[2])
+        $lines[1] | Should -Match '^\d{13} \d{13} 2 qm config 4242$'
+        Remove-Item $timeline
+    }
+}

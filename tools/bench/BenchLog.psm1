@@ -160,4 +160,22 @@ function Get-VmKindCounts {
     return $t
 }
 
-Export-ModuleMember -Function Split-ShellWords, Get-BenchCommandKind, Measure-CommandLog, Format-KindCounts, Get-VmKindCounts
+function Format-Timeline {
+    <#
+    .SYNOPSIS
+        The fake host's timeline (timeline.log: `<began ms> <ended ms> <exit code> <command>` a line, Unix milliseconds) as
+        `<began s> <ended s> <exit code> <command>` lines, seconds from the first command's start, sorted by start.
+    #>
+    param([string[]] $Lines)
+    $rows = @(foreach ($l in $Lines) {
+            if ($l -match '^(\d+) (\d+) (\d+) (.*)$') { [pscustomobject]@{ Began = [long]$Matches[1]; Ended = [long]$Matches[2]; Exit = $Matches[3]; Command = $Matches[4] } }
+        })
+    if ($rows.Count -eq 0) { return }
+    $t0 = ($rows | Measure-Object Began -Minimum).Minimum
+    $inv = [cultureinfo]::InvariantCulture
+    $rows | Sort-Object Began | ForEach-Object {
+        [string]::Format($inv, '{0,7:0.00} {1,7:0.00} {2,3} {3}', ($_.Began - $t0) / 1000, ($_.Ended - $t0) / 1000, $_.Exit, $_.Command)
+    }
+}
+
+Export-ModuleMember -Function Split-ShellWords, Get-BenchCommandKind, Measure-CommandLog, Format-KindCounts, Get-VmKindCounts, Format-Timeline

@@ -201,14 +201,6 @@ function Compare-FleetState($a, $b, [string] $what) {
     return $false
 }
 
-# The host's timeline (`<began ms> <ended ms> <exit> <command>`) as seconds from the run's first command, sorted by start.
-function Format-Timeline([string[]] $lines) {
-    $rows = @(foreach ($l in $lines) { if ($l -match '^(\d+) (\d+) (\d+) (.*)$') { [pscustomobject]@{ B = [long]$Matches[1]; E = [long]$Matches[2]; X = $Matches[3]; C = $Matches[4] } } })
-    if ($rows.Count -eq 0) { return @() }
-    $t0 = ($rows | Measure-Object B -Minimum).Minimum
-    $rows | Sort-Object B | ForEach-Object { '{0,7:N2} {1,7:N2} {2,3} {3}' -f (($_.B - $t0) / 1000), (($_.E - $t0) / 1000), $_.X, $_.C }
-}
-
 # ---- Runs -----------------------------------------------------------------------------------------
 function Invoke-PhoenixRun($h, [int] $throttle) {
     $hostCpu = Get-HostCpuSeconds $h
