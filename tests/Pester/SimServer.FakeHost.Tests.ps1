@@ -126,18 +126,21 @@ Describe 'The resident simulator answers as the one-shot process' {
 
 Describe 'The fake host''s timeline' {
     It 'writes when each command began and ended, with its exit code, only once timeline.log exists' {
+        Set-Faults '{}'
         $timeline = Join-Path $fake.stateDir 'timeline.log'
         Remove-Item $timeline -ErrorAction Ignore
         (Invoke-Ssh @('qm', 'config', '9000')).ExitCode | Should -Be 0
         Test-Path $timeline | Should -BeFalse
         Set-Content $timeline -Value $null
         (Invoke-Ssh @('qm', 'config', '9000')).ExitCode | Should -Be 0
-        (Invoke-Ssh @('qm', 'config', '4242')).ExitCode | Should -Be 2
+        $missing = Invoke-Ssh @('qm', 'config', '4242')
+        $missing.Text | Should -Match '4242'
+        $missing.ExitCode | Should -Not -Be 0
         $lines = @(Get-Content $timeline | Where-Object { $_ })
         $lines | Should -HaveCount 2
-        $lines[0] | Should -Match '^(\d{13}) (\d{13}) 0 qm config 9000$'
+        $lines[0] -match '^(\d{13}) (\d{13}) 0 qm config 9000$' | Should -BeTrue
         [long]$Matches[1] | Should -BeLessOrEqual ([long]$Matches[2])
-        $lines[1] | Should -Match '^\d{13} \d{13} 2 qm config 4242$'
+        $lines[1] | Should -Match "^\d{13} \d{13} $($missing.ExitCode) qm config 4242$"
         Remove-Item $timeline
     }
 }
