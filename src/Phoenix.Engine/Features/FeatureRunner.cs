@@ -472,7 +472,7 @@ namespace Phoenix.Engine.Features
             var what = GuestScripts.DescribePoll(list.Select(f => f.Name), wait);
             var poll = await _host.GuestExecAsync(spec.VmId,
                 GuestScripts.PollArgv(GuestFolder, FeatureStateFile.Path, wait, GuestScripts.PollChunkBytes, list),
-                new GuestExecOptions { ReadOnly = true, Synchronous = wait > TimeSpan.Zero, FollowLimit = SmallCommandLimit + wait, Description = what },
+                new GuestExecOptions { ReadOnly = true, Synchronous = wait > TimeSpan.Zero, FollowStarted = true, FollowLimit = SmallCommandLimit + wait, Description = what },
                 ct).ConfigureAwait(false);
             if (poll.IsPlanned) return null;
             var bytes = GuestScripts.ToGuestBytes(poll.OutData);

@@ -98,7 +98,7 @@ namespace Phoenix.Engine.Features
         {
             if (host == null) throw new ArgumentNullException(nameof(host));
             var read = await host.GuestExecAsync(vmId, new[] { "cat", Path },
-                new GuestExecOptions { ReadOnly = true, Synchronous = false, FollowLimit = limit, Description = "read " + Path }, ct).ConfigureAwait(false);
+                new GuestExecOptions { ReadOnly = true, Synchronous = false, FollowStarted = true, FollowLimit = limit, Description = "read " + Path }, ct).ConfigureAwait(false);
             if (!read.Exited || read.ExitCode != 0) return new Dictionary<string, string>(StringComparer.Ordinal);
             return Parse(Encoding.UTF8.GetString(GuestScripts.ToGuestBytes(read.OutData)));
         }

@@ -52,20 +52,23 @@ namespace Phoenix.Engine.Proxmox
         public int? TimeoutSeconds { get; init; }
 
         /// <summary>
-        /// False to start the program with <c>--synchronous 0</c>: qm answers with its pid at once, and (with
-        /// <see cref="FollowPid"/>) its end is asked for with <c>qm guest exec-status</c> at once, then after short waits
-        /// that grow to <see cref="PollInterval"/>. For a short program (a read that answers at once): a synchronous qm asks
-        /// for its end right after starting it, finds it rarely ended yet and asks again only a second later, so two short
-        /// commands (exec-status's own start is the program's time) answer sooner. True (the default): qm waits for the
-        /// program, up to <see cref="TimeoutSeconds"/>.
+        /// False to start the program with <c>--synchronous 0</c>: qm answers with its pid at once (see <see cref="FollowStarted"/>).
+        /// True (the default): qm waits for the program, up to <see cref="TimeoutSeconds"/>.
         /// </summary>
         public bool Synchronous { get; init; } = true;
 
-        /// <summary>
-        /// True to follow a pid answer (qm's timeout passed, or <c>--synchronous 0</c>) with <c>qm guest exec-status</c> until the
-        /// program ends.
-        /// </summary>
+        /// <summary>True to follow a pid answer of a synchronous qm (its timeout passed) with <c>qm guest exec-status</c> until the program ends.</summary>
         public bool FollowPid { get; init; } = true;
+
+        /// <summary>
+        /// With <see cref="Synchronous"/> false: follow the started program with <c>qm guest exec-status</c> until it ends, asked at
+        /// once and then after short waits that grow to <see cref="PollInterval"/> (false: answer with its pid). For a short program
+        /// (a read that answers at once): a synchronous qm asks for its end right after starting it, finds it rarely ended yet and
+        /// asks again only a second later, so two short commands (exec-status's own start is the program's time) answer sooner.
+        /// A read-only program whose pid the agent no longer knows when asked (it was restarted between the two commands) is
+        /// started once more.
+        /// </summary>
+        public bool FollowStarted { get; init; }
 
         /// <summary>How long to follow a pid before giving up (null = until cancelled).</summary>
         public TimeSpan? FollowLimit { get; init; }
@@ -316,16 +319,18 @@ namespace Phoenix.Engine.Proxmox
         // ---- Guest agent ----------------------------------------------------------------------
 
         /// <summary>
-        /// <c>qm guest exec</c>. When qm answers with a pid (its timeout passed, or the program was started with
-        /// <c>--synchronous 0</c>, <see cref="GuestExecOptions.Synchronous"/>) and <see cref="GuestExecOptions.FollowPid"/> is
-        /// set, the program is followed with <c>qm guest exec-status</c> until it ends: every
-        /// <see cref="GuestExecOptions.PollInterval"/> after qm's own wait; at once and then after short growing waits after
-        /// a start that did not wait. The guest's exit code is in the result; it is not an exception.
+        /// <c>qm guest exec</c>. When qm answers with a pid, the program is followed with <c>qm guest exec-status</c> until it
+        /// ends: every <see cref="GuestExecOptions.PollInterval"/> after qm's own wait passed (<see cref="GuestExecOptions.FollowPid"/>);
+        /// at once and then after short growing waits after a start that did not wait (<see cref="GuestExecOptions.FollowStarted"/>).
+        /// The guest's exit code is in the result; it is not an exception.
         /// </summary>
-        public async Task<GuestExecResult> GuestExecAsync(int vmId, IReadOnlyList<string> argv, GuestExecOptions? options = null,
-            CancellationToken cancellationToken = default)
+        public Task<GuestExecResult> GuestExecAsync(int vmId, IReadOnlyList<string> argv, GuestExecOptions? options = null,
+            CancellationToken cancellationToken = default) =>
+            GuestExecCoreAsync(vmId, argv, options ?? new GuestExecOptions(), startedAgain: false, cancellationToken);
+
+        private async Task<GuestExecResult> GuestExecCoreAsync(int vmId, IReadOnlyList<string> argv, GuestExecOptions options, bool startedAgain,
+            CancellationToken cancellationToken)
         {
-            options ??= new GuestExecOptions();
             var command = QmCommand.GuestExec(vmId, argv, options.StandardInput, options.TimeoutSeconds, options.Synchronous, options.StandardInputIsSecret);
             // A plan shows a guest program by what it does; the exact command line is kept for -Verbose.
             if (options.Description != null) command.Description = "in the guest: " + options.Description;
@@ -333,18 +338,20 @@ namespace Phoenix.Engine.Proxmox
             var result = await RunCoreAsync(command, vmId, cancellationToken).ConfigureAwait(false);
             if (IsPlanned(command)) return new GuestExecResult { Exited = true, ExitCode = 0, IsPlanned = true };
             var parsed = Parse(() => ProxmoxParsers.ParseGuestExec(result.StdOut), "the guest exec result", vmId, command);
-            if (parsed.Exited || !parsed.Pid.HasValue || !options.FollowPid) return parsed;
+            if (parsed.Exited || !parsed.Pid.HasValue || !(options.Synchronous ? options.FollowPid : options.FollowStarted)) return parsed;
 
             var pid = parsed.Pid.Value;
             var stopwatch = Stopwatch.StartNew();
             var polled = TimeSpan.Zero;
             // After qm's own wait the program has run a while: asked every PollInterval, as qm asks. Just started, a short
             // program has ended by the time exec-status has started: asked at once, then after waits growing to PollInterval.
+            // The limit applies once the program was asked for at least once (qm's own wait was the first ask).
             var wait = options.Synchronous ? options.PollInterval : TimeSpan.Zero;
+            var asked = options.Synchronous;
             while (true)
             {
                 var elapsed = stopwatch.Elapsed > polled ? stopwatch.Elapsed : polled;
-                if (options.FollowLimit.HasValue && elapsed >= options.FollowLimit.Value)
+                if (asked && options.FollowLimit.HasValue && elapsed >= options.FollowLimit.Value)
                     throw new ProxmoxException(ProxmoxErrorReason.CommandTimeout, Errors.PhoenixErrorKind.OperationTimeout,
                         $"VM {vmId}: the guest program '{argv[0]}' (pid {pid}) was still running after {ProxmoxError.FormatDuration(elapsed)}. It " +
                             $"goes on in the guest; `qm guest exec-status {vmId} {pid}` shows when it ends.",
@@ -357,7 +364,18 @@ namespace Phoenix.Engine.Proxmox
                     await RetryPolicy.Delay(wait, cancellationToken).ConfigureAwait(false);
                     polled += wait;
                 }
-                var status = await GuestExecStatusAsync(vmId, pid, cancellationToken).ConfigureAwait(false);
+                GuestExecResult status;
+                try
+                {
+                    status = await GuestExecStatusAsync(vmId, pid, cancellationToken).ConfigureAwait(false);
+                }
+                catch (ProxmoxException e) when (!options.Synchronous && options.ReadOnly && !startedAgain && e.ProxmoxReason == ProxmoxErrorReason.GuestAgentError &&
+                                                 e.ProxmoxMessage.Contains("Invalid parameter 'pid'"))
+                {
+                    // The agent forgot the pid between the two commands (it was restarted): a read is simply started again, once.
+                    return await GuestExecCoreAsync(vmId, argv, options, startedAgain: true, cancellationToken).ConfigureAwait(false);
+                }
+                asked = true;
                 if (status.Exited) return status with { Pid = pid };
                 wait = options.Synchronous ? options.PollInterval : NextStartedWait(wait, options.PollInterval);
             }
@@ -366,11 +384,12 @@ namespace Phoenix.Engine.Proxmox
         /// <summary>The first wait before exec-status asks again for a program started with <c>--synchronous 0</c> that had not ended.</summary>
         public static readonly TimeSpan FirstStartedWait = TimeSpan.FromMilliseconds(200);
 
-        // 0.2 s, 0.4 s, 0.8 s, then the poll interval.
+        // 0.2 s, 0.4 s, 0.8 s, then the poll interval (never less than the first wait: no busy loop).
         private static TimeSpan NextStartedWait(TimeSpan wait, TimeSpan pollInterval)
         {
             var next = wait <= TimeSpan.Zero ? FirstStartedWait : wait + wait;
-            return next < pollInterval ? next : pollInterval;
+            var most = pollInterval > FirstStartedWait ? pollInterval : FirstStartedWait;
+            return next < most ? next : most;
         }
 
         /// <summary><c>qm guest exec-status</c>.</summary>

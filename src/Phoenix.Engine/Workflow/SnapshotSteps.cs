@@ -125,7 +125,7 @@ namespace Phoenix.Engine.Workflow
             var read = await host.GuestExecAsync(vmId, new[] { "stat", "-c", "%Y", FeatureStateFile.Path },
                 new GuestExecOptions
                 {
-                    ReadOnly = true, Synchronous = false, FollowLimit = limit, Description = "read the time of " + FeatureStateFile.Path,
+                    ReadOnly = true, Synchronous = false, FollowStarted = true, FollowLimit = limit, Description = "read the time of " + FeatureStateFile.Path,
                 },
                 ct).ConfigureAwait(false);
             if (read.IsPlanned || !read.Exited || read.ExitCode != 0) return false;

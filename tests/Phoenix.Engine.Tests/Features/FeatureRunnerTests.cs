@@ -577,6 +577,24 @@ public sealed class FeatureRunnerTests
     }
 
     [Fact]
+    public async Task A_look_whose_pid_the_agent_forgot_is_taken_again()
+    {
+        // qemu-ga restarted between the look's start (--synchronous 0) and its exec-status: the read is started once more.
+        using var bed = new FeatureTestBed(new FeatureGuest());
+        var feature = bed.AddFeature("hello", "true\n");
+        bed.Simulator.Faults = new Phoenix.Simulator.Faults.FaultPlan
+        {
+            Failures = { new Phoenix.Simulator.Faults.FailureFault { Kind = "exec-status", Count = 1, Stderr = "Agent error: Invalid parameter 'pid'" } },
+        };
+
+        var results = await new FeatureRunner(bed.Host, FeatureTestBed.Options()).RunAsync(FeatureTestBed.Spec("hello"), new[] { feature }, null,
+            CancellationToken.None);
+
+        Assert.Equal(FeatureRunStatus.Ran, Assert.Single(results).Status);
+        Assert.Equal(2, bed.Connection.Lines.Count(l => l.StartsWith("qm guest exec 101 --synchronous 0 ", StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public async Task A_start_refused_because_another_run_goes_on_is_FeatureStillRunning()
     {
         var recording = new RecordingGuestRunner();

@@ -366,7 +366,7 @@ public class ProxmoxHostTests
         var host = new ProxmoxHost(fake, FakePolicy(waits));
 
         var e = await Assert.ThrowsAsync<ProxmoxException>(() => host.GuestExecAsync(1001, new[] { "sleep", "600" },
-            new GuestExecOptions { Synchronous = synchronous, FollowLimit = TimeSpan.FromSeconds(limitSeconds) }));
+            new GuestExecOptions { Synchronous = synchronous, FollowStarted = true, FollowLimit = TimeSpan.FromSeconds(limitSeconds) }));
 
         Assert.Equal(ProxmoxErrorReason.CommandTimeout, e.ProxmoxReason);
         Assert.Equal(1001, e.Target);
@@ -383,7 +383,7 @@ public class ProxmoxHostTests
         var fake = new ScriptedHostConnection().On("qm guest exec 1001 --synchronous 0 -- sleep 600", Ok("{\"pid\": 7}\n"));
         var host = new ProxmoxHost(fake);
 
-        var result = await host.GuestExecAsync(1001, new[] { "sleep", "600" }, new GuestExecOptions { Synchronous = false, FollowPid = false });
+        var result = await host.GuestExecAsync(1001, new[] { "sleep", "600" }, new GuestExecOptions { Synchronous = false });
 
         Assert.False(result.Exited);
         Assert.Equal(7L, result.Pid);
@@ -402,7 +402,7 @@ public class ProxmoxHostTests
         var host = new ProxmoxHost(fake, FakePolicy(waits));
 
         var result = await host.GuestExecAsync(1001, new[] { "cat", "/var/lib/phoenix/features.state" },
-            new GuestExecOptions { ReadOnly = true, Synchronous = false, FollowLimit = TimeSpan.FromMinutes(1) });
+            new GuestExecOptions { ReadOnly = true, Synchronous = false, FollowStarted = true, FollowLimit = TimeSpan.FromMinutes(1) });
 
         Assert.True(result.Succeeded);
         Assert.Equal("docker 0123\n", result.OutData);
@@ -415,6 +415,44 @@ public class ProxmoxHostTests
     }
 
     [Fact]
+    public async Task A_read_started_without_waiting_whose_pid_the_agent_forgot_is_started_once_more()
+    {
+        var fake = new ScriptedHostConnection()
+            .On("qm guest exec 1001 --synchronous 0 -- cat /var/lib/phoenix/features.state", Ok("{\n   \"pid\" : 7\n}\n"), Ok("{\n   \"pid\" : 8\n}\n"))
+            .On("qm guest exec-status 1001 7", Fail("Agent error: Invalid parameter 'pid'\n"))
+            .On("qm guest exec-status 1001 8", Ok("{\n   \"exitcode\" : 0,\n   \"exited\" : 1,\n   \"out-data\" : \"docker 0123\\n\"\n}\n"));
+        var host = new ProxmoxHost(fake, RetryPolicy.NoRetry);
+        var read = new GuestExecOptions { ReadOnly = true, Synchronous = false, FollowStarted = true, FollowLimit = TimeSpan.FromMinutes(1) };
+
+        var result = await host.GuestExecAsync(1001, new[] { "cat", "/var/lib/phoenix/features.state" }, read);
+
+        Assert.Equal("docker 0123\n", result.OutData);
+        Assert.Equal(new[] { "qm guest exec 1001 --synchronous 0 -- cat /var/lib/phoenix/features.state", "qm guest exec-status 1001 7",
+            "qm guest exec 1001 --synchronous 0 -- cat /var/lib/phoenix/features.state", "qm guest exec-status 1001 8" }, fake.CallLines);
+
+        // Once only, and never for a program that changes something: that is the agent's error.
+        var twice = new ScriptedHostConnection()
+            .On("qm guest exec 1001 --synchronous 0 -- touch /x", Ok("{\"pid\": 9}\n"))
+            .On("qm guest exec-status 1001 9", Fail("Agent error: Invalid parameter 'pid'\n"));
+        var e = await Assert.ThrowsAsync<ProxmoxException>(() => new ProxmoxHost(twice, RetryPolicy.NoRetry).GuestExecAsync(1001, new[] { "touch", "/x" },
+            new GuestExecOptions { Synchronous = false, FollowStarted = true }));
+        Assert.Equal(ProxmoxErrorReason.GuestAgentError, e.ProxmoxReason);
+        Assert.Equal(2, twice.CallLines.Count);
+    }
+
+    [Fact]
+    public async Task A_program_started_without_waiting_is_asked_once_even_when_its_limit_is_zero()
+    {
+        var fake = new ScriptedHostConnection()
+            .On("qm guest exec 1001 --synchronous 0 -- true", Ok("{\"pid\": 7}\n"))
+            .On("qm guest exec-status 1001 7", Ok("{\n   \"exitcode\" : 0,\n   \"exited\" : 1\n}\n"));
+        var result = await new ProxmoxHost(fake).GuestExecAsync(1001, new[] { "true" },
+            new GuestExecOptions { Synchronous = false, FollowStarted = true, FollowLimit = TimeSpan.Zero });
+        Assert.True(result.Succeeded);
+        Assert.Equal(2, fake.CallLines.Count);
+    }
+
+    [Fact]
     public async Task Guest_exec_started_without_waiting_on_a_guest_whose_agent_does_not_run_is_the_error_of_a_synchronous_one()
     {
         var fake = new ScriptedHostConnection()
@@ -422,7 +460,7 @@ public class ProxmoxHostTests
         var host = new ProxmoxHost(fake, RetryPolicy.NoRetry);
 
         var e = await Assert.ThrowsAsync<ProxmoxException>(() =>
-            host.GuestExecAsync(1001, new[] { "true" }, new GuestExecOptions { Synchronous = false }));
+            host.GuestExecAsync(1001, new[] { "true" }, new GuestExecOptions { Synchronous = false, FollowStarted = true }));
 
         Assert.Equal(ProxmoxErrorReason.AgentNotRunning, e.ProxmoxReason);
         Assert.Single(fake.Calls);
