@@ -349,9 +349,16 @@ namespace Phoenix.Engine.CloudInit
                 // The folder is asked only where the step would ask it: after an answer that has the storage holding snippets.
                 run.BeginSnippetStorages(SnippetStoragesKey, () => host.ExecuteAsync(SnippetStoragesCommand(), null, ct)).ContinueWith(t =>
                 {
-                    if (t.Status == TaskStatus.RanToCompletion &&
-                        ProxmoxParsers.ParsePvesmStatus(t.Result.StdOut).FirstOrDefault(s => s.Name == storage)?.IsEnabled == true)
-                        run.BeginSnippetFolder(storage, () => SnippetFolderAsync(host, storage, spec.VmId, ct));
+                    try
+                    {
+                        if (t.Status == TaskStatus.RanToCompletion &&
+                            ProxmoxParsers.ParsePvesmStatus(t.Result.StdOut).FirstOrDefault(s => s.Name == storage)?.IsEnabled == true)
+                            run.BeginSnippetFolder(storage, () => SnippetFolderAsync(host, storage, spec.VmId, ct));
+                    }
+                    catch (PhoenixException)
+                    {
+                        // An answer Phoenix cannot read: the cloud-init step parses the same answer and reports it, naming its VM.
+                    }
                 }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             };
 

@@ -445,14 +445,17 @@ namespace Phoenix.Engine.Features
             catch (ProxmoxException e) when (AgentNotAnswering(e))
             {
                 // Not answering yet (or never): wait as Wait-PhoenixGuestAgent does, with its errors.
-                await WaitForAgentAsync(vmId, ct).ConfigureAwait(false);
+                await WaitForAgentAsync(vmId, e, ct).ConfigureAwait(false);
                 return await PollAsync(spec, items, items.Select(i => (i.Name, -1L)), TimeSpan.Zero, ct).ConfigureAwait(false);
             }
         }
 
         // Waits for the agent as Wait-PhoenixGuestAgent does, with its timeout error; the guest's addresses are not asked for.
-        private Task WaitForAgentAsync(int vmId, CancellationToken ct) =>
-            VmLifecycle.WaitForAgentAsync(_host, vmId, Options.AgentTimeout, Options.AgentPollInterval, null, ct, null, false, readAddresses: false);
+        // After `refused`: qm says 'QEMU guest agent is not running' only for a VM that runs (it checks that first), so its
+        // state is then read only to explain a timeout; the config is read once, to tell `agent: 0` from an agent not up yet.
+        private Task WaitForAgentAsync(int vmId, ProxmoxException refused, CancellationToken ct) =>
+            VmLifecycle.WaitForAgentAsync(_host, vmId, Options.AgentTimeout, Options.AgentPollInterval, null, ct, null,
+                knownRunning: refused.ProxmoxReason == ProxmoxErrorReason.AgentNotRunning, readAddresses: false);
 
         // qm guest exec refused before running anything because the agent does not answer (yet), the VM does not run, or it has
         // no agent: waiting for the agent either ends it or reports it as Wait-PhoenixGuestAgent does.
@@ -537,7 +540,7 @@ namespace Phoenix.Engine.Features
                 // A guest the deploy has just started may still be booting: the deploy does not ping its agent before the start,
                 // since qm guest exec asks the agent first itself and gives up before running anything. Wait for it as
                 // Wait-PhoenixGuestAgent does (with its errors), then start.
-                await WaitForAgentAsync(vmId, ct).ConfigureAwait(false);
+                await WaitForAgentAsync(vmId, e, ct).ConfigureAwait(false);
                 launch = await Launch().ConfigureAwait(false);
             }
 

@@ -163,12 +163,15 @@ namespace Phoenix.Engine.Workflow
             var throttle = recorder != null ? 1 : _options.ThrottleLimit;
 
             // template names resolve first (the file, else the run's one cluster read), so that the edges and the clones follow them.
-            // The cloud-init step's once-per-run reads of the session's node begin with the run's first one, beside it.
-            if (vms.FirstOrDefault(v => !v.IsTemplate && (!cluster || NodeOf(v) == _options.LocalNode)) is VmSpec first) BeginRun(_host, first, run, ct);
+            // The cloud-init step's once-per-run reads of the session's node begin with the run's first one, beside it; when the
+            // edges are not known before that read (template names) or form a cycle (the run sends nothing), with its first VM.
+            var first = vms.FirstOrDefault(v => !v.IsTemplate && (!cluster || NodeOf(v) == _options.LocalNode));
+            if (first != null && NoCycleKnown(vms)) BeginRun(_host, first, run, ct);
             var unresolved = await TemplateNames.ResolveAsync(run.ResourcesAsync, vms, byId, _options.Provision, ct).ConfigureAwait(false);
             var graph = DependencyGraph(vms, _options.Provision);
             await DependencyScheduler.RunAsync(graph, throttle, async (id, token) =>
             {
+                if (first != null) BeginRun(_host, first, run, ct);
                 var before = recorder?.Commands.Count ?? 0;
                 var ok = unresolved.TryGetValue(id, out var error)
                     ? Fail(results[id], error)
@@ -188,6 +191,20 @@ namespace Phoenix.Engine.Workflow
             }, ct, cluster ? id => NodeOf(byId[id]) : null, cluster ? _options.NodeThrottleLimit : int.MaxValue).ConfigureAwait(false);
 
             return vms.Select(v => results[v.VmId]).ToList();
+        }
+
+        // True when the file's own edges are known now and form no cycle.
+        private bool NoCycleKnown(IReadOnlyList<VmSpec> vms)
+        {
+            try
+            {
+                return DependencyScheduler.FindCycle(DependencyGraph(vms, _options.Provision)) == null;
+            }
+            catch (Exception e) when (!(e is OutOfMemoryException))
+            {
+                // A source not known before the run's listing (a template name): the edges come after it.
+                return false;
+            }
         }
 
         // What the cloud-init step reads once per run on a node, begun when the run, or its first VM on another node, begins.
@@ -364,7 +381,9 @@ namespace Phoenix.Engine.Workflow
                             : await host.ListSnapshotsAsync(spec.VmId, ct).ConfigureAwait(false);
 
                     if (host.IsDryRun)
-                        Skip(StepWaitAgent, $"would wait up to {_options.AgentTimeout.TotalSeconds:0} s for the guest agent (qm agent {spec.VmId} ping)");
+                        Skip(StepWaitAgent, $"would wait up to {_options.AgentTimeout.TotalSeconds:0} s for the guest agent " +
+                            (spec.Features.Count > 0 && _options.FeaturesInRun != null && SnapshotSteps.PreFeaturesName(spec) == null
+                                ? "(the feature step's first guest exec asks it)" : $"(qm agent {spec.VmId} ping)"));
                     else if (knownRunning && spec.Features.Count > 0 && _options.FeaturesInRun != null)
                         // A VM that ran before this run has long had its agent up; the feature step's first guest exec talks to
                         // it, and waits for it as this step would when it does not answer.
@@ -374,7 +393,7 @@ namespace Phoenix.Engine.Workflow
                         // The feature step follows at once, and its first guest exec asks the agent itself (qm guest exec pings it and
                         // gives up before running anything): a ping first would be one more Perl start on the node. The guest boots
                         // first, so its first guest exec waits one poll interval, as the first ping did; when the agent does not answer
-                        // yet, the feature step waits for it as this step does, with the same timeout and errors.
+                        // yet, the feature step waits for it with Wait-PhoenixGuestAgent's pings, the same timeout and errors.
                         await Step(StepWaitAgent, async () =>
                         {
                             await Task.Delay(_options.AgentPollInterval, ct).ConfigureAwait(false);

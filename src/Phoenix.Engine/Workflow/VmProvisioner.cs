@@ -221,6 +221,7 @@ namespace Phoenix.Engine.Workflow
 
         // The clone and the template's config read beside it. A failed clone is the error, unless the read found no template
         // (it went since the run's listing): then, as when the read came first, the error is that the source does not exist.
+        // After a clone that worked, a failed read gives no prediction (null), not an error.
         private static async Task<VmConfig?> BesideCloneAsync(Task clone, Task<VmConfig?> templateRead, VmSpec spec, int sourceId)
         {
             try
@@ -241,7 +242,16 @@ namespace Phoenix.Engine.Workflow
                 if (gone) throw SourceMissing(spec, sourceId);
                 throw;
             }
-            return await templateRead.ConfigureAwait(false);
+            try
+            {
+                return await templateRead.ConfigureAwait(false);
+            }
+            catch (Exception e) when (!(e is OperationCanceledException))
+            {
+                // The clone is made: the template's config only predicts the clone's, and without it the configure step reads
+                // the clone's own config (a VM is not failed for a read that is not needed any more).
+                return null;
+            }
         }
 
         private static PhoenixException SourceMissing(VmSpec spec, int sourceId) =>
