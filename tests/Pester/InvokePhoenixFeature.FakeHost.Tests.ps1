@@ -200,13 +200,15 @@ Describe 'A deploy killed while a feature runs' {
         Stop-Process -Id $child.Id -Force
         $child.WaitForExit()
         Invoke-Guest 'cat /var/lib/phoenix/features/counted.status 2>/dev/null || echo none' '210' | Should -Be "none`n"
+        # The killed deploy may have sent more than one start (one that qm refused while the agent was not up yet).
+        $auditAtKill = @(Get-Audit $fake).Count
 
         $r = Import-PhoenixConfig -Path $config -FeaturePath $featureDir | Deploy-PhoenixVm -FeaturePath $featureDir -AgentTimeoutSec 60
         $r.Status | Should -Be 'Succeeded'
         $r.Changes | Should -Contain 'feature counted: changed'
         # It ran once: followed, not started again.
         Invoke-Guest 'cat /var/lib/phoenix-counted' '210' | Should -Be "run`n"
-        @(Get-Audit $fake | Where-Object { $_ -match '^qm guest exec 210 .* phoenix-start ' }) | Should -HaveCount 1
+        @(Get-Audit $fake | Select-Object -Skip $auditAtKill | Where-Object { $_ -match '^qm guest exec 210 .* phoenix-start ' }) | Should -HaveCount 0
 
         $again = Import-PhoenixConfig -Path $config -FeaturePath $featureDir | Deploy-PhoenixVm -FeaturePath $featureDir
         $again.Changed | Should -BeFalse
