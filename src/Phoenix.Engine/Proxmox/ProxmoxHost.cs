@@ -73,7 +73,10 @@ namespace Phoenix.Engine.Proxmox
         /// <summary>How long to follow a pid before giving up (null = until cancelled).</summary>
         public TimeSpan? FollowLimit { get; init; }
 
-        /// <summary>How often exec-status is asked while following (1 s, as qm itself polls); the longest wait after a <c>--synchronous 0</c> start.</summary>
+        /// <summary>
+        /// How often exec-status is asked while following (1 s, as qm itself polls); the longest wait after a <c>--synchronous 0</c>
+        /// start. Zero or less is taken as 0.2 s (never a busy loop).
+        /// </summary>
         public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(1);
 
         /// <summary>
@@ -346,7 +349,8 @@ namespace Phoenix.Engine.Proxmox
             // After qm's own wait the program has run a while: asked every PollInterval, as qm asks. Just started, a short
             // program has ended by the time exec-status has started: asked at once, then after waits growing to PollInterval.
             // The limit applies once the program was asked for at least once (qm's own wait was the first ask).
-            var wait = options.Synchronous ? options.PollInterval : TimeSpan.Zero;
+            var interval = options.PollInterval > TimeSpan.Zero ? options.PollInterval : FirstStartedWait;
+            var wait = options.Synchronous ? interval : TimeSpan.Zero;
             var asked = options.Synchronous;
             while (true)
             {
@@ -377,19 +381,18 @@ namespace Phoenix.Engine.Proxmox
                 }
                 asked = true;
                 if (status.Exited) return status with { Pid = pid };
-                wait = options.Synchronous ? options.PollInterval : NextStartedWait(wait, options.PollInterval);
+                wait = options.Synchronous ? interval : NextStartedWait(wait, interval);
             }
         }
 
         /// <summary>The first wait before exec-status asks again for a program started with <c>--synchronous 0</c> that had not ended.</summary>
         public static readonly TimeSpan FirstStartedWait = TimeSpan.FromMilliseconds(200);
 
-        // 0.2 s, 0.4 s, 0.8 s, then the poll interval (never less than the first wait: no busy loop).
+        // 0.2 s, 0.4 s, 0.8 s, then the poll interval (a shorter interval is the wait from the start).
         private static TimeSpan NextStartedWait(TimeSpan wait, TimeSpan pollInterval)
         {
             var next = wait <= TimeSpan.Zero ? FirstStartedWait : wait + wait;
-            var most = pollInterval > FirstStartedWait ? pollInterval : FirstStartedWait;
-            return next < most ? next : most;
+            return next < pollInterval ? next : pollInterval;
         }
 
         /// <summary><c>qm guest exec-status</c>.</summary>

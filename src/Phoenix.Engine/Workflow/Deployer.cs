@@ -193,19 +193,11 @@ namespace Phoenix.Engine.Workflow
             return vms.Select(v => results[v.VmId]).ToList();
         }
 
-        // True when the file's own edges are known now and form no cycle.
-        private bool NoCycleKnown(IReadOnlyList<VmSpec> vms)
-        {
-            try
-            {
-                return DependencyScheduler.FindCycle(DependencyGraph(vms, _options.Provision)) == null;
-            }
-            catch (Exception e) when (!(e is OutOfMemoryException))
-            {
-                // A source not known before the run's listing (a template name): the edges come after it.
-                return false;
-            }
-        }
+        // True when the file's own edges are known now and form no cycle. A template name not resolved yet (by the file or the run's
+        // listing) would be taken as the default template here, so its edge is not known before the listing.
+        private bool NoCycleKnown(IReadOnlyList<VmSpec> vms) =>
+            !vms.Any(v => TemplateNames.Uses(v) && !_options.Provision.TemplateByName.ContainsKey(v.Template!)) &&
+            DependencyScheduler.FindCycle(DependencyGraph(vms, _options.Provision)) == null;
 
         // What the cloud-init step reads once per run on a node, begun when the run, or its first VM on another node, begins.
         private void BeginRun(ProxmoxHost host, VmSpec spec, DeployRun run, CancellationToken ct)
@@ -380,10 +372,13 @@ namespace Phoenix.Engine.Workflow
                             ? new[] { new SnapshotInfo(parent, null, null, null, false) }
                             : await host.ListSnapshotsAsync(spec.VmId, ct).ConfigureAwait(false);
 
+                    // A plan names the wait the run would make (the branches below, in their order).
                     if (host.IsDryRun)
-                        Skip(StepWaitAgent, $"would wait up to {_options.AgentTimeout.TotalSeconds:0} s for the guest agent " +
-                            (spec.Features.Count > 0 && _options.FeaturesInRun != null && SnapshotSteps.PreFeaturesName(spec) == null
-                                ? "(the feature step's first guest exec asks it)" : $"(qm agent {spec.VmId} ping)"));
+                        Skip(StepWaitAgent, knownRunning && spec.Features.Count > 0 && _options.FeaturesInRun != null
+                            ? "would not wait: the VM runs, and the feature step's guest exec talks to its guest agent"
+                            : $"would wait up to {_options.AgentTimeout.TotalSeconds:0} s for the guest agent " +
+                                (spec.Features.Count > 0 && _options.FeaturesInRun != null && SnapshotSteps.PreFeaturesName(spec) == null
+                                    ? "(the feature step's first guest exec asks it)" : $"(qm agent {spec.VmId} ping)"));
                     else if (knownRunning && spec.Features.Count > 0 && _options.FeaturesInRun != null)
                         // A VM that ran before this run has long had its agent up; the feature step's first guest exec talks to
                         // it, and waits for it as this step would when it does not answer.

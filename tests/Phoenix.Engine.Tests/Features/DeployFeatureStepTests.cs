@@ -95,6 +95,31 @@ public sealed class DeployFeatureStepTests : IDisposable
     });
 
     [Fact]
+    public async Task A_plan_names_the_agent_wait_the_run_makes()
+    {
+        // A running VM with features and a pre-features snapshot: the run sends no ping (the feature step talks to its agent), and
+        // its plan says so; a VM the plan would clone and start says the feature step's guest exec asks the agent.
+        var (_, catalog, _, connection, host) = Bed();
+        var specs = PhoenixConfigLoader.Parse("""
+            { "vms": [ { "vmid": 201, "name": "app1", "clone_from_vmid": 9000, "features": ["app"], "snapshots": { "pre_features": true } } ] }
+            """).Vms;
+        string PlanLine(IReadOnlyList<VmSpec> vms)
+        {
+            using var recorder = new PlanRecorder(connection);
+            var plan = WiredDeployer(new ProxmoxHost(recorder, RetryPolicy.NoRetry), catalog).DeployAsync(vms, CancellationToken.None).GetAwaiter().GetResult();
+            return Assert.Single(plan).Steps.Single(s => s.Step == Deployer.StepWaitAgent).Detail!;
+        }
+        Assert.Contains("(qm agent 201 ping)", PlanLine(specs));
+        Assert.Contains("(the feature step's first guest exec asks it)", PlanLine(PhoenixConfigLoader.Parse(Config).Vms.Take(1).ToList()));
+        Assert.Equal(DeployStatus.Succeeded, Assert.Single(await WiredDeployer(host, catalog).DeployAsync(specs, CancellationToken.None)).State);
+
+        Assert.Equal("would not wait: the VM runs, and the feature step's guest exec talks to its guest agent", PlanLine(specs));
+        connection.Clear();
+        Assert.Equal(DeployStatus.Succeeded, Assert.Single(await WiredDeployer(host, catalog).DeployAsync(specs, CancellationToken.None)).State);
+        Assert.DoesNotContain("qm guest cmd 201 ping", connection.Lines);
+    }
+
+    [Fact]
     public async Task A_clone_started_by_the_deploy_gets_its_features_started_without_an_agent_ping_first()
     {
         var (guest, catalog, _, connection, host) = Bed();

@@ -441,6 +441,20 @@ public class ProxmoxHostTests
     }
 
     [Fact]
+    public async Task A_poll_interval_of_zero_is_no_busy_loop()
+    {
+        var notYet = Ok("{\n   \"exited\" : 0\n}\n");
+        var fake = new ScriptedHostConnection()
+            .On("qm guest exec 1001 -- sleep 1", Ok("{\"pid\": 7}\n"))
+            .On("qm guest exec-status 1001 7", notYet, Ok("{\n   \"exitcode\" : 0,\n   \"exited\" : 1\n}\n"));
+        var waits = new List<TimeSpan>();
+        var result = await new ProxmoxHost(fake, FakePolicy(waits)).GuestExecAsync(1001, new[] { "sleep", "1" },
+            new GuestExecOptions { PollInterval = TimeSpan.Zero });
+        Assert.True(result.Succeeded);
+        Assert.Equal(new[] { ProxmoxHost.FirstStartedWait, ProxmoxHost.FirstStartedWait }, waits);
+    }
+
+    [Fact]
     public async Task A_program_started_without_waiting_is_asked_once_even_when_its_limit_is_zero()
     {
         var fake = new ScriptedHostConnection()

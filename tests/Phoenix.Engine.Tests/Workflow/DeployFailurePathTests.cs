@@ -63,6 +63,23 @@ public sealed class DeployFailurePathTests : IDisposable
     }
 
     [Fact]
+    public async Task A_cycle_through_a_template_name_of_the_file_sends_nothing()
+    {
+        // The name resolves to the file's template 200 only once names are resolved; taken as the default template before, the
+        // edges would show no cycle.
+        using var node = new SimulatedNode();
+        var specs = new[]
+        {
+            new VmSpec { VmId = 200, Name = "base", IsTemplate = true, Dependencies = new[] { "201" } },
+            new VmSpec { VmId = 201, Name = "a", Template = "base" },
+        };
+
+        await Assert.ThrowsAsync<DependencyCycleException>(() => CloudInitDeployer(node.Host).DeployAsync(specs, CancellationToken.None));
+
+        Assert.Empty(node.Commands);
+    }
+
+    [Fact]
     public async Task A_snippet_storage_answer_Phoenix_cannot_read_fails_the_VM_and_leaves_no_unobserved_task_exception()
     {
         using var node = new SimulatedNode();
