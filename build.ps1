@@ -331,12 +331,15 @@ function Invoke-Bench {
     # tools/bench/README.md: the fleet over SSH against the bash baseline, import time, offline
     # rendering, then the in-process simulator. Every figure is a `name: value` line; each script
     # runs in a fresh pwsh. The fleet needs the fake host's packages (as the tests do) and jq.
-    if (-not $NoBuild) { Invoke-Build }
-    Install-TestPrerequisites
-    if (-not (Get-Command jq -ErrorAction Ignore)) {
-        if ((& id -u) -ne '0') { throw "The benchmark's bash baseline needs jq (apt-get install -y jq)." }
-        Invoke-Native apt-get @('install', '-y', '-qq', '--no-install-recommends', 'jq')
-    }
+    # Only the figures go to stdout: what the build and the package installs print (Write-Host) goes to stderr.
+    & {
+        if (-not $NoBuild) { Invoke-Build }
+        Install-TestPrerequisites
+        if (-not (Get-Command jq -ErrorAction Ignore)) {
+            if ((& id -u) -ne '0') { throw "The benchmark's bash baseline needs jq (apt-get install -y jq)." }
+            Invoke-Native apt-get @('install', '-y', '-qq', '--no-install-recommends', 'jq')
+        }
+    } 6>&1 | ForEach-Object { [Console]::Error.WriteLine([string]$_) }
     $failed = @()
     foreach ($b in 'Measure-Fleet.ps1', 'Measure-ImportTime.ps1', 'Measure-Render.ps1', 'Measure-Deploy.ps1') {
         Invoke-FreshPwsh -NoProfile -NonInteractive -File (Join-Path $Root "tools/bench/$b") -ModuleDir $ModuleDir
