@@ -31,7 +31,7 @@ public sealed class DeployerTests : IDisposable
         {
             AgentTimeout = TimeSpan.FromSeconds(20),
             AgentPollInterval = TimeSpan.FromMilliseconds(10),
-            CloudInit = CloudInitApplier.AsDeployStep(),
+            CloudInitInRun = CloudInitApplier.AsDeployRunStep(),
         };
         configure?.Invoke(options);
         var deployer = new Deployer(host ?? _node.Host, options);
@@ -71,9 +71,14 @@ public sealed class DeployerTests : IDisposable
 
         // The copy is cloned from the golden VM's snapshot only after that snapshot exists; each VM's steps in order.
         Assert.True(Index("qm snapshot 201 ready --description 'Phoenix: after features'") < Index("qm clone 201 202 --name copy --snapname ready"));
-        Assert.True(Index("qm clone 9000 201 --name golden") < Index("qm set 201 --cores 4"));
-        Assert.True(Index("qm set 201 --cores 4") < Index("qm cloudinit update 201"));
-        Assert.True(Index("qm cloudinit update 201") < Index("qm start 201"));
+        // One qm set carries the clone's options and cicustom (after the snippets are written); the start regenerates the
+        // cloud-init drive, so no qm cloudinit update comes before it.
+        var set = Assert.Single(_node.Commands, c => c.StartsWith("qm set 201 ", StringComparison.Ordinal));
+        Assert.Contains("--cores 4", set);
+        Assert.Contains("--cicustom ", set);
+        Assert.True(Index("qm clone 9000 201 --name golden") < Index(set));
+        Assert.True(Index(set) < Index("qm start 201"));
+        Assert.DoesNotContain("qm cloudinit update 201", _node.Commands);
         Assert.Equal("running", _node.Status(202));
         Assert.Equal(new[] { "post-features", "ready" }, _node.Snapshots(201));
         Assert.True(_node.FileExists("/var/lib/vz/snippets/user-data-202.yml"));
