@@ -48,7 +48,7 @@ param(
     [ValidateRange(1, 8)]
     [int] $PesterWorkers = 2,
 
-    # FakeHost, Demo, Package, ImportTime, Bench: use the module and tools already built in out/.
+    # Test, FakeHost, Demo, Package, ImportTime, Bench: use the module, tools and test assemblies already built (out/, bin/).
     [switch] $NoBuild,
 
     # FakeHost: a node with no VMs (no base template 9000).
@@ -230,7 +230,7 @@ function Get-TrxCounts {
 }
 
 function Invoke-Test {
-    Invoke-Build
+    if (-not $NoBuild) { Invoke-Build }
     Install-TestPrerequisites
     $pesterPsd1 = Get-PesterPath
     if (-not (Test-Path -LiteralPath $pesterPsd1 -PathType Leaf)) { throw "Pester $PesterVersion is not at $pesterPsd1 after its restore." }
