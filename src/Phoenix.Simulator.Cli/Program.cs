@@ -118,21 +118,9 @@ namespace Phoenix.Simulator.Cli
         /// quoted as Phoenix quotes for a shell, so tests can count what a run asked of the host (for example: a
         /// converged re-run changes nothing).
         /// </summary>
-        private static void AppendAudit(string state, IReadOnlyList<string> args, string? clusterNode)
-        {
-            var shown = Shown(args);
-            var bytes = Utf8.GetBytes(Phoenix.Engine.Transport.ShellQuote.Join(shown) + "\n");
-            // Commands run in parallel processes, and FileMode.Append only seeks to the end when the file is
-            // opened (it is not O_APPEND): two appends at once could overwrite each other's line. A lock file
-            // beside the log puts them one after the other; readers of the log are not held up.
-            using var auditLock = IsolatedGuestRunner.OpenLocked(Path.Combine(state, "commands.log.lock"));
+        private static void AppendAudit(string state, IReadOnlyList<string> args, string? clusterNode) =>
             // In a cluster every node's commands go to commands.log too, and each node's also to commands.<node>.log.
-            foreach (var name in clusterNode == null ? new[] { "commands.log" } : new[] { "commands.log", $"commands.{clusterNode}.log" })
-            {
-                using var f = new FileStream(Path.Combine(state, name), FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
-                f.Write(bytes, 0, bytes.Length);
-            }
-        }
+            AppendLine(state, clusterNode == null ? new[] { "commands.log" } : new[] { "commands.log", $"commands.{clusterNode}.log" }, Logged(args));
 
         /// <summary>
         /// When &lt;state&gt;/timeline.log exists (the benchmark makes it), one line per command: when it began and
@@ -140,19 +128,29 @@ namespace Phoenix.Simulator.Cli
         /// </summary>
         private static void AppendTimeline(string state, IReadOnlyList<string> args, DateTimeOffset started, int exitCode)
         {
-            var path = Path.Combine(state, "timeline.log");
-            if (!File.Exists(path)) return;
-            var shown = Shown(args);
-            var line = $"{started.ToUnixTimeMilliseconds()} {DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()} {exitCode} {Phoenix.Engine.Transport.ShellQuote.Join(shown)}\n";
-            using var timelineLock = IsolatedGuestRunner.OpenLocked(Path.Combine(state, "commands.log.lock"));
-            using var f = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
-            var bytes = Utf8.GetBytes(line);
-            f.Write(bytes, 0, bytes.Length);
+            if (!File.Exists(Path.Combine(state, "timeline.log"))) return;
+            AppendLine(state, new[] { "timeline.log" },
+                $"{started.ToUnixTimeMilliseconds()} {DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()} {exitCode} {Logged(args)}");
         }
 
-        // A command as the logs show it: secrets are not written, as Proxmox's own task log shows `<hidden>` for them.
-        private static IEnumerable<string> Shown(IReadOnlyList<string> args) =>
-            args.Select((a, i) => i > 0 && args[i - 1].StartsWith("--cipassword", StringComparison.Ordinal) ? "<hidden>" : a.Replace("\0", ""));
+        // Appends one line to each of the state folder's logs named. Commands run in parallel processes, and FileMode.Append only
+        // seeks to the end when the file is opened (it is not O_APPEND): two appends at once could overwrite each other's line. A
+        // lock file beside the logs puts them one after the other; readers of the logs are not held up.
+        private static void AppendLine(string state, IEnumerable<string> logs, string line)
+        {
+            var bytes = Utf8.GetBytes(line + "\n");
+            using var logLock = IsolatedGuestRunner.OpenLocked(Path.Combine(state, "commands.log.lock"));
+            foreach (var name in logs)
+            {
+                using var f = new FileStream(Path.Combine(state, name), FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
+                f.Write(bytes, 0, bytes.Length);
+            }
+        }
+
+        // A command as the logs show it, quoted as Phoenix quotes for a shell: secrets are not written, as Proxmox's own task log
+        // shows `<hidden>` for them.
+        private static string Logged(IReadOnlyList<string> args) => Phoenix.Engine.Transport.ShellQuote.Join(
+            args.Select((a, i) => i > 0 && args[i - 1].StartsWith("--cipassword", StringComparison.Ordinal) ? "<hidden>" : a.Replace("\0", "")));
 
         private static byte[]? ReadStdin()
         {

@@ -294,11 +294,13 @@ namespace Phoenix.Engine.Workflow
                     var isNew = false;
                     VmConfig? existingConfig = null;
                     VmConfig? predicted = null;
+                    // The VM's features run here; without a pre-features snapshot, nothing comes between the start and them.
+                    var runsFeatures = spec.Features.Count > 0 && _options.FeaturesInRun != null;
+                    var featuresFollowStart = runsFeatures && SnapshotSteps.PreFeaturesName(spec) == null;
                     // The run's one listing says which VMs exist and run: a VM it lacks is cloned without a qm config first.
                     var listed = await run.FindAsync(spec.VmId, ct).ConfigureAwait(false);
                     // Not before a pre-features snapshot: nothing runs in the guest before it is taken.
-                    if (listed?.Status == "running" && spec.Features.Count > 0 && _options.FeaturesInRun != null && _options.FeatureLookAhead != null &&
-                        !host.IsDryRun && SnapshotSteps.PreFeaturesName(spec) == null)
+                    if (listed?.Status == "running" && featuresFollowStart && _options.FeatureLookAhead != null && !host.IsDryRun)
                         lookAhead = _options.FeatureLookAhead(host, spec, ct);
                     await Step(StepClone, async () =>
                     {
@@ -374,17 +376,16 @@ namespace Phoenix.Engine.Workflow
 
                     // A plan names the wait the run would make (the branches below, in their order).
                     if (host.IsDryRun)
-                        Skip(StepWaitAgent, knownRunning && spec.Features.Count > 0 && _options.FeaturesInRun != null
+                        Skip(StepWaitAgent, knownRunning && runsFeatures
                             ? "would not wait: the VM runs, and the feature step's guest exec talks to its guest agent"
                             : $"would wait up to {_options.AgentTimeout.TotalSeconds:0} s for the guest agent " +
-                                (spec.Features.Count > 0 && _options.FeaturesInRun != null && SnapshotSteps.PreFeaturesName(spec) == null
-                                    ? "(the feature step's first guest exec asks it)" : $"(qm agent {spec.VmId} ping)"));
-                    else if (knownRunning && spec.Features.Count > 0 && _options.FeaturesInRun != null)
+                                (featuresFollowStart ? "(the feature step's first guest exec asks it)" : $"(qm agent {spec.VmId} ping)"));
+                    else if (knownRunning && runsFeatures)
                         // A VM that ran before this run has long had its agent up; the feature step's first guest exec talks to
                         // it, and waits for it as this step would when it does not answer.
                         await Step(StepWaitAgent, () => Task.FromResult(StepOutcome.Unchanged(
                             "the VM was already running: the feature step talks to its guest agent, and waits for it if it does not answer"))).ConfigureAwait(false);
-                    else if (startedNow && spec.Features.Count > 0 && _options.FeaturesInRun != null && SnapshotSteps.PreFeaturesName(spec) == null)
+                    else if (startedNow && featuresFollowStart)
                         // The feature step follows at once, and its first guest exec asks the agent itself (qm guest exec pings it and
                         // gives up before running anything): a ping first would be one more Perl start on the node. The guest boots
                         // first, so its first guest exec waits one poll interval, as the first ping did; when the agent does not answer
@@ -445,7 +446,7 @@ namespace Phoenix.Engine.Workflow
                                 var taken = SnapshotSteps.Has(snapshots, snap);
                                 // -RefreshSnapshot retakes only a stale snapshot: features ran after it, in this run or in an earlier
                                 // one (the guest's feature record is younger than the snapshot). A converged VM is left alone.
-                                var stale = taken && (featuresChanged || _options.RefreshSnapshot && spec.Features.Count > 0 && _options.FeaturesInRun != null
+                                var stale = taken && (featuresChanged || _options.RefreshSnapshot && runsFeatures
                                     && (!host.IsDryRun || knownRunning)
                                     && await SnapshotSteps.FeaturesRanSinceAsync(host, spec.VmId, snap, _options.AgentTimeout, ct).ConfigureAwait(false));
                                 StepOutcome o;
